@@ -1,0 +1,29 @@
+using ILGPU.Runtime;
+
+namespace V2Meow.Kernels;
+
+/// <summary>
+/// Group sizes taken from the accelerator's limits rather than hard-coded: CUDA allows 1024 threads a
+/// group, ILGPU's CPU accelerator 16 by default.
+/// </summary>
+public readonly record struct KernelGeometry(int GroupSize, int Tile, int WarpSize, bool UseWarpShuffles)
+{
+    public static KernelGeometry For(Accelerator accelerator)
+    {
+        int maxThreads = accelerator.MaxNumThreadsPerGroup;
+        int group = LargestPowerOfTwoAtMost(Math.Min(256, maxThreads));
+        // Square GEMM tiles of tile × tile threads: 16 on GPUs, 4 on the CPU emulator.
+        int tile = LargestPowerOfTwoAtMost((int)Math.Sqrt(group));
+        // Warp shuffles are reliable on CUDA only; OpenCL offers them on Intel alone, so OpenCL and the CPU
+        // accelerator take the shared-memory reduction.
+        bool shuffles = accelerator.AcceleratorType == AcceleratorType.Cuda;
+        return new KernelGeometry(group, Math.Max(1, tile), Math.Max(1, accelerator.WarpSize), shuffles);
+    }
+
+    static int LargestPowerOfTwoAtMost(int value)
+    {
+        int p = 1;
+        while (p * 2 <= value) p *= 2;
+        return p;
+    }
+}

@@ -1,0 +1,57 @@
+using ILGPU;
+
+namespace V2Meow.Kernels;
+
+/// <summary>
+/// Sums across a thread group. Two variants: a shared-memory tree that every backend runs (OpenCL has no
+/// portable warp shuffles), and warp shuffles for CUDA, which skip the shared-memory round trips.
+/// </summary>
+public static class Reductions
+{
+    /// <summary>Tree sum in shared memory; the group size must be a power of two. Every thread gets the total.</summary>
+    public static float GroupSumShared(float value, ArrayView<float> scratch)
+    {
+        int lane = Group.IdxX;
+        scratch[lane] = value;
+        Group.Barrier();
+        for (int offset = Group.DimX / 2; offset > 0; offset /= 2)
+        {
+            if (lane < offset) scratch[lane] += scratch[lane + offset];
+            Group.Barrier();
+        }
+        float total = scratch[0];
+        Group.Barrier();
+        return total;
+    }
+
+    /// <summary>Warp-level sum by shuffles; lane 0 of each warp holds the warp's total.</summary>
+    public static float WarpSum(float value)
+    {
+        for (int offset = Warp.WarpSize / 2; offset > 0; offset /= 2)
+            value += Warp.ShuffleDown(value, offset);
+        return value;
+    }
+
+    /// <summary>
+    /// Group sum built from warp shuffles: each warp reduces, warp leaders meet in shared memory, the first
+    /// warp reduces those. Every thread gets the total.
+    /// </summary>
+    public static float GroupSumShuffle(float value, ArrayView<float> scratch)
+    {
+        float warpTotal = WarpSum(value);
+        int warps = (Group.DimX + Warp.WarpSize - 1) / Warp.WarpSize;
+        if (Warp.IsFirstLane) scratch[Warp.WarpIdx] = warpTotal;
+        Group.Barrier();
+        float total = 0;
+        if (Warp.WarpIdx == 0)
+        {
+            float partial = Warp.LaneIdx < warps ? scratch[Warp.LaneIdx] : 0f;
+            total = WarpSum(partial);
+            if (Warp.IsFirstLane) scratch[0] = total;
+        }
+        Group.Barrier();
+        total = scratch[0];
+        Group.Barrier();
+        return total;
+    }
+}

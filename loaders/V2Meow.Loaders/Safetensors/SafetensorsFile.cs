@@ -1,0 +1,103 @@
+using System.IO.MemoryMappedFiles;
+
+namespace V2Meow.Loaders.Safetensors;
+
+/// <summary>
+/// A memory-mapped safetensors file. The header is validated on open; tensors are views straight into
+/// the mapping (no copy) that stay valid until the file is disposed.
+/// </summary>
+public sealed unsafe class SafetensorsFile : IDisposable
+{
+    readonly MemoryMappedFile _map;
+    readonly MemoryMappedViewAccessor _view;
+    readonly byte* _base;
+    bool _disposed;
+
+    public string Path { get; }
+    public long Length { get; }
+    public SafetensorsHeader Header { get; }
+    public IReadOnlyDictionary<string, string> Metadata => Header.Metadata;
+    public IReadOnlyList<TensorEntry> Tensors => Header.Tensors;
+
+    SafetensorsFile(string path, long length, MemoryMappedFile map, MemoryMappedViewAccessor view, byte* basePointer)
+    {
+        Path = path;
+        Length = length;
+        _map = map;
+        _view = view;
+        _base = basePointer;
+        try
+        {
+            long headerLength = SafetensorsHeader.ReadHeaderLength(path, new ReadOnlySpan<byte>(_base, 8), length);
+            Header = SafetensorsHeader.Parse(path, new ReadOnlySpan<byte>(_base + 8, checked((int)headerLength)), length);
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    public static SafetensorsFile Open(string path)
+    {
+        FileInfo info = new(path);
+        if (!info.Exists)
+            throw new SafetensorsFormatException(path, null, "file does not exist");
+        if (info.Length < 8)
+            throw new SafetensorsFormatException(path, null,
+                $"file is {info.Length} bytes; expected at least 8 (the header length prefix)");
+
+        MemoryMappedFile map;
+        try
+        {
+            map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SafetensorsFormatException(path, null, $"cannot be opened: {e.Message}", e);
+        }
+        var view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+        byte* pointer = null;
+        view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
+        pointer += view.PointerOffset;
+        return new SafetensorsFile(path, info.Length, map, view, pointer);
+    }
+
+    public bool Contains(string name) => Header.TryGet(name, out _);
+
+    /// <summary>The tensor called <paramref name="name"/>; a missing one is a format error naming it.</summary>
+    public TensorView Get(string name)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!Header.TryGet(name, out var entry))
+            throw new SafetensorsFormatException(Path, name, "missing; the file does not contain this tensor");
+        return new TensorView(this, entry, _base + Header.DataStart + entry.Begin);
+    }
+
+    /// <summary>
+    /// The tensor called <paramref name="name"/>, checked to have exactly <paramref name="shape"/> and a
+    /// dtype the caller accepts.
+    /// </summary>
+    public TensorView Get(string name, ReadOnlySpan<long> shape, params DType[] acceptedDTypes)
+    {
+        var view = Get(name);
+        if (!view.Shape.AsSpan().SequenceEqual(shape))
+            throw new SafetensorsFormatException(Path, name,
+                $"expected shape [{string.Join(", ", shape.ToArray())}], found {view.Entry.ShapeText}");
+        if (acceptedDTypes.Length > 0 && Array.IndexOf(acceptedDTypes, view.DType) < 0)
+            throw new SafetensorsFormatException(Path, name,
+                $"expected dtype {string.Join(" or ", acceptedDTypes.Select(DTypes.Name))}, found {DTypes.Name(view.DType)}");
+        return view;
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _view.SafeMemoryMappedViewHandle.ReleasePointer();
+        _view.Dispose();
+        _map.Dispose();
+    }
+
+    internal void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+}

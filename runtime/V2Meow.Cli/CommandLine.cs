@@ -1,0 +1,53 @@
+using V2Meow.Loaders.Bundles;
+using V2Meow.Loaders.Safetensors;
+using V2Meow.Runtime.Backends;
+
+namespace V2Meow.Cli;
+
+/// <summary>Dispatches subcommands and turns expected failures into one <c>error: …</c> line and exit code 2.</summary>
+public static class CommandLine
+{
+    public const string Usage = """
+        usage: v2meow <command> [options]
+
+        commands:
+          inspect PATH           list the tensors and metadata of a .safetensors file or bundle folder, validating everything
+          devices                list the devices this machine offers
+        """;
+
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
+    {
+        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        {
+            output.WriteLine(Usage);
+            return args.Length == 0 ? 2 : 0;
+        }
+        try
+        {
+            return args[0] switch
+            {
+                "inspect" => InspectCommand.Run(args[1..], output),
+                "devices" => DevicesCommand.Run(args[1..], output),
+                _ => throw new UsageException($"unknown command '{args[0]}'; run `v2meow --help`"),
+            };
+        }
+        catch (Exception e) when (IsExpected(e))
+        {
+            error.WriteLine($"error: {OneLine(e.Message)}");
+            return 2;
+        }
+        finally
+        {
+            await output.FlushAsync();
+        }
+    }
+
+    static bool IsExpected(Exception e) => e is UsageException or SafetensorsFormatException or BundleException
+        or DeviceException or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException
+        or OperationCanceledException;
+
+    static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();
+}
+
+/// <summary>Wrong arguments on the command line.</summary>
+public sealed class UsageException(string message) : Exception(message);

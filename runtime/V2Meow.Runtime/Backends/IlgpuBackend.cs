@@ -1,0 +1,109 @@
+using ILGPU;
+using ILGPU.Runtime;
+using V2Meow.Kernels;
+
+namespace V2Meow.Runtime.Backends;
+
+/// <summary>
+/// The ILGPU backend: one context and accelerator per instance (nothing global), the kernel families
+/// loaded once, every op queued on one stream.
+/// </summary>
+public sealed class IlgpuBackend : IComputeBackend
+{
+    readonly Context _context;
+    readonly Accelerator _accelerator;
+    readonly AcceleratorStream _stream;
+    readonly Elementwise _elementwise;
+    readonly Gemm _gemm;
+
+    public DeviceKind Kind { get; }
+    public DeviceInfo Device { get; }
+    public KernelGeometry Geometry { get; }
+
+    IlgpuBackend(DeviceKind kind, Context context, Accelerator accelerator)
+    {
+        Kind = kind;
+        _context = context;
+        _accelerator = accelerator;
+        _stream = accelerator.DefaultStream;
+        Geometry = KernelGeometry.For(accelerator);
+        Device = DeviceCatalog.Describe(kind, accelerator.Device);
+        _elementwise = new Elementwise(accelerator);
+        _gemm = new Gemm(accelerator, Geometry);
+    }
+
+    /// <summary>Opens the first device of <paramref name="kind"/> (cuda, opencl or ilgpu-cpu).</summary>
+    public static IlgpuBackend Create(DeviceKind kind)
+    {
+        var context = DeviceCatalog.CreateContext(kind);
+        try
+        {
+            var device = DeviceCatalog.FirstDevice(context, kind)
+                ?? throw new DeviceException($"no {DeviceKinds.Name(kind)} device found; `v2meow devices` lists what is available");
+            return new IlgpuBackend(kind, context, device.CreateAccelerator(context));
+        }
+        catch
+        {
+            context.Dispose();
+            throw;
+        }
+    }
+
+    public DeviceTensor Allocate(params int[] shape) => new IlgpuTensor(this, _accelerator, shape);
+
+    public DeviceTensor Upload(ReadOnlySpan<float> values, params int[] shape)
+    {
+        var tensor = new IlgpuTensor(this, _accelerator, shape);
+        if (values.Length != tensor.Length)
+        {
+            tensor.Dispose();
+            throw new ArgumentException($"upload: {values.Length} values for shape {tensor.ShapeText}");
+        }
+        if (values.Length > 0) tensor.View.SubView(0, values.Length).CopyFromCPU(_stream, values);
+        return tensor;
+    }
+
+    public void Download(DeviceTensor tensor, Span<float> destination)
+    {
+        var t = Own(tensor, "download");
+        if (destination.Length != t.Length)
+            throw new ArgumentException($"download: destination holds {destination.Length}, tensor {t.ShapeText}");
+        if (destination.Length > 0) t.View.SubView(0, t.Length).CopyToCPU(_stream, destination);
+        _stream.Synchronize();
+    }
+
+    public void Synchronize() => _stream.Synchronize();
+
+    public void Add(DeviceTensor a, DeviceTensor b, DeviceTensor output)
+    {
+        var (x, y, z) = (Own(a, "a"), Own(b, "b"), Own(output, "output"));
+        TensorChecks.SameLength(x, y, "add");
+        TensorChecks.SameLength(x, z, "add");
+        if (z.Length == 0) return;
+        _elementwise.Add(_stream, Exact(x), Exact(y), Exact(z));
+    }
+
+    public void MatMul(DeviceTensor input, DeviceTensor weight, DeviceTensor output)
+    {
+        var (x, w, y) = (Own(input, "input"), Own(weight, "weight"), Own(output, "output"));
+        var (m, k, n) = TensorChecks.MatMul(x, w, y);
+        if (m * n == 0) return;
+        _gemm.Run(_stream, x.View, w.View, y.View, m, k, n);
+    }
+
+    /// <summary>The view trimmed to the tensor's length (buffers hold at least one element).</summary>
+    static ArrayView<float> Exact(IlgpuTensor t) => t.View.SubView(0, t.Length);
+
+    IlgpuTensor Own(DeviceTensor tensor, string role)
+    {
+        TensorChecks.Owned(this, tensor, role);
+        return (IlgpuTensor)tensor;
+    }
+
+    public void Dispose()
+    {
+        _stream.Synchronize();
+        _accelerator.Dispose();
+        _context.Dispose();
+    }
+}

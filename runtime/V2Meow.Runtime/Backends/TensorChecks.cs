@@ -1,0 +1,32 @@
+namespace V2Meow.Runtime.Backends;
+
+/// <summary>Shape checks shared by every backend, so a wrong call fails the same way everywhere.</summary>
+internal static class TensorChecks
+{
+    public static void Owned(IComputeBackend backend, DeviceTensor tensor, string role)
+    {
+        ObjectDisposedException.ThrowIf(tensor.IsDisposed, tensor);
+        if (!ReferenceEquals(tensor.Backend, backend))
+            throw new ArgumentException($"{role} tensor belongs to another backend ({DeviceKinds.Name(tensor.Backend.Kind)})");
+    }
+
+    public static void SameLength(DeviceTensor a, DeviceTensor b, string what)
+    {
+        if (a.Length != b.Length)
+            throw new ArgumentException($"{what}: lengths differ, {a.ShapeText} vs {b.ShapeText}");
+    }
+
+    /// <summary>Checks the Linear contract and returns (M, K, N).</summary>
+    public static (int M, int K, int N) MatMul(DeviceTensor input, DeviceTensor weight, DeviceTensor output)
+    {
+        if (weight.Shape.Length != 2)
+            throw new ArgumentException($"matmul: weight must be [N, K], found {weight.ShapeText}");
+        int n = weight.Shape[0], k = weight.Shape[1];
+        if (input.Columns != k)
+            throw new ArgumentException($"matmul: input {input.ShapeText} has {input.Columns} columns, weight {weight.ShapeText} expects {k}");
+        int m = input.Rows;
+        if (output.Length != m * n)
+            throw new ArgumentException($"matmul: output {output.ShapeText} must hold [{m}, {n}]");
+        return (m, k, n);
+    }
+}

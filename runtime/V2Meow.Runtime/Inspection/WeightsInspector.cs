@@ -1,0 +1,34 @@
+using V2Meow.Loaders.Bundles;
+using V2Meow.Loaders.Safetensors;
+
+namespace V2Meow.Runtime.Inspection;
+
+/// <summary>One validated safetensors file: its metadata and tensor entries.</summary>
+public sealed record InspectedFile(string Path, long Bytes, IReadOnlyDictionary<string, string> Metadata, IReadOnlyList<TensorEntry> Tensors);
+
+/// <summary>
+/// Validates a .safetensors file or a bundle folder and reports what it holds, as <c>v2meow inspect</c>
+/// prints it. Any malformed input raises the loader's typed exception.
+/// </summary>
+public static class WeightsInspector
+{
+    public static IReadOnlyList<InspectedFile> Inspect(string path)
+    {
+        if (File.Exists(path)) return [InspectFile(path)];
+        if (!Directory.Exists(path))
+            throw new BundleException($"{path}: no such file or directory");
+
+        string[] files = Directory.GetFiles(path, "*.safetensors").OrderBy(f => f, StringComparer.Ordinal).ToArray();
+        if (files.Length == 0)
+            throw new BundleException($"{path}: not a bundle; the folder holds no .safetensors files");
+        if (File.Exists(System.IO.Path.Combine(path, "config.json")))
+            BundleValidation.Validate(path);
+        return files.Select(InspectFile).ToList();
+    }
+
+    static InspectedFile InspectFile(string path)
+    {
+        using var file = SafetensorsFile.Open(path);
+        return new InspectedFile(path, file.Length, file.Metadata, file.Tensors.ToList());
+    }
+}

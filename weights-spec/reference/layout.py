@@ -1,0 +1,93 @@
+"""Every tensor of a bundle, name -> shape, as a function of the config (SPEC §5).
+
+The order of the returned dicts is the canonical order used by export.py to
+draw random weights, so it must not change between versions.
+"""
+
+from config import has_encoder, total_levels, vocab_size
+
+
+def _norm(out, prefix, d, norm):
+    out[f"{prefix}.weight"] = (d,)
+    if norm == "layernorm":
+        out[f"{prefix}.bias"] = (d,)
+
+
+def _attention(out, prefix, d, inner):
+    out[f"{prefix}.q.weight"] = (inner, d)
+    out[f"{prefix}.k.weight"] = (inner, d)
+    out[f"{prefix}.v.weight"] = (inner, d)
+    out[f"{prefix}.o.weight"] = (d, inner)
+
+
+def _stack(out, stack, layers, t, cross):
+    d, inner = t["d_model"], t["n_heads"] * t["head_dim"]
+    out[f"{stack}.rel_bias.weight"] = (t["rel_buckets"], t["n_heads"])
+    for i in range(layers):
+        p = f"{stack}.layers.{i}"
+        _norm(out, f"{p}.self_attn_norm", d, t["norm"])
+        _attention(out, f"{p}.self_attn", d, inner)
+        if cross:
+            _norm(out, f"{p}.cross_attn_norm", d, t["norm"])
+            _attention(out, f"{p}.cross_attn", d, inner)
+        _norm(out, f"{p}.ffn_norm", d, t["norm"])
+        out[f"{p}.ffn.up.weight"] = (t["d_ff"], d)
+        if t["activation"] == "geglu":
+            out[f"{p}.ffn.gate.weight"] = (t["d_ff"], d)
+        out[f"{p}.ffn.down.weight"] = (d, t["d_ff"])
+    _norm(out, f"{stack}.final_norm", d, t["norm"])
+
+
+def stage_tensors(config, stage):
+    t = config[stage]
+    d = t["d_model"]
+    out = {}
+    encoder = has_encoder(config, stage)
+    if encoder:
+        for s in t["streams"]:
+            if s["kind"] == "dense":
+                out[f"encoder.streams.{s['name']}.proj.weight"] = (d, s["dim"])
+                out[f"encoder.streams.{s['name']}.proj.bias"] = (d,)
+            else:
+                out[f"encoder.streams.{s['name']}.embed.weight"] = (s["vocab"], d)
+        if t["style_dim"] > 0:
+            out["encoder.style.proj.weight"] = (d, t["style_dim"])
+            out["encoder.style.proj.bias"] = (d,)
+        _stack(out, "encoder", t["encoder_layers"], t, cross=False)
+    v = vocab_size(config, stage)
+    out["decoder.embed.weight"] = (v, d)
+    _stack(out, "decoder", t["decoder_layers"], t, cross=encoder)
+    out["decoder.head.weight"] = (v, d)
+    return out
+
+
+def codec_tensors(config):
+    c = config["codec"]
+    ch, strides, k = c["channels"], c["strides"], c["kernel_size"]
+    out = {
+        "rvq.codebooks": (total_levels(config), config["tokens"]["codebook_size"], c["codebook_dim"]),
+    }
+    if c["out_proj"]:
+        out["rvq.out_proj.weight"] = (c["latent_dim"], c["codebook_dim"])
+        out["rvq.out_proj.bias"] = (c["latent_dim"],)
+    out["decoder.in_conv.weight"] = (ch[0], c["latent_dim"], k)
+    out["decoder.in_conv.bias"] = (ch[0],)
+    for b, s in enumerate(strides):
+        cin, cout = ch[b], ch[b + 1]
+        out[f"decoder.blocks.{b}.up.weight"] = (cin, cout, 2 * s)
+        out[f"decoder.blocks.{b}.up.bias"] = (cout,)
+        for r in range(len(c["residual_dilations"])):
+            p = f"decoder.blocks.{b}.res.{r}"
+            out[f"{p}.conv1.weight"] = (cout, cout, k)
+            out[f"{p}.conv1.bias"] = (cout,)
+            out[f"{p}.conv2.weight"] = (cout, cout, 1)
+            out[f"{p}.conv2.bias"] = (cout,)
+    out["decoder.out_conv.weight"] = (1, ch[-1], k)
+    out["decoder.out_conv.bias"] = (1,)
+    return out
+
+
+def component_tensors(config, component):
+    if component == "codec":
+        return codec_tensors(config)
+    return stage_tensors(config, component)

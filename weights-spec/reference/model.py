@@ -1,0 +1,359 @@
+"""PyTorch reference of the three stages and the codec decoder (SPEC §6, §9).
+
+Written for clarity, one unbatched sequence at a time, float32. Module
+attribute names are the tensor names of SPEC §5, so `state_dict()` keys are
+exactly the names in the bundle files (tests check this against layout.py).
+Sequences are [time, features]; the codec works on [channels, time].
+"""
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from buckets import bucket_matrix
+from config import has_encoder, total_levels, vocab_size
+
+
+# ---------------------------------------------------------------- transformer
+
+class Norm(nn.Module):
+    """LayerNorm (weight and bias, biased variance) or RMSNorm (weight only)."""
+
+    def __init__(self, d, kind, eps):
+        super().__init__()
+        self.kind, self.eps = kind, eps
+        self.weight = nn.Parameter(torch.ones(d))
+        if kind == "layernorm":
+            self.bias = nn.Parameter(torch.zeros(d))
+
+    def forward(self, x):
+        if self.kind == "layernorm":
+            mean = x.mean(-1, keepdim=True)
+            var = ((x - mean) ** 2).mean(-1, keepdim=True)
+            return (x - mean) * torch.rsqrt(var + self.eps) * self.weight + self.bias
+        return x * torch.rsqrt((x * x).mean(-1, keepdim=True) + self.eps) * self.weight
+
+
+def gelu(x):
+    # exact erf form, not the tanh approximation
+    return 0.5 * x * (1.0 + torch.erf(x / math.sqrt(2.0)))
+
+
+class FeedForward(nn.Module):
+    def __init__(self, d, d_ff, activation):
+        super().__init__()
+        self.activation = activation
+        self.up = nn.Linear(d, d_ff, bias=False)
+        if activation == "geglu":
+            self.gate = nn.Linear(d, d_ff, bias=False)
+        self.down = nn.Linear(d_ff, d, bias=False)
+
+    def forward(self, x):
+        if self.activation == "geglu":
+            return self.down(gelu(self.gate(x)) * self.up(x))
+        h = self.up(x)
+        return self.down(gelu(h) if self.activation == "gelu" else torch.relu(h))
+
+
+class Attention(nn.Module):
+    """Multi-head attention, n_heads x head_dim (head_dim need not be d/n_heads)."""
+
+    def __init__(self, d, n_heads, head_dim, scale):
+        super().__init__()
+        self.h, self.dh, self.scale = n_heads, head_dim, scale
+        inner = n_heads * head_dim
+        self.q = nn.Linear(d, inner, bias=False)
+        self.k = nn.Linear(d, inner, bias=False)
+        self.v = nn.Linear(d, inner, bias=False)
+        self.o = nn.Linear(inner, d, bias=False)
+
+    def heads(self, x):
+        return x.view(x.shape[0], self.h, self.dh).transpose(0, 1)  # [H, n, Dh]
+
+    def forward(self, x, source, bias=None, mask=None, past=None):
+        """x [n, d] queries; source [m, d] keys/values (x itself for self-attention).
+
+        bias [H, n, m'] and mask [n, m'] (True = hidden) cover past + new keys.
+        past is (k, v) [H, p, Dh] from earlier steps; returns (out, (k, v)).
+        """
+        q = self.heads(self.q(x))
+        k = self.heads(self.k(source))
+        v = self.heads(self.v(source))
+        if past is not None:
+            k = torch.cat([past[0], k], dim=1)
+            v = torch.cat([past[1], v], dim=1)
+        scores = self.scale * (q @ k.transpose(1, 2))
+        if bias is not None:
+            scores = scores + bias
+        if mask is not None:
+            scores = scores.masked_fill(mask, float("-inf"))
+        o = torch.softmax(scores, dim=-1) @ v  # [H, n, Dh]
+        return self.o(o.transpose(0, 1).reshape(x.shape[0], self.h * self.dh)), (k, v)
+
+
+class Layer(nn.Module):
+    """Pre-norm block: self-attention, [cross-attention], feed-forward."""
+
+    def __init__(self, t, cross):
+        super().__init__()
+        d = t["d_model"]
+        norm = lambda: Norm(d, t["norm"], t["norm_eps"])  # noqa: E731
+        attn = lambda: Attention(d, t["n_heads"], t["head_dim"], t["attention_scale"])  # noqa: E731
+        self.self_attn_norm = norm()
+        self.self_attn = attn()
+        self.cross = cross
+        if cross:
+            self.cross_attn_norm = norm()
+            self.cross_attn = attn()
+        self.ffn_norm = norm()
+        self.ffn = FeedForward(d, t["d_ff"], t["activation"])
+
+    def forward(self, x, bias, mask=None, memory=None, past=None):
+        h = self.self_attn_norm(x)
+        a, kv = self.self_attn(h, h, bias=bias, mask=mask, past=past)
+        x = x + a
+        if self.cross:
+            # No relative bias and no mask across the two sequences.
+            x = x + self.cross_attn(self.cross_attn_norm(x), memory)[0]
+        x = x + self.ffn(self.ffn_norm(x))
+        return x, kv
+
+
+class Stack(nn.Module):
+    """Layers sharing one relative-position bias table, then a final norm."""
+
+    def __init__(self, t, layers, cross, bidirectional):
+        super().__init__()
+        self.bidirectional = bidirectional
+        self.buckets, self.max_distance = t["rel_buckets"], t["rel_max_distance"]
+        self.rel_bias = nn.Embedding(t["rel_buckets"], t["n_heads"])
+        self.layers = nn.ModuleList([Layer(t, cross) for _ in range(layers)])
+        self.final_norm = Norm(t["d_model"], t["norm"], t["norm_eps"])
+
+    def bucket_table(self, n, m, offset=0):
+        return torch.from_numpy(
+            bucket_matrix(n, m, self.bidirectional, self.buckets, self.max_distance, offset)
+        )
+
+    def run(self, x, memory=None, cache=None):
+        """Runs the layers on x [n, d]; returns (out, per-layer outputs, buckets).
+
+        With a cache, x holds positions cache.length.. and the cache is extended.
+        """
+        offset = 0 if cache is None else cache.length
+        n, m = x.shape[0], offset + x.shape[0]
+        buckets = self.bucket_table(n, m, offset)
+        bias = self.rel_bias.weight[buckets].permute(2, 0, 1)  # [H, n, m]
+        mask = None
+        if not self.bidirectional:
+            q = torch.arange(offset, m)[:, None]
+            mask = torch.arange(m)[None, :] > q  # key after query
+        outputs = []
+        for i, layer in enumerate(self.layers):
+            past = None if cache is None or cache.length == 0 else cache.kv[i]
+            x, kv = layer(x, bias, mask, memory, past)
+            if cache is not None:
+                cache.kv[i] = kv
+            outputs.append(x)
+        if cache is not None:
+            cache.length = m
+        return self.final_norm(x), outputs, buckets
+
+
+class DecoderCache:
+    """Self-attention keys/values of the positions decoded so far."""
+
+    def __init__(self, layers):
+        self.length = 0
+        self.kv = [None] * layers
+
+
+class StreamInput(nn.Module):
+    """One encoder input stream: a linear projection (dense) or an embedding (tokens)."""
+
+    def __init__(self, stream, d):
+        super().__init__()
+        self.kind = stream["kind"]
+        if self.kind == "dense":
+            self.proj = nn.Linear(stream["dim"], d)
+        else:
+            self.embed = nn.Embedding(stream["vocab"], d)
+
+    def forward(self, x):
+        return self.proj(x) if self.kind == "dense" else self.embed(x)
+
+
+class StyleInput(nn.Module):
+    def __init__(self, style_dim, d):
+        super().__init__()
+        self.proj = nn.Linear(style_dim, d)
+
+    def forward(self, style):
+        return self.proj(style)[None, :]
+
+
+class Encoder(Stack):
+    def __init__(self, t):
+        super().__init__(t, t["encoder_layers"], cross=False, bidirectional=True)
+        self.stream_order = [s["name"] for s in t["streams"]]
+        self.streams = nn.ModuleDict({s["name"]: StreamInput(s, t["d_model"]) for s in t["streams"]})
+        self.style = StyleInput(t["style_dim"], t["d_model"]) if t["style_dim"] > 0 else None
+
+    def embed(self, streams, style=None):
+        """Streams concatenated in time in config order, then the style position."""
+        parts = [self.streams[name](streams[name]) for name in self.stream_order]
+        if self.style is not None:
+            if style is None:
+                raise ValueError("this encoder has a style input; pass a style vector")
+            parts.append(self.style(style))
+        return torch.cat(parts, dim=0)
+
+    def forward(self, streams, style=None):
+        x = self.embed(streams, style)
+        out, layers, buckets = self.run(x)
+        return {"embed": x, "layers": layers, "out": out, "buckets": buckets}
+
+
+class Decoder(Stack):
+    def __init__(self, t, vocab, cross):
+        super().__init__(t, t["decoder_layers"], cross=cross, bidirectional=False)
+        self.embed = nn.Embedding(vocab, t["d_model"])
+        self.head = nn.Linear(t["d_model"], vocab, bias=False)
+
+    def new_cache(self):
+        return DecoderCache(len(self.layers))
+
+    def forward(self, tokens, memory=None, cache=None):
+        x = self.embed(tokens)
+        out, layers, buckets = self.run(x, memory, cache)
+        return {"embed": x, "layers": layers, "out": out, "logits": self.head(out), "buckets": buckets}
+
+
+class StageModel(nn.Module):
+    """Stage 1 (encoder-decoder), stage 2 (either variant) or stage 3 (decoder only)."""
+
+    def __init__(self, config, stage):
+        super().__init__()
+        t = config[stage]
+        cross = has_encoder(config, stage)
+        if cross:
+            self.encoder = Encoder(t)
+        self.decoder = Decoder(t, vocab_size(config, stage), cross)
+
+    def forward(self, tokens, streams=None, style=None):
+        result = {}
+        memory = None
+        if hasattr(self, "encoder"):
+            result["encoder"] = self.encoder(streams, style)
+            memory = result["encoder"]["out"]
+        result["decoder"] = self.decoder(tokens, memory)
+        return result
+
+
+# ---------------------------------------------------------------- codec
+
+def pad_for_conv(x, kernel, dilation, padding):
+    """Zero padding so a stride-1 conv keeps the length (SPEC §9.2)."""
+    total = (kernel - 1) * dilation
+    left = total if padding == "causal" else total // 2
+    return F.pad(x, (left, total - left))
+
+
+class ResidualVectorQuantizer(nn.Module):
+    def __init__(self, c, levels, codebook_size):
+        super().__init__()
+        self.codebooks = nn.Parameter(torch.zeros(levels, codebook_size, c["codebook_dim"]))
+        self.out_proj = nn.Linear(c["codebook_dim"], c["latent_dim"]) if c["out_proj"] else None
+
+    def forward(self, codes):
+        """codes [q, T] (q <= Q levels, the first q) -> latent [C_latent, T]."""
+        z = self.codebooks[0][codes[0]]
+        for level in range(1, codes.shape[0]):
+            z = z + self.codebooks[level][codes[level]]
+        if self.out_proj is not None:
+            z = self.out_proj(z)
+        return z.t()
+
+
+class ResidualUnit(nn.Module):
+    def __init__(self, channels, kernel, dilation, padding):
+        super().__init__()
+        self.kernel, self.dilation, self.padding = kernel, dilation, padding
+        self.conv1 = nn.Conv1d(channels, channels, kernel, dilation=dilation)
+        self.conv2 = nn.Conv1d(channels, channels, 1)
+
+    def forward(self, x):
+        h = self.conv1(pad_for_conv(F.elu(x), self.kernel, self.dilation, self.padding))
+        return x + self.conv2(F.elu(h))
+
+
+class DecoderBlock(nn.Module):
+    def __init__(self, cin, cout, stride, c):
+        super().__init__()
+        self.stride, self.padding = stride, c["padding"]
+        self.up = nn.ConvTranspose1d(cin, cout, 2 * stride, stride=stride)
+        self.res = nn.ModuleList(
+            [ResidualUnit(cout, c["kernel_size"], d, c["padding"]) for d in c["residual_dilations"]]
+        )
+
+    def forward(self, x):
+        t, s = x.shape[-1], self.stride
+        y = self.up(F.elu(x))  # full length (T - 1) * s + 2s
+        start = 0 if self.padding == "causal" else s // 2
+        x = y[:, start : start + t * s]
+        for unit in self.res:
+            x = unit(x)
+        return x
+
+
+class SoundStreamDecoder(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.kernel, self.padding = c["kernel_size"], c["padding"]
+        ch = c["channels"]
+        self.in_conv = nn.Conv1d(c["latent_dim"], ch[0], c["kernel_size"])
+        self.blocks = nn.ModuleList(
+            [DecoderBlock(ch[b], ch[b + 1], s, c) for b, s in enumerate(c["strides"])]
+        )
+        self.out_conv = nn.Conv1d(ch[-1], 1, c["kernel_size"])
+
+    def forward(self, latent):
+        """latent [C_latent, T] -> (waveform [T * hop], in_conv output, block outputs)."""
+        x = self.in_conv(pad_for_conv(latent[None], self.kernel, 1, self.padding))
+        first = x[0]
+        blocks = []
+        for block in self.blocks:
+            x = block(x)
+            blocks.append(x[0])
+        y = self.out_conv(pad_for_conv(F.elu(x), self.kernel, 1, self.padding))
+        return torch.tanh(y[0, 0]), first, blocks
+
+
+class Codec(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        c = config["codec"]
+        self.rvq = ResidualVectorQuantizer(c, total_levels(config), config["tokens"]["codebook_size"])
+        self.decoder = SoundStreamDecoder(c)
+
+    def forward(self, codes):
+        latent = self.rvq(codes)
+        waveform, in_conv, blocks = self.decoder(latent)
+        return {"latent": latent, "in_conv": in_conv, "blocks": blocks, "waveform": waveform}
+
+
+# ---------------------------------------------------------------- loading
+
+def build(config, component):
+    return Codec(config) if component == "codec" else StageModel(config, component)
+
+
+def load(config, component, tensors):
+    """Model with weights from `tensors` (name -> float32 numpy array), strict."""
+    model = build(config, component)
+    state = {name: torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)) for name, a in tensors.items()}
+    model.load_state_dict(state, strict=True)
+    return model.eval()
