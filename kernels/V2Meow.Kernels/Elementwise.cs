@@ -6,6 +6,7 @@ namespace V2Meow.Kernels;
 /// <summary>Element-wise kernels: residual add.</summary>
 public static class ElementwiseKernels
 {
+    [Kernel(KernelGrouping.Implicit)]
     public static void Add(Index1D i, ArrayView<float> a, ArrayView<float> b, ArrayView<float> output) =>
         output[i] = a[i] + b[i];
 }

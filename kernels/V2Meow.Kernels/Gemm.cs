@@ -13,6 +13,7 @@ public static class GemmKernels
     /// Square tiles of Group.DimX × Group.DimX threads; dynamic shared memory holds one x tile and one
     /// w tile (2 · tile² floats). Thread (tx, ty) computes y[row, col].
     /// </summary>
+    [Kernel(KernelGrouping.Explicit)]
     public static void Tiled(ArrayView<float> x, ArrayView<float> w, ArrayView<float> y, int m, int k, int n)
     {
         int tile = Group.DimX;
@@ -37,6 +38,7 @@ public static class GemmKernels
     }
 
     /// <summary>One group per (row, col); threads stride over K, then a shared-memory tree sum.</summary>
+    [Kernel(KernelGrouping.Explicit)]
     public static void GemvShared(ArrayView<float> x, ArrayView<float> w, ArrayView<float> y, int m, int k, int n)
     {
         var scratch = SharedMemory.GetDynamic<float>();
@@ -48,6 +50,7 @@ public static class GemmKernels
     }
 
     /// <summary>As <see cref="GemvShared"/>, reducing with warp shuffles (CUDA).</summary>
+    [Kernel(KernelGrouping.Explicit, NeedsWarpShuffles = true)]
     public static void GemvShuffle(ArrayView<float> x, ArrayView<float> w, ArrayView<float> y, int m, int k, int n)
     {
         var scratch = SharedMemory.GetDynamic<float>();

@@ -303,7 +303,7 @@ class DecoderBlock(nn.Module):
         t, s = x.shape[-1], self.stride
         y = self.up(F.elu(x))  # full length (T - 1) * s + 2s
         start = 0 if self.padding == "causal" else s // 2
-        x = y[:, start : start + t * s]
+        x = y[..., start : start + t * s]
         for unit in self.res:
             x = unit(x)
         return x

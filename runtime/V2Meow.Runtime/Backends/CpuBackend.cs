@@ -6,7 +6,7 @@ namespace V2Meow.Runtime.Backends;
 /// The managed backend: TensorPrimitives for the SIMD inner loops, Parallel.For across rows. It is the
 /// default where no GPU is found, so real model sizes run on any machine.
 /// </summary>
-public sealed class CpuBackend : IComputeBackend
+public sealed partial class CpuBackend : IComputeBackend
 {
     readonly ParallelOptions _parallel;
 

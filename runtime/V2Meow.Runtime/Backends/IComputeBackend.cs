@@ -5,7 +5,7 @@ namespace V2Meow.Runtime.Backends;
 /// (SIMD, multi-threaded) and <see cref="IlgpuBackend"/> (CUDA, OpenCL, ILGPU's CPU accelerator).
 /// Stages never know which one runs them. Ops are issued in order; <see cref="Synchronize"/> waits.
 /// </summary>
-public interface IComputeBackend : IDisposable
+public partial interface IComputeBackend : IDisposable
 {
     DeviceKind Kind { get; }
     DeviceInfo Device { get; }

@@ -8,7 +8,7 @@ namespace V2Meow.Runtime.Backends;
 /// The ILGPU backend: one context and accelerator per instance (nothing global), the kernel families
 /// loaded once, every op queued on one stream.
 /// </summary>
-public sealed class IlgpuBackend : IComputeBackend
+public sealed partial class IlgpuBackend : IComputeBackend
 {
     readonly Context _context;
     readonly Accelerator _accelerator;

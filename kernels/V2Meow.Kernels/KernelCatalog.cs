@@ -1,0 +1,38 @@
+using System.Reflection;
+
+namespace V2Meow.Kernels;
+
+/// <summary>How a kernel is launched: ILGPU groups it itself, or the launcher picks the groups.</summary>
+public enum KernelGrouping { Implicit, Explicit }
+
+/// <summary>
+/// Marks a static method as a kernel entry point, so the PTX and OpenCL C code-generation tests find it
+/// without a list to keep in step.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class KernelAttribute(KernelGrouping grouping) : Attribute
+{
+    public KernelGrouping Grouping { get; } = grouping;
+    /// <summary>Uses warp shuffles: CUDA only (OpenCL has them on Intel alone).</summary>
+    public bool NeedsWarpShuffles { get; init; }
+}
+
+/// <summary>A kernel entry point, as the code-generation checks compile it for CUDA and OpenCL.</summary>
+public sealed record KernelEntry(string Family, MethodInfo Method, KernelGrouping Grouping, bool NeedsWarpShuffles)
+{
+    public string Name => $"{Family}.{Method.Name}";
+    public override string ToString() => Name;
+}
+
+/// <summary>Every method of this assembly marked <see cref="KernelAttribute"/>.</summary>
+public static class KernelCatalog
+{
+    public static IReadOnlyList<KernelEntry> All { get; } = typeof(KernelCatalog).Assembly.GetTypes()
+        .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Static))
+        .Select(m => (Method: m, Attribute: m.GetCustomAttribute<KernelAttribute>()))
+        .Where(x => x.Attribute is not null)
+        .Select(x => new KernelEntry(x.Method.DeclaringType!.Name.Replace("Kernels", ""), x.Method,
+            x.Attribute!.Grouping, x.Attribute.NeedsWarpShuffles))
+        .OrderBy(k => k.Name, StringComparer.Ordinal)
+        .ToList();
+}

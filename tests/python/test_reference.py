@@ -1,0 +1,456 @@
+"""Tests of the PyTorch reference and the weights tooling (weights-spec/reference)."""
+
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+import buckets
+import check
+import config as config_mod
+import export
+import layout
+import model as model_mod
+import safetensors_io
+import sampling
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+EXAMPLES = os.path.join(ROOT, "weights-spec", "examples")
+GOLDEN = os.path.join(ROOT, "tests", "golden")
+EXPORTED = ("tiny", "odd", "enc_dec")
+
+
+def example(name):
+    return config_mod.load(os.path.join(EXAMPLES, f"{name}.json"))
+
+
+@pytest.fixture(scope="module")
+def tiny_bundle(tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("tiny") / "bundle")
+    assert export.main(["--config", os.path.join(EXAMPLES, "tiny.json"), "--seed", "5", "--out", out]) == 0
+    return out
+
+
+def copy_bundle(src, tmp_path):
+    dst = str(tmp_path / "bundle")
+    shutil.copytree(src, dst)
+    return dst
+
+
+def rewrite(path, edit):
+    """Rewrite a safetensors file after edit(tensors, dtypes, metadata) mutates the dicts."""
+    tensors, dtypes, metadata = safetensors_io.read(path)
+    edit(tensors, dtypes, metadata)
+    safetensors_io.write(path, tensors, metadata, dtypes)
+
+
+# ------------------------------------------------------------ safetensors
+
+@pytest.mark.parametrize("dtype", ["F64", "F32", "F16", "BF16", "I64", "I32", "I16", "I8", "U8", "BOOL"])
+def test_safetensors_round_trip_is_bit_exact(tmp_path, dtype):
+    rng = np.random.RandomState(0)
+    raw = rng.randint(0, 256, size=3 * 5 * safetensors_io.DTYPES[dtype].itemsize, dtype=np.uint8)
+    if dtype == "BOOL":
+        raw = raw % 2
+    value = raw.view(safetensors_io.DTYPES[dtype]).reshape(3, 5)  # arbitrary bit patterns, NaNs included
+    empty = np.zeros((0, 4), dtype=safetensors_io.DTYPES[dtype])
+    path = str(tmp_path / "t.safetensors")
+    dtypes = {"a": dtype, "b": dtype} if dtype == "BF16" else None
+    safetensors_io.write(path, {"a": value, "b": empty}, {"k": "v"}, dtypes)
+    tensors, got_dtypes, metadata = safetensors_io.read(path)
+    assert metadata == {"k": "v"}
+    assert got_dtypes == {"a": dtype, "b": dtype}
+    assert tensors["a"].tobytes() == value.tobytes() and tensors["a"].shape == (3, 5)
+    assert tensors["b"].shape == (0, 4)
+
+
+def test_bf16_conversion_matches_torch_rounding():
+    values = np.random.RandomState(1).standard_normal(4096).astype(np.float32) * 1e3
+    values[:4] = [0.0, -0.0, np.inf, -np.inf]
+    ours = safetensors_io.f32_to_bf16(values)
+    theirs = torch.from_numpy(values).to(torch.bfloat16).to(torch.float32).numpy()
+    np.testing.assert_array_equal(safetensors_io.bf16_to_f32(ours), theirs)
+
+
+def test_reader_rejects_holes(tmp_path):
+    path = str(tmp_path / "t.safetensors")
+    safetensors_io.write(path, {"a": np.zeros(4, np.float32)})
+    with open(path, "ab") as f:
+        f.write(b"\0" * 4)
+    with pytest.raises(safetensors_io.SafetensorsError, match="data buffer"):
+        safetensors_io.read(path)
+
+
+# ------------------------------------------------------------ export and checker
+
+def test_export_round_trip(tiny_bundle):
+    config = config_mod.load(os.path.join(tiny_bundle, "config.json"))
+    for component in config_mod.COMPONENTS:
+        tensors, dtypes, metadata = safetensors_io.read(os.path.join(tiny_bundle, f"{component}.safetensors"))
+        want = export.random_weights(config, component, 5)
+        assert list(tensors) == sorted(want)
+        for name, value in want.items():
+            assert dtypes[name] == "F32"
+            assert tensors[name].tobytes() == value.tobytes(), name
+        assert metadata["component"] == component
+        assert json.loads(metadata["config"]) == config[component]
+
+
+@pytest.mark.parametrize("dtype,name", [("float16", "F16"), ("bfloat16", "BF16")])
+def test_export_dtype_override(tmp_path, dtype, name):
+    out = str(tmp_path / "b")
+    assert export.main(["--config", os.path.join(EXAMPLES, "tiny.json"), "--seed", "5", "--out", out,
+                        "--dtype", dtype]) == 0
+    assert check.check(out) == []
+    assert config_mod.load(os.path.join(out, "config.json"))["dtype"] == dtype
+    tensors, dtypes, _ = safetensors_io.read_f32(os.path.join(out, "stage3.safetensors"))
+    want = export.random_weights(config_mod.load(os.path.join(out, "config.json")), "stage3", 5)
+    for key, value in want.items():
+        assert dtypes[key] == name
+        expected = value.astype(np.float16).astype(np.float32) if dtype == "float16" else \
+            safetensors_io.bf16_to_f32(safetensors_io.f32_to_bf16(value))
+        np.testing.assert_array_equal(tensors[key], expected)
+
+
+def test_export_from_state_dict_with_weight_norm(tmp_path, tiny_bundle):
+    config = config_mod.load(os.path.join(tiny_bundle, "config.json"))
+    state = {}
+    for component in config_mod.COMPONENTS:
+        tensors, _ = safetensors_io.read_f32(os.path.join(tiny_bundle, f"{component}.safetensors"))[:2]
+        state.update({f"{component}.{k}": torch.from_numpy(v) for k, v in tensors.items()})
+    # One conv stored as a weight-norm pair, as SoundStream trains it.
+    w = state.pop("codec.decoder.in_conv.weight").double()
+    norm = w.pow(2).sum(dim=(1, 2), keepdim=True).sqrt()
+    state["codec.decoder.in_conv.weight_g"] = norm.float()
+    state["codec.decoder.in_conv.weight_v"] = (w * 3.0).float()
+    path = str(tmp_path / "trained.pt")
+    torch.save(state, path)
+    out = str(tmp_path / "b")
+    assert export.main(["--config", os.path.join(tiny_bundle, "config.json"), "--state-dict", path, "--out", out]) == 0
+    assert check.check(out) == []
+    a, _ = safetensors_io.read_f32(os.path.join(out, "codec.safetensors"))[:2]
+    b, _ = safetensors_io.read_f32(os.path.join(tiny_bundle, "codec.safetensors"))[:2]
+    np.testing.assert_allclose(a["decoder.in_conv.weight"], b["decoder.in_conv.weight"], rtol=1e-6, atol=1e-7)
+    np.testing.assert_array_equal(a["rvq.codebooks"], b["rvq.codebooks"])
+
+
+def test_checker_accepts_valid_bundle(tiny_bundle):
+    assert check.check(tiny_bundle) == []
+    assert subprocess.run([sys.executable, os.path.join(ROOT, "weights-spec", "reference", "check.py"), tiny_bundle],
+                          capture_output=True, text=True).stdout.strip() == "ok"
+
+
+def test_checker_catches_wrong_name(tiny_bundle, tmp_path):
+    b = copy_bundle(tiny_bundle, tmp_path)
+    path = os.path.join(b, "stage2.safetensors")
+
+    def edit(t, d, m):
+        t["decoder.layers.1.ffn.upp.weight"] = t.pop("decoder.layers.1.ffn.up.weight")
+
+    rewrite(path, edit)
+    errors = check.check(b)
+    assert f"{path}: tensor 'decoder.layers.1.ffn.up.weight': missing, expected [64, 32] F32" in errors
+    assert f"{path}: tensor 'decoder.layers.1.ffn.upp.weight': unexpected (not in the layout for this config)" in errors
+    result = subprocess.run([sys.executable, os.path.join(ROOT, "weights-spec", "reference", "check.py"), b],
+                            capture_output=True, text=True)
+    assert result.returncode == 1 and "decoder.layers.1.ffn.up.weight" in result.stdout
+
+
+def test_checker_catches_missing_tensor_and_file(tiny_bundle, tmp_path):
+    b = copy_bundle(tiny_bundle, tmp_path)
+    rewrite(os.path.join(b, "codec.safetensors"), lambda t, d, m: t.pop("decoder.blocks.1.res.2.conv2.bias"))
+    os.remove(os.path.join(b, "stage3.safetensors"))
+    errors = check.check(b)
+    assert any("codec.safetensors: tensor 'decoder.blocks.1.res.2.conv2.bias': missing" in e for e in errors)
+    assert os.path.join(b, "stage3.safetensors") + ": missing" in errors
+
+
+def test_checker_catches_wrong_shape_dtype_and_metadata(tiny_bundle, tmp_path):
+    b = copy_bundle(tiny_bundle, tmp_path)
+    path = os.path.join(b, "stage1.safetensors")
+
+    def edit(t, d, m):
+        t["decoder.layers.0.ffn.up.weight"] = t["decoder.layers.0.ffn.up.weight"].T.copy()
+        t["decoder.head.weight"] = t["decoder.head.weight"].astype(np.float16)
+        m["component"] = "stage2"
+
+    rewrite(path, edit)
+    errors = check.check(b)
+    assert f"{path}: tensor 'decoder.layers.0.ffn.up.weight': expected [64, 32], found [32, 64]" in errors
+    assert any("'decoder.head.weight': expected dtype F32" in e and "found F16" in e for e in errors)
+    assert f"{path}: __metadata__ 'component': expected 'stage1', found 'stage2'" in errors
+
+
+def test_checker_catches_bad_config(tiny_bundle, tmp_path):
+    b = copy_bundle(tiny_bundle, tmp_path)
+    with open(os.path.join(b, "config.json")) as f:
+        raw = json.load(f)
+    raw["stage2"]["activaton"] = "gelu"
+    with open(os.path.join(b, "config.json"), "w") as f:
+        json.dump(raw, f)
+    [error] = check.check(b)
+    assert "stage2.activaton: unknown field" in error
+
+
+@pytest.mark.parametrize("name", EXPORTED)
+def test_module_names_match_layout(name):
+    config = example(name)
+    for component in config_mod.COMPONENTS:
+        state = model_mod.build(config, component).state_dict()
+        assert {k: tuple(v.shape) for k, v in state.items()} == layout.component_tensors(config, component)
+
+
+def test_paper_and_small_configs_resolve():
+    for name in ("paper", "small"):
+        config = example(name)
+        params = sum(math.prod(s) for c in config_mod.COMPONENTS
+                     for s in layout.component_tensors(config, c).values())
+        assert params > 10_000_000
+    paper = example("paper")
+    assert paper["stage1"]["encoder_layers"] == paper["stage1"]["decoder_layers"] == 12
+    assert (paper["stage1"]["d_model"], paper["stage1"]["n_heads"], paper["stage1"]["d_ff"]) == (1024, 16, 4096)
+    assert config_mod.hop(paper) == 320
+
+
+def test_examples_exercise_every_option():
+    seen = {"activation": set(), "norm": set(), "padding": set(), "variant": set()}
+    for name in EXPORTED:
+        c = example(name)
+        for stage in ("stage1", "stage2", "stage3"):
+            seen["activation"].add(c[stage]["activation"])
+            seen["norm"].add(c[stage]["norm"])
+        seen["padding"].add(c["codec"]["padding"])
+        seen["variant"].add(c["stage2"]["variant"])
+    assert seen == {"activation": {"gelu", "relu", "geglu"}, "norm": {"layernorm", "rmsnorm"},
+                    "padding": {"causal", "centred"}, "variant": {"decoder_only", "encoder_decoder"}}
+
+
+# ------------------------------------------------------------ T5 buckets
+
+def hf_t5_bucket(relative_position, bidirectional, num_buckets, max_distance):
+    """transformers' T5Attention._relative_position_bucket, verbatim in torch."""
+    relative_buckets = 0
+    if bidirectional:
+        num_buckets //= 2
+        relative_buckets += (relative_position > 0).to(torch.long) * num_buckets
+        relative_position = torch.abs(relative_position)
+    else:
+        relative_position = -torch.min(relative_position, torch.zeros_like(relative_position))
+    max_exact = num_buckets // 2
+    is_small = relative_position < max_exact
+    large = max_exact + (
+        torch.log(relative_position.float() / max_exact) / math.log(max_distance / max_exact)
+        * (num_buckets - max_exact)
+    ).to(torch.long)
+    large = torch.min(large, torch.full_like(large, num_buckets - 1))
+    return relative_buckets + torch.where(is_small, relative_position, large)
+
+
+def test_causal_buckets_reference_values():
+    # relative_position = key - query, so a key 20 steps back is -20
+    distances = np.array([0, 15, 16, 20, 32, 64, 100, 200])
+    got = buckets.bucket(-distances, bidirectional=False, num_buckets=32, max_distance=128)
+    assert got.tolist() == [0, 15, 16, 17, 21, 26, 30, 31]
+    assert buckets.bucket(np.array([1, 5, 500]), False, 32, 128).tolist() == [0, 0, 0]  # future keys
+
+
+def test_bidirectional_buckets_reference_values():
+    rel = np.array([0, -1, 1, -7, 7, -8, 8, -20, 20, -200, 200])
+    got = buckets.bucket(rel, bidirectional=True, num_buckets=32, max_distance=128)
+    assert got.tolist() == [0, 1, 17, 7, 23, 8, 24, 10, 26, 15, 31]
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("num_buckets,max_distance", [(32, 128), (16, 24), (20, 50), (12, 30), (64, 1000)])
+def test_buckets_match_hf_t5(bidirectional, num_buckets, max_distance):
+    rel = np.arange(-3000, 3001)
+    ours = buckets.bucket(rel, bidirectional, num_buckets, max_distance)
+    theirs = hf_t5_bucket(torch.from_numpy(rel), bidirectional, num_buckets, max_distance).numpy()
+    np.testing.assert_array_equal(ours, theirs)
+
+
+def test_bucket_matrix_offsets():
+    full = buckets.bucket_matrix(10, 10, False, 32, 128)
+    assert full[7, 2] == 5 and full[2, 7] == 0
+    np.testing.assert_array_equal(buckets.bucket_matrix(3, 10, False, 32, 128, query_offset=7), full[7:])
+
+
+# ------------------------------------------------------------ sampling
+
+def test_rng_reference_values():
+    # seed 1, stream 0, counter 0 hashes seed*G = G: the first SplitMix64 output for state 0.
+    x = (1 * sampling.GOLDEN) & sampling.MASK
+    assert sampling.splitmix64_finalise(x) == 0xE220A8397B1DCDAF
+    assert sampling.uniform(0, 0, 0) == 0.0
+    assert sampling.uniform(0, 0, 1) == (0x5692161D100B05E5 >> 40) / 2 ** 24
+    assert sampling.uniform(42, 1, 7) == (0x27F5704280CE0FBC >> 40) / 2 ** 24
+    assert sampling.uniform(2 ** 64 - 1, 3, 2 ** 64 - 1) == (0x8012E556796F4352 >> 40) / 2 ** 24
+
+
+def test_rng_matches_uint64_vectorised():
+    seeds = np.array([0, 1, 7, 2 ** 63, 2 ** 64 - 1], dtype=np.uint64)
+    counters = np.arange(50, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        x = (seeds[:, None] * np.uint64(sampling.GOLDEN)) ^ (np.uint64(3) * np.uint64(sampling.MIX1)) ^ counters[None]
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(sampling.MIX1)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(sampling.MIX2)
+        x = x ^ (x >> np.uint64(31))
+    u = (x >> np.uint64(40)).astype(np.float64) * 2.0 ** -24
+    ours = [[sampling.uniform(int(s), 3, int(c)) for c in counters] for s in seeds]
+    np.testing.assert_array_equal(np.array(ours), u)
+
+
+def test_sampling_is_deterministic_and_follows_softmax():
+    logits = np.array([0.5, 2.0, -1.0, 1.0, 2.0], dtype=np.float32)
+    draws = [sampling.sample(logits, 1.0, sampling.uniform(9, 2, c)) for c in range(20000)]
+    again = [sampling.sample(logits, 1.0, sampling.uniform(9, 2, c)) for c in range(20000)]
+    assert draws == again
+    p = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
+    freq = np.bincount(draws, minlength=5) / len(draws)
+    np.testing.assert_allclose(freq, p, atol=0.015)
+
+
+def test_sampling_rules():
+    logits = np.array([3.0, 1.0, 3.0, -2.0, 0.0], dtype=np.float32)
+    assert sampling.sample(logits, 0.0, 0.999) == 0  # argmax, lowest index on ties
+    assert sampling.sample(logits, 0.0, 0.0, lo=1, hi=4) == 2
+    assert sampling.sample(logits, 1.0, 0.0) == 0  # u = 0 takes the first index with weight
+    assert sampling.sample(logits, 1.0, 1 - 2 ** -24) == 4
+    for c in range(200):  # range restriction and top-k never leave their sets
+        assert 1 <= sampling.sample(logits, 1.0, sampling.uniform(1, 0, c), lo=1, hi=4) < 4
+        assert sampling.sample(logits, 5.0, sampling.uniform(1, 0, c), top_k=2) in (0, 2)
+    # cumulative rule: weights e^0, e^-2, e^0 ... u just below the first share picks 0, just above picks 1
+    w = np.exp(np.array([0.0, -2.0, 0.0, -5.0, -3.0]))
+    edge = w[0] / w.sum()
+    assert sampling.sample(logits, 1.0, edge - 1e-9) == 0
+    assert sampling.sample(logits, 1.0, edge + 1e-9) == 1
+
+
+# ------------------------------------------------------------ model
+
+def random_model(config, component, seed=3):
+    return model_mod.load(config, component, export.random_weights(config, component, seed))
+
+
+@pytest.mark.parametrize("name", EXPORTED)
+@pytest.mark.parametrize("stage", ["stage1", "stage2", "stage3"])
+def test_incremental_decoding_equals_full_forward(name, stage):
+    torch.manual_seed(0)
+    config = example(name)
+    m = random_model(config, stage)
+    vocab = config_mod.vocab_size(config, stage)
+    tokens = torch.randint(0, vocab, (29,))
+    memory = None
+    if hasattr(m, "encoder"):
+        t = config[stage]
+        streams = {s["name"]: torch.randn(6, s["dim"]) if s["kind"] == "dense"
+                   else torch.randint(0, s["vocab"], (6 * s["tokens_per_frame"],)) for s in t["streams"]}
+        style = torch.randn(t["style_dim"]) if t["style_dim"] else None
+        memory = m.encoder(streams, style)["out"]
+    with torch.no_grad():
+        full = m.decoder(tokens, memory)["logits"]
+        cache = m.decoder.new_cache()
+        steps = [m.decoder(tokens[i:i + 1], memory, cache)["logits"] for i in range(10)]
+        steps.append(m.decoder(tokens[10:], memory, cache)["logits"])  # a chunked prefill after single steps
+    torch.testing.assert_close(torch.cat(steps), full, rtol=1e-5, atol=1e-5)
+
+
+def test_causal_decoder_ignores_future_tokens():
+    config = example("tiny")
+    m = random_model(config, "stage3")
+    a = torch.randint(0, config_mod.vocab_size(config, "stage3"), (20,))
+    b = a.clone()
+    b[12:] = (b[12:] + 1) % config_mod.vocab_size(config, "stage3")
+    with torch.no_grad():
+        la, lb = m.decoder(a)["logits"], m.decoder(b)["logits"]
+    torch.testing.assert_close(la[:12], lb[:12], rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("padding", ["causal", "centred"])
+@pytest.mark.parametrize("strides", [[2, 2], [3, 5], [4]])
+@pytest.mark.parametrize("frames", [1, 5, 11])
+def test_codec_output_length(padding, strides, frames):
+    raw = json.load(open(os.path.join(EXAMPLES, "tiny.json")))
+    raw["codec"].update({"padding": padding, "strides": strides, "channels": [8] * (len(strides) + 1)})
+    raw["rates"]["sample_rate"] = 50 * math.prod(strides)
+    config = config_mod.resolve(raw)
+    m = random_model(config, "codec")
+    codes = torch.randint(0, 32, (4, frames))
+    with torch.no_grad():
+        out = m(codes)
+    assert out["waveform"].shape == (frames * math.prod(strides),)
+    for b, block in enumerate(out["blocks"]):
+        assert block.shape == (8, frames * math.prod(strides[: b + 1]))
+    with torch.no_grad():
+        coarse_only = m(codes[:2])["waveform"]  # fewer levels are allowed
+    assert coarse_only.shape == out["waveform"].shape
+
+
+def test_causal_codec_is_causal():
+    config = example("tiny")
+    m = random_model(config, "codec")
+    a = torch.randint(0, 32, (4, 9))
+    b = a.clone()
+    b[:, 6:] = (b[:, 6:] + 1) % 32
+    with torch.no_grad():
+        wa, wb = m(a)["waveform"], m(b)["waveform"]
+    torch.testing.assert_close(wa[: 6 * 4], wb[: 6 * 4], rtol=0, atol=0)
+
+
+# ------------------------------------------------------------ committed goldens
+
+def expected_golden_names(config, meta):
+    names = set()
+    for stage in ("stage1", "stage2", "stage3"):
+        t = config[stage]
+        names |= {f"{stage}.input.tokens", f"{stage}.logits"}
+        stacks = [("decoder", t["decoder_layers"])]
+        if config_mod.has_encoder(config, stage):
+            names |= {f"{stage}.input.streams.{s['name']}" for s in t["streams"]}
+            if t["style_dim"]:
+                names.add(f"{stage}.input.style")
+            stacks.append(("encoder", t["encoder_layers"]))
+        for stack, layers in stacks:
+            names |= {f"{stage}.{stack}.{k}" for k in ("buckets", "embed", "out")}
+            names |= {f"{stage}.{stack}.layers.{i}" for i in range(layers)}
+    names |= {"codec.input.codes", "codec.latent", "codec.in_conv", "codec.waveform"}
+    names |= {f"codec.blocks.{b}" for b in range(len(config["codec"]["strides"]))}
+    names.add("sampling.logits")
+    names |= {case["name"] for case in json.loads(meta["sampling"])["cases"]}
+    return names
+
+
+@pytest.mark.parametrize("name", EXPORTED + ("tiny_f16",))
+def test_committed_goldens_are_complete(name):
+    folder = os.path.join(GOLDEN, name)
+    assert check.check(os.path.join(folder, "bundle")) == []
+    config = config_mod.load(os.path.join(folder, "bundle", "config.json"))
+    tensors, dtypes, meta = safetensors_io.read(os.path.join(folder, "golden.safetensors"))
+    assert set(tensors) == expected_golden_names(config, meta)
+    temps = {c["temperature"] for c in json.loads(meta["sampling"])["cases"]}
+    assert temps == {0.0, 0.4, 1.0}
+    for key, value in tensors.items():
+        integer = key.endswith(("tokens", "buckets", "codes")) or ".input.streams." in key and value.dtype.kind == "i" \
+            or key.startswith("sampling.tokens.")
+        assert dtypes[key] == ("I32" if integer else "F32"), key
+    hop = config_mod.hop(config)
+    assert tensors["codec.waveform"].shape == (tensors["codec.input.codes"].shape[1] * hop,)
+    assert tensors["stage1.logits"].shape[0] % 16 != 0
+
+
+def test_committed_tiny_goldens_reproduce():
+    """The golden values follow from the committed bundle (full regeneration: make_goldens.sh --check)."""
+    import golden
+
+    folder = os.path.join(GOLDEN, "tiny")
+    fresh, meta = golden.make(os.path.join(folder, "bundle"), 101)
+    committed, _, committed_meta = safetensors_io.read(os.path.join(folder, "golden.safetensors"))
+    assert meta == committed_meta
+    for key, value in committed.items():
+        np.testing.assert_allclose(fresh[key], value, rtol=1e-6, atol=1e-6, err_msg=key)

@@ -1,0 +1,209 @@
+"""Golden tensors for the runtime's tests: seeded inputs, intermediates, outputs.
+
+    golden.py --bundle DIR --seed N --out FILE.safetensors
+
+Weights are upcast to float32 and everything is computed in float32 with
+torch on one CPU thread (so reruns on one machine are bit-identical). Inputs
+come from numpy's legacy RandomState, whose streams never change. Names
+(the runtime's verifier depends on them; SPEC §10):
+
+  {stage}.input.streams.{name}   f32 [T, dim] (dense) / int32 [T] (tokens)
+  {stage}.input.style            f32 [style_dim]           (style_dim > 0)
+  {stage}.input.tokens           int32 [L]                 decoder input
+  {stage}.encoder.buckets        int32 [Te, Te]            (encoder stages)
+  {stage}.encoder.embed / .layers.{i} / .out   f32 [Te, d]
+  {stage}.decoder.buckets        int32 [L, L]
+  {stage}.decoder.embed / .layers.{i} / .out   f32 [L, d]
+  {stage}.logits                 f32 [L, V]
+  codec.input.codes int32 [Q, T]; codec.latent [C_latent, T]; codec.in_conv [C0, T];
+  codec.blocks.{b} [C_{b+1}, T * prod(strides[:b+1])]; codec.waveform [T * hop]
+  sampling.logits f32 [N, V]; sampling.tokens.t{temperature}.s{seed} int32 [N]
+"""
+
+import argparse
+import json
+import sys
+
+import numpy as np
+import torch
+
+import bundle
+import config as config_mod
+import model as model_mod
+import safetensors_io
+import sampling
+import tokens as tokens_mod
+
+FORMAT = "v2meow-golden/1"
+
+# Lengths chosen so no sequence is a multiple of 16 (kernels tile by 16 and
+# up; ragged tails are where they break).
+DECODER_LEN = 37
+VIDEO_FRAMES = 13
+CODEC_FRAMES = 11
+SAMPLING_ROWS = 37
+SAMPLING_VOCAB = 67
+SAMPLING_TEMPERATURES = (0.0, 0.4, 1.0)
+SAMPLING_SEEDS = (0, 7, (1 << 64) - 1)  # the largest seed exercises the 64-bit wraparound
+
+
+def spanning(rng, shape, high):
+    """Random ids in [0, high) that include both ends of the range."""
+    ids = rng.randint(0, high, size=shape)
+    flat = ids.reshape(-1)
+    flat[0] = 0
+    if flat.size > 1:
+        flat[-1] = high - 1
+    return ids
+
+
+def f32(t):
+    return t.detach().cpu().numpy().astype(np.float32)
+
+
+def i32(a):
+    return np.asarray(a, dtype=np.int32)
+
+
+def encoder_inputs(rng, t):
+    """One window of VIDEO_FRAMES frames per stream, plus a style vector."""
+    streams = {}
+    for s in t["streams"]:
+        if s["kind"] == "dense":
+            streams[s["name"]] = rng.standard_normal((VIDEO_FRAMES, s["dim"])).astype(np.float32)
+        else:
+            streams[s["name"]] = spanning(rng, VIDEO_FRAMES * s["tokens_per_frame"], s["vocab"])
+    style = rng.standard_normal(t["style_dim"]).astype(np.float32) if t["style_dim"] > 0 else None
+    return streams, style
+
+
+def decoder_input(rng, config, stage):
+    t = config["tokens"]
+    s, k, c, f = t["semantic_codes"], t["codebook_size"], t["coarse_levels"], t["fine_levels"]
+    n = DECODER_LEN - 1
+    if stage == "stage1":
+        return tokens_mod.stage1_sequence(config, spanning(rng, n, s)), {"semantic": n}
+    if stage == "stage2":
+        frames = n // (c + 1)
+        semantic = n - frames * c
+        seq = tokens_mod.stage2_sequence(config, spanning(rng, semantic, s), spanning(rng, (c, frames), k))
+        return seq, {"semantic": semantic, "coarse_frames": frames}
+    frames = n // (c + f)
+    seq = tokens_mod.stage3_sequence(config, spanning(rng, (c, frames), k), spanning(rng, (f, frames), k))
+    return seq, {"coarse_frames": frames, "fine_frames": frames}
+
+
+def stack_goldens(out, prefix, result):
+    out[f"{prefix}.buckets"] = i32(result["buckets"])
+    out[f"{prefix}.embed"] = f32(result["embed"])
+    for i, layer in enumerate(result["layers"]):
+        out[f"{prefix}.layers.{i}"] = f32(layer)
+    out[f"{prefix}.out"] = f32(result["out"])
+
+
+def stage_goldens(out, folder, config, stage, rng):
+    weights, _ = bundle.read_component(folder, stage)
+    m = model_mod.load(config, stage, weights)
+    info = {}
+    streams = style = None
+    if config_mod.has_encoder(config, stage):
+        streams, style = encoder_inputs(rng, config[stage])
+        for name, value in streams.items():
+            out[f"{stage}.input.streams.{name}"] = value.astype(np.float32) if value.dtype.kind == "f" else i32(value)
+        if style is not None:
+            out[f"{stage}.input.style"] = style
+        info["video_frames"] = VIDEO_FRAMES
+    seq, layout_info = decoder_input(rng, config, stage)
+    info.update(layout_info)
+    out[f"{stage}.input.tokens"] = i32(seq)
+    with torch.no_grad():
+        result = m(
+            torch.from_numpy(seq.astype(np.int64)),
+            None if streams is None else {k: torch.from_numpy(v if v.dtype.kind == "f" else v.astype(np.int64))
+                                          for k, v in streams.items()},
+            None if style is None else torch.from_numpy(style),
+        )
+    if "encoder" in result:
+        stack_goldens(out, f"{stage}.encoder", result["encoder"])
+    stack_goldens(out, f"{stage}.decoder", result["decoder"])
+    out[f"{stage}.logits"] = f32(result["decoder"]["logits"])
+    return info
+
+
+def codec_goldens(out, folder, config, rng):
+    weights, _ = bundle.read_component(folder, "codec")
+    m = model_mod.load(config, "codec", weights)
+    codes = spanning(rng, (config_mod.total_levels(config), CODEC_FRAMES), config["tokens"]["codebook_size"])
+    out["codec.input.codes"] = i32(codes)
+    with torch.no_grad():
+        result = m(torch.from_numpy(codes.astype(np.int64)))
+    out["codec.latent"] = f32(result["latent"])
+    out["codec.in_conv"] = f32(result["in_conv"])
+    for b, block in enumerate(result["blocks"]):
+        out[f"codec.blocks.{b}"] = f32(block)
+    out["codec.waveform"] = f32(result["waveform"])
+    return {"frames": CODEC_FRAMES}
+
+
+def temperature_tag(t):
+    return repr(float(t))  # 0.0, 0.4, 1.0
+
+
+def sampling_goldens(out, rng):
+    logits = (3.0 * rng.standard_normal((SAMPLING_ROWS, SAMPLING_VOCAB))).astype(np.float32)
+    # Row 0 has its maximum twice: argmax must return the lower index.
+    logits[0, 5] = logits[0, 40] = logits[0].max() + 1.0
+    out["sampling.logits"] = logits
+    cases = []
+    for temperature in SAMPLING_TEMPERATURES:
+        for seed in SAMPLING_SEEDS:
+            name = f"sampling.tokens.t{temperature_tag(temperature)}.s{seed}"
+            picks = [
+                sampling.sample(logits[row], temperature, sampling.uniform(seed, 0, row))
+                for row in range(SAMPLING_ROWS)
+            ]
+            out[name] = i32(picks)
+            cases.append({"name": name, "temperature": temperature, "seed": str(seed)})
+    return {
+        "stream": 0,
+        "counter": "row index",
+        "range": [0, SAMPLING_VOCAB],
+        "top_k": 0,
+        "cases": cases,
+    }
+
+
+def make(folder, seed):
+    torch.set_num_threads(1)
+    config = bundle.read_config(folder)
+    rng = np.random.RandomState([seed & 0xFFFFFFFF, seed >> 32 & 0xFFFFFFFF])
+    out, inputs = {}, {}
+    for stage in ("stage1", "stage2", "stage3"):
+        inputs[stage] = stage_goldens(out, folder, config, stage, rng)
+    inputs["codec"] = codec_goldens(out, folder, config, rng)
+    metadata = {
+        "format": FORMAT,
+        "bundle": config["name"],
+        "bundle_dtype": config["dtype"],
+        "seed": str(seed),
+        "compute": "float32, weights upcast from the bundle dtype",
+        "inputs": json.dumps(inputs, separators=(",", ":"), sort_keys=True),
+        "sampling": json.dumps(sampling_goldens(out, rng), separators=(",", ":")),
+    }
+    return out, metadata
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--bundle", required=True)
+    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--out", required=True)
+    args = p.parse_args(argv)
+    tensors, metadata = make(args.bundle, args.seed)
+    safetensors_io.write(args.out, tensors, metadata)
+    print(f"wrote {args.out} ({len(tensors)} tensors)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
