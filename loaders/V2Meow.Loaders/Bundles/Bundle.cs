@@ -1,0 +1,92 @@
+using V2Meow.Loaders.Safetensors;
+
+namespace V2Meow.Loaders.Bundles;
+
+/// <summary>
+/// An opened bundle folder (SPEC §2): config.json and one memory-mapped safetensors file per component,
+/// all validated on open — every expected tensor present with its shape and the bundle's dtype, nothing
+/// unexpected — so that no stage ever meets a malformed weight.
+/// </summary>
+public sealed class Bundle : IDisposable
+{
+    readonly Dictionary<string, SafetensorsFile> _files;
+
+    public string Folder { get; }
+    public BundleConfig Config { get; }
+
+    Bundle(string folder, BundleConfig config, Dictionary<string, SafetensorsFile> files)
+    {
+        Folder = folder;
+        Config = config;
+        _files = files;
+    }
+
+    public static Bundle Open(string folder)
+    {
+        if (!Directory.Exists(folder))
+            throw new BundleException($"{folder}: bundle folder does not exist");
+        string configPath = Path.Combine(folder, "config.json");
+        if (!File.Exists(configPath))
+            throw new BundleException($"{folder}: not a bundle; config.json is missing");
+        var config = BundleConfigReader.Load(configPath);
+
+        var files = new Dictionary<string, SafetensorsFile>(StringComparer.Ordinal);
+        try
+        {
+            foreach (string component in BundleConfig.Components)
+            {
+                string path = Path.Combine(folder, component + ".safetensors");
+                if (!File.Exists(path))
+                    throw new BundleException($"{folder}: component '{component}' is missing; expected {path}");
+                var file = SafetensorsFile.Open(path);
+                files[component] = file;
+                Validate(file, config, component);
+            }
+        }
+        catch
+        {
+            foreach (var f in files.Values) f.Dispose();
+            throw;
+        }
+        return new Bundle(folder, config, files);
+    }
+
+    /// <summary>The component's file: "stage1", "stage2", "stage3" or "codec".</summary>
+    public SafetensorsFile Component(string name) =>
+        _files.TryGetValue(name, out var file) ? file : throw new BundleException($"{Folder}: no component '{name}'");
+
+    /// <summary>The bundle's dtype as it appears in the files.</summary>
+    public DType WeightDType => DTypeOf(Config);
+
+    static DType DTypeOf(BundleConfig config) => config.DType switch
+    {
+        "float16" => DType.F16,
+        "bfloat16" => DType.BF16,
+        _ => DType.F32,
+    };
+
+    static void Validate(SafetensorsFile file, BundleConfig config, string component)
+    {
+        if (!file.Metadata.TryGetValue("format", out var format) || format != BundleConfig.FormatName)
+            throw new SafetensorsFormatException(file.Path, null,
+                $"__metadata__ format: expected '{BundleConfig.FormatName}', found '{format ?? "(none)"}'");
+        if (!file.Metadata.TryGetValue("component", out var named) || named != component)
+            throw new SafetensorsFormatException(file.Path, null,
+                $"__metadata__ component: expected '{component}', found '{named ?? "(none)"}'");
+
+        var expected = BundleLayout.Expected(config, component);
+        var dtype = DTypeOf(config);
+        foreach (var (name, shape) in expected)
+            file.Get(name, shape, dtype);
+        foreach (var tensor in file.Tensors)
+            if (!expected.ContainsKey(tensor.Name))
+                throw new SafetensorsFormatException(file.Path, tensor.Name,
+                    $"not part of component '{component}' in SPEC §5 (misnamed, or from another component)");
+    }
+
+    public void Dispose()
+    {
+        foreach (var f in _files.Values) f.Dispose();
+        _files.Clear();
+    }
+}

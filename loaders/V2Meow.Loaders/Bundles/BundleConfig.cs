@@ -1,0 +1,97 @@
+namespace V2Meow.Loaders.Bundles;
+
+/// <summary>config.json of a bundle with every default written out (SPEC §3). Built by <see cref="BundleConfigReader"/>.</summary>
+public sealed record BundleConfig(
+    string Format,
+    string Name,
+    string DType,
+    RatesConfig Rates,
+    TokensConfig Tokens,
+    WindowsConfig Windows,
+    TemperaturesConfig Temperatures,
+    TransformerConfig Stage1,
+    TransformerConfig Stage2,
+    TransformerConfig Stage3,
+    CodecConfig Codec,
+    IReadOnlyList<string> OptionalComponents)
+{
+    public const string FormatName = "v2meow/1";
+    public static readonly string[] Components = ["stage1", "stage2", "stage3", "codec"];
+
+    public TransformerConfig Stage(string component) => component switch
+    {
+        "stage1" => Stage1,
+        "stage2" => Stage2,
+        "stage3" => Stage3,
+        _ => throw new ArgumentOutOfRangeException(nameof(component), component, "not a transformer stage"),
+    };
+
+    public int TotalLevels => Tokens.CoarseLevels + Tokens.FineLevels;
+
+    /// <summary>Decoder vocabulary of a stage (SPEC §7): stage 1 adds BOS, stage 2 SEP and coarse codes, stage 3 all codes and SEP.</summary>
+    public int VocabSize(string stage) => stage switch
+    {
+        "stage1" => Tokens.SemanticCodes + 1,
+        "stage2" => Tokens.SemanticCodes + 1 + Tokens.CoarseLevels * Tokens.CodebookSize,
+        "stage3" => TotalLevels * Tokens.CodebookSize + 1,
+        _ => throw new ArgumentOutOfRangeException(nameof(stage), stage, "not a transformer stage"),
+    };
+
+    public bool HasEncoder(string stage) => Stage(stage).EncoderLayers > 0;
+
+    /// <summary>Audio samples per acoustic frame: the product of the codec's strides.</summary>
+    public int Hop => Codec.Strides.Aggregate(1, (a, b) => a * b);
+}
+
+public sealed record RatesConfig(double VideoFps, double SemanticHz, double AcousticHz, int SampleRate);
+
+public sealed record TokensConfig(int SemanticCodes, int CodebookSize, int CoarseLevels, int FineLevels);
+
+public sealed record WindowsConfig(double Stage1Seconds, double Stage2Seconds, double Stage3Seconds);
+
+public sealed record TemperaturesConfig(double Stage1, double Stage2, double Stage3);
+
+/// <summary>A visual feature stream of an encoder: dense rows projected to d_model, or token ids embedded.</summary>
+public sealed record StreamConfig(string Name, string Kind, int Dim, int Vocab, int TokensPerFrame)
+{
+    public bool IsDense => Kind == "dense";
+}
+
+/// <summary>
+/// One transformer stage. <see cref="EncoderLayers"/> is 0 for decoder-only stacks; <see cref="Variant"/>
+/// is "decoder_only" or "encoder_decoder" (stage 2; the others are fixed by their role).
+/// </summary>
+public sealed record TransformerConfig(
+    int DModel,
+    int NHeads,
+    int HeadDim,
+    int DFf,
+    string Activation,
+    string Norm,
+    double NormEps,
+    int RelBuckets,
+    int RelMaxDistance,
+    double AttentionScale,
+    int EncoderLayers,
+    int DecoderLayers,
+    IReadOnlyList<StreamConfig> Streams,
+    int StyleDim,
+    string Variant)
+{
+    public int Inner => NHeads * HeadDim;
+    public bool IsLayerNorm => Norm == "layernorm";
+    public bool IsGeglu => Activation == "geglu";
+}
+
+public sealed record CodecConfig(
+    int CodebookDim,
+    int LatentDim,
+    bool OutProj,
+    IReadOnlyList<int> Channels,
+    IReadOnlyList<int> Strides,
+    int KernelSize,
+    IReadOnlyList<int> ResidualDilations,
+    string Padding)
+{
+    public bool IsCausal => Padding == "causal";
+}

@@ -1,0 +1,177 @@
+using System.Text.Json;
+
+namespace V2Meow.Loaders.Bundles;
+
+/// <summary>
+/// Reads and validates config.json (SPEC §3), the C# twin of weights-spec/reference/config.py: the same
+/// defaults, the same checks, errors naming the field.
+/// </summary>
+public static class BundleConfigReader
+{
+    static readonly string[] TransformerFields =
+        ["d_model", "n_heads", "head_dim", "d_ff", "activation", "norm", "norm_eps", "rel_buckets", "rel_max_distance", "attention_scale"];
+
+    public static BundleConfig Load(string path)
+    {
+        string text;
+        try { text = File.ReadAllText(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new BundleException($"{path}: cannot be read: {e.Message}", e);
+        }
+        return Parse(text, path);
+    }
+
+    public static BundleConfig Parse(string json, string file)
+    {
+        JsonDocument document;
+        try { document = JsonDocument.Parse(json); }
+        catch (JsonException e) { throw new BundleException($"{file}: not valid JSON: {e.Message}", e); }
+        using (document)
+        {
+            var root = new ConfigSection(file, "", document.RootElement);
+            string format = root.String("format", "");
+            if (format != BundleConfig.FormatName)
+                throw root.Error("config.format", $"expected '{BundleConfig.FormatName}', found '{format}'");
+
+            var rates = root.OptionalSection("rates");
+            rates.AllowOnly("video_fps", "semantic_hz", "acoustic_hz", "sample_rate");
+            var r = new RatesConfig(rates.Number("video_fps", 1), rates.Number("semantic_hz", 25),
+                rates.Number("acoustic_hz", 50), rates.Int("sample_rate", 1, 16000));
+
+            var tokens = root.OptionalSection("tokens");
+            tokens.AllowOnly("semantic_codes", "codebook_size", "coarse_levels", "fine_levels");
+            var t = new TokensConfig(tokens.Int("semantic_codes", 1, 1024), tokens.Int("codebook_size", 1, 1024),
+                tokens.Int("coarse_levels", 1, 4), tokens.Int("fine_levels", 1, 8));
+
+            var windows = root.OptionalSection("windows");
+            windows.AllowOnly("stage1_seconds", "stage2_seconds", "stage3_seconds");
+            var w = new WindowsConfig(windows.Number("stage1_seconds", 10), windows.Number("stage2_seconds", 10),
+                windows.Number("stage3_seconds", 3));
+
+            var temps = root.OptionalSection("temperatures");
+            temps.AllowOnly("stage1", "stage2", "stage3");
+            var temperatures = new TemperaturesConfig(temps.Number("stage1", 1.0, positive: false),
+                temps.Number("stage2", 0.95, positive: false), temps.Number("stage3", 0.4, positive: false));
+
+            var s1 = root.Section("stage1");
+            s1.AllowOnly([.. TransformerFields, "encoder_layers", "decoder_layers", "streams", "style_dim"]);
+            var stage1 = Transformer(s1, "encoder_decoder", encoder: true);
+
+            var s2 = root.Section("stage2");
+            string variant = s2.Choice("variant", ["decoder_only", "encoder_decoder"], "decoder_only");
+            TransformerConfig stage2;
+            if (variant == "decoder_only")
+            {
+                s2.AllowOnly([.. TransformerFields, "variant", "decoder_layers"]);
+                stage2 = Transformer(s2, variant, encoder: false);
+            }
+            else
+            {
+                s2.AllowOnly([.. TransformerFields, "variant", "encoder_layers", "decoder_layers", "streams", "style_dim"]);
+                stage2 = Transformer(s2, variant, encoder: true);
+            }
+
+            var s3 = root.Section("stage3");
+            s3.AllowOnly([.. TransformerFields, "decoder_layers"]);
+            var stage3 = Transformer(s3, "decoder_only", encoder: false);
+
+            var codec = Codec(root.Section("codec"));
+            var optional = root.Keys.Where(k => k is not ("format" or "name" or "dtype" or "rates" or "tokens"
+                or "windows" or "temperatures" or "stage1" or "stage2" or "stage3" or "codec")).ToList();
+
+            var config = new BundleConfig(format, root.String("name", ""),
+                root.Choice("dtype", ["float32", "float16", "bfloat16"], "float32"),
+                r, t, w, temperatures, stage1, stage2, stage3, codec, optional);
+            CheckRates(root, config);
+            return config;
+        }
+    }
+
+    static TransformerConfig Transformer(ConfigSection s, string variant, bool encoder)
+    {
+        int d = s.Int("d_model", 1), h = s.Int("n_heads", 1);
+        if (!s.Has("head_dim") && d % h != 0)
+            throw s.Error($"{s.Where}.head_dim", $"required when d_model ({d}) is not a multiple of n_heads ({h})");
+        int dh = s.Int("head_dim", 1, d / h);
+        int buckets = s.Int("rel_buckets", 4, 32);
+        if (buckets % 2 != 0) throw s.Error($"{s.Where}.rel_buckets", $"expected an even number, found {buckets}");
+        int distance = s.Int("rel_max_distance", 1, 128);
+        if (distance <= buckets / 2)
+            throw s.Error($"{s.Where}.rel_max_distance", $"expected > rel_buckets/2 = {buckets / 2}, found {distance}");
+        int ff = s.Int("d_ff", 1);
+        string activation = s.Choice("activation", ["gelu", "relu", "geglu"], "gelu");
+        string norm = s.Choice("norm", ["layernorm", "rmsnorm"], "layernorm");
+        double eps = s.Number("norm_eps", 1e-6);
+        double scale = s.Number("attention_scale", 1.0 / Math.Sqrt(dh));
+        int encoderLayers = encoder ? s.Int("encoder_layers", 1) : 0;
+        int decoderLayers = s.Int("decoder_layers", 1);
+        List<StreamConfig> streams = encoder ? Streams(s) : [];
+        int styleDim = encoder ? s.Int("style_dim", 0, 0) : 0;
+        return new TransformerConfig(d, h, dh, ff, activation, norm, eps, buckets, distance, scale,
+            encoderLayers, decoderLayers, streams, styleDim, variant);
+    }
+
+    static List<StreamConfig> Streams(ConfigSection s)
+    {
+        var result = new List<StreamConfig>();
+        foreach (var stream in s.List("streams"))
+        {
+            string name = stream.String("name", "");
+            if (!ConfigSection.StreamName().IsMatch(name))
+                throw stream.Error($"{stream.Where}.name", $"expected [A-Za-z][A-Za-z0-9_]*, found '{name}'");
+            if (result.Any(x => x.Name == name))
+                throw stream.Error($"{stream.Where}.name", $"duplicate stream name '{name}'");
+            string kind = stream.Choice("kind", ["dense", "tokens"]);
+            if (kind == "dense")
+            {
+                stream.AllowOnly("name", "kind", "dim");
+                result.Add(new StreamConfig(name, kind, stream.Int("dim", 1), 0, 0));
+            }
+            else
+            {
+                stream.AllowOnly("name", "kind", "vocab", "tokens_per_frame");
+                result.Add(new StreamConfig(name, kind, 0, stream.Int("vocab", 1), stream.Int("tokens_per_frame", 1, 1)));
+            }
+        }
+        return result;
+    }
+
+    static CodecConfig Codec(ConfigSection c)
+    {
+        c.AllowOnly("codebook_dim", "latent_dim", "out_proj", "channels", "strides", "kernel_size", "residual_dilations", "padding");
+        int dim = c.Int("codebook_dim", 1);
+        int latent = c.Int("latent_dim", 1, dim);
+        bool? explicitProj = c.OptionalBool("out_proj");
+        if (latent != dim && explicitProj == false)
+            throw c.Error("codec.out_proj", $"false, but latent_dim {latent} != codebook_dim {dim} needs the projection");
+        int[] strides = c.IntList("strides", 1, nonEmpty: true);
+        int[] channels = c.IntList("channels", 1);
+        if (channels.Length != strides.Length + 1)
+            throw c.Error("codec.channels", $"expected {strides.Length + 1} integers >= 1 (one more than strides), found {channels.Length}");
+        return new CodecConfig(dim, latent, latent != dim || explicitProj == true, channels, strides,
+            c.Int("kernel_size", 1, 7), c.IntList("residual_dilations", 1, [1, 3, 9]),
+            c.Choice("padding", ["causal", "centred"], "causal"));
+    }
+
+    static void CheckRates(ConfigSection root, BundleConfig config)
+    {
+        var rates = config.Rates;
+        if (Math.Abs(rates.AcousticHz * config.Hop - rates.SampleRate) > 1e-9)
+            throw root.Error("codec.strides",
+                $"hop {config.Hop} (product of strides) times rates.acoustic_hz {rates.AcousticHz} must equal rates.sample_rate {rates.SampleRate}");
+        (string Stage, double Seconds, double[] Hz, string[] Names)[] windows =
+        [
+            ("stage1", config.Windows.Stage1Seconds, [rates.VideoFps, rates.SemanticHz], ["video_fps", "semantic_hz"]),
+            ("stage2", config.Windows.Stage2Seconds, [rates.SemanticHz, rates.AcousticHz], ["semantic_hz", "acoustic_hz"]),
+            ("stage3", config.Windows.Stage3Seconds, [rates.AcousticHz], ["acoustic_hz"]),
+        ];
+        foreach (var (stage, seconds, hz, names) in windows)
+            for (int i = 0; i < hz.Length; i++)
+            {
+                double steps = seconds * hz[i];
+                if (Math.Abs(steps - Math.Round(steps)) > 1e-9)
+                    throw root.Error($"windows.{stage}_seconds", $"{seconds} s at rates.{names[i]} {hz[i]} is not a whole number of steps");
+            }
+    }
+}

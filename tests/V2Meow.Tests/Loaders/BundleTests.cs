@@ -1,0 +1,103 @@
+using V2Meow.Cli;
+using V2Meow.Loaders.Bundles;
+using V2Meow.Loaders.Safetensors;
+
+namespace V2Meow.Tests.Loaders;
+
+/// <summary>The C# loader and the reference's check.py agree on what a conformant bundle is.</summary>
+public class BundleTests
+{
+    [Fact]
+    public void GoldenSetsAreCommitted() => Assert.True(GoldenSets.Names.Count() >= 3, "expected tiny, odd and enc_dec golden sets");
+
+    [Theory]
+    [MemberData(nameof(GoldenSets.All), MemberType = typeof(GoldenSets))]
+    public async Task EveryExportedBundleOpensAndInspects(string set)
+    {
+        using (var bundle = Bundle.Open(GoldenSets.Bundle(set)))
+        {
+            foreach (var component in BundleConfig.Components)
+                Assert.Equal(BundleLayout.Expected(bundle.Config, component).Count, bundle.Component(component).Tensors.Count);
+        }
+        Assert.Equal(0, await CommandLine.RunAsync(["inspect", GoldenSets.Bundle(set)], TextWriter.Null, TextWriter.Null));
+    }
+
+    /// <summary>Copies the tiny bundle, rewriting stage2.safetensors through <paramref name="edit"/>.</summary>
+    static TempDirectory TinyWithStage2(Func<TensorEntry, (string Name, long[] Shape)?> edit, bool fixData = false)
+    {
+        var dir = new TempDirectory();
+        foreach (string f in Directory.GetFiles(GoldenSets.Bundle("tiny")))
+            File.Copy(f, Path.Combine(dir.Path, Path.GetFileName(f)));
+        string path = Path.Combine(dir.Path, "stage2.safetensors");
+        var writer = new SafetensorsWriter();
+        using (var file = SafetensorsFile.Open(path))
+        {
+            foreach (var (k, v) in file.Metadata) writer.AddMetadata(k, v);
+            foreach (var entry in file.Tensors)
+            {
+                var change = edit(entry);
+                if (change is null) continue;
+                var (name, shape) = change.Value;
+                byte[] data = file.Get(entry.Name).Bytes.ToArray();
+                if (fixData) Array.Resize(ref data, (int)(shape.Aggregate(1L, (a, b) => a * b) * 4));
+                writer.Add(name, entry.DType, shape, data);
+            }
+        }
+        writer.Save(path);
+        return dir;
+    }
+
+    public static TheoryData<string> Breakages() => new() { "missing", "renamed", "reshaped" };
+
+    [Theory]
+    [MemberData(nameof(Breakages))]
+    public async Task BrokenTensorIsRefusedNamingIt(string breakage)
+    {
+        const string victim = "decoder.layers.1.ffn.up.weight";
+        using var dir = breakage switch
+        {
+            "missing" => TinyWithStage2(e => e.Name == victim ? null : (e.Name, e.Shape)),
+            "renamed" => TinyWithStage2(e => e.Name == victim ? ("decoder.layers.1.ffn.upp.weight", e.Shape) : (e.Name, e.Shape)),
+            _ => TinyWithStage2(e => e.Name == victim ? (e.Name, [e.Shape[1], e.Shape[0]]) : (e.Name, e.Shape)),
+        };
+        var error = Assert.Throws<SafetensorsFormatException>(() => Bundle.Open(dir.Path));
+        Assert.Contains(breakage == "renamed" ? "decoder.layers.1.ffn" : victim, error.Message);
+        Assert.Contains("stage2.safetensors", error.Message);
+
+        var stderr = new StringWriter();
+        int code = await CommandLine.RunAsync(["inspect", dir.Path], TextWriter.Null, stderr);
+        Assert.Equal(2, code);
+        Assert.StartsWith("error: ", stderr.ToString());
+    }
+
+    [Fact]
+    public void MissingComponentIsNamed()
+    {
+        using var dir = new TempDirectory();
+        foreach (string f in Directory.GetFiles(GoldenSets.Bundle("tiny")))
+            if (!f.EndsWith("codec.safetensors")) File.Copy(f, Path.Combine(dir.Path, Path.GetFileName(f)));
+        var error = Assert.Throws<BundleException>(() => Bundle.Open(dir.Path));
+        Assert.Contains("'codec'", error.Message);
+    }
+
+    [Theory]
+    [InlineData("""{"format":"v2meow/2"}""", "config.format")]
+    [InlineData("""{"format":"v2meow/1","stage1":{"encoder_layers":1}}""", "config.json: stage1.d_model: required")]
+    [InlineData("""{"format":"v2meow/1","tokens":{"codebook_size":0}}""", "tokens.codebook_size: expected an integer >= 1")]
+    [InlineData("not json", "not valid JSON")]
+    public void BadConfigNamesTheField(string json, string expected)
+    {
+        var error = Assert.Throws<BundleException>(() => BundleConfigReader.Parse(json, "config.json"));
+        Assert.Contains(expected, error.Message);
+    }
+
+    [Fact]
+    public void ConfigDefaultsMatchTheSpec()
+    {
+        using var bundle = Bundle.Open(GoldenSets.Bundle("tiny"));
+        var c = bundle.Config;
+        Assert.Equal(1.0 / Math.Sqrt(c.Stage1.HeadDim), c.Stage1.AttentionScale, 12);
+        Assert.Equal(c.Rates.SampleRate, c.Rates.AcousticHz * c.Hop, 9);
+        Assert.Equal(c.Tokens.SemanticCodes + 1, c.VocabSize("stage1"));
+    }
+}
