@@ -15,10 +15,12 @@ public sealed class KernelAttribute(KernelGrouping grouping) : Attribute
     public KernelGrouping Grouping { get; } = grouping;
     /// <summary>Uses warp shuffles: CUDA only (OpenCL has them on Intel alone).</summary>
     public bool NeedsWarpShuffles { get; init; }
+    /// <summary>Computes in f64: CUDA, and OpenCL devices with cl_khr_fp64.</summary>
+    public bool NeedsFloat64 { get; init; }
 }
 
 /// <summary>A kernel entry point, as the code-generation checks compile it for CUDA and OpenCL.</summary>
-public sealed record KernelEntry(string Family, MethodInfo Method, KernelGrouping Grouping, bool NeedsWarpShuffles)
+public sealed record KernelEntry(string Family, MethodInfo Method, KernelGrouping Grouping, bool NeedsWarpShuffles, bool NeedsFloat64 = false)
 {
     public string Name => $"{Family}.{Method.Name}";
     public override string ToString() => Name;
@@ -32,7 +34,7 @@ public static class KernelCatalog
         .Select(m => (Method: m, Attribute: m.GetCustomAttribute<KernelAttribute>()))
         .Where(x => x.Attribute is not null)
         .Select(x => new KernelEntry(x.Method.DeclaringType!.Name.Replace("Kernels", ""), x.Method,
-            x.Attribute!.Grouping, x.Attribute.NeedsWarpShuffles))
+            x.Attribute!.Grouping, x.Attribute.NeedsWarpShuffles, x.Attribute.NeedsFloat64))
         .OrderBy(k => k.Name, StringComparer.Ordinal)
         .ToList();
 }

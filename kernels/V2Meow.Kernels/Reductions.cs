@@ -55,3 +55,64 @@ public static class Reductions
         return total;
     }
 }
+
+/// <summary>
+/// A group-wide reduction strategy, so one kernel body serves both variants: the launcher picks
+/// <see cref="SharedMemoryReduction"/> (every backend; OpenCL has no portable warp shuffles) or
+/// <see cref="WarpShuffleReduction"/> (CUDA). Every thread of the group gets the result. The scratch view
+/// needs one element per thread; the shuffle variant uses one per warp.
+/// </summary>
+public interface IGroupReduction
+{
+    float Sum(float value, ArrayView<float> scratch);
+    float Max(float value, ArrayView<float> scratch);
+}
+
+/// <summary>Tree reductions in shared memory; the group size must be a power of two.</summary>
+public readonly struct SharedMemoryReduction : IGroupReduction
+{
+    public float Sum(float value, ArrayView<float> scratch) => Reductions.GroupSumShared(value, scratch);
+
+    public float Max(float value, ArrayView<float> scratch)
+    {
+        int lane = Group.IdxX;
+        scratch[lane] = value;
+        Group.Barrier();
+        for (int offset = Group.DimX / 2; offset > 0; offset /= 2)
+        {
+            if (lane < offset) scratch[lane] = IntrinsicMath.Max(scratch[lane], scratch[lane + offset]);
+            Group.Barrier();
+        }
+        float total = scratch[0];
+        Group.Barrier();
+        return total;
+    }
+
+}
+
+/// <summary>Warp shuffles inside each warp, then the warp leaders meet in shared memory (CUDA).</summary>
+public readonly struct WarpShuffleReduction : IGroupReduction
+{
+    public float Sum(float value, ArrayView<float> scratch) => Reductions.GroupSumShuffle(value, scratch);
+
+    public float Max(float value, ArrayView<float> scratch)
+    {
+        for (int offset = Warp.WarpSize / 2; offset > 0; offset /= 2)
+            value = IntrinsicMath.Max(value, Warp.ShuffleDown(value, offset));
+        int warps = (Group.DimX + Warp.WarpSize - 1) / Warp.WarpSize;
+        if (Warp.IsFirstLane) scratch[Warp.WarpIdx] = value;
+        Group.Barrier();
+        if (Warp.WarpIdx == 0)
+        {
+            float partial = Warp.LaneIdx < warps ? scratch[Warp.LaneIdx] : float.MinValue;
+            for (int offset = Warp.WarpSize / 2; offset > 0; offset /= 2)
+                partial = IntrinsicMath.Max(partial, Warp.ShuffleDown(partial, offset));
+            if (Warp.IsFirstLane) scratch[0] = partial;
+        }
+        Group.Barrier();
+        float total = scratch[0];
+        Group.Barrier();
+        return total;
+    }
+
+}

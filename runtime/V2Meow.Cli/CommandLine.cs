@@ -1,5 +1,6 @@
 using V2Meow.Loaders.Bundles;
 using V2Meow.Loaders.Safetensors;
+using V2Meow.Loaders.Video;
 using V2Meow.Runtime.Backends;
 
 namespace V2Meow.Cli;
@@ -11,11 +12,13 @@ public static class CommandLine
         usage: v2meow <command> [options]
 
         commands:
+          generate VIDEO [...]   score a video: music as .wav, or the video with the music muxed in (see `v2meow generate --help`)
           inspect PATH           list the tensors and metadata of a .safetensors file or bundle folder, validating everything
           devices                list the devices this machine offers
+          verify BUNDLE GOLDEN   run a golden file's recorded inputs and compare every tensor (--device auto|cpu|ilgpu-cpu|cuda|opencl)
         """;
 
-    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
     {
         if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
         {
@@ -26,8 +29,11 @@ public static class CommandLine
         {
             return args[0] switch
             {
+                "generate" when args.Length > 1 && args[1] is "-h" or "--help" => Help(output, GenerateCommand.Usage),
+                "generate" => await GenerateCommand.RunAsync(args[1..], output, error, cancellationToken),
                 "inspect" => InspectCommand.Run(args[1..], output),
                 "devices" => DevicesCommand.Run(args[1..], output),
+                "verify" => VerifyCommand.Run(args[1..], output),
                 _ => throw new UsageException($"unknown command '{args[0]}'; run `v2meow --help`"),
             };
         }
@@ -42,7 +48,13 @@ public static class CommandLine
         }
     }
 
-    static bool IsExpected(Exception e) => e is UsageException or SafetensorsFormatException or BundleException
+    static int Help(TextWriter output, string usage)
+    {
+        output.WriteLine(usage);
+        return 0;
+    }
+
+    static bool IsExpected(Exception e) => e is UsageException or SafetensorsFormatException or BundleException or MediaException
         or DeviceException or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException
         or OperationCanceledException;
 

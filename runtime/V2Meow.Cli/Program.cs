@@ -1,3 +1,11 @@
 using V2Meow.Cli;
 
-return await CommandLine.RunAsync(args, Console.Out, Console.Error);
+// Ctrl+C cancels the running generation cleanly (nothing is left at the output path); a second one kills.
+using var cancel = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    if (cancel.IsCancellationRequested) return;
+    e.Cancel = true;
+    cancel.Cancel();
+};
+return await CommandLine.RunAsync(args, Console.Out, Console.Error, cancel.Token);

@@ -65,21 +65,7 @@ public sealed partial class CpuBackend : IComputeBackend
     {
         var (x, w, y) = (Own(input, "input"), Own(weight, "weight"), Own(output, "output"));
         var (m, k, n) = TensorChecks.MatMul(x, w, y);
-        float[] xs = x.Data, ws = w.Data, ys = y.Data;
-        // Split over output columns in blocks: each worker streams its slice of weight rows once and
-        // reuses it for every input row, which is what keeps decode (M = 1) bandwidth-bound, not latency-bound.
-        const int block = 16;
-        int blocks = (n + block - 1) / block;
-        Parallel.For(0, blocks, _parallel, bi =>
-        {
-            int n0 = bi * block, n1 = Math.Min(n, n0 + block);
-            for (int row = 0; row < m; row++)
-            {
-                var xr = new ReadOnlySpan<float>(xs, row * k, k);
-                for (int col = n0; col < n1; col++)
-                    ys[row * n + col] = TensorPrimitives.Dot(xr, new ReadOnlySpan<float>(ws, col * k, k));
-            }
-        });
+        CpuGemm.Multiply(x.Data, w.Data, y.Data, m, k, n, _parallel);
     }
 
     CpuTensor Own(DeviceTensor tensor, string role)

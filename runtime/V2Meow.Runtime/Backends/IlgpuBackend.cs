@@ -100,9 +100,13 @@ public sealed partial class IlgpuBackend : IComputeBackend
         return (IlgpuTensor)tensor;
     }
 
+    /// <summary>Lets each partial part of the backend free what it owns before the accelerator goes.</summary>
+    partial void ReleaseTransformerResources();
+
     public void Dispose()
     {
         _stream.Synchronize();
+        ReleaseTransformerResources();
         _accelerator.Dispose();
         _context.Dispose();
     }

@@ -64,7 +64,8 @@ public class CodeGenerationTests
     {
         var kernel = Find(name);
         using var context = Context.Create(b => b.OpenCL().EnableAlgorithms());
-        using var backend = new CLBackend(context, new CLCapabilityContext(false, false, false, false, true),
+        // f64 kernels are compiled as for a device with cl_khr_fp64; their launchers require it.
+        using var backend = new CLBackend(context, new CLCapabilityContext(false, kernel.NeedsFloat64, false, false, true),
             CLDeviceVendor.Nvidia, CLCVersion.CL20);
         var compiled = backend.Compile(EntryPoint(kernel), new KernelSpecialization());
         var source = Assert.IsType<CLCompiledKernel>(compiled).Source;

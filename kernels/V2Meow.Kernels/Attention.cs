@@ -1,0 +1,220 @@
+using ILGPU;
+using ILGPU.Algorithms;
+using ILGPU.Runtime;
+
+namespace V2Meow.Kernels;
+
+/// <summary>
+/// Scalars of one attention launch. Queries, keys, values and outputs are rows of Heads · HeadDim floats,
+/// head h in columns [h · HeadDim, (h + 1) · HeadDim). The relative-position bias (SPEC §6.3) comes as a
+/// table [Heads, 2 · MaxDistance + 1] indexed by key − query clamped to ±MaxDistance: T5's buckets
+/// saturate beyond max_distance, so the clamp is exact.
+/// </summary>
+public struct AttentionShape
+{
+    public int Heads;
+    public int HeadDim;
+    public float Scale;
+    public int HasBias;
+    public int MaxDistance;
+    /// <summary>Key rows of a dense launch; paged launches take the count from each row's position.</summary>
+    public int Keys;
+
+    public readonly int Inner => Heads * HeadDim;
+}
+
+/// <summary>
+/// How a paged launch finds its rows in the cache (SPEC §6.4): row r belongs to the sequence whose block
+/// table is row rowSlot[r] of the tables, and sits at position rowPosition[r] + Step.
+/// </summary>
+public struct PagedLayout
+{
+    public int BlockSize;
+    public int MaxBlocks;
+    public int Step;
+}
+
+/// <summary>Where key j of the current query's sequence lies in the key/value buffers.</summary>
+public interface IKeyRows
+{
+    int Row(int key);
+}
+
+public readonly struct ContiguousKeyRows : IKeyRows
+{
+    public int Row(int key) => key;
+}
+
+/// <summary>Key j is slot j mod B of block tables[j / B]; blocks are B consecutive rows of the cache.</summary>
+public readonly struct PagedKeyRows : IKeyRows
+{
+    readonly ArrayView<int> _tables;
+    readonly int _tableOffset;
+    readonly int _blockSize;
+
+    public PagedKeyRows(ArrayView<int> tables, int tableOffset, int blockSize)
+    {
+        _tables = tables;
+        _tableOffset = tableOffset;
+        _blockSize = blockSize;
+    }
+
+    public int Row(int key)
+    {
+        int block = key / _blockSize;
+        return _tables[_tableOffset + block] * _blockSize + (key - block * _blockSize);
+    }
+}
+
+/// <summary>
+/// Fused attention: scores, relative bias, causal limit, softmax and the weighted sum of values in one
+/// kernel, one group per (query row, head), with an online softmax, so no [T, T] score matrix ever
+/// reaches global memory. Dense launches serve the encoder (bidirectional bias) and cross-attention (no
+/// bias, no mask); paged launches serve the decoder, reading keys 0..position through the block table.
+/// </summary>
+public static class AttentionKernels
+{
+    [Kernel(KernelGrouping.Explicit)]
+    public static void DenseShared(ArrayView<float> q, ArrayView<float> k, ArrayView<float> v, ArrayView<float> bias, ArrayView<float> y, AttentionShape shape) =>
+        Attend<ContiguousKeyRows, SharedMemoryReduction>(q, k, v, bias, y, default, shape.Keys, Grid.IdxX, shape);
+
+    [Kernel(KernelGrouping.Explicit, NeedsWarpShuffles = true)]
+    public static void DenseShuffle(ArrayView<float> q, ArrayView<float> k, ArrayView<float> v, ArrayView<float> bias, ArrayView<float> y, AttentionShape shape) =>
+        Attend<ContiguousKeyRows, WarpShuffleReduction>(q, k, v, bias, y, default, shape.Keys, Grid.IdxX, shape);
+
+    [Kernel(KernelGrouping.Explicit)]
+    public static void PagedShared(ArrayView<float> q, ArrayView<float> kCache, ArrayView<float> vCache, ArrayView<int> tables,
+        ArrayView<int> rowSlot, ArrayView<int> rowPosition, ArrayView<float> bias, ArrayView<float> y, AttentionShape shape, PagedLayout layout)
+    {
+        int row = Grid.IdxX;
+        int position = rowPosition[row] + layout.Step;
+        var keys = new PagedKeyRows(tables, rowSlot[row] * layout.MaxBlocks, layout.BlockSize);
+        Attend<PagedKeyRows, SharedMemoryReduction>(q, kCache, vCache, bias, y, keys, position + 1, position, shape);
+    }
+
+    [Kernel(KernelGrouping.Explicit, NeedsWarpShuffles = true)]
+    public static void PagedShuffle(ArrayView<float> q, ArrayView<float> kCache, ArrayView<float> vCache, ArrayView<int> tables,
+        ArrayView<int> rowSlot, ArrayView<int> rowPosition, ArrayView<float> bias, ArrayView<float> y, AttentionShape shape, PagedLayout layout)
+    {
+        int row = Grid.IdxX;
+        int position = rowPosition[row] + layout.Step;
+        var keys = new PagedKeyRows(tables, rowSlot[row] * layout.MaxBlocks, layout.BlockSize);
+        Attend<PagedKeyRows, WarpShuffleReduction>(q, kCache, vCache, bias, y, keys, position + 1, position, shape);
+    }
+
+    /// <summary>Stores each row's key and value at its position in its sequence's cache blocks, one thread per element.</summary>
+    [Kernel(KernelGrouping.Implicit)]
+    public static void WriteKeyValues(Index1D i, ArrayView<float> k, ArrayView<float> v, ArrayView<float> kCache, ArrayView<float> vCache,
+        ArrayView<int> tables, ArrayView<int> rowSlot, ArrayView<int> rowPosition, int inner, PagedLayout layout)
+    {
+        int row = i / inner, column = i - row * inner;
+        int position = rowPosition[row] + layout.Step;
+        var keys = new PagedKeyRows(tables, rowSlot[row] * layout.MaxBlocks, layout.BlockSize);
+        int target = keys.Row(position) * inner + column;
+        kCache[target] = k[i];
+        vCache[target] = v[i];
+    }
+
+    /// <summary>
+    /// One group: query row Grid.IdxX, head Grid.IdxY, keys 0..keyCount−1. Each thread walks its own
+    /// keys (lane, lane + threads, …) with an online softmax — a running max, a running sum and an output
+    /// accumulator rescaled as the max grows — and the threads merge once at the end: no barrier inside the
+    /// key loop. Dynamic shared memory holds the query [HeadDim], the accumulators [HeadDim × threads],
+    /// laid out d-major so neighbouring threads touch neighbouring words, and the reduction scratch [threads].
+    /// </summary>
+    static void Attend<TKeys, TReduction>(ArrayView<float> q, ArrayView<float> k, ArrayView<float> v, ArrayView<float> bias,
+        ArrayView<float> y, TKeys keys, int keyCount, int queryPosition, AttentionShape shape)
+        where TKeys : struct, IKeyRows
+        where TReduction : struct, IGroupReduction
+    {
+        int head = Grid.IdxY, lane = Group.IdxX, threads = Group.DimX;
+        int headDim = shape.HeadDim, inner = shape.Inner, headOffset = head * headDim;
+        var shared = SharedMemory.GetDynamic<float>();
+        var query = shared.SubView(0, headDim);
+        var acc = shared.SubView(headDim, headDim * threads);
+        var scratch = shared.SubView(headDim + headDim * threads, threads);
+        int outputOffset = Grid.IdxX * inner + headOffset;
+        for (int d = lane; d < headDim; d += threads) query[d] = q[outputOffset + d];
+        for (int d = 0; d < headDim; d++) acc[d * threads + lane] = 0f;
+        Group.Barrier();
+
+        int biasCentre = head * (2 * shape.MaxDistance + 1) + shape.MaxDistance;
+        float runningMax = float.MinValue, runningSum = 0f;
+        for (int key = lane; key < keyCount; key += threads)
+        {
+            int row = keys.Row(key) * inner + headOffset;
+            float dot = 0f;
+            for (int d = 0; d < headDim; d++) dot += query[d] * k[row + d];
+            float score = shape.Scale * dot;
+            if (shape.HasBias != 0)
+                score += bias[biasCentre + IntrinsicMath.Clamp(key - queryPosition, -shape.MaxDistance, shape.MaxDistance)];
+            float newMax = IntrinsicMath.Max(runningMax, score);
+            float rescale = XMath.Exp(runningMax - newMax);
+            float weight = XMath.Exp(score - newMax);
+            runningSum = runningSum * rescale + weight;
+            for (int d = 0; d < headDim; d++)
+                acc[d * threads + lane] = acc[d * threads + lane] * rescale + weight * v[row + d];
+            runningMax = newMax;
+        }
+
+        // Merge: every thread's share is rescaled to the group's max (threads without keys contribute 0).
+        float max = default(TReduction).Max(runningMax, scratch);
+        float share = XMath.Exp(runningMax - max);
+        float total = default(TReduction).Sum(runningSum * share, scratch);
+        scratch[lane] = share;
+        Group.Barrier();
+        for (int d = lane; d < headDim; d += threads)
+        {
+            float sum = 0f;
+            for (int t = 0; t < threads; t++) sum += acc[d * threads + t] * scratch[t];
+            y[outputOffset + d] = sum / total;
+        }
+    }
+}
+
+/// <summary>Loads the attention kernels once per accelerator; one group per (query row, head).</summary>
+public sealed class Attention
+{
+    readonly KernelGeometry _geometry;
+    readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionShape> _dense;
+    readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<int>,
+        ArrayView<float>, ArrayView<float>, AttentionShape, PagedLayout> _paged;
+    readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>,
+        ArrayView<int>, int, PagedLayout> _write;
+
+    public Attention(Accelerator accelerator, KernelGeometry geometry)
+    {
+        _geometry = geometry;
+        _dense = accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionShape>(
+            geometry.UseWarpShuffles ? AttentionKernels.DenseShuffle : AttentionKernels.DenseShared);
+        _paged = accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<int>,
+            ArrayView<float>, ArrayView<float>, AttentionShape, PagedLayout>(
+            geometry.UseWarpShuffles ? AttentionKernels.PagedShuffle : AttentionKernels.PagedShared);
+        _write = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>,
+            ArrayView<int>, ArrayView<int>, int, PagedLayout>(AttentionKernels.WriteKeyValues);
+    }
+
+    /// <summary>Every query row attends to all <see cref="AttentionShape.Keys"/> key rows; query r sits at position r for the bias.</summary>
+    public void Dense(AcceleratorStream stream, ArrayView<float> q, ArrayView<float> k, ArrayView<float> v, ArrayView<float> bias,
+        ArrayView<float> y, int rows, AttentionShape shape) =>
+        _dense(stream, Config(rows, shape), q, k, v, bias, y, shape);
+
+    /// <summary>Causal attention through the block tables: row r sees keys 0..its position.</summary>
+    public void Paged(AcceleratorStream stream, ArrayView<float> q, ArrayView<float> kCache, ArrayView<float> vCache, ArrayView<int> tables,
+        ArrayView<int> rowSlot, ArrayView<int> rowPosition, ArrayView<float> bias, ArrayView<float> y, int rows, AttentionShape shape, PagedLayout layout) =>
+        _paged(stream, Config(rows, shape), q, kCache, vCache, tables, rowSlot, rowPosition, bias, y, shape, layout);
+
+    public void WriteKeyValues(AcceleratorStream stream, ArrayView<float> k, ArrayView<float> v, ArrayView<float> kCache, ArrayView<float> vCache,
+        ArrayView<int> tables, ArrayView<int> rowSlot, ArrayView<int> rowPosition, int rows, int inner, PagedLayout layout) =>
+        _write(stream, rows * inner, k, v, kCache, vCache, tables, rowSlot, rowPosition, inner, layout);
+
+    KernelConfig Config(int rows, AttentionShape shape)
+    {
+        // Up to 128 threads, and at most 8192 accumulator floats (32 KiB with the rest under the 48 KiB
+        // every GPU offers); more threads would idle through short decode contexts anyway.
+        int threads = Math.Min(_geometry.GroupSize, 128);
+        while (threads > 1 && shape.HeadDim * threads > 8192) threads /= 2;
+        return new KernelConfig(new Index2D(rows, shape.Heads), new Index2D(threads, 1),
+            SharedMemoryConfig.RequestDynamic<float>(shape.HeadDim * (threads + 1) + threads));
+    }
+}

@@ -1,0 +1,135 @@
+using System.Globalization;
+using V2Meow.Runtime;
+using V2Meow.Runtime.Backends;
+using V2Meow.Runtime.Generation;
+
+namespace V2Meow.Cli;
+
+/// <summary>
+/// <c>v2meow generate VIDEO [-o OUT] …</c>: a thin shell over <see cref="V2MeowPipeline"/> that parses
+/// options, shows progress and prints the per-stage table.
+/// </summary>
+public static class GenerateCommand
+{
+    public const string Usage = """
+        usage: v2meow generate VIDEO [-o OUT.wav|OUT.mp4] [--bundle DIR] [--features [STREAM=]FILE …]
+                               [--style-embedding FILE] [--prompt TEXT] [--seed N] [--candidates N]
+                               [--temperatures T1,T2,T3] [--top-k N] [--device auto|cuda|opencl|ilgpu-cpu|cpu]
+        """;
+
+    sealed class Options
+    {
+        public string? Video, Output, Bundle, StyleEmbedding, Prompt, Device;
+        public Dictionary<string, string> Features = new(StringComparer.Ordinal);
+        public ulong Seed;
+        public int Candidates = 1, TopK;
+        public double?[] Temperatures = [null, null, null];
+    }
+
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        var o = Parse(args);
+        if (o.Video is null) throw new UsageException("generate needs a VIDEO\n" + Usage);
+        string outputPath = o.Output ?? Path.GetFileNameWithoutExtension(o.Video) + ".music.wav";
+        if (!File.Exists(o.Video)) throw new UsageException($"{o.Video}: no such file");
+
+        var device = DeviceKinds.Resolve(o.Device);
+        if (o.Bundle is null) error.WriteLine($"using the {DefaultModel.Label}");
+        using var pipeline = o.Bundle is null ? V2MeowPipeline.LoadDefault(device) : V2MeowPipeline.Load(o.Bundle, device);
+        if (o.Prompt is not null && !pipeline.Config.OptionalComponents.Contains("text_tower"))
+            throw new UsageException($"--prompt needs a bundle with a text tower; {pipeline.BundleFolder} has none. " +
+                "Pass a style embedding instead: --style-embedding FILE (a .npy of the bundle's style_dim floats)");
+        error.WriteLine($"device: {pipeline.Device.Name} ({DeviceKinds.Name(pipeline.Device.Kind)})");
+
+        var input = new VideoInput { VideoPath = o.Video, FeatureFiles = o.Features, StyleEmbeddingFile = o.StyleEmbedding };
+        var options = new GenerationOptions
+        {
+            Seed = o.Seed,
+            Candidates = o.Candidates,
+            TopK = o.TopK,
+            Stage1Temperature = o.Temperatures[0],
+            Stage2Temperature = o.Temperatures[1],
+            Stage3Temperature = o.Temperatures[2],
+        };
+        var progress = new ProgressDisplay(error);
+        var result = await pipeline.GenerateAsync(input, options, progress, cancellationToken);
+        progress.Finish();
+
+        for (int b = 0; b < result.Candidates; b++)
+        {
+            string path = MusicWriter.PathFor(outputPath, b, result.Candidates);
+            await MusicWriter.WriteAsync(result, b, path, o.Video, cancellationToken);
+            output.WriteLine($"wrote {path} ({result.DurationSeconds:F2} s at {result.SampleRate} Hz)");
+        }
+        PrintTimings(result, output);
+        return 0;
+    }
+
+    static void PrintTimings(GenerationResult result, TextWriter output)
+    {
+        output.WriteLine($"{"stage",-10} {"time (s)",9} {"work",12} {"per second",12}");
+        foreach (var t in result.Timings)
+            output.WriteLine($"{t.Stage,-10} {t.Elapsed.TotalSeconds,9:F2} {t.Tokens,12} {t.PerSecond,12:F0} {t.Unit}/s");
+        double total = result.Timings.Sum(t => t.Elapsed.TotalSeconds);
+        output.WriteLine($"{"total",-10} {total,9:F2}   {result.DurationSeconds / total:F2} s of music per second");
+    }
+
+    static Options Parse(string[] args)
+    {
+        var o = new Options();
+        for (int i = 0; i < args.Length; i++)
+        {
+            string a = args[i];
+            string Value() => i + 1 < args.Length ? args[++i] : throw new UsageException($"{a} needs a value\n{Usage}");
+            switch (a)
+            {
+                case "-o" or "--output": o.Output = Value(); break;
+                case "--bundle": o.Bundle = Value(); break;
+                case "--style-embedding": o.StyleEmbedding = Value(); break;
+                case "--prompt": o.Prompt = Value(); break;
+                case "--device": o.Device = Value(); break;
+                case "--seed": o.Seed = ParseNumber<ulong>(a, Value()); break;
+                case "--candidates":
+                    o.Candidates = ParseNumber<int>(a, Value());
+                    if (o.Candidates < 1) throw new UsageException("--candidates must be at least 1");
+                    break;
+                case "--top-k":
+                    o.TopK = ParseNumber<int>(a, Value());
+                    if (o.TopK < 0) throw new UsageException("--top-k must be 0 (off) or more");
+                    break;
+                case "--temperatures": o.Temperatures = ParseTemperatures(Value()); break;
+                case "--features":
+                    AddFeature(o, Value());
+                    while (i + 1 < args.Length && !args[i + 1].StartsWith('-')) AddFeature(o, args[++i]);
+                    break;
+                default:
+                    if (a.StartsWith('-')) throw new UsageException($"unknown option {a}\n{Usage}");
+                    if (o.Video is not null) throw new UsageException($"one VIDEO at a time; got '{o.Video}' and '{a}'");
+                    o.Video = a;
+                    break;
+            }
+        }
+        return o;
+    }
+
+    /// <summary>STREAM=FILE, or FILE whose name (without extension) is the stream's.</summary>
+    static void AddFeature(Options o, string value)
+    {
+        int eq = value.IndexOf('=');
+        var (stream, path) = eq > 0 ? (value[..eq], value[(eq + 1)..]) : (Path.GetFileNameWithoutExtension(value), value);
+        if (!o.Features.TryAdd(stream, path)) throw new UsageException($"--features: stream '{stream}' given twice");
+    }
+
+    static double?[] ParseTemperatures(string text)
+    {
+        var parts = text.Split(',');
+        if (parts.Length != 3) throw new UsageException($"--temperatures takes three numbers T1,T2,T3; got '{text}'");
+        return parts.Select(p =>
+            double.TryParse(p, NumberStyles.Float, CultureInfo.InvariantCulture, out double t) && double.IsFinite(t) && t >= 0
+                ? (double?)t
+                : throw new UsageException($"--temperatures: '{p}' is not a number ≥ 0")).ToArray();
+    }
+
+    static T ParseNumber<T>(string option, string text) where T : IParsable<T> =>
+        T.TryParse(text, CultureInfo.InvariantCulture, out var value) ? value : throw new UsageException($"{option}: '{text}' is not a valid number");
+}

@@ -1,0 +1,324 @@
+using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
+using V2Meow.Kernels;
+using V2Meow.Loaders.Safetensors;
+
+namespace V2Meow.Runtime.Backends;
+
+/// <summary>The transformer ops on the CPU: TensorPrimitives inner loops, Parallel.For across rows and heads.</summary>
+public sealed partial class CpuBackend
+{
+    // Below this many elements an element-wise op runs on the calling thread: a parallel loop costs more than it saves.
+    const int ParallelThreshold = 1 << 15;
+
+    public DeviceIntTensor AllocateInts(params int[] shape) => new CpuIntTensor(this, shape);
+
+    public DeviceIntTensor UploadInts(ReadOnlySpan<int> values, params int[] shape)
+    {
+        var tensor = new CpuIntTensor(this, shape);
+        if (values.Length != tensor.Length)
+        {
+            tensor.Dispose();
+            throw new ArgumentException($"upload: {values.Length} ids for shape {tensor.ShapeText}");
+        }
+        values.CopyTo(tensor.Data);
+        return tensor;
+    }
+
+    public void UploadInts(ReadOnlySpan<int> values, DeviceIntTensor destination)
+    {
+        var t = OwnInts(destination, "destination");
+        if (values.Length != t.Length) throw new ArgumentException($"upload: {values.Length} ids for shape {t.ShapeText}");
+        values.CopyTo(t.Data);
+    }
+
+    public void DownloadInts(DeviceIntTensor tensor, Span<int> destination)
+    {
+        var t = OwnInts(tensor, "download");
+        if (destination.Length != t.Length)
+            throw new ArgumentException($"download: destination holds {destination.Length}, tensor {t.ShapeText}");
+        t.Data.CopyTo(destination);
+    }
+
+    /// <summary>Every dtype is widened to f32 once here; the CPU computes in f32 regardless.</summary>
+    public WeightTensor UploadWeights(TensorView view) =>
+        new CpuWeightTensor(this, view.Shape.Select(d => checked((int)d)).ToArray(), view.ToFloat32());
+
+    public void MatMul(DeviceTensor input, WeightTensor weight, DeviceTensor output)
+    {
+        var (x, y) = (Own(input, "input"), Own(output, "output"));
+        var w = OwnWeights(weight, "weight");
+        var (m, k, n) = TransformerChecks.MatMul(x, w, y);
+        CpuGemm.Multiply(x.Data, w.Data, y.Data, m, k, n, _parallel);
+    }
+
+    public void AddBias(DeviceTensor x, DeviceTensor bias)
+    {
+        var (t, b) = (Own(x, "x"), Own(bias, "bias"));
+        TransformerChecks.RowVector(t, b, "add bias");
+        int columns = t.Columns;
+        ForRows(t.Rows, columns, row => TensorPrimitives.Add(t.Span.Slice(row * columns, columns), b.Span, t.Span.Slice(row * columns, columns)));
+    }
+
+    public void LayerNorm(DeviceTensor input, DeviceTensor weight, DeviceTensor bias, float eps, DeviceTensor output)
+    {
+        var (x, w, b, y) = (Own(input, "input"), Own(weight, "weight"), Own(bias, "bias"), Own(output, "output"));
+        TransformerChecks.Norm(x, w, b, y, "layer norm");
+        int d = x.Columns;
+        ForRows(x.Rows, d, row =>
+        {
+            var xs = new ReadOnlySpan<float>(x.Data, row * d, d);
+            var ys = new Span<float>(y.Data, row * d, d);
+            float mean = TensorPrimitives.Sum(xs) / d;
+            TensorPrimitives.Subtract(xs, mean, ys);
+            // SPEC §6.1: biased variance, as a second pass over the centred row.
+            float inverse = 1f / MathF.Sqrt(TensorPrimitives.SumOfSquares(ys) / d + eps);
+            TensorPrimitives.Multiply(ys, inverse, ys);
+            TensorPrimitives.FusedMultiplyAdd(ys, w.Span, b.Span, ys);
+        });
+    }
+
+    public void RmsNorm(DeviceTensor input, DeviceTensor weight, float eps, DeviceTensor output)
+    {
+        var (x, w, y) = (Own(input, "input"), Own(weight, "weight"), Own(output, "output"));
+        TransformerChecks.Norm(x, w, null, y, "rms norm");
+        int d = x.Columns;
+        ForRows(x.Rows, d, row =>
+        {
+            var xs = new ReadOnlySpan<float>(x.Data, row * d, d);
+            var ys = new Span<float>(y.Data, row * d, d);
+            float inverse = 1f / MathF.Sqrt(TensorPrimitives.SumOfSquares(xs) / d + eps);
+            TensorPrimitives.Multiply(xs, inverse, ys);
+            TensorPrimitives.Multiply(ys, w.Span, ys);
+        });
+    }
+
+    public void Gelu(DeviceTensor input, DeviceTensor output)
+    {
+        var (x, y) = (Own(input, "input"), Own(output, "output"));
+        TensorChecks.SameLength(x, y, "gelu");
+        ForChunks(x.Length, (start, length) => GeluSpan(x.Data.AsSpan(start, length), y.Data.AsSpan(start, length)));
+    }
+
+    public void Relu(DeviceTensor input, DeviceTensor output)
+    {
+        var (x, y) = (Own(input, "input"), Own(output, "output"));
+        TensorChecks.SameLength(x, y, "relu");
+        TensorPrimitives.Max(x.Span, 0f, y.Span);
+    }
+
+    public void Geglu(DeviceTensor gate, DeviceTensor up, DeviceTensor output)
+    {
+        var (g, u, y) = (Own(gate, "gate"), Own(up, "up"), Own(output, "output"));
+        TensorChecks.SameLength(g, u, "geglu");
+        TensorChecks.SameLength(g, y, "geglu");
+        ForChunks(g.Length, (start, length) =>
+        {
+            // Through a small buffer, so the output may be the gate or the up tensor itself.
+            Span<float> gelu = stackalloc float[256];
+            for (int i = start; i < start + length; i += gelu.Length)
+            {
+                int n = Math.Min(gelu.Length, start + length - i);
+                GeluSpan(g.Data.AsSpan(i, n), gelu[..n]);
+                TensorPrimitives.Multiply(gelu[..n], u.Data.AsSpan(i, n), y.Data.AsSpan(i, n));
+            }
+        });
+    }
+
+    public void Embedding(DeviceIntTensor ids, WeightTensor table, DeviceTensor output, TokenLookup lookup)
+    {
+        var (i, t, y) = (OwnInts(ids, "ids"), OwnWeights(table, "table"), Own(output, "output"));
+        int rows = TransformerChecks.Embedding(i, t, y, lookup);
+        int d = t.Columns;
+        for (int r = 0; r < rows; r++)
+        {
+            int id = i.Data[lookup.IdsOffset + r] + lookup.IdOffset + r % lookup.Levels * lookup.LevelStride;
+            if ((uint)id >= (uint)t.Rows)
+                throw new ArgumentException($"embedding: row {r} asks for id {id}, outside the table's {t.Rows} rows");
+            Array.Copy(t.Data, id * d, y.Data, r * d, d);
+        }
+    }
+
+    public void Attention(DeviceTensor q, DeviceTensor k, DeviceTensor v, DeviceTensor output, AttentionHeads heads, PositionBias? bias)
+    {
+        var (qs, ks, vs, ys) = (Own(q, "q"), Own(k, "k"), Own(v, "v"), Own(output, "output"));
+        TransformerChecks.Attention(qs, ks, vs, ys, heads, bias);
+        var table = bias is null ? null : Own(bias.Table, "bias");
+        int keys = ks.Rows;
+        RunAttention(qs.Rows, heads, (row, head, scores) => Attend(qs.Data, ks.Data, vs.Data, ys.Data, row, head, heads,
+            new ContiguousRows(), keys, queryPosition: row, table?.Data, bias?.MaxDistance ?? 0, scores));
+    }
+
+    public void WriteKeyValues(DeviceTensor k, DeviceTensor v, DeviceTensor kCache, DeviceTensor vCache, PagedRows rows)
+    {
+        var (ks, vs, kc, vc) = (Own(k, "k"), Own(v, "v"), Own(kCache, "k cache"), Own(vCache, "v cache"));
+        int inner = ks.Columns;
+        TensorChecks.SameLength(ks, vs, "write keys and values");
+        TransformerChecks.Paged(kc, vc, rows, inner, ks.Rows);
+        var (tables, slots, positions) = (OwnInts(rows.BlockTables, "block tables"), OwnInts(rows.RowSlot, "row slots"), OwnInts(rows.RowPosition, "row positions"));
+        for (int r = 0; r < ks.Rows; r++)
+        {
+            var keyRows = new PagedKeyRows(tables.Data, slots.Data[r] * rows.MaxBlocks, rows.BlockSize);
+            int target = keyRows.Row(positions.Data[r] + rows.Step) * inner;
+            Array.Copy(ks.Data, r * inner, kc.Data, target, inner);
+            Array.Copy(vs.Data, r * inner, vc.Data, target, inner);
+        }
+    }
+
+    public void PagedAttention(DeviceTensor q, DeviceTensor kCache, DeviceTensor vCache, DeviceTensor output, PagedRows rows, AttentionHeads heads, PositionBias bias)
+    {
+        var (qs, kc, vc, ys) = (Own(q, "q"), Own(kCache, "k cache"), Own(vCache, "v cache"), Own(output, "output"));
+        TransformerChecks.Attention(qs, kc, vc, ys, heads, bias);
+        TransformerChecks.Paged(kc, vc, rows, heads.Inner, qs.Rows);
+        var (tables, slots, positions) = (OwnInts(rows.BlockTables, "block tables"), OwnInts(rows.RowSlot, "row slots"), OwnInts(rows.RowPosition, "row positions"));
+        var table = Own(bias.Table, "bias");
+        RunAttention(qs.Rows, heads, (row, head, scores) =>
+        {
+            int position = positions.Data[row] + rows.Step;
+            var keyRows = new PagedKeyRows(tables.Data, slots.Data[row] * rows.MaxBlocks, rows.BlockSize);
+            Attend(qs.Data, kc.Data, vc.Data, ys.Data, row, head, heads, keyRows, position + 1, position, table.Data, bias.MaxDistance, scores);
+        });
+    }
+
+    public void CopyRows(DeviceTensor source, int sourceRow, DeviceTensor destination, int destinationRow, int rows)
+    {
+        var (s, d) = (Own(source, "source"), Own(destination, "destination"));
+        TransformerChecks.CopyRows(s, sourceRow, d, destinationRow, rows);
+        int columns = s.Columns;
+        Array.Copy(s.Data, sourceRow * columns, d.Data, destinationRow * columns, rows * columns);
+    }
+
+    public void Sample(DeviceTensor logits, double temperature, SamplingRequest request, DeviceIntTensor output)
+    {
+        var (l, o) = (Own(logits, "logits"), OwnInts(output, "output"));
+        var (rows, vocab) = TransformerChecks.Sample(l, temperature, request, o);
+        for (int r = 0; r < rows; r++)
+            o.Data[request.OutputOffset + r] = HostSampler.Sample(new ReadOnlySpan<float>(l.Data, r * vocab, vocab),
+                request.Lo, request.Hi, temperature, request.TopK, request.Uniform(r));
+    }
+
+    /// <summary>Rows of keys in the key/value arrays: contiguous, or through a block table.</summary>
+    interface IKeyRows
+    {
+        int Row(int key);
+    }
+
+    readonly struct ContiguousRows : IKeyRows
+    {
+        public int Row(int key) => key;
+    }
+
+    readonly struct PagedKeyRows(int[] tables, int offset, int blockSize) : IKeyRows
+    {
+        public int Row(int key) => tables[offset + key / blockSize] * blockSize + key % blockSize;
+    }
+
+    /// <summary>One worker's attention scores, grown to the longest key count it meets.</summary>
+    sealed class ScoreBuffer
+    {
+        float[] _scores = new float[64];
+
+        public Span<float> Take(int count)
+        {
+            if (_scores.Length < count) _scores = new float[Math.Max(count, 2 * _scores.Length)];
+            return _scores.AsSpan(0, count);
+        }
+    }
+
+    /// <summary>One (row, head) per work item; each worker keeps one score buffer.</summary>
+    void RunAttention(int rows, AttentionHeads heads, Action<int, int, ScoreBuffer> attend)
+    {
+        Parallel.For(0, rows * heads.Heads, _parallel, () => new ScoreBuffer(), (item, _, scores) =>
+        {
+            attend(item / heads.Heads, item % heads.Heads, scores);
+            return scores;
+        }, _ => { });
+    }
+
+    /// <summary>
+    /// softmax(scale · q·kⱼ + bias(j − queryPosition)) over keys 0..count−1, times v (SPEC §6.2): the
+    /// scores of one (row, head) live only in this worker's buffer.
+    /// </summary>
+    static void Attend<TRows>(float[] q, float[] k, float[] v, float[] y, int row, int head, AttentionHeads heads,
+        TRows keyRows, int count, int queryPosition, float[]? bias, int maxDistance, ScoreBuffer buffer) where TRows : struct, IKeyRows
+    {
+        int dh = heads.HeadDim, inner = heads.Inner, offset = head * dh;
+        var query = new ReadOnlySpan<float>(q, row * inner + offset, dh);
+        var scores = buffer.Take(count);
+        int biasCentre = head * (2 * maxDistance + 1) + maxDistance;
+        for (int j = 0; j < count; j++)
+        {
+            float score = heads.Scale * TensorPrimitives.Dot(query, new ReadOnlySpan<float>(k, keyRows.Row(j) * inner + offset, dh));
+            if (bias is not null) score += bias[biasCentre + Math.Clamp(j - queryPosition, -maxDistance, maxDistance)];
+            scores[j] = score;
+        }
+        float max = TensorPrimitives.Max(scores);
+        TensorPrimitives.Subtract(scores, max, scores);
+        TensorPrimitives.Exp(scores, scores);
+        float sum = TensorPrimitives.Sum(scores);
+        var output = new Span<float>(y, row * inner + offset, dh);
+        output.Clear();
+        for (int j = 0; j < count; j++)
+            TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(v, keyRows.Row(j) * inner + offset, dh), scores[j], output, output);
+        TensorPrimitives.Multiply(output, 1f / sum, output);
+    }
+
+    /// <summary>The exact-erf GELU eight lanes at a time, with <see cref="GeluMath"/>'s rational erf.</summary>
+    static void GeluSpan(ReadOnlySpan<float> x, Span<float> y)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var clampHigh = Vector256.Create(GeluMath.Clamp);
+            var clampLow = Vector256.Create(-GeluMath.Clamp);
+            for (; i + 8 <= x.Length; i += 8)
+            {
+                var value = Vector256.Create(x.Slice(i, 8));
+                var z = Vector256.Min(Vector256.Max(value * GeluMath.InverseSqrt2, clampLow), clampHigh);
+                var z2 = z * z;
+                var p = z2 * GeluMath.Alpha13 + Vector256.Create(GeluMath.Alpha11);
+                p = z2 * p + Vector256.Create(GeluMath.Alpha9);
+                p = z2 * p + Vector256.Create(GeluMath.Alpha7);
+                p = z2 * p + Vector256.Create(GeluMath.Alpha5);
+                p = z2 * p + Vector256.Create(GeluMath.Alpha3);
+                p = z2 * p + Vector256.Create(GeluMath.Alpha1);
+                p *= z;
+                var q = z2 * GeluMath.Beta8 + Vector256.Create(GeluMath.Beta6);
+                q = z2 * q + Vector256.Create(GeluMath.Beta4);
+                q = z2 * q + Vector256.Create(GeluMath.Beta2);
+                q = z2 * q + Vector256.Create(GeluMath.Beta0);
+                (0.5f * value * (Vector256<float>.One + p / q)).CopyTo(y.Slice(i, 8));
+            }
+        }
+        for (; i < x.Length; i++) y[i] = GeluMath.Gelu(x[i]);
+    }
+
+    void ForRows(int rows, int columns, Action<int> body)
+    {
+        if ((long)rows * columns < ParallelThreshold) for (int r = 0; r < rows; r++) body(r);
+        else Parallel.For(0, rows, _parallel, body);
+    }
+
+    void ForChunks(int length, Action<int, int> body)
+    {
+        if (length < ParallelThreshold)
+        {
+            body(0, length);
+            return;
+        }
+        int chunk = ParallelThreshold / 4;
+        Parallel.For(0, (length + chunk - 1) / chunk, _parallel, c => body(c * chunk, Math.Min(chunk, length - c * chunk)));
+    }
+
+    CpuIntTensor OwnInts(DeviceIntTensor tensor, string role)
+    {
+        TransformerChecks.Owned(this, tensor, role);
+        return (CpuIntTensor)tensor;
+    }
+
+    CpuWeightTensor OwnWeights(WeightTensor weights, string role)
+    {
+        TransformerChecks.Owned(this, weights, role);
+        return (CpuWeightTensor)weights;
+    }
+}

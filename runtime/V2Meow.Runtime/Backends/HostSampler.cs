@@ -1,0 +1,52 @@
+using V2Meow.Kernels;
+
+namespace V2Meow.Runtime.Backends;
+
+/// <summary>
+/// SPEC §8's sampler on the host, line for line weights-spec/reference/sampling.py: T = 0 is argmax with
+/// the lowest index on ties; otherwise f64 weights exp((l − max) / T) over the kept ids, an inclusive running
+/// sum in index order, and the first index whose sum exceeds u · total. The CPU backend samples with it;
+/// the ILGPU kernel (<see cref="SamplingKernels"/>) does the same arithmetic in the same order.
+/// </summary>
+internal static class HostSampler
+{
+    /// <summary>An id in [lo, hi) of the full row.</summary>
+    public static int Sample(ReadOnlySpan<float> logits, int lo, int hi, double temperature, int topK, double u)
+    {
+        var window = logits[lo..hi];
+        if (temperature == 0)
+        {
+            int best = 0;
+            for (int i = 1; i < window.Length; i++)
+                if (window[i] > window[best]) best = i;
+            return lo + best;
+        }
+        bool[]? keep = null;
+        if (topK > 0 && topK < window.Length)
+        {
+            // The k largest, ties to the lower index: a stable sort on −logit.
+            int[] order = Enumerable.Range(0, window.Length).ToArray();
+            float[] values = window.ToArray();
+            Array.Sort(order, (a, b) => values[a] != values[b] ? values[b].CompareTo(values[a]) : a.CompareTo(b));
+            keep = new bool[window.Length];
+            for (int i = 0; i < topK; i++) keep[order[i]] = true;
+        }
+        double max = double.NegativeInfinity;
+        for (int i = 0; i < window.Length; i++)
+            if (keep is null || keep[i]) max = Math.Max(max, window[i]);
+        var weights = new double[window.Length];
+        double total = 0;
+        for (int i = 0; i < window.Length; i++)
+        {
+            weights[i] = keep is null || keep[i] ? Math.Exp((window[i] - max) / temperature) : 0.0;
+            total += weights[i];
+        }
+        double threshold = u * total, running = 0;
+        for (int i = 0; i < window.Length; i++)
+        {
+            running += weights[i];
+            if (running > threshold) return lo + i;
+        }
+        return hi - 1;
+    }
+}

@@ -1,0 +1,124 @@
+namespace V2Meow.Runtime.Backends;
+
+/// <summary>Where a length-keeping convolution puts its zero padding (SPEC §9.2).</summary>
+public enum ConvPadding
+{
+    /// <summary>All (k − 1)·δ zeros on the left: output t sees inputs up to t only.</summary>
+    Causal,
+    /// <summary>⌊(k − 1)·δ / 2⌋ zeros on the left, the rest on the right.</summary>
+    Centred,
+}
+
+/// <summary>The codec's ops: RVQ lookup, the SoundStream convolutions and activations (SPEC §9).</summary>
+public partial interface IComputeBackend
+{
+    /// <summary>
+    /// output[d, t] = Σ_{q &lt; levels} codebooks[q, codes[q, t], d]: codebooks [Q, K, D], codes [levels, T]
+    /// row-major with 1 ≤ levels ≤ Q (the first levels; fewer give a coarser latent), output [D, T].
+    /// A code outside [0, K) or too many levels is an <see cref="ArgumentException"/> naming it.
+    /// </summary>
+    void RvqLookup(DeviceTensor codebooks, ReadOnlySpan<int> codes, int levels, DeviceTensor output);
+
+    /// <summary>
+    /// output [Co, L] = Conv(input [Ci, L]; weight [Co, Ci, k], bias [Co], dilation) with the length kept by
+    /// <paramref name="padding"/> (SPEC §9.2), plus <paramref name="residual"/> [Co, L] when given. The
+    /// residual may be the output tensor itself; the input may not.
+    /// </summary>
+    void Conv1d(DeviceTensor input, DeviceTensor weight, DeviceTensor bias, DeviceTensor output,
+        int dilation, ConvPadding padding, DeviceTensor? residual = null);
+
+    /// <summary>
+    /// output [Co, T·s] = Up(input [Ci, T]; weight [Ci, Co, k], bias [Co], stride s): the transposed
+    /// convolution trimmed to start 0 (causal) or ⌊s/2⌋ (centred), SPEC §9.2. The codec's k is 2s.
+    /// </summary>
+    void ConvTranspose1d(DeviceTensor input, DeviceTensor weight, DeviceTensor bias, DeviceTensor output,
+        int stride, ConvPadding padding);
+
+    /// <summary>output = ELU(input) (α = 1), element-wise; output may be input.</summary>
+    void Elu(DeviceTensor input, DeviceTensor output);
+
+    /// <summary>output = tanh(input), element-wise; output may be input.</summary>
+    void Tanh(DeviceTensor input, DeviceTensor output);
+}
+
+/// <summary>Shape and range checks of the codec ops, shared so both backends reject a bad call alike.</summary>
+internal static class CodecChecks
+{
+    public static int PadLeft(int kernel, int dilation, ConvPadding padding)
+    {
+        int total = (kernel - 1) * dilation;
+        return padding == ConvPadding.Causal ? total : total / 2;
+    }
+
+    /// <summary>SPEC §9.2: the causal window starts at sample 0, the centred one at ⌊s/2⌋.</summary>
+    public static int TransposedStart(int stride, ConvPadding padding) => padding == ConvPadding.Causal ? 0 : stride / 2;
+
+    /// <summary>Checks the RVQ call; returns (Q, K, D, T).</summary>
+    public static (int Levels, int CodebookSize, int Dim, int Frames) Rvq(
+        DeviceTensor codebooks, ReadOnlySpan<int> codes, int levels, DeviceTensor output)
+    {
+        if (codebooks.Shape.Length != 3)
+            throw new ArgumentException($"rvq: codebooks must be [levels, codebook_size, dim], found {codebooks.ShapeText}");
+        int q = codebooks.Shape[0], k = codebooks.Shape[1], d = codebooks.Shape[2];
+        if (levels < 1 || levels > q)
+            throw new ArgumentException($"rvq: {levels} levels of codes given; the codec has {q} (expected 1 to {q})", nameof(levels));
+        if (output.Shape.Length != 2 || output.Shape[0] != d)
+            throw new ArgumentException($"rvq: output must be [{d}, frames], found {output.ShapeText}");
+        int frames = output.Shape[1];
+        if (codes.Length != (long)levels * frames)
+            throw new ArgumentException($"rvq: {codes.Length} codes for {levels} levels × {frames} frames (expected {(long)levels * frames})", nameof(codes));
+        for (int level = 0; level < levels; level++)
+        for (int t = 0; t < frames; t++)
+        {
+            int code = codes[level * frames + t];
+            if ((uint)code >= (uint)k)
+                throw new ArgumentException($"rvq: level {level}, frame {t}: code {code} is outside [0, {k})", nameof(codes));
+        }
+        return (q, k, d, frames);
+    }
+
+    /// <summary>Checks the Conv call; returns (Ci, Co, L, k).</summary>
+    public static (int InChannels, int OutChannels, int Length, int Kernel) Conv(
+        DeviceTensor input, DeviceTensor weight, DeviceTensor bias, DeviceTensor output, int dilation, DeviceTensor? residual)
+    {
+        if (weight.Shape.Length != 3)
+            throw new ArgumentException($"conv1d: weight must be [out, in, k], found {weight.ShapeText}");
+        int co = weight.Shape[0], ci = weight.Shape[1], k = weight.Shape[2];
+        if (k < 1) throw new ArgumentException($"conv1d: weight {weight.ShapeText} has kernel size 0");
+        if (dilation < 1) throw new ArgumentException($"conv1d: dilation {dilation} must be >= 1", nameof(dilation));
+        if (input.Shape.Length != 2 || input.Shape[0] != ci)
+            throw new ArgumentException($"conv1d: input must be [{ci}, length] for weight {weight.ShapeText}, found {input.ShapeText}");
+        int length = input.Shape[1];
+        Expect(output, "conv1d: output", co, length);
+        Expect(bias, "conv1d: bias", co);
+        if (residual is not null) Expect(residual, "conv1d: residual", co, length);
+        if (ReferenceEquals(input, output))
+            throw new ArgumentException("conv1d: output must not be the input tensor");
+        return (ci, co, length, k);
+    }
+
+    /// <summary>Checks the Up call; returns (Ci, Co, T, k).</summary>
+    public static (int InChannels, int OutChannels, int Frames, int Kernel) ConvTranspose(
+        DeviceTensor input, DeviceTensor weight, DeviceTensor bias, DeviceTensor output, int stride)
+    {
+        if (weight.Shape.Length != 3)
+            throw new ArgumentException($"conv_transpose1d: weight must be [in, out, k], found {weight.ShapeText}");
+        int ci = weight.Shape[0], co = weight.Shape[1], k = weight.Shape[2];
+        if (k < 1) throw new ArgumentException($"conv_transpose1d: weight {weight.ShapeText} has kernel size 0");
+        if (stride < 1) throw new ArgumentException($"conv_transpose1d: stride {stride} must be >= 1", nameof(stride));
+        if (input.Shape.Length != 2 || input.Shape[0] != ci)
+            throw new ArgumentException($"conv_transpose1d: input must be [{ci}, frames] for weight {weight.ShapeText}, found {input.ShapeText}");
+        int frames = input.Shape[1];
+        Expect(output, "conv_transpose1d: output", co, checked(frames * stride));
+        Expect(bias, "conv_transpose1d: bias", co);
+        if (ReferenceEquals(input, output))
+            throw new ArgumentException("conv_transpose1d: output must not be the input tensor");
+        return (ci, co, frames, k);
+    }
+
+    static void Expect(DeviceTensor tensor, string role, params int[] shape)
+    {
+        if (!tensor.Shape.AsSpan().SequenceEqual(shape))
+            throw new ArgumentException($"{role} must be [{string.Join(", ", shape)}], found {tensor.ShapeText}");
+    }
+}

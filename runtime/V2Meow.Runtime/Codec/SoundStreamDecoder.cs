@@ -1,0 +1,265 @@
+using V2Meow.Loaders.Bundles;
+using V2Meow.Loaders.Safetensors;
+using V2Meow.Runtime.Backends;
+
+namespace V2Meow.Runtime.Codec;
+
+/// <summary>One intermediate or output of a decode, named as in the goldens (SPEC §10), row-major.</summary>
+public sealed record CodecTensor(string Name, int[] Shape, float[] Values)
+{
+    public string ShapeText => "[" + string.Join(", ", Shape) + "]";
+}
+
+/// <summary>
+/// The codec (SPEC §9): RVQ codes [Q', T] → latent → SoundStream decoder → waveform [T · hop] at the
+/// bundle's sample rate. Owns its weights on one backend; dispose it before the backend.
+/// </summary>
+public sealed class SoundStreamDecoder : IDisposable
+{
+    readonly IComputeBackend _backend;
+    readonly List<DeviceTensor> _weights = [];
+    readonly DeviceTensor _codebooks;
+    readonly ConvWeights? _outProj;
+    readonly ConvWeights _inConv;
+    readonly BlockWeights[] _blocks;
+    readonly ConvWeights _outConv;
+    bool _disposed;
+
+    public CodecConfig Config { get; }
+    /// <summary>Q: the quantizer levels the codec has; a decode may use the first 1 … Q.</summary>
+    public int Levels { get; }
+    /// <summary>K: codes per level.</summary>
+    public int CodebookSize { get; }
+    /// <summary>Samples per frame, the product of the strides.</summary>
+    public int Hop { get; }
+    public int SampleRate { get; }
+    public ConvPadding Padding { get; }
+
+    sealed record ConvWeights(DeviceTensor Weight, DeviceTensor Bias);
+    sealed record ResidualWeights(ConvWeights Conv1, ConvWeights Conv2, int Dilation);
+    sealed record BlockWeights(ConvWeights Up, int Stride, ResidualWeights[] Units);
+
+    SoundStreamDecoder(BundleConfig config, SafetensorsFile file, IComputeBackend backend)
+    {
+        _backend = backend;
+        Config = config.Codec;
+        Levels = config.TotalLevels;
+        CodebookSize = config.Tokens.CodebookSize;
+        Hop = config.Hop;
+        SampleRate = config.Rates.SampleRate;
+        Padding = Config.IsCausal ? ConvPadding.Causal : ConvPadding.Centred;
+
+        try
+        {
+            _codebooks = Upload(file, "rvq.codebooks");
+            if (Config.OutProj)
+            {
+                // out_proj is a Linear [C_latent, D] applied per frame: on the [D, T] latent that is a
+                // kernel-1 convolution, so it runs as one (no transposes, no separate bias add).
+                _outProj = new ConvWeights(
+                    Upload(file, "rvq.out_proj.weight", Config.LatentDim, Config.CodebookDim, 1),
+                    Upload(file, "rvq.out_proj.bias"));
+            }
+            _inConv = Conv(file, "decoder.in_conv");
+            _blocks = new BlockWeights[Config.Strides.Count];
+            for (int b = 0; b < _blocks.Length; b++)
+            {
+                var units = new ResidualWeights[Config.ResidualDilations.Count];
+                for (int r = 0; r < units.Length; r++)
+                    units[r] = new ResidualWeights(
+                        Conv(file, $"decoder.blocks.{b}.res.{r}.conv1"),
+                        Conv(file, $"decoder.blocks.{b}.res.{r}.conv2"),
+                        Config.ResidualDilations[r]);
+                _blocks[b] = new BlockWeights(Conv(file, $"decoder.blocks.{b}.up"), Config.Strides[b], units);
+            }
+            _outConv = Conv(file, "decoder.out_conv");
+        }
+        catch
+        {
+            // A weight that fails to upload (out of device memory) must not leak the ones before it.
+            foreach (var t in _weights) t.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Uploads the codec weights of an opened (hence validated) bundle to <paramref name="backend"/>.</summary>
+    public static SoundStreamDecoder Load(Bundle bundle, IComputeBackend backend) =>
+        new(bundle.Config, bundle.Component("codec"), backend);
+
+    ConvWeights Conv(SafetensorsFile file, string prefix) =>
+        new(Upload(file, prefix + ".weight"), Upload(file, prefix + ".bias"));
+
+    DeviceTensor Upload(SafetensorsFile file, string name, params int[] shape)
+    {
+        var view = file.Get(name);
+        int[] dims = shape.Length > 0 ? shape : view.Shape.Select(d => checked((int)d)).ToArray();
+        // f16 and bf16 weights are widened exactly to f32 here; the decoder computes in f32 (SPEC §2.4).
+        var tensor = _backend.Upload(view.ToFloat32(), dims);
+        _weights.Add(tensor);
+        return tensor;
+    }
+
+    /// <summary>Decodes codes [levels, frames] (row q holds level q, SPEC §7.4) to the waveform [frames · hop].</summary>
+    public float[] Decode(int[,] codes)
+    {
+        ArgumentNullException.ThrowIfNull(codes);
+        int levels = codes.GetLength(0), frames = codes.GetLength(1);
+        var flat = new int[levels * frames];
+        for (int q = 0; q < levels; q++)
+        for (int t = 0; t < frames; t++)
+            flat[q * frames + t] = codes[q, t];
+        return Decode(flat, levels);
+    }
+
+    /// <summary>
+    /// Decodes codes [levels, frames], row-major, to the waveform [frames · hop] in [−1, 1]. The first
+    /// <paramref name="levels"/> of the codec's Q are used (fewer give a coarser reconstruction).
+    /// </summary>
+    public float[] Decode(ReadOnlySpan<int> codes, int levels)
+    {
+        float[]? waveform = null;
+        Run(codes, levels, (name, tensor) =>
+        {
+            if (name != "codec.waveform") return;
+            waveform = new float[tensor.Length];
+            _backend.Download(tensor, waveform);
+        });
+        return waveform!;
+    }
+
+    /// <summary>
+    /// Decodes as <see cref="Decode(ReadOnlySpan{int}, int)"/> and returns every intermediate the goldens
+    /// record: codec.latent, codec.in_conv, codec.blocks.{b}, codec.waveform (SPEC §10).
+    /// </summary>
+    public IReadOnlyList<CodecTensor> Trace(ReadOnlySpan<int> codes, int levels)
+    {
+        var result = new List<CodecTensor>();
+        Run(codes, levels, (name, tensor) =>
+        {
+            var values = new float[tensor.Length];
+            _backend.Download(tensor, values);
+            int[] shape = name == "codec.waveform" ? [tensor.Length] : tensor.Shape;
+            result.Add(new CodecTensor(name, shape, values));
+        });
+        return result;
+    }
+
+    /// <summary>
+    /// Checks codes [levels, frames] against this codec: 1 ≤ levels ≤ Q, length levels · frames, every code
+    /// in [0, K). Throws an <see cref="ArgumentException"/> naming the first problem; returns frames.
+    /// </summary>
+    public int CheckCodes(ReadOnlySpan<int> codes, int levels)
+    {
+        if (levels < 1 || levels > Levels)
+            throw new ArgumentException(
+                $"codec: codes have {levels} levels; this codec has {Levels} (expected 1 to {Levels})", nameof(levels));
+        if (codes.Length % levels != 0)
+            throw new ArgumentException(
+                $"codec: {codes.Length} codes do not fill {levels} levels × whole frames", nameof(codes));
+        int frames = codes.Length / levels;
+        for (int q = 0; q < levels; q++)
+        for (int t = 0; t < frames; t++)
+        {
+            int code = codes[q * frames + t];
+            if ((uint)code >= (uint)CodebookSize)
+                throw new ArgumentException(
+                    $"codec: level {q}, frame {t}: code {code} is outside [0, {CodebookSize})", nameof(codes));
+        }
+        return frames;
+    }
+
+    /// <summary>SPEC §9.1, op by op; <paramref name="observe"/> sees each golden-named tensor as it is ready.</summary>
+    void Run(ReadOnlySpan<int> codes, int levels, Action<string, DeviceTensor> observe)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        int frames = CheckCodes(codes, levels);
+        var b = _backend;
+        using var scratch = new Scratch(b);
+
+        var latent = scratch.Allocate(Config.CodebookDim, frames);
+        b.RvqLookup(_codebooks, codes, levels, latent);
+        if (_outProj is not null)
+        {
+            var projected = scratch.Allocate(Config.LatentDim, frames);
+            b.Conv1d(latent, _outProj.Weight, _outProj.Bias, projected, 1, Padding);
+            latent = projected;
+        }
+        observe("codec.latent", latent);
+
+        // No activation before in_conv (SPEC §9.1).
+        var x = scratch.Allocate(Config.Channels[0], frames);
+        b.Conv1d(latent, _inConv.Weight, _inConv.Bias, x, 1, Padding);
+        observe("codec.in_conv", x);
+        scratch.ReleaseAllBut(x);
+
+        int length = frames;
+        for (int i = 0; i < _blocks.Length; i++)
+        {
+            var block = _blocks[i];
+            int channels = Config.Channels[i + 1];
+            length *= block.Stride;
+            b.Elu(x, x); // x itself is not needed after the activation
+            var y = scratch.Allocate(channels, length);
+            b.ConvTranspose1d(x, block.Up.Weight, block.Up.Bias, y, block.Stride, Padding);
+            var activated = scratch.Allocate(channels, length);
+            var hidden = scratch.Allocate(channels, length);
+            foreach (var unit in block.Units)
+            {
+                // y = y + conv2(ELU(conv1(ELU(y)))), the residual added inside conv2.
+                b.Elu(y, activated);
+                b.Conv1d(activated, unit.Conv1.Weight, unit.Conv1.Bias, hidden, unit.Dilation, Padding);
+                b.Elu(hidden, hidden);
+                b.Conv1d(hidden, unit.Conv2.Weight, unit.Conv2.Bias, y, 1, Padding, residual: y);
+            }
+            observe($"codec.blocks.{i}", y);
+            scratch.ReleaseAllBut(y);
+            x = y;
+        }
+
+        b.Elu(x, x);
+        var waveform = scratch.Allocate(1, length);
+        b.Conv1d(x, _outConv.Weight, _outConv.Bias, waveform, 1, Padding);
+        b.Tanh(waveform, waveform);
+        observe("codec.waveform", waveform);
+    }
+
+    /// <summary>
+    /// The decode's temporaries. Released only after the backend has synchronised, since queued kernels
+    /// may still be reading them.
+    /// </summary>
+    sealed class Scratch(IComputeBackend backend) : IDisposable
+    {
+        readonly List<DeviceTensor> _tensors = [];
+
+        public DeviceTensor Allocate(params int[] shape)
+        {
+            var tensor = backend.Allocate(shape);
+            _tensors.Add(tensor);
+            return tensor;
+        }
+
+        public void ReleaseAllBut(DeviceTensor keep)
+        {
+            backend.Synchronize();
+            foreach (var t in _tensors)
+                if (!ReferenceEquals(t, keep)) t.Dispose();
+            _tensors.RemoveAll(t => !ReferenceEquals(t, keep));
+        }
+
+        public void Dispose()
+        {
+            backend.Synchronize();
+            foreach (var t in _tensors) t.Dispose();
+            _tensors.Clear();
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _backend.Synchronize();
+        foreach (var t in _weights) t.Dispose();
+        _weights.Clear();
+    }
+}

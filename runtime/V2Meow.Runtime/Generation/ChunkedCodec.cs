@@ -1,0 +1,53 @@
+using V2Meow.Loaders.Bundles;
+using V2Meow.Runtime.Codec;
+
+namespace V2Meow.Runtime.Generation;
+
+/// <summary>
+/// Decodes long code sequences in chunks so memory stays bounded by the chunk, not the video: each chunk
+/// is decoded with enough neighbouring frames for the decoder's receptive field, and only its own samples
+/// are kept, so the result equals one decode of the whole sequence.
+/// </summary>
+internal static class ChunkedCodec
+{
+    /// <summary>
+    /// Frames of context the decoder's output at one frame can depend on, on each side: the in/out convs,
+    /// each transposed conv and each residual unit, each measured at its own rate (SPEC §9), rounded up.
+    /// </summary>
+    public static int ReceptiveFieldFrames(CodecConfig codec)
+    {
+        double frames = codec.KernelSize - 1;
+        double rate = 1;
+        foreach (int stride in codec.Strides)
+        {
+            rate *= stride;
+            frames += 2.0 * stride / rate;
+            foreach (int dilation in codec.ResidualDilations) frames += (codec.KernelSize - 1) * dilation / rate;
+        }
+        frames += (codec.KernelSize - 1) / rate;
+        return (int)Math.Ceiling(frames) + 2;
+    }
+
+    /// <summary>Waveform of codes [levels, frames] (row-major), decoded <paramref name="chunkFrames"/> frames at a time.</summary>
+    public static float[] Decode(SoundStreamDecoder decoder, int[] codes, int levels, int chunkFrames, CancellationToken cancellationToken)
+    {
+        int frames = codes.Length / levels;
+        if (frames <= chunkFrames) return decoder.Decode(codes, levels);
+
+        int context = ReceptiveFieldFrames(decoder.Config);
+        int hop = decoder.Hop;
+        var waveform = new float[frames * hop];
+        for (int start = 0; start < frames; start += chunkFrames)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int end = Math.Min(frames, start + chunkFrames);
+            int from = Math.Max(0, start - context), to = Math.Min(frames, end + context);
+            var chunk = new int[levels * (to - from)];
+            for (int q = 0; q < levels; q++)
+                Array.Copy(codes, q * frames + from, chunk, q * (to - from), to - from);
+            float[] part = decoder.Decode(chunk, levels);
+            Array.Copy(part, (start - from) * hop, waveform, start * hop, (end - start) * hop);
+        }
+        return waveform;
+    }
+}

@@ -1,0 +1,28 @@
+namespace V2Meow.Runtime.Generation;
+
+/// <summary>How one generation samples. Every field has the default a user would expect; null temperatures take the bundle's.</summary>
+public sealed record GenerationOptions
+{
+    /// <summary>Same seed, same bundle, same input → the same audio, on every run and every backend.</summary>
+    public ulong Seed { get; init; }
+
+    /// <summary>Independent candidates for one video, generated as one batch.</summary>
+    public int Candidates { get; init; } = 1;
+
+    /// <summary>Per-stage temperatures; null takes config.json's (1.0 / 0.95 / 0.4 by default).</summary>
+    public double? Stage1Temperature { get; init; }
+    public double? Stage2Temperature { get; init; }
+    public double? Stage3Temperature { get; init; }
+
+    /// <summary>Sample only among the k most likely tokens; 0 turns it off.</summary>
+    public int TopK { get; init; }
+
+    internal void Validate()
+    {
+        if (Candidates < 1) throw new ArgumentOutOfRangeException(nameof(Candidates), Candidates, "at least one candidate");
+        if (TopK < 0) throw new ArgumentOutOfRangeException(nameof(TopK), TopK, "0 (off) or more");
+        foreach (var (name, t) in new[] { ("stage 1", Stage1Temperature), ("stage 2", Stage2Temperature), ("stage 3", Stage3Temperature) })
+            if (t is { } v && (!double.IsFinite(v) || v < 0))
+                throw new ArgumentOutOfRangeException(name + " temperature", v, "a finite number >= 0");
+    }
+}

@@ -1,0 +1,44 @@
+using V2Meow.Loaders.Audio;
+
+namespace V2Meow.Runtime.Generation;
+
+/// <summary>
+/// Writes a generated waveform: a .wav as 16-bit PCM at the codec's rate, or a video container (.mp4,
+/// .mkv, .mov) as the input video with the music as its only audio track (AAC). Both are written under a
+/// temporary name and renamed when complete, so a failure leaves nothing at the output path.
+/// </summary>
+public static class MusicWriter
+{
+    public static bool IsWav(string path) => Path.GetExtension(path).Equals(".wav", StringComparison.OrdinalIgnoreCase);
+
+    public static async Task WriteAsync(GenerationResult result, int candidate, string outputPath, string videoPath,
+        CancellationToken cancellationToken = default)
+    {
+        if (candidate < 0 || candidate >= result.Candidates)
+            throw new ArgumentOutOfRangeException(nameof(candidate), candidate, $"the result has {result.Candidates} candidates");
+        float[] samples = result.Waveforms[candidate];
+        if (IsWav(outputPath))
+        {
+            WavWriter.Write(outputPath, samples, result.SampleRate);
+            return;
+        }
+
+        Muxer.ContainerFor(outputPath); // refuse an unknown container before any work
+        string wav = Path.Combine(Path.GetTempPath(), $"v2meow-{Environment.ProcessId}-{Guid.NewGuid():N}.wav");
+        try
+        {
+            WavWriter.Write(wav, samples, result.SampleRate);
+            await new Muxer().MuxAsync(videoPath, wav, outputPath, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            File.Delete(wav);
+        }
+    }
+
+    /// <summary>"out.mp4" for candidate 0 of 1; "out.2.mp4" for the third of several.</summary>
+    public static string PathFor(string outputPath, int candidate, int candidates) =>
+        candidates == 1 ? outputPath
+            : Path.Combine(Path.GetDirectoryName(outputPath) ?? "",
+                $"{Path.GetFileNameWithoutExtension(outputPath)}.{candidate}{Path.GetExtension(outputPath)}");
+}

@@ -1,0 +1,232 @@
+using System.Diagnostics;
+using V2Meow.Loaders.Bundles;
+using V2Meow.Runtime.Backends;
+using V2Meow.Runtime.Codec;
+using V2Meow.Runtime.Stages;
+
+namespace V2Meow.Runtime.Generation;
+
+/// <summary>
+/// Video in, music out. Load a bundle once onto a device, then generate as often as you like: features →
+/// stage 1 → stage 2 → stage 3 → codec, each over sliding windows so the music lasts exactly as long as
+/// the video. Safe to call from several threads: generations queue for the device one at a time, and the
+/// same seed gives the same audio whatever else runs.
+/// </summary>
+public sealed class V2MeowPipeline : IDisposable
+{
+    /// <summary>Stage 1 and 2 windows overlap by this fraction; each continues from the tokens of the one before.</summary>
+    const double Overlap = 0.5;
+    /// <summary>Codec chunk: bounds decoder memory for long videos.</summary>
+    const double CodecChunkSeconds = 10;
+
+    readonly Bundle _bundle;
+    readonly IComputeBackend _backend;
+    readonly VideoToSemanticStage _stage1;
+    readonly SemanticToCoarseStage _stage2;
+    readonly CoarseToFineStage _stage3;
+    readonly SoundStreamDecoder _codec;
+    readonly SemaphoreSlim _device = new(1, 1);
+    bool _disposed;
+
+    public BundleConfig Config => _bundle.Config;
+    public string BundleFolder => _bundle.Folder;
+    public DeviceInfo Device => _backend.Device;
+    public int SampleRate => Config.Rates.SampleRate;
+
+    V2MeowPipeline(Bundle bundle, IComputeBackend backend)
+    {
+        _bundle = bundle;
+        _backend = backend;
+        var owned = new List<IDisposable>();
+        try
+        {
+            _stage1 = Own(VideoToSemanticStage.Load(bundle, backend));
+            _stage2 = Own(SemanticToCoarseStage.Load(bundle, backend));
+            _stage3 = Own(CoarseToFineStage.Load(bundle, backend));
+            _codec = Own(SoundStreamDecoder.Load(bundle, backend));
+        }
+        catch
+        {
+            foreach (var d in owned) d.Dispose();
+            throw;
+        }
+
+        T Own<T>(T item) where T : IDisposable
+        {
+            owned.Add(item);
+            return item;
+        }
+    }
+
+    /// <summary>Opens <paramref name="bundleFolder"/> (validating every tensor) and loads it onto <paramref name="device"/>.</summary>
+    public static V2MeowPipeline Load(string bundleFolder, DeviceKind device = DeviceKind.Auto)
+    {
+        var bundle = Bundle.Open(bundleFolder);
+        IComputeBackend? backend = null;
+        try
+        {
+            backend = DeviceCatalog.Open(device);
+            return new V2MeowPipeline(bundle, backend);
+        }
+        catch
+        {
+            backend?.Dispose();
+            bundle.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Loads the bundle embedded in this library (see <see cref="DefaultModel"/>).</summary>
+    public static V2MeowPipeline LoadDefault(DeviceKind device = DeviceKind.Auto) => Load(DefaultModel.EnsureUnpacked(), device);
+
+    /// <summary>Music for <paramref name="input"/>: one waveform per candidate, as long as the video.</summary>
+    public async Task<GenerationResult> GenerateAsync(VideoInput input, GenerationOptions? options = null,
+        IProgress<GenerationProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        options ??= new GenerationOptions();
+        options.Validate();
+
+        var clock = Stopwatch.StartNew();
+        var features = await VideoFeatures.LoadAsync(input, Config, cancellationToken).ConfigureAwait(false);
+        var timings = new List<StageTiming> { new(PipelineStage.Features, clock.Elapsed, features.Frames, "frames") };
+        progress?.Report(new GenerationProgress(PipelineStage.Features, 0, 1, features.Frames, features.Frames));
+
+        await _device.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // The token work is synchronous device work; run it off the caller's thread so UIs stay live.
+            return await Task.Run(() => Generate(features, options, progress, timings, cancellationToken), cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _device.Release();
+        }
+    }
+
+    GenerationResult Generate(VideoFeatures features, GenerationOptions options, IProgress<GenerationProgress>? progress,
+        List<StageTiming> timings, CancellationToken cancellationToken)
+    {
+        var rates = Config.Rates;
+        double duration = features.DurationSeconds;
+        int semanticCount = Math.Max(1, (int)Math.Ceiling(duration * rates.SemanticHz - 1e-6));
+        int acousticFrames = Math.Max(1, (int)Math.Ceiling(duration * rates.AcousticHz - 1e-6));
+        int samples = Math.Max(1, (int)Math.Round(duration * rates.SampleRate));
+
+        var semantic = Timed(timings, PipelineStage.Semantic, () => GenerateSemantic(features, semanticCount, options, progress, cancellationToken),
+            r => (long)r.Length * r[0].Length);
+        var coarse = Timed(timings, PipelineStage.Coarse, () => GenerateCoarse(features, semantic, acousticFrames, options, progress, cancellationToken),
+            r => (long)r.Length * r[0].Codes.Length);
+        var fine = Timed(timings, PipelineStage.Fine, () => GenerateFine(coarse, options, progress, cancellationToken),
+            r => (long)r.Length * r[0].Codes.Length);
+
+        var clock = Stopwatch.StartNew();
+        var waveforms = new List<float[]>();
+        int chunk = (int)Math.Round(CodecChunkSeconds * rates.AcousticHz);
+        for (int b = 0; b < options.Candidates; b++)
+        {
+            var codes = Stack(coarse[b], fine[b]);
+            float[] audio = ChunkedCodec.Decode(_codec, codes.Codes, codes.Levels, chunk, cancellationToken);
+            // Exactly the video's length: the last codec frame is cut to the sample.
+            waveforms.Add(audio.Length == samples ? audio : audio.AsSpan(0, Math.Min(samples, audio.Length)).ToArray());
+            progress?.Report(new GenerationProgress(PipelineStage.Codec, b, options.Candidates, b + 1, options.Candidates));
+        }
+        timings.Add(new StageTiming(PipelineStage.Codec, clock.Elapsed, (long)samples * options.Candidates, "samples"));
+        return new GenerationResult(waveforms, rates.SampleRate, duration, semantic, timings);
+    }
+
+    static T Timed<T>(List<StageTiming> timings, PipelineStage stage, Func<T> work, Func<T, long> tokens)
+    {
+        var clock = Stopwatch.StartNew();
+        var result = work();
+        timings.Add(new StageTiming(stage, clock.Elapsed, tokens(result)));
+        return result;
+    }
+
+    StageSampling Sampling(GenerationOptions options, double? temperature) =>
+        new(temperature, options.TopK, options.Seed, options.Candidates);
+
+    /// <summary>Stage 1 over windows of stage1_seconds; windows after the first are prompted with the overlap.</summary>
+    int[][] GenerateSemantic(VideoFeatures features, int count, GenerationOptions options, IProgress<GenerationProgress>? progress,
+        CancellationToken cancellationToken)
+    {
+        int width = (int)Math.Round(Config.Windows.Stage1Seconds * Config.Rates.SemanticHz);
+        var windows = WindowPlan.Cover(count, width, (int)(width * Overlap));
+        var tokens = Enumerable.Range(0, options.Candidates).Select(_ => new List<int>(count)).ToArray();
+        var sampling = Sampling(options, options.Stage1Temperature);
+        foreach (var w in windows)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var input = features.Window(Config.Stage1, w.Start / Config.Rates.SemanticHz, w.End / Config.Rates.SemanticHz);
+            var carried = tokens.Select(t => t.GetRange(w.Start, w.Carried).ToArray()).ToList();
+            var fresh = _stage1.Continue(input, carried, w.New, sampling, w.Index);
+            for (int b = 0; b < tokens.Length; b++) tokens[b].AddRange(fresh[b]);
+            progress?.Report(new GenerationProgress(PipelineStage.Semantic, w.Index + 1, windows.Count, w.End, count));
+        }
+        return tokens.Select(t => t.ToArray()).ToArray();
+    }
+
+    /// <summary>Stage 2 over windows of stage2_seconds of acoustic frames, each with the semantic tokens of its span.</summary>
+    AcousticCodes[] GenerateCoarse(VideoFeatures features, int[][] semantic, int frames, GenerationOptions options,
+        IProgress<GenerationProgress>? progress, CancellationToken cancellationToken)
+    {
+        var rates = Config.Rates;
+        int width = (int)Math.Round(Config.Windows.Stage2Seconds * rates.AcousticHz);
+        var windows = WindowPlan.Cover(frames, width, (int)(width * Overlap));
+        var parts = new List<AcousticCodes>[options.Candidates];
+        for (int b = 0; b < parts.Length; b++) parts[b] = [];
+        var done = new AcousticCodes?[options.Candidates];
+        var sampling = Sampling(options, options.Stage2Temperature);
+        double semanticPerFrame = rates.SemanticHz / rates.AcousticHz;
+        foreach (var w in windows)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int s0 = (int)Math.Floor(w.Start * semanticPerFrame + 1e-9);
+            int s1 = Math.Min(semantic[0].Length, Math.Max(s0 + 1, (int)Math.Ceiling(w.End * semanticPerFrame - 1e-9)));
+            var prompts = semantic.Select(s => s[s0..s1]).ToList();
+            var carried = done.Select(d => d is null || w.Carried == 0 ? new AcousticCodes(Config.Tokens.CoarseLevels, 0, []) : d.Slice(w.Start, w.Carried)).ToList();
+            var input = _stage2.HasEncoder ? features.Window(Config.Stage2, w.Start / rates.AcousticHz, w.End / rates.AcousticHz) : null;
+            var fresh = _stage2.Continue(prompts, carried, w.New, input, sampling, w.Index);
+            for (int b = 0; b < parts.Length; b++)
+            {
+                parts[b].Add(fresh[b]);
+                done[b] = AcousticCodes.Concatenate(parts[b]);
+            }
+            progress?.Report(new GenerationProgress(PipelineStage.Coarse, w.Index + 1, windows.Count, w.End, frames));
+        }
+        return done.Select(d => d!).ToArray();
+    }
+
+    AcousticCodes[] GenerateFine(AcousticCodes[] coarse, GenerationOptions options, IProgress<GenerationProgress>? progress,
+        CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var fine = _stage3.Generate(coarse, Sampling(options, options.Stage3Temperature));
+        progress?.Report(new GenerationProgress(PipelineStage.Fine, 1, 1, coarse[0].Frames, coarse[0].Frames));
+        return fine;
+    }
+
+    /// <summary>Coarse levels then fine levels: the codec's [Q, frames] (SPEC §7.4).</summary>
+    static AcousticCodes Stack(AcousticCodes coarse, AcousticCodes fine)
+    {
+        var codes = new int[coarse.Codes.Length + fine.Codes.Length];
+        coarse.Codes.CopyTo(codes, 0);
+        fine.Codes.CopyTo(codes, coarse.Codes.Length);
+        return new AcousticCodes(coarse.Levels + fine.Levels, coarse.Frames, codes);
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _device.Wait(); // never free weights under a running generation
+        _disposed = true;
+        _codec.Dispose();
+        _stage3.Dispose();
+        _stage2.Dispose();
+        _stage1.Dispose();
+        _backend.Dispose();
+        _bundle.Dispose();
+        _device.Release();
+        _device.Dispose();
+    }
+}

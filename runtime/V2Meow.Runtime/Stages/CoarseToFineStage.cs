@@ -1,0 +1,89 @@
+using V2Meow.Loaders.Bundles;
+using V2Meow.Runtime.Backends;
+using V2Meow.Runtime.Transformer;
+
+namespace V2Meow.Runtime.Stages;
+
+/// <summary>
+/// Stage 3 (SPEC §7): coarse → fine acoustic codes in windows of stage3_seconds (3 s by default). Each
+/// window is its own sequence [coarse ids time-major, SEP, fine ids time-major] with id = level ·
+/// codebook_size + code over all levels and SEP = levels · codebook_size; the k-th fine token is restricted
+/// to its level's range. Windows are independent, so every window of every candidate runs in one batch
+/// (the shorter last windows in a second).
+/// </summary>
+public sealed class CoarseToFineStage : TokenStage
+{
+    CoarseToFineStage(Bundle bundle, IComputeBackend backend) : base(bundle, "stage3", backend) { }
+
+    public static CoarseToFineStage Load(Bundle bundle, IComputeBackend backend) => new(bundle, backend);
+
+    public override double DefaultTemperature => Bundle.Temperatures.Stage3;
+
+    public int Separator => (Tokens.CoarseLevels + Tokens.FineLevels) * Tokens.CodebookSize;
+
+    /// <summary>Acoustic frames per window: stage3_seconds · acoustic_hz (a whole number, SPEC §3).</summary>
+    public int WindowFrames => (int)Math.Round(Bundle.Windows.Stage3Seconds * Bundle.Rates.AcousticHz);
+
+    /// <summary>Allowed ids of the k-th fine token after SEP (tokens.py stage3_range).</summary>
+    public TokenRange Range(int k)
+    {
+        int lo = (Tokens.CoarseLevels + k % Tokens.FineLevels) * Tokens.CodebookSize;
+        return new TokenRange(lo, lo + Tokens.CodebookSize);
+    }
+
+    /// <summary>[coarse ids time-major, SEP, fine ids time-major] (tokens.py stage3_sequence).</summary>
+    public int[] Sequence(AcousticCodes coarse, AcousticCodes fine)
+    {
+        var ids = new List<int>(coarse.Codes.Length + 1 + fine.Codes.Length);
+        ids.AddRange(Prompt(coarse));
+        for (int t = 0; t < fine.Frames; t++)
+            for (int q = 0; q < fine.Levels; q++) ids.Add(Range(q).Lo + fine[q, t]);
+        return [.. ids];
+    }
+
+    /// <summary>
+    /// Fine codes [fine_levels, frames] for each candidate: from one coarse sequence shared by all
+    /// candidates, or one per candidate.
+    /// </summary>
+    public AcousticCodes[] Generate(IReadOnlyList<AcousticCodes> coarse, StageSampling? sampling = null)
+    {
+        sampling ??= new StageSampling();
+        sampling.Validate();
+        if (coarse.Count != 1 && coarse.Count != sampling.Candidates)
+            throw new ArgumentException($"stage3: {coarse.Count} coarse inputs for {sampling.Candidates} candidates; give one shared or one per candidate");
+        if (coarse.Any(c => c.Levels != Tokens.CoarseLevels || c.Frames != coarse[0].Frames))
+            throw new ArgumentException($"stage3: coarse codes must all be [{Tokens.CoarseLevels}, {coarse[0].Frames}]");
+        int candidates = sampling.Candidates, frames = coarse[0].Frames, width = WindowFrames;
+        int windows = (frames + width - 1) / width;
+        var parts = new AcousticCodes[candidates, windows];
+
+        // Window-major pairs p = w · candidates + b: the full windows are pairs [0, full · candidates), the
+        // short last window (if any) the rest, so each batch's RNG streams are one contiguous range.
+        int full = frames / width;
+        foreach (var (first, count) in new[] { (0, full), (full, windows - full) })
+        {
+            if (count == 0) continue;
+            int start = first * width, length = Math.Min(width, frames - start);
+            var prompts = new List<int[]>();
+            for (int w = first; w < first + count; w++)
+                for (int b = 0; b < candidates; b++)
+                    prompts.Add(Prompt(coarse[coarse.Count == 1 ? 0 : b].Slice(w * width, length)));
+            var batch = sampling with { Candidates = prompts.Count };
+            var ids = Generate(prompts, null, length * Tokens.FineLevels, Range, batch, SamplingStreams.For(3, 0, first * candidates));
+            for (int i = 0; i < ids.Length; i++)
+                parts[i % candidates, first + i / candidates] =
+                    AcousticCodes.FromTimeMajor(ids[i].Select((id, k) => id - Range(k).Lo).ToArray(), Tokens.FineLevels);
+        }
+        return Enumerable.Range(0, candidates)
+            .Select(b => AcousticCodes.Concatenate(Enumerable.Range(0, windows).Select(w => parts[b, w]).ToList())).ToArray();
+    }
+
+    int[] Prompt(AcousticCodes coarse)
+    {
+        var ids = new int[coarse.Codes.Length + 1];
+        for (int t = 0; t < coarse.Frames; t++)
+            for (int q = 0; q < coarse.Levels; q++) ids[t * coarse.Levels + q] = q * Tokens.CodebookSize + coarse[q, t];
+        ids[^1] = Separator;
+        return ids;
+    }
+}

@@ -1,0 +1,40 @@
+using V2Meow.Loaders.Bundles;
+using V2Meow.Runtime.Backends;
+using V2Meow.Runtime.Transformer;
+
+namespace V2Meow.Runtime.Stages;
+
+/// <summary>
+/// Stage 1 (SPEC §6.5, §7): visual features → semantic tokens. The encoder reads the video window; the
+/// decoder sequence is [BOS, s0, s1, …] with BOS = semantic_codes, and every generated token is a
+/// semantic code in [0, semantic_codes).
+/// </summary>
+public sealed class VideoToSemanticStage : TokenStage
+{
+    VideoToSemanticStage(Bundle bundle, IComputeBackend backend) : base(bundle, "stage1", backend) { }
+
+    public static VideoToSemanticStage Load(Bundle bundle, IComputeBackend backend) => new(bundle, backend);
+
+    public override double DefaultTemperature => Bundle.Temperatures.Stage1;
+
+    public int Bos => Tokens.SemanticCodes;
+
+    /// <summary>[BOS, semantic…] (tokens.py stage1_sequence).</summary>
+    public int[] Sequence(ReadOnlySpan<int> semantic) => [Bos, .. semantic];
+
+    /// <summary>Semantic tokens [candidates][count] for one window of video; <paramref name="window"/> only picks the RNG streams.</summary>
+    public int[][] Generate(EncoderInput input, int count, StageSampling? sampling = null, int window = 0) =>
+        Continue(input, [[]], count, sampling, window);
+
+    /// <summary>
+    /// <paramref name="count"/> more semantic tokens per candidate after <paramref name="carried"/> (the
+    /// tokens an overlapping earlier window already chose for this one: one list shared by all candidates, or
+    /// one per candidate), conditioned on this window's video.
+    /// </summary>
+    public int[][] Continue(EncoderInput input, IReadOnlyList<int[]> carried, int count, StageSampling? sampling = null, int window = 0)
+    {
+        sampling ??= new StageSampling();
+        var prompts = carried.Select(c => Sequence(c)).ToList();
+        return Generate(prompts, input, count, _ => new TokenRange(0, Tokens.SemanticCodes), sampling, SamplingStreams.For(1, window, 0));
+    }
+}

@@ -1,0 +1,123 @@
+using V2Meow.Loaders.Bundles;
+using V2Meow.Runtime.Backends;
+
+namespace V2Meow.Runtime.Transformer;
+
+/// <summary>
+/// The causal decoder of every stage (SPEC §6.4): token embedding, layers whose self-attention reads and
+/// extends a <see cref="PagedKvCache"/>, cross-attention to the encoder in encoder–decoder stages (no bias,
+/// no mask), the final norm and the head. A prefill and a decode step are the same call with different
+/// row layouts.
+/// </summary>
+internal sealed class Decoder
+{
+    readonly TransformerConfig _config;
+    readonly WeightTensor _embedding, _head;
+    readonly IReadOnlyList<TransformerLayer> _layers;
+    readonly PositionBias _bias;
+    readonly Norm _finalNorm;
+
+    public AttentionHeads Heads { get; }
+    public int Vocabulary => _head.Rows;
+    public int Layers => _layers.Count;
+    public int ModelWidth => _config.DModel;
+    public bool HasCrossAttention => _layers[0].CrossAttention is not null;
+
+    Decoder(TransformerConfig config, WeightTensor embedding, WeightTensor head, IReadOnlyList<TransformerLayer> layers, PositionBias bias, Norm finalNorm)
+    {
+        _config = config;
+        _embedding = embedding;
+        _head = head;
+        _layers = layers;
+        _bias = bias;
+        _finalNorm = finalNorm;
+        Heads = new AttentionHeads(config.NHeads, config.HeadDim, (float)config.AttentionScale);
+    }
+
+    public static Decoder Load(WeightReader reader, TransformerConfig config, bool cross)
+    {
+        var layers = Enumerable.Range(0, config.DecoderLayers)
+            .Select(i => TransformerLayer.Load(reader, $"decoder.layers.{i}", config, cross)).ToList();
+        return new Decoder(config, reader.Matrix("decoder.embed.weight"), reader.Matrix("decoder.head.weight"), layers,
+            PositionBiasLoader.Load(reader, "decoder", config, bidirectional: false), Norm.Load(reader, "decoder.final_norm", config));
+    }
+
+    /// <summary>Projects the encoder output [positions, d] into each layer's cross-attention keys and values.</summary>
+    public CrossMemory Remember(IComputeBackend backend, DeviceTensor encoderOutput)
+    {
+        var keys = new DeviceTensor[_layers.Count];
+        var values = new DeviceTensor[_layers.Count];
+        var memory = new CrossMemory(keys, values);
+        try
+        {
+            for (int i = 0; i < _layers.Count; i++)
+            {
+                var cross = _layers[i].CrossAttention ?? throw new InvalidOperationException("this decoder has no cross-attention");
+                keys[i] = backend.Allocate(encoderOutput.Rows, Heads.Inner);
+                values[i] = backend.Allocate(encoderOutput.Rows, Heads.Inner);
+                backend.MatMul(encoderOutput, cross.K, keys[i]);
+                backend.MatMul(encoderOutput, cross.V, values[i]);
+            }
+        }
+        catch
+        {
+            foreach (var t in keys.Concat(values)) t?.Dispose();
+            throw;
+        }
+        return memory;
+    }
+
+    /// <summary>x [rows, d] = the embeddings of the ids <paramref name="lookup"/> picks.</summary>
+    public void Embed(IComputeBackend backend, DeviceIntTensor ids, TokenLookup lookup, DeviceTensor x) =>
+        backend.Embedding(ids, _embedding, x, lookup);
+
+    /// <summary>
+    /// Runs embedded rows x [rows, d] (changed in place: it is the residual stream) through the layers,
+    /// storing each row's keys and values in the cache at the place <paramref name="rows"/> gives; returns
+    /// the final-normed hidden state [rows, d] from <paramref name="scratch"/>.
+    /// </summary>
+    public DeviceTensor Forward(IComputeBackend backend, DeviceTensor x, PagedRows rows, PagedKvCache cache, CrossMemory? memory,
+        ScratchTensors scratch, ActivationTrace? trace)
+    {
+        if (HasCrossAttention && memory is null) throw new ArgumentException("this decoder attends to an encoder; pass its memory");
+        int n = x.Rows, d = _config.DModel, inner = Heads.Inner;
+        trace?.Invoke("decoder.embed", x);
+        var h = scratch.Get("decoder.h", n, d);
+        var q = scratch.Get("decoder.q", n, inner);
+        var k = scratch.Get("decoder.k", n, inner);
+        var v = scratch.Get("decoder.v", n, inner);
+        var attended = scratch.Get("decoder.attended", n, inner);
+        var o = scratch.Get("decoder.o", n, d);
+        for (int i = 0; i < _layers.Count; i++)
+        {
+            var layer = _layers[i];
+            layer.SelfAttentionNorm.Apply(backend, x, h);
+            backend.MatMul(h, layer.SelfAttention.Q, q);
+            backend.MatMul(h, layer.SelfAttention.K, k);
+            backend.MatMul(h, layer.SelfAttention.V, v);
+            backend.WriteKeyValues(k, v, cache.Keys(i), cache.Values(i), rows);
+            backend.PagedAttention(q, cache.Keys(i), cache.Values(i), attended, rows, Heads, _bias);
+            backend.MatMul(attended, layer.SelfAttention.O, o);
+            backend.Add(x, o, x);
+            if (layer.CrossAttention is { } cross)
+            {
+                layer.CrossAttentionNorm!.Apply(backend, x, h);
+                backend.MatMul(h, cross.Q, q);
+                backend.Attention(q, memory!.Keys(i), memory.Values(i), attended, Heads, bias: null);
+                backend.MatMul(attended, cross.O, o);
+                backend.Add(x, o, x);
+            }
+            layer.FeedForwardNorm.Apply(backend, x, h);
+            layer.FeedForward.Apply(backend, h, o, scratch);
+            backend.Add(x, o, x);
+            trace?.Invoke($"decoder.layers.{i}", x);
+        }
+        var output = scratch.Get("decoder.out", n, d);
+        _finalNorm.Apply(backend, x, output);
+        trace?.Invoke("decoder.out", output);
+        return output;
+    }
+
+    /// <summary>logits [rows, vocab] = hidden [rows, d] · headᵀ.</summary>
+    public void Logits(IComputeBackend backend, DeviceTensor hidden, DeviceTensor logits) => backend.MatMul(hidden, _head, logits);
+}

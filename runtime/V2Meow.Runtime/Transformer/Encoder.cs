@@ -1,0 +1,123 @@
+using V2Meow.Loaders.Bundles;
+using V2Meow.Runtime.Backends;
+
+namespace V2Meow.Runtime.Transformer;
+
+/// <summary>
+/// The bidirectional encoder of stage 1 and of stage 2's encoder–decoder variant (SPEC §6.5): dense streams
+/// projected, token streams embedded, concatenated in time in config order, the style position last; then
+/// the layers with a bidirectional relative bias and no mask, then the final norm.
+/// </summary>
+internal sealed class Encoder
+{
+    sealed record StreamInput(StreamConfig Stream, WeightTensor Weights, DeviceTensor? Bias);
+
+    readonly TransformerConfig _config;
+    readonly IReadOnlyList<StreamInput> _streams;
+    readonly (WeightTensor Weights, DeviceTensor Bias)? _style;
+    readonly IReadOnlyList<TransformerLayer> _layers;
+    readonly PositionBias _bias;
+    readonly Norm _finalNorm;
+    readonly AttentionHeads _heads;
+
+    Encoder(TransformerConfig config, IReadOnlyList<StreamInput> streams, (WeightTensor, DeviceTensor)? style,
+        IReadOnlyList<TransformerLayer> layers, PositionBias bias, Norm finalNorm)
+    {
+        _config = config;
+        _streams = streams;
+        _style = style;
+        _layers = layers;
+        _bias = bias;
+        _finalNorm = finalNorm;
+        _heads = new AttentionHeads(config.NHeads, config.HeadDim, (float)config.AttentionScale);
+    }
+
+    public static Encoder Load(WeightReader reader, TransformerConfig config)
+    {
+        var streams = config.Streams.Select(s => s.IsDense
+            ? new StreamInput(s, reader.Matrix($"encoder.streams.{s.Name}.proj.weight"), reader.Vector($"encoder.streams.{s.Name}.proj.bias"))
+            : new StreamInput(s, reader.Matrix($"encoder.streams.{s.Name}.embed.weight"), null)).ToList();
+        (WeightTensor, DeviceTensor)? style = config.StyleDim > 0
+            ? (reader.Matrix("encoder.style.proj.weight"), reader.Vector("encoder.style.proj.bias"))
+            : null;
+        var layers = Enumerable.Range(0, config.EncoderLayers)
+            .Select(i => TransformerLayer.Load(reader, $"encoder.layers.{i}", config, cross: false)).ToList();
+        var bias = PositionBiasLoader.Load(reader, "encoder", config, bidirectional: true);
+        return new Encoder(config, streams, style, layers, bias, Norm.Load(reader, "encoder.final_norm", config));
+    }
+
+    /// <summary>The encoder output [positions, d_model], in <paramref name="scratch"/> until its next use.</summary>
+    public DeviceTensor Run(IComputeBackend backend, EncoderInput input, ScratchTensors scratch, ActivationTrace? trace)
+    {
+        int rows = input.Length(_config), d = _config.DModel;
+        var x = scratch.Get("encoder.x", rows, d);
+        Embed(backend, input, x);
+        trace?.Invoke("encoder.embed", x);
+
+        var h = scratch.Get("encoder.h", rows, d);
+        var q = scratch.Get("encoder.q", rows, _heads.Inner);
+        var k = scratch.Get("encoder.k", rows, _heads.Inner);
+        var v = scratch.Get("encoder.v", rows, _heads.Inner);
+        var attended = scratch.Get("encoder.attended", rows, _heads.Inner);
+        var o = scratch.Get("encoder.o", rows, d);
+        for (int i = 0; i < _layers.Count; i++)
+        {
+            var layer = _layers[i];
+            layer.SelfAttentionNorm.Apply(backend, x, h);
+            backend.MatMul(h, layer.SelfAttention.Q, q);
+            backend.MatMul(h, layer.SelfAttention.K, k);
+            backend.MatMul(h, layer.SelfAttention.V, v);
+            backend.Attention(q, k, v, attended, _heads, _bias);
+            backend.MatMul(attended, layer.SelfAttention.O, o);
+            backend.Add(x, o, x);
+            layer.FeedForwardNorm.Apply(backend, x, h);
+            layer.FeedForward.Apply(backend, h, o, scratch);
+            backend.Add(x, o, x);
+            trace?.Invoke($"encoder.layers.{i}", x);
+        }
+        var output = scratch.Get("encoder.out", rows, d);
+        _finalNorm.Apply(backend, x, output);
+        trace?.Invoke("encoder.out", output);
+        return output;
+    }
+
+    /// <summary>Each stream's rows at its offset in time, in config order, then the style row.</summary>
+    void Embed(IComputeBackend backend, EncoderInput input, DeviceTensor x)
+    {
+        int row = 0, d = _config.DModel;
+        foreach (var stream in _streams)
+        {
+            var features = input.Streams[stream.Stream.Name];
+            int rows = stream.Stream.IsDense ? features.Frames : features.Tokens!.Length;
+            var part = backend.Allocate(rows, d);
+            try
+            {
+                if (stream.Stream.IsDense)
+                {
+                    using var values = backend.Upload(features.DenseValues, rows, stream.Stream.Dim);
+                    backend.MatMul(values, stream.Weights, part);
+                    backend.AddBias(part, stream.Bias!);
+                }
+                else
+                {
+                    using var ids = backend.UploadInts(features.Tokens, rows);
+                    backend.Embedding(ids, stream.Weights, part, new TokenLookup());
+                }
+                backend.CopyRows(part, 0, x, row, rows);
+                // The uploads above are freed at the end of this scope: finish the launches that read them.
+                backend.Synchronize();
+            }
+            finally { part.Dispose(); }
+            row += rows;
+        }
+        if (_style is { } style)
+        {
+            using var values = backend.Upload(input.Style!, 1, _config.StyleDim);
+            using var part = backend.Allocate(1, d);
+            backend.MatMul(values, style.Weights, part);
+            backend.AddBias(part, style.Bias);
+            backend.CopyRows(part, 0, x, row, 1);
+            backend.Synchronize();
+        }
+    }
+}

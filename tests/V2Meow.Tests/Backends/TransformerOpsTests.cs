@@ -1,0 +1,258 @@
+using V2Meow.Kernels;
+using V2Meow.Loaders.Safetensors;
+using V2Meow.Runtime.Backends;
+using static V2Meow.Tests.Backends.Float64Reference;
+
+namespace V2Meow.Tests.Backends;
+
+/// <summary>
+/// The transformer ops on both backends against float64 loops, on fresh random inputs and poisoned
+/// outputs. Sizes stay tiny: ILGPU's CPU accelerator emulates every thread.
+/// </summary>
+public class TransformerOpsTests(BackendFixture backends) : IClassFixture<BackendFixture>
+{
+    public static TheoryData<string> Backends => BackendFixture.Names;
+
+    static float[] Download(IComputeBackend backend, DeviceTensor t)
+    {
+        var values = new float[t.Length];
+        backend.Download(t, values);
+        return values;
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void NormsMatchFloat64(string name)
+    {
+        var backend = backends.Get(name);
+        foreach (var (rows, d) in new[] { (1, 7), (3, 32), (5, 67) })
+        {
+            float[] x = Random(rows * d, d, 3), w = Random(d, d + 1), b = Random(d, d + 2);
+            for (int i = 0; i < x.Length; i++) x[i] += 2; // an offset mean: a one-pass variance would lose digits here
+            using var tx = backend.Upload(x, rows, d);
+            using var tw = backend.Upload(w, d);
+            using var tb = backend.Upload(b, d);
+            using var ty = backend.Upload(Poison(rows * d), rows, d);
+            backend.LayerNorm(tx, tw, tb, 1e-6f, ty);
+            // f32 sums over ≤ 67 values of magnitude ≤ 5: 1e-5 relative covers rounding of sums and rsqrt.
+            Assert.True(RelativeError(Download(backend, ty), LayerNorm(x, w, b, rows, d, 1e-6f)) < 1e-5, $"layernorm [{rows}, {d}]");
+            backend.RmsNorm(tx, tw, 1e-5f, ty);
+            Assert.True(RelativeError(Download(backend, ty), LayerNorm(x, w, null, rows, d, 1e-5f)) < 1e-5, $"rmsnorm [{rows}, {d}]");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void ActivationsMatchFloat64(string name)
+    {
+        var backend = backends.Get(name);
+        int n = 203; // not a multiple of 8: the CPU's vector loop leaves a scalar tail
+        float[] x = Random(n, 5, 6), up = Random(n, 6, 2);
+        x[0] = 0; x[1] = -4.5f; x[2] = 4.5f; x[3] = -1e-3f;
+        using var tx = backend.Upload(x, n);
+        using var tu = backend.Upload(up, n);
+        using var ty = backend.Upload(Poison(n), n);
+        backend.Gelu(tx, ty);
+        var gelu = Download(backend, ty);
+        backend.Relu(tx, ty);
+        var relu = Download(backend, ty);
+        backend.Geglu(tx, tu, ty);
+        var geglu = Download(backend, ty);
+        for (int i = 0; i < n; i++)
+        {
+            // The rational erf is within 4e-7 of the true erf: GELU moves by at most 2e-7 · |x|, plus f32 rounding.
+            Assert.True(Math.Abs(gelu[i] - Gelu(x[i])) <= 3e-7 * Math.Abs(x[i]) + 1e-7, $"gelu({x[i]}) = {gelu[i]}, expected {Gelu(x[i])}");
+            Assert.Equal(Math.Max(x[i], 0f), relu[i]);
+            Assert.True(Math.Abs(geglu[i] - Gelu(x[i]) * up[i]) <= (3e-7 * Math.Abs(x[i]) + 1e-7) * Math.Abs(up[i]) + 1e-7, $"geglu at {i}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void AddBiasBroadcastsOverRows(string name)
+    {
+        var backend = backends.Get(name);
+        float[] x = Random(3 * 5, 1), b = Random(5, 2);
+        using var tx = backend.Upload(x, 3, 5);
+        using var tb = backend.Upload(b, 5);
+        backend.AddBias(tx, tb);
+        var y = Download(backend, tx);
+        for (int i = 0; i < y.Length; i++) Assert.Equal(x[i] + b[i % 5], y[i]);
+    }
+
+    [Theory]
+    [InlineData("cpu", DType.F32)]
+    [InlineData("cpu", DType.F16)]
+    [InlineData("ilgpu-cpu", DType.F32)]
+    [InlineData("ilgpu-cpu", DType.F16)]
+    [InlineData("ilgpu-cpu", DType.BF16)]
+    public void MatMulWithStoredWeightsMatchesFloat64(string name, DType dtype)
+    {
+        var backend = backends.Get(name);
+        foreach (var (m, k, n) in new[] { (1, 37, 9), (6, 19, 13) }) // GEMV and tiled paths, ragged tiles
+        {
+            using var file = new WeightsFile(Random(n * k, n + k), n, k, dtype);
+            float[] w = file.Stored, x = Random(m * k, m);
+            using var weights = backend.UploadWeights(file.View);
+            Assert.Equal(name == "cpu" || dtype == DType.F32 ? WeightFormat.Float32 : dtype == DType.F16 ? WeightFormat.Float16 : WeightFormat.BFloat16, weights.Format);
+            using var tx = backend.Upload(x, m, k);
+            using var ty = backend.Upload(Poison(m * n), m, n);
+            backend.MatMul(tx, weights, ty);
+            var expected = new double[m * n];
+            for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            for (int t = 0; t < k; t++) expected[i * n + j] += (double)x[i * k + t] * w[j * k + t];
+            // Widening is exact, so only f32 accumulation order differs from the f64 loop.
+            Assert.True(RelativeError(Download(backend, ty), expected) < 1e-5, $"{dtype} [{m},{k},{n}]");
+        }
+    }
+
+    [Theory]
+    [InlineData("cpu", DType.F32)]
+    [InlineData("ilgpu-cpu", DType.F32)]
+    [InlineData("ilgpu-cpu", DType.BF16)]
+    public void EmbeddingGathersWithLevelOffsets(string name, DType dtype)
+    {
+        var backend = backends.Get(name);
+        int vocab = 12, d = 5;
+        using var file = new WeightsFile(Random(vocab * d, 3), vocab, d, dtype);
+        float[] table = file.Stored;
+        using var weights = backend.UploadWeights(file.View);
+        // Codes of 2 levels, time-major, codebook 4, after 3 leading ids: id = 3 + level · 4 + code.
+        int[] codes = [9, 9, 1, 3, 0, 2, 3, 1];
+        using var ids = backend.UploadInts(codes, codes.Length);
+        using var y = backend.Upload(Poison(6 * d), 6, d);
+        backend.Embedding(ids, weights, y, new TokenLookup(IdsOffset: 2, IdOffset: 3, Levels: 2, LevelStride: 4));
+        var got = Download(backend, y);
+        for (int r = 0; r < 6; r++)
+        {
+            int id = codes[2 + r] + 3 + r % 2 * 4;
+            Assert.Equal(table.AsSpan(id * d, d).ToArray(), got.AsSpan(r * d, d).ToArray());
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void DenseAttentionMatchesFloat64(string name)
+    {
+        var backend = backends.Get(name);
+        int heads = 2, dh = 6, inner = heads * dh, maxDistance = 4;
+        // 21 keys: more than one 16-thread tile of the emulated kernel, and a ragged last tile.
+        foreach (var (n, m, withBias) in new[] { (5, 21, true), (3, 7, false) })
+        {
+            float[] q = Random(n * inner, 1, 2), k = Random(m * inner, 2, 2), v = Random(m * inner, 3);
+            float[] table = Random(heads * (2 * maxDistance + 1), 4);
+            using var tq = backend.Upload(q, n, inner);
+            using var tk = backend.Upload(k, m, inner);
+            using var tv = backend.Upload(v, m, inner);
+            using var ty = backend.Upload(Poison(n * inner), n, inner);
+            using var bias = new PositionBias(backend.Upload(table, heads, 2 * maxDistance + 1), maxDistance);
+            backend.Attention(tq, tk, tv, ty, new AttentionHeads(heads, dh, 0.4f), withBias ? bias : null);
+            var expected = Attention(q, k, v, n, m, heads, dh, 0.4f,
+                withBias ? (h, rel) => table[h * (2 * maxDistance + 1) + maxDistance + Math.Clamp(rel, -maxDistance, maxDistance)] : null, causal: false);
+            // f32 scores, exp and sums against f64: 1e-5 of the largest output.
+            Assert.True(RelativeError(Download(backend, ty), expected) < 1e-5, $"[{n} × {m}] bias {withBias}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void PagedAttentionReadsThroughScatteredBlocks(string name)
+    {
+        var backend = backends.Get(name);
+        int heads = 3, dh = 4, inner = heads * dh, blockSize = 4, maxDistance = 5, length = 11;
+        // Sequence 1 owns blocks 5, 0, 3 (out of order on purpose); sequence 0 is absent from this launch.
+        int[] tables = [1, 2, 4, 6, 5, 0, 3, 7];
+        float[] k = Random(length * inner, 7), v = Random(length * inner, 8), q = Random(length * inner, 9, 2);
+        float[] table = Random(heads * (2 * maxDistance + 1), 10);
+        using var kCache = backend.Upload(Poison(8 * blockSize * inner), 8 * blockSize, inner);
+        using var vCache = backend.Upload(Poison(8 * blockSize * inner), 8 * blockSize, inner);
+        using var blockTables = backend.UploadInts(tables, 2, 4);
+        using var slots = backend.UploadInts(Enumerable.Repeat(1, length).ToArray(), length);
+        using var positions = backend.UploadInts(Enumerable.Range(0, length).ToArray(), length);
+        var rows = new PagedRows(blockTables, blockSize, slots, positions, Step: 0);
+        using var tk = backend.Upload(k, length, inner);
+        using var tv = backend.Upload(v, length, inner);
+        using var tq = backend.Upload(q, length, inner);
+        using var ty = backend.Upload(Poison(length * inner), length, inner);
+        using var bias = new PositionBias(backend.Upload(table, heads, 2 * maxDistance + 1), maxDistance);
+        backend.WriteKeyValues(tk, tv, kCache, vCache, rows);
+        backend.PagedAttention(tq, kCache, vCache, ty, rows, new AttentionHeads(heads, dh, 0.5f), bias);
+        var expected = Attention(q, k, v, length, length, heads, dh, 0.5f,
+            (h, rel) => table[h * (2 * maxDistance + 1) + maxDistance + Math.Clamp(rel, -maxDistance, maxDistance)], causal: true);
+        Assert.True(RelativeError(Download(backend, ty), expected) < 1e-5);
+
+        // The last position again as a one-row decode step: Step moves it, nothing is re-uploaded.
+        using var lastSlot = backend.UploadInts([1], 1);
+        using var lastPosition = backend.UploadInts([0], 1);
+        using var lastQ = backend.Upload(q.AsSpan((length - 1) * inner, inner), 1, inner);
+        using var lastY = backend.Upload(Poison(inner), 1, inner);
+        backend.PagedAttention(lastQ, kCache, vCache, lastY, new PagedRows(blockTables, blockSize, lastSlot, lastPosition, Step: length - 1),
+            new AttentionHeads(heads, dh, 0.5f), bias);
+        Assert.True(RelativeError(Download(backend, lastY), expected.AsSpan((length - 1) * inner).ToArray()) < 1e-5);
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void CopyRowsMovesWholeRows(string name)
+    {
+        var backend = backends.Get(name);
+        float[] source = Random(4 * 3, 1);
+        using var s = backend.Upload(source, 4, 3);
+        using var d = backend.Upload(new float[5 * 3], 5, 3);
+        backend.CopyRows(s, 1, d, 3, 2);
+        var got = Download(backend, d);
+        Assert.Equal(new float[9], got.AsSpan(0, 9).ToArray());
+        Assert.Equal(source.AsSpan(3, 6).ToArray(), got.AsSpan(9, 6).ToArray());
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void SamplingFollowsTheRules(string name)
+    {
+        var backend = backends.Get(name);
+        // Row 0: ties at the max (argmax takes the lower index); row 1: one dominant logit.
+        float[] logits = [0, 3, 1, 3, -2, 0, 0, 0, 0, 40, 0, 0];
+        using var l = backend.Upload(logits, 2, 6);
+        using var o = backend.AllocateInts(4);
+        backend.Sample(l, 0, new SamplingRequest { Lo = 0, Hi = 6, OutputOffset = 1 }, o);
+        var ids = new int[4];
+        backend.DownloadInts(o, ids);
+        Assert.Equal([1, 3], ids[1..3]);
+        // Restricted to [2, 5): row 1's dominant id 3 is in range; row 0 must pick 3 (its only max in range).
+        backend.Sample(l, 0, new SamplingRequest { Lo = 2, Hi = 5 }, o);
+        backend.DownloadInts(o, ids);
+        Assert.Equal([3, 3], ids[..2]);
+        // Top-1 at any temperature is the argmax; each draw lands in the window.
+        for (ulong seed = 0; seed < 5; seed++)
+        {
+            backend.Sample(l, 1.0, new SamplingRequest { Lo = 0, Hi = 6, TopK = 1, Seed = seed, StreamStep = 1 }, o);
+            backend.DownloadInts(o, ids);
+            Assert.Equal([1, 3], ids[..2]);
+            backend.Sample(l, 2.0, new SamplingRequest { Lo = 1, Hi = 5, Seed = seed, CounterStep = 1 }, o);
+            backend.DownloadInts(o, ids);
+            Assert.InRange(ids[0], 1, 4);
+            Assert.InRange(ids[1], 1, 4);
+        }
+    }
+
+    [Fact]
+    public void SamplingAgreesAcrossBackends()
+    {
+        float[] logits = Random(7 * 23, 11, 4);
+        var results = new List<int[]>();
+        foreach (var name in new[] { "cpu", "ilgpu-cpu" })
+        {
+            var backend = backends.Get(name);
+            using var l = backend.Upload(logits, 7, 23);
+            using var o = backend.AllocateInts(7 * 4);
+            int column = 0;
+            foreach (var (t, k) in new[] { (0.0, 0), (0.4, 0), (1.0, 5), (1.7, 1) })
+                backend.Sample(l, t, new SamplingRequest { Lo = 2, Hi = 21, TopK = k, Seed = 99, StreamBase = 3, StreamStep = 1, CounterBase = 5, OutputOffset = 7 * column++ }, o);
+            var ids = new int[7 * 4];
+            backend.DownloadInts(o, ids);
+            results.Add(ids);
+        }
+        Assert.Equal(results[0], results[1]);
+    }
+}

@@ -1,0 +1,233 @@
+using V2Meow.Runtime.Backends;
+using V2Meow.Tests.Backends;
+
+namespace V2Meow.Tests.Codec;
+
+/// <summary>
+/// The codec ops (RVQ lookup, Conv1d, ConvTranspose1d, ELU, tanh) on both backends against float64 loops on
+/// fresh random inputs, into poisoned (NaN) outputs. Sizes are odd on purpose: partial register tiles,
+/// lengths not multiples of a vector, channel counts not multiples of 4. ILGPU's CPU accelerator is an
+/// emulator, so its cases stay tiny; the CPU backend also gets sizes that cross its 512-sample work items.
+/// </summary>
+public class CodecOpsTests(BackendFixture backends) : IClassFixture<BackendFixture>
+{
+    public static TheoryData<string> Backends => BackendFixture.Names;
+
+    // Conv cases: (ci, co, length, k, dilation). The first set runs on both backends.
+    static readonly (int Ci, int Co, int L, int K, int D)[] SmallConvs =
+    [
+        (1, 1, 1, 1, 1), (3, 5, 17, 7, 1), (4, 6, 23, 7, 3), (5, 3, 37, 5, 9), (2, 9, 11, 3, 2), (6, 4, 9, 1, 1), (3, 2, 5, 7, 9),
+    ];
+    static readonly (int Ci, int Co, int L, int K, int D)[] LargeConvs =
+    [
+        (19, 13, 1301, 7, 9), (16, 16, 1024, 7, 1), (7, 1, 2049, 7, 1), (33, 7, 517, 1, 1),
+    ];
+
+    static IEnumerable<(int Ci, int Co, int L, int K, int D)> ConvCases(string backend) =>
+        backend == "cpu" ? SmallConvs.Concat(LargeConvs) : SmallConvs;
+
+    static float[] Download(IComputeBackend backend, DeviceTensor tensor)
+    {
+        var values = new float[tensor.Length];
+        backend.Download(tensor, values);
+        return values;
+    }
+
+    static void AssertClose(string what, float[] actual, double[] expected, double[] magnitude, double relative)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < actual.Length; i++)
+            Assert.True(Math.Abs(actual[i] - expected[i]) <= relative * magnitude[i] + 1e-7,
+                $"{what} at {i}: {actual[i]} vs {expected[i]} (Σ|terms| {magnitude[i]})");
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void Conv1dMatchesFloat64(string backendName)
+    {
+        var backend = backends.Get(backendName);
+        int seed = 0;
+        foreach (var (ci, co, length, k, dilation) in ConvCases(backendName))
+        foreach (bool causal in new[] { true, false })
+        {
+            seed++;
+            float[] x = CodecReference.Random(ci * length, seed), w = CodecReference.Random(co * ci * k, seed + 1000),
+                b = CodecReference.Random(co, seed + 2000);
+            using var tx = backend.Upload(x, ci, length);
+            using var tw = backend.Upload(w, co, ci, k);
+            using var tb = backend.Upload(b, co);
+            using var ty = backend.Upload(CodecReference.Poison(co * length), co, length);
+            backend.Conv1d(tx, tw, tb, ty, dilation, causal ? ConvPadding.Causal : ConvPadding.Centred);
+            var (expected, magnitude) = CodecReference.Conv1d(x, w, b, ci, co, length, k, dilation, causal);
+            // f32 accumulation (fused multiply-adds, another order) against f64: the error is bounded by
+            // n·eps·Σ|terms| with n = ci·k ≤ 133 here; 2e-6·Σ|terms| sits above what that reaches in practice.
+            AssertClose($"{backendName} conv1d ci {ci} co {co} L {length} k {k} δ {dilation} {(causal ? "causal" : "centred")}",
+                Download(backend, ty), expected, magnitude, 2e-6);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void Conv1dAddsTheResidualAlsoInPlace(string backendName)
+    {
+        var backend = backends.Get(backendName);
+        var (ci, co, length, k, dilation) = backendName == "cpu" ? (9, 6, 700, 7, 3) : (3, 5, 19, 7, 3);
+        float[] x = CodecReference.Random(ci * length, 1), w = CodecReference.Random(co * ci * k, 2),
+            b = CodecReference.Random(co, 3), residual = CodecReference.Random(co * length, 4, 3f);
+        var (expected, magnitude) = CodecReference.Conv1d(x, w, b, ci, co, length, k, dilation, causal: true, residual);
+        using var tx = backend.Upload(x, ci, length);
+        using var tw = backend.Upload(w, co, ci, k);
+        using var tb = backend.Upload(b, co);
+
+        // Into a separate, poisoned output.
+        using var tr = backend.Upload(residual, co, length);
+        using var ty = backend.Upload(CodecReference.Poison(co * length), co, length);
+        backend.Conv1d(tx, tw, tb, ty, dilation, ConvPadding.Causal, residual: tr);
+        AssertClose($"{backendName} conv1d + residual", Download(backend, ty), expected, magnitude, 2e-6);
+
+        // In place, as the residual units run it: output and residual are one tensor.
+        using var inPlace = backend.Upload(residual, co, length);
+        backend.Conv1d(tx, tw, tb, inPlace, dilation, ConvPadding.Causal, residual: inPlace);
+        AssertClose($"{backendName} conv1d + residual in place", Download(backend, inPlace), expected, magnitude, 2e-6);
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void ConvTranspose1dMatchesFloat64(string backendName)
+    {
+        var backend = backends.Get(backendName);
+        // (ci, co, frames, stride, k): the codec's k = 2s, and a few other k (taps missing from some phases).
+        var cases = new List<(int Ci, int Co, int T, int S, int K)>
+        {
+            (1, 1, 1, 1, 2), (3, 5, 7, 2, 4), (4, 3, 5, 3, 6), (2, 6, 9, 5, 10), (5, 2, 4, 4, 8), (3, 3, 6, 2, 3), (2, 4, 5, 3, 4), (3, 2, 3, 2, 7),
+        };
+        if (backendName == "cpu") cases.AddRange([(32, 17, 301, 8, 16), (13, 6, 1031, 2, 4), (9, 5, 611, 5, 10)]);
+        int seed = 100;
+        foreach (var (ci, co, frames, stride, k) in cases)
+        foreach (bool causal in new[] { true, false })
+        {
+            seed++;
+            float[] x = CodecReference.Random(ci * frames, seed), w = CodecReference.Random(ci * co * k, seed + 1000),
+                b = CodecReference.Random(co, seed + 2000);
+            int length = frames * stride;
+            using var tx = backend.Upload(x, ci, frames);
+            using var tw = backend.Upload(w, ci, co, k);
+            using var tb = backend.Upload(b, co);
+            using var ty = backend.Upload(CodecReference.Poison(co * length), co, length);
+            backend.ConvTranspose1d(tx, tw, tb, ty, stride, causal ? ConvPadding.Causal : ConvPadding.Centred);
+            var (expected, magnitude) = CodecReference.ConvTranspose1d(x, w, b, ci, co, frames, k, stride, causal);
+            // As Conv1d: f32 sums of ci·⌈k/s⌉ ≤ 64 terms against f64.
+            AssertClose($"{backendName} conv_transpose1d ci {ci} co {co} T {frames} s {stride} k {k} {(causal ? "causal" : "centred")}",
+                Download(backend, ty), expected, magnitude, 2e-6);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void EluAndTanhMatchFloat64(string backendName)
+    {
+        var backend = backends.Get(backendName);
+        foreach (int n in backendName == "cpu" ? new[] { 1, 7, 100, 40_000 } : new[] { 1, 7, 100 })
+        {
+            var x = CodecReference.Random(n, n, 6f);
+            x[0] = 0f;
+            if (n > 4) (x[1], x[2], x[3]) = (-1e-6f, 1e-6f, -30f);
+            using var tx = backend.Upload(x, n);
+            using var ty = backend.Upload(CodecReference.Poison(n), n);
+            backend.Elu(tx, ty);
+            var elu = Download(backend, ty);
+            for (int i = 0; i < n; i++)
+            {
+                if (x[i] > 0) Assert.Equal(x[i], elu[i]); // positive inputs pass through unrounded
+                // exp in f32 is within a few ulp of 1 near the top of its range here; the −1 is exact.
+                else Assert.True(Math.Abs(elu[i] - CodecReference.Elu(x[i])) <= 5e-7, $"{backendName} elu({x[i]}) = {elu[i]}");
+            }
+
+            backend.Tanh(tx, ty);
+            var tanh = Download(backend, ty);
+            // Vectorised tanh approximations stay within a few ulp; 5e-7 absolute on values ≤ 1.
+            for (int i = 0; i < n; i++)
+                Assert.True(Math.Abs(tanh[i] - Math.Tanh(x[i])) <= 5e-7, $"{backendName} tanh({x[i]}) = {tanh[i]}");
+
+            // In place (output = input), as the decoder runs them.
+            backend.Elu(tx, tx);
+            var inPlace = Download(backend, tx);
+            Assert.Equal(elu, inPlace);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void RvqLookupSumsTheGivenLevels(string backendName)
+    {
+        var backend = backends.Get(backendName);
+        const int q = 5, k = 7, d = 3, frames = 13;
+        var books = CodecReference.Random(q * k * d, 9, 2f);
+        using var tb = backend.Upload(books, q, k, d);
+        var r = new Random(5);
+        for (int levels = 1; levels <= q; levels++)
+        {
+            var codes = Enumerable.Range(0, levels * frames).Select(_ => r.Next(k)).ToArray();
+            codes[0] = 0;
+            codes[^1] = k - 1; // both ends of the range
+            using var ty = backend.Upload(CodecReference.Poison(d * frames), d, frames);
+            backend.RvqLookup(tb, codes, levels, ty);
+            var (expected, magnitude) = CodecReference.Rvq(books, k, d, codes, levels, frames);
+            // ≤ 5 f32 additions: a few ulp of Σ|terms|.
+            AssertClose($"{backendName} rvq {levels} levels", Download(backend, ty), expected, magnitude, 1e-6);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void RvqLookupRejectsBadCodes(string backendName)
+    {
+        var backend = backends.Get(backendName);
+        using var books = backend.Upload(new float[2 * 4 * 3], 2, 4, 3);
+        using var output = backend.Allocate(3, 5);
+        var codes = new int[2 * 5];
+
+        codes[1 * 5 + 2] = 4;
+        var e = Assert.Throws<ArgumentException>(() => backend.RvqLookup(books, codes, 2, output));
+        Assert.Contains("level 1, frame 2: code 4 is outside [0, 4)", e.Message);
+
+        codes[1 * 5 + 2] = -1;
+        e = Assert.Throws<ArgumentException>(() => backend.RvqLookup(books, codes, 2, output));
+        Assert.Contains("code -1 is outside [0, 4)", e.Message);
+
+        e = Assert.Throws<ArgumentException>(() => backend.RvqLookup(books, new int[3 * 5], 3, output));
+        Assert.Contains("3 levels of codes given; the codec has 2 (expected 1 to 2)", e.Message);
+
+        e = Assert.Throws<ArgumentException>(() => backend.RvqLookup(books, new int[7], 1, output));
+        Assert.Contains("7 codes for 1 levels × 5 frames", e.Message);
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void ConvShapesAreChecked(string backendName)
+    {
+        var backend = backends.Get(backendName);
+        using var x = backend.Allocate(3, 10);
+        using var w = backend.Allocate(4, 3, 5);
+        using var b = backend.Allocate(4);
+        using var wrongOut = backend.Allocate(4, 11);
+        var e = Assert.Throws<ArgumentException>(() => backend.Conv1d(x, w, b, wrongOut, 1, ConvPadding.Causal));
+        Assert.Contains("output must be [4, 10], found [4, 11]", e.Message);
+
+        using var wrongIn = backend.Allocate(2, 10);
+        using var y = backend.Allocate(4, 10);
+        e = Assert.Throws<ArgumentException>(() => backend.Conv1d(wrongIn, w, b, y, 1, ConvPadding.Causal));
+        Assert.Contains("input must be [3, length]", e.Message);
+
+        using var square = backend.Allocate(3, 3, 1);
+        using var b3 = backend.Allocate(3);
+        using var self = backend.Allocate(3, 10);
+        e = Assert.Throws<ArgumentException>(() => backend.Conv1d(self, square, b3, self, 1, ConvPadding.Causal));
+        Assert.Contains("must not be the input", e.Message);
+
+        using var up = backend.Allocate(3, 4, 4);
+        using var upOut = backend.Allocate(4, 21);
+        e = Assert.Throws<ArgumentException>(() => backend.ConvTranspose1d(x, up, b, upOut, 2, ConvPadding.Causal));
+        Assert.Contains("output must be [4, 20], found [4, 21]", e.Message);
+    }
+}
