@@ -90,7 +90,7 @@ public sealed class V2MeowPipeline : IDisposable
         var clock = Stopwatch.StartNew();
         var features = await VideoFeatures.LoadAsync(input, Config, cancellationToken).ConfigureAwait(false);
         var timings = new List<StageTiming> { new(PipelineStage.Features, clock.Elapsed, features.Frames, "frames") };
-        progress?.Report(new GenerationProgress(PipelineStage.Features, 0, 1, features.Frames, features.Frames));
+        progress?.Report(new GenerationProgress(PipelineStage.Features, 1, 1, features.Frames, features.Frames));
 
         await _device.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -129,7 +129,7 @@ public sealed class V2MeowPipeline : IDisposable
             float[] audio = ChunkedCodec.Decode(_codec, codes.Codes, codes.Levels, chunk, cancellationToken);
             // Exactly the video's length: the last codec frame is cut to the sample.
             waveforms.Add(audio.Length == samples ? audio : audio.AsSpan(0, Math.Min(samples, audio.Length)).ToArray());
-            progress?.Report(new GenerationProgress(PipelineStage.Codec, b, options.Candidates, b + 1, options.Candidates));
+            progress?.Report(new GenerationProgress(PipelineStage.Codec, b + 1, options.Candidates, b + 1, options.Candidates));
         }
         timings.Add(new StageTiming(PipelineStage.Codec, clock.Elapsed, (long)samples * options.Candidates, "samples"));
         return new GenerationResult(waveforms, rates.SampleRate, duration, semantic, timings);

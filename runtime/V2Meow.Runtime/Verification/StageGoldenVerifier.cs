@@ -22,7 +22,7 @@ public sealed class StageGoldenVerifier(string stage) : IGoldenComponentVerifier
         var golden = context.Golden;
         var config = context.Bundle.Config.Stage(stage);
         int[] tokens = golden.Get($"{stage}.input.tokens").ToInt32();
-        var input = context.Bundle.Config.HasEncoder(stage) ? ReadEncoderInput(golden, config) : null;
+        var input = context.Bundle.Config.HasEncoder(stage) ? ReadEncoderInput(golden, config, stage) : null;
 
         var computed = new Dictionary<string, (string Shape, float[] Values)>(StringComparer.Ordinal);
         using (var model = Load(context.Bundle, context.Backend))
@@ -71,7 +71,8 @@ public sealed class StageGoldenVerifier(string stage) : IGoldenComponentVerifier
         return TensorComparison.Integers(name, $"[{length}, {length}]", actual, expected);
     }
 
-    EncoderInput ReadEncoderInput(SafetensorsFile golden, TransformerConfig config)
+    /// <summary>{stage}.input.streams.{name} and {stage}.input.style, checked against the stage's streams.</summary>
+    internal static EncoderInput ReadEncoderInput(SafetensorsFile golden, TransformerConfig config, string stage)
     {
         var streams = new Dictionary<string, StreamFeatures>(StringComparer.Ordinal);
         foreach (var s in config.Streams)

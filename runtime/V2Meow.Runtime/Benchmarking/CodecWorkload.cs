@@ -1,0 +1,46 @@
+using V2Meow.Loaders.Bundles;
+using V2Meow.Runtime.Backends;
+using V2Meow.Runtime.Codec;
+
+namespace V2Meow.Runtime.Benchmarking;
+
+/// <summary>
+/// The codec of a bundle on a backend decoding random codes of every level for a given length of audio,
+/// as bench/pytorch/reference_bench.py's bench_codec does on the reference. Owns the decoder.
+/// </summary>
+public sealed class CodecWorkload : IDisposable
+{
+    readonly SoundStreamDecoder _decoder;
+    readonly int[] _codes;
+
+    public double AudioSeconds { get; }
+    public int Frames { get; }
+    /// <summary>The codec's weights as the decoder keeps them: every tensor widened to f32.</summary>
+    public long WeightBytes { get; }
+
+    CodecWorkload(SoundStreamDecoder decoder, int[] codes, int frames, double seconds, long weightBytes)
+    {
+        _decoder = decoder;
+        _codes = codes;
+        Frames = frames;
+        AudioSeconds = seconds;
+        WeightBytes = weightBytes;
+    }
+
+    public static CodecWorkload Load(Bundle bundle, IComputeBackend backend, double seconds, int seed = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(seconds);
+        var config = bundle.Config;
+        int frames = Math.Max(1, (int)Math.Round(seconds * config.Rates.AcousticHz));
+        var random = new Random(seed);
+        var codes = new int[config.TotalLevels * frames];
+        for (int i = 0; i < codes.Length; i++) codes[i] = random.Next(config.Tokens.CodebookSize);
+        long weightBytes = bundle.Component("codec").Tensors.Sum(t => t.ElementCount * sizeof(float));
+        return new CodecWorkload(SoundStreamDecoder.Load(bundle, backend), codes, frames, frames / config.Rates.AcousticHz, weightBytes);
+    }
+
+    /// <summary>Decodes every level to the waveform (downloaded, as a caller would); returns its length in samples.</summary>
+    public int Decode() => _decoder.Decode(_codes, _decoder.Levels).Length;
+
+    public void Dispose() => _decoder.Dispose();
+}

@@ -1,0 +1,106 @@
+using V2Meow.Cli;
+using V2Meow.Loaders.Features;
+using V2Meow.Tests.Video;
+
+namespace V2Meow.Tests.Generation;
+
+/// <summary>`v2meow generate` as a user runs it: output files, and one `error:` line with exit 2 on bad input.</summary>
+[Collection(MediaCollection.Name)]
+public class GenerateCommandTests(TestMedia media)
+{
+    static async Task<(int Code, string Out, string Err)> Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = await CommandLine.RunAsync(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public async Task WritesAWavWithTheDefaultModelAndPrintsTheStageTable()
+    {
+        using var dir = new TempDirectory();
+        string wav = dir.File("out.wav");
+        var (code, output, error) = await Run("generate", media.Short, "-o", wav, "--seed", "4", "--device", "cpu");
+        Assert.True(code == 0, error);
+        Assert.True(File.Exists(wav));
+        Assert.Contains("RANDOM WEIGHTS", error);
+        foreach (string stage in new[] { "Features", "Semantic", "Coarse", "Fine", "Codec", "total" })
+            Assert.Contains(stage, output);
+    }
+
+    [Fact]
+    public async Task SeveralCandidatesGetNumberedFiles()
+    {
+        using var dir = new TempDirectory();
+        var (code, _, error) = await Run("generate", media.Short, "-o", dir.File("out.wav"), "--candidates", "2", "--device", "cpu");
+        Assert.True(code == 0, error);
+        Assert.True(File.Exists(dir.File("out.0.wav")));
+        Assert.True(File.Exists(dir.File("out.1.wav")));
+    }
+
+    public static TheoryData<string> BadVideos() => new() { "not-a-video", "empty", "truncated", "audio-only", "missing" };
+
+    [Theory]
+    [MemberData(nameof(BadVideos))]
+    public async Task BadVideoGivesOneErrorLineAndNoOutput(string kind)
+    {
+        string video = kind switch
+        {
+            "not-a-video" => media.NotAVideo,
+            "empty" => media.Empty,
+            "truncated" => media.Truncated,
+            "audio-only" => media.AudioOnly,
+            _ => Path.Combine(media.Folder, "nothing-here.mp4"),
+        };
+        await AssertFailsCleanly(["generate", video, "--device", "cpu"], Path.GetFileName(video));
+    }
+
+    [Fact]
+    public async Task BundleMissingAComponentIsNamed()
+    {
+        using var bundle = new TempDirectory();
+        foreach (string f in Directory.GetFiles(GoldenSets.Bundle("tiny")))
+            if (!f.EndsWith("stage3.safetensors")) File.Copy(f, Path.Combine(bundle.Path, Path.GetFileName(f)));
+        await AssertFailsCleanly(["generate", media.Short, "--bundle", bundle.Path, "--device", "cpu"], "'stage3'");
+    }
+
+    [Fact]
+    public async Task FeaturesOfTheWrongDimensionAreRefused()
+    {
+        using var dir = new TempDirectory();
+        string features = dir.File("clip.npy");
+        NpyFile.Write(features, new float[1, 15]);
+        await AssertFailsCleanly(["generate", media.Short, "--bundle", GoldenSets.Bundle("tiny"), "--features", features, "--device", "cpu"], "expected 16");
+    }
+
+    [Fact]
+    public async Task NaNInFeaturesIsRefused()
+    {
+        using var dir = new TempDirectory();
+        string features = dir.File("clip.npy");
+        var rows = new float[1, 16];
+        rows[0, 5] = float.NaN;
+        NpyFile.Write(features, rows);
+        await AssertFailsCleanly(["generate", media.Short, "--bundle", GoldenSets.Bundle("tiny"), "--features", features, "--device", "cpu"], "NaN");
+    }
+
+    [Fact]
+    public async Task PromptWithoutATextTowerSaysSo()
+    {
+        await AssertFailsCleanly(["generate", media.Short, "--prompt", "slow dark piano", "--device", "cpu"], "text tower");
+    }
+
+    async Task AssertFailsCleanly(string[] args, string expected)
+    {
+        using var dir = new TempDirectory();
+        string output = dir.File("out.mp4");
+        var (code, _, error) = await Run([.. args, "-o", output]);
+        Assert.Equal(2, code);
+        var lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("error: ")).ToList();
+        Assert.Single(lines);
+        Assert.Contains(expected, lines[0]);
+        Assert.DoesNotContain("   at ", error);
+        Assert.Empty(Directory.GetFiles(dir.Path));
+    }
+}

@@ -1,0 +1,129 @@
+using System.Text.Json.Nodes;
+using V2Meow.Loaders.Bundles;
+using V2Meow.Runtime.Stages;
+using V2Meow.Tests.Backends;
+
+namespace V2Meow.Tests.Runtime;
+
+/// <summary>
+/// Generation of the three stages: greedy decoding agrees with teacher-forced logits, a seed repeats
+/// exactly (on both backends, and across them), tokens stay inside their level's range, and stage 3's
+/// windows are independent of each other and of how they are batched.
+/// </summary>
+public class GenerationTests(BackendFixture backends) : IClassFixture<BackendFixture>
+{
+    public static TheoryData<string> Backends => BackendFixture.Names;
+
+    static int ArgMax(ReadOnlySpan<float> row, int lo, int hi)
+    {
+        int best = lo;
+        for (int i = lo + 1; i < hi; i++)
+            if (row[i] > row[best]) best = i;
+        return best;
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void GreedyDecodingFollowsTheTeacherForcedArgmax(string backendName)
+    {
+        var backend = backends.Get(backendName);
+        using var bundle = Bundle.Open(GoldenSets.Bundle("enc_dec"));
+        using var stage = SemanticToCoarseStage.Load(bundle, backend); // the encoder–decoder variant
+        var input = StageInputs.Encoder(bundle, "enc_dec", "stage2");
+        int[] semantic = [3, 1, 4, 1, 5, 9, 2, 6];
+        var coarse = stage.Generate([semantic], frames: 5, input, new StageSampling(Temperature: 0))[0];
+
+        int[] sequence = stage.Sequence(semantic, coarse);
+        float[] logits = stage.TeacherForcedLogits(sequence, input);
+        int vocab = stage.Vocabulary, prompt = semantic.Length + 1;
+        for (int k = 0; k < coarse.Codes.Length; k++)
+        {
+            var range = stage.Range(k);
+            var row = logits.AsSpan((prompt + k - 1) * vocab, vocab);
+            Assert.Equal(ArgMax(row, range.Lo, range.Hi), sequence[prompt + k]);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void ASeedRepeatsExactly(string backendName)
+    {
+        var backend = backends.Get(backendName);
+        using var bundle = Bundle.Open(GoldenSets.Bundle("tiny"));
+        using var stage = VideoToSemanticStage.Load(bundle, backend);
+        var input = StageInputs.Encoder(bundle, "tiny", "stage1");
+        var sampling = new StageSampling(Seed: 12345, Candidates: 3);
+        var first = stage.Generate(input, 24, sampling);
+        var again = stage.Generate(input, 24, sampling);
+        Assert.Equal(first, again);
+        Assert.All(first, tokens => Assert.All(tokens, t => Assert.InRange(t, 0, bundle.Config.Tokens.SemanticCodes - 1)));
+        // Candidates draw from different streams; at temperature 1 over 64 ids they do not all agree.
+        Assert.False(first[0].SequenceEqual(first[1]) && first[1].SequenceEqual(first[2]));
+        var otherSeed = stage.Generate(input, 24, sampling with { Seed = 54321 });
+        Assert.NotEqual(first, otherSeed);
+    }
+
+    [Fact]
+    public void BackendsDrawTheSameTokens()
+    {
+        // The logits agree to ~1e-6 and the draws are the same numbers, so the tokens agree unless a
+        // draw lands within 1e-6 of a boundary between two ids.
+        var results = new List<int[][]>();
+        foreach (var name in new[] { "cpu", "ilgpu-cpu" })
+        {
+            using var bundle = Bundle.Open(GoldenSets.Bundle("odd"));
+            using var stage = SemanticToCoarseStage.Load(bundle, backends.Get(name));
+            results.Add(stage.Generate([[1, 2, 3, 4, 5]], frames: 6, sampling: new StageSampling(Seed: 7, Candidates: 2))
+                .Select(c => c.Codes).ToArray());
+        }
+        Assert.Equal(results[0], results[1]);
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void CodesStayInRangeAndTopOneIsGreedy(string backendName)
+    {
+        var backend = backends.Get(backendName);
+        using var bundle = Bundle.Open(GoldenSets.Bundle("odd"));
+        using var stage = SemanticToCoarseStage.Load(bundle, backend);
+        int[][] semantic = [[0, 10, 20], [49, 48, 47]];
+        var hot = stage.Generate(semantic, frames: 4, sampling: new StageSampling(Temperature: 5, Seed: 3, Candidates: 2));
+        Assert.All(hot, c => Assert.All(c.Codes, code => Assert.InRange(code, 0, bundle.Config.Tokens.CodebookSize - 1)));
+        Assert.All(hot, c => Assert.Equal((3, 4), (c.Levels, c.Frames)));
+        var topOne = stage.Generate(semantic, frames: 4, sampling: new StageSampling(Temperature: 1, TopK: 1, Seed: 3, Candidates: 2));
+        var greedy = stage.Generate(semantic, frames: 4, sampling: new StageSampling(Temperature: 0, Candidates: 2));
+        Assert.Equal(greedy.Select(c => c.Codes), topOne.Select(c => c.Codes));
+    }
+
+    [Fact]
+    public void FineWindowsAreIndependentAndBatchedAlike()
+    {
+        // The tiny bundle with 5-frame stage-3 windows: 12 coarse frames make windows of 5, 5 and 2.
+        using var folder = new TempDirectory();
+        foreach (var file in Directory.GetFiles(GoldenSets.Bundle("tiny")))
+            File.Copy(file, folder.File(Path.GetFileName(file)));
+        var config = JsonNode.Parse(File.ReadAllText(folder.File("config.json")))!;
+        config["windows"]!["stage3_seconds"] = 0.1;
+        File.WriteAllText(folder.File("config.json"), config.ToJsonString());
+
+        var backend = backends.Get("cpu");
+        using var bundle = Bundle.Open(folder.Path);
+        using var stage = CoarseToFineStage.Load(bundle, backend);
+        Assert.Equal(5, stage.WindowFrames);
+        var random = new Random(5);
+        var coarse = Enumerable.Range(0, 2).Select(_ => new AcousticCodes(2, 12, Enumerable.Range(0, 24).Select(_ => random.Next(32)).ToArray())).ToArray();
+
+        var greedy = new StageSampling(Temperature: 0, Candidates: 2);
+        var fine = stage.Generate(coarse, greedy);
+        Assert.All(fine, f => Assert.Equal((2, 12), (f.Levels, f.Frames)));
+        for (int b = 0; b < 2; b++)
+            foreach (var (start, length) in new[] { (0, 5), (5, 5), (10, 2) })
+            {
+                var alone = stage.Generate([coarse[b].Slice(start, length)], new StageSampling(Temperature: 0))[0];
+                Assert.Equal(alone.Codes, fine[b].Slice(start, length).Codes);
+            }
+
+        var sampled = new StageSampling(Seed: 99, Candidates: 2);
+        Assert.Equal(stage.Generate(coarse, sampled).Select(f => f.Codes), stage.Generate(coarse, sampled).Select(f => f.Codes));
+    }
+}
