@@ -4,7 +4,9 @@ Runs the same work the runtime benchmark runs — per stage a teacher-forced pre
 batch-1 decode of N tokens through the reference's KV cache, and the codec on T frames — and prints one
 JSON object. Called by `v2meow bench` (and usable alone):
 
-    /usr/bin/python3 bench/pytorch/reference_bench.py --bundle DIR [--device cpu|cuda] [--decode 64]
+    /usr/bin/python3 bench/pytorch/reference_bench.py --bundle DIR [--device cpu|cuda] [--decode 64] [--prefill N]
+
+Progress goes to stderr, the JSON alone to stdout.
 """
 
 import argparse
@@ -84,12 +86,19 @@ def stage_inputs(config, stage, rng, device):
     return tokens, streams, style
 
 
-def bench_stage(config, folder, stage, device, decode_tokens, repeats, rng):
+def progress(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def bench_stage(config, folder, stage, device, decode_tokens, prefill_tokens, repeats, rng):
     tensors, _ = bundle_mod.read_component(folder, stage)
     model = model_mod.load(config, stage, tensors).to(device)
     tokens, streams, style = stage_inputs(config, stage, rng, device)
+    # --prefill caps the teacher-forced pass (slow CPUs, paper size); decode still counts from the whole window.
+    prompt = tokens[:prefill_tokens] if prefill_tokens > 0 else tokens
     with torch.no_grad():
-        prefill = timed(lambda: model(tokens, streams, style), device, repeats)
+        progress(f"{stage}: prefill of {len(prompt)} positions")
+        prefill = timed(lambda: model(prompt, streams, style), device, repeats)
         memory = model.encoder(streams, style)["out"] if hasattr(model, "encoder") else None
         steps = min(decode_tokens, len(tokens))
 
@@ -98,11 +107,12 @@ def bench_stage(config, folder, stage, device, decode_tokens, repeats, rng):
             for i in range(steps):
                 model.decoder(tokens[i:i + 1], memory, cache)
 
+        progress(f"{stage}: decode of {steps} tokens")
         decode_time = timed(decode, device, repeats)
     weight_bytes = sum(p.numel() * p.element_size() for p in model.decoder.parameters())
     return {
-        "prefill_tokens": len(tokens),
-        "prefill_tokens_per_s": len(tokens) / prefill,
+        "prefill_tokens": len(prompt),
+        "prefill_tokens_per_s": len(prompt) / prefill,
         "decode_tokens": steps,
         "decode_tokens_per_s": steps / decode_time,
         "decoder_weight_bytes_f32": weight_bytes,
@@ -114,6 +124,7 @@ def bench_codec(config, folder, device, seconds, repeats, rng):
     model = model_mod.load(config, "codec", tensors).to(device)
     frames = int(round(seconds * config["rates"]["acoustic_hz"]))
     codes = torch.from_numpy(rng.integers(0, config["tokens"]["codebook_size"], size=(total_levels(config), frames))).to(device)
+    progress(f"codec: {seconds:g} s of audio")
     with torch.no_grad():
         elapsed = timed(lambda: model(codes), device, repeats)
     return {"audio_seconds": seconds, "audio_seconds_per_s": seconds / elapsed}
@@ -133,6 +144,7 @@ def main():
     parser.add_argument("--bundle", required=True)
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--decode", type=int, default=64, help="decode steps per stage (batch 1)")
+    parser.add_argument("--prefill", type=int, default=0, help="prefill positions per stage (0: the whole window)")
     parser.add_argument("--codec-seconds", type=float, default=2.0)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=0, help="torch intra-op threads (0: torch default)")
@@ -149,7 +161,7 @@ def main():
         "device": args.device if args.device == "cpu" else torch.cuda.get_device_name(0),
         "threads": torch.get_num_threads(),
         "copy_bytes_per_s": copy_bandwidth(args.device),
-        "stages": {s: bench_stage(config, args.bundle, s, args.device, args.decode, args.repeats, rng) for s in ("stage1", "stage2", "stage3")},
+        "stages": {s: bench_stage(config, args.bundle, s, args.device, args.decode, args.prefill, args.repeats, rng) for s in ("stage1", "stage2", "stage3")},
         "codec": bench_codec(config, args.bundle, args.device, args.codec_seconds, args.repeats, rng),
     }
     print(json.dumps(result, indent=1))

@@ -4,7 +4,7 @@ using ILGPU.Runtime;
 namespace V2Meow.Kernels;
 
 /// <summary>
-/// The exact-erf GELU, 0.5 · x · (1 + erf(x / √2)) (SPEC §6.1; not the tanh approximation), with erf as a
+/// The exact-erf GELU, 0.5 · x · (1 + erf(x / √2)) (SPEC §6.3; not the tanh approximation), with erf as a
 /// rational function in f32: no exp, so the same arithmetic vectorises on the CPU backend and runs in every
 /// kernel language. The coefficients are Eigen's single-precision erf (also XLA's): |error| ≤ 4e-7 against
 /// the true erf, which moves a GELU output by at most 2e-7 · |x|.
@@ -41,7 +41,7 @@ public static class GeluMath
     public static float Gelu(float x) => 0.5f * x * (1f + Erf(x * InverseSqrt2));
 }
 
-/// <summary>Feed-forward activations (SPEC §6.1): gelu, relu, and geglu = gelu(gate) · up.</summary>
+/// <summary>Feed-forward activations (SPEC §6.3): gelu, relu, and geglu = gelu(gate) · up.</summary>
 public static class ActivationsKernels
 {
     [Kernel(KernelGrouping.Implicit)]

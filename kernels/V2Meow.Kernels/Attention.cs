@@ -6,7 +6,7 @@ namespace V2Meow.Kernels;
 
 /// <summary>
 /// Scalars of one attention launch. Queries, keys, values and outputs are rows of Heads · HeadDim floats,
-/// head h in columns [h · HeadDim, (h + 1) · HeadDim). The relative-position bias (SPEC §6.3) comes as a
+/// head h in columns [h · HeadDim, (h + 1) · HeadDim). The relative-position bias (SPEC §6.5) comes as a
 /// table [Heads, 2 · MaxDistance + 1] indexed by key − query clamped to ±MaxDistance: T5's buckets
 /// saturate beyond max_distance, so the clamp is exact.
 /// </summary>
@@ -32,6 +32,12 @@ public struct PagedLayout
     public int BlockSize;
     public int MaxBlocks;
     public int Step;
+
+    public readonly int Position(ArrayView<int> rowPosition, int row) => rowPosition[row] + Step;
+
+    /// <summary>Where the keys of row <paramref name="row"/>'s sequence lie.</summary>
+    public readonly PagedKeyRows Keys(ArrayView<int> tables, ArrayView<int> rowSlot, int row) =>
+        new(tables, rowSlot[row] * MaxBlocks, BlockSize);
 }
 
 /// <summary>Where key j of the current query's sequence lies in the key/value buffers.</summary>
@@ -84,23 +90,13 @@ public static class AttentionKernels
 
     [Kernel(KernelGrouping.Explicit)]
     public static void PagedShared(ArrayView<float> q, ArrayView<float> kCache, ArrayView<float> vCache, ArrayView<int> tables,
-        ArrayView<int> rowSlot, ArrayView<int> rowPosition, ArrayView<float> bias, ArrayView<float> y, AttentionShape shape, PagedLayout layout)
-    {
-        int row = Grid.IdxX;
-        int position = rowPosition[row] + layout.Step;
-        var keys = new PagedKeyRows(tables, rowSlot[row] * layout.MaxBlocks, layout.BlockSize);
-        Attend<PagedKeyRows, SharedMemoryReduction>(q, kCache, vCache, bias, y, keys, position + 1, position, shape);
-    }
+        ArrayView<int> rowSlot, ArrayView<int> rowPosition, ArrayView<float> bias, ArrayView<float> y, AttentionShape shape, PagedLayout layout) =>
+        AttendPaged<SharedMemoryReduction>(q, kCache, vCache, tables, rowSlot, rowPosition, bias, y, shape, layout);
 
     [Kernel(KernelGrouping.Explicit, NeedsWarpShuffles = true)]
     public static void PagedShuffle(ArrayView<float> q, ArrayView<float> kCache, ArrayView<float> vCache, ArrayView<int> tables,
-        ArrayView<int> rowSlot, ArrayView<int> rowPosition, ArrayView<float> bias, ArrayView<float> y, AttentionShape shape, PagedLayout layout)
-    {
-        int row = Grid.IdxX;
-        int position = rowPosition[row] + layout.Step;
-        var keys = new PagedKeyRows(tables, rowSlot[row] * layout.MaxBlocks, layout.BlockSize);
-        Attend<PagedKeyRows, WarpShuffleReduction>(q, kCache, vCache, bias, y, keys, position + 1, position, shape);
-    }
+        ArrayView<int> rowSlot, ArrayView<int> rowPosition, ArrayView<float> bias, ArrayView<float> y, AttentionShape shape, PagedLayout layout) =>
+        AttendPaged<WarpShuffleReduction>(q, kCache, vCache, tables, rowSlot, rowPosition, bias, y, shape, layout);
 
     /// <summary>Stores each row's key and value at its position in its sequence's cache blocks, one thread per element.</summary>
     [Kernel(KernelGrouping.Implicit)]
@@ -108,11 +104,18 @@ public static class AttentionKernels
         ArrayView<int> tables, ArrayView<int> rowSlot, ArrayView<int> rowPosition, int inner, PagedLayout layout)
     {
         int row = i / inner, column = i - row * inner;
-        int position = rowPosition[row] + layout.Step;
-        var keys = new PagedKeyRows(tables, rowSlot[row] * layout.MaxBlocks, layout.BlockSize);
-        int target = keys.Row(position) * inner + column;
+        int target = layout.Keys(tables, rowSlot, row).Row(layout.Position(rowPosition, row)) * inner + column;
         kCache[target] = k[i];
         vCache[target] = v[i];
+    }
+
+    /// <summary>Causal: query row Grid.IdxX sees its sequence's keys 0..its position.</summary>
+    static void AttendPaged<TReduction>(ArrayView<float> q, ArrayView<float> kCache, ArrayView<float> vCache, ArrayView<int> tables,
+        ArrayView<int> rowSlot, ArrayView<int> rowPosition, ArrayView<float> bias, ArrayView<float> y, AttentionShape shape, PagedLayout layout)
+        where TReduction : struct, IGroupReduction
+    {
+        int row = Grid.IdxX, position = layout.Position(rowPosition, row);
+        Attend<PagedKeyRows, TReduction>(q, kCache, vCache, bias, y, layout.Keys(tables, rowSlot, row), position + 1, position, shape);
     }
 
     /// <summary>
@@ -208,13 +211,19 @@ public sealed class Attention
         ArrayView<int> tables, ArrayView<int> rowSlot, ArrayView<int> rowPosition, int rows, int inner, PagedLayout layout) =>
         _write(stream, rows * inner, k, v, kCache, vCache, tables, rowSlot, rowPosition, inner, layout);
 
+    /// <summary>Shared memory every GPU grants a group: 48 KiB.</summary>
+    const int SharedFloats = 48 * 1024 / sizeof(float);
+
     KernelConfig Config(int rows, AttentionShape shape)
     {
-        // Up to 128 threads, and at most 8192 accumulator floats (32 KiB with the rest under the 48 KiB
-        // every GPU offers); more threads would idle through short decode contexts anyway.
+        // Up to 128 threads, and at most 8192 accumulator floats (32 KiB, the rest well under 48 KiB); more
+        // threads would idle through short decode contexts anyway. Shuffles need whole warps.
         int threads = Math.Min(_geometry.GroupSize, 128);
-        while (threads > 1 && shape.HeadDim * threads > 8192) threads /= 2;
-        return new KernelConfig(new Index2D(rows, shape.Heads), new Index2D(threads, 1),
-            SharedMemoryConfig.RequestDynamic<float>(shape.HeadDim * (threads + 1) + threads));
+        int fewest = _geometry.UseWarpShuffles ? _geometry.WarpSize : 1;
+        while (threads > fewest && shape.HeadDim * threads > 8192) threads /= 2;
+        int floats = shape.HeadDim * (threads + 1) + threads;
+        if (floats > SharedFloats)
+            throw new NotSupportedException($"attention: head_dim {shape.HeadDim} needs {floats * sizeof(float)} bytes of shared memory per group; at most {SharedFloats * sizeof(float)} are available");
+        return new KernelConfig(new Index2D(rows, shape.Heads), new Index2D(threads, 1), SharedMemoryConfig.RequestDynamic<float>(floats));
     }
 }

@@ -5,7 +5,7 @@ using ILGPU.Runtime;
 namespace V2Meow.Kernels;
 
 /// <summary>
-/// Row normalisation over the last dimension, one group per row (SPEC §6.1, as the reference's Norm):
+/// Row normalisation over the last dimension, one group per row (SPEC §6.2, as the reference's Norm):
 /// LayerNorm (x − mean) · rsqrt(var + eps) · w + b with the biased variance, and RMSNorm
 /// x · rsqrt(mean(x²) + eps) · w. The variance is a second pass over the row, as the reference computes it,
 /// not E[x²] − mean², which cancels badly.

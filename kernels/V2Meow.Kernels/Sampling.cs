@@ -5,7 +5,7 @@ using ILGPU.Runtime;
 namespace V2Meow.Kernels;
 
 /// <summary>
-/// The counter-based generator of SPEC §8 (weights-spec/reference/sampling.py): a SplitMix64 finaliser
+/// The counter-based generator of SPEC §8.1 (weights-spec/reference/sampling.py): a SplitMix64 finaliser
 /// over seed · G ⊕ stream · M1 ⊕ counter, all modulo 2^64. A draw depends only on (seed, stream, counter),
 /// never on how many draws came before or on which thread makes it, so a seed repeats on every device.
 /// </summary>
@@ -31,9 +31,11 @@ public static class CounterRng
 
 /// <summary>
 /// One sampling launch over rows of logits [rows, vocab]. Row r draws from ids [Lo, Hi) (the restriction
-/// to the current token range, SPEC §7: nothing outside is read) with
-/// u = uniform(Seed, StreamBase + r · StreamStep, CounterBase + r · CounterStep) and writes its id to
-/// output[OutputOffset + r]. TopK = 0 keeps every id.
+/// to the current token range, SPEC §7: nothing outside is read) and writes its id to
+/// output[OutputOffset + r]; TopK = 0 keeps every id. Rows are groups of <see cref="Candidates"/> rows
+/// (0: all rows one group), row r being candidate c = r mod Candidates of group g = r / Candidates, and it
+/// draws u = uniform(Seed, StreamBase + c · StreamStep, CounterBase + g · CounterStep) (SPEC §8.1). A decode
+/// step of B candidates is one group; stage 3's windows are groups; the goldens' rows are groups of one.
 /// </summary>
 public struct SamplingRequest
 {
@@ -41,6 +43,7 @@ public struct SamplingRequest
     public int Hi;
     public int TopK;
     public int OutputOffset;
+    public int Candidates;
     public ulong Seed;
     public ulong StreamBase;
     public ulong StreamStep;
@@ -49,12 +52,16 @@ public struct SamplingRequest
 
     public readonly int Window => Hi - Lo;
 
-    public readonly double Uniform(int row) =>
-        CounterRng.Uniform(Seed, StreamBase + (ulong)row * StreamStep, CounterBase + (ulong)row * CounterStep);
+    public readonly double Uniform(int row)
+    {
+        int group = Candidates > 0 ? row / Candidates : 0;
+        int candidate = row - group * Candidates;
+        return CounterRng.Uniform(Seed, StreamBase + (ulong)candidate * StreamStep, CounterBase + (ulong)group * CounterStep);
+    }
 }
 
 /// <summary>
-/// Temperature sampling on the device, one group per row, exactly as SPEC §8: T = 0 is argmax (lowest
+/// Temperature sampling on the device, one group per row, exactly as SPEC §8.2: T = 0 is argmax (lowest
 /// index on ties); otherwise weights exp((l − max) / T) in f64, an inclusive running sum in index order and
 /// the first index whose sum exceeds u · total. The group finds the max and the weights in parallel; one
 /// thread then runs the sums in index order, because that order fixes the f64 rounding the reference has.

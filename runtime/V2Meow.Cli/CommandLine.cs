@@ -16,6 +16,7 @@ public static class CommandLine
           inspect PATH           list the tensors and metadata of a .safetensors file or bundle folder, validating everything
           devices                list the devices this machine offers
           verify BUNDLE GOLDEN   run a golden file's recorded inputs and compare every tensor (--device auto|cpu|ilgpu-cpu|cuda|opencl)
+          bench                  the runtime beside PyTorch on one bundle: tokens/s per stage, bandwidth floor (`v2meow bench --help`)
         """;
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
@@ -34,6 +35,7 @@ public static class CommandLine
                 "inspect" => InspectCommand.Run(args[1..], output),
                 "devices" => DevicesCommand.Run(args[1..], output),
                 "verify" => VerifyCommand.Run(args[1..], output),
+                "bench" => BenchCommand.Run(args[1..], output, error),
                 _ => throw new UsageException($"unknown command '{args[0]}'; run `v2meow --help`"),
             };
         }

@@ -1,6 +1,6 @@
 namespace V2Meow.Runtime.Backends;
 
-/// <summary>The head split of an attention: rows hold Heads · HeadDim values; scores are Scale · q·k (SPEC §6.2).</summary>
+/// <summary>The head split of an attention: rows hold Heads · HeadDim values; scores are Scale · q·k (SPEC §6.4).</summary>
 public readonly record struct AttentionHeads(int Heads, int HeadDim, float Scale)
 {
     public int Inner => Heads * HeadDim;

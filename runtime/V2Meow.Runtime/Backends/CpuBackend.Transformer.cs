@@ -71,7 +71,7 @@ public sealed partial class CpuBackend
             var ys = new Span<float>(y.Data, row * d, d);
             float mean = TensorPrimitives.Sum(xs) / d;
             TensorPrimitives.Subtract(xs, mean, ys);
-            // SPEC §6.1: biased variance, as a second pass over the centred row.
+            // SPEC §6.2: biased variance, as a second pass over the centred row.
             float inverse = 1f / MathF.Sqrt(TensorPrimitives.SumOfSquares(ys) / d + eps);
             TensorPrimitives.Multiply(ys, inverse, ys);
             TensorPrimitives.FusedMultiplyAdd(ys, w.Span, b.Span, ys);
@@ -236,7 +236,7 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>
-    /// softmax(scale · q·kⱼ + bias(j − queryPosition)) over keys 0..count−1, times v (SPEC §6.2): the
+    /// softmax(scale · q·kⱼ + bias(j − queryPosition)) over keys 0..count−1, times v (SPEC §6.4): the
     /// scores of one (row, head) live only in this worker's buffer.
     /// </summary>
     static void Attend<TRows>(float[] q, float[] k, float[] v, float[] y, int row, int head, AttentionHeads heads,
@@ -312,13 +312,13 @@ public sealed partial class CpuBackend
 
     CpuIntTensor OwnInts(DeviceIntTensor tensor, string role)
     {
-        TransformerChecks.Owned(this, tensor, role);
+        TensorChecks.Owned(this, tensor, role);
         return (CpuIntTensor)tensor;
     }
 
     CpuWeightTensor OwnWeights(WeightTensor weights, string role)
     {
-        TransformerChecks.Owned(this, weights, role);
+        TensorChecks.Owned(this, weights, role);
         return (CpuWeightTensor)weights;
     }
 }

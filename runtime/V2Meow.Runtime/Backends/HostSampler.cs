@@ -3,7 +3,7 @@ using V2Meow.Kernels;
 namespace V2Meow.Runtime.Backends;
 
 /// <summary>
-/// SPEC §8's sampler on the host, line for line weights-spec/reference/sampling.py: T = 0 is argmax with
+/// SPEC §8.2's sampler on the host, line for line weights-spec/reference/sampling.py: T = 0 is argmax with
 /// the lowest index on ties; otherwise f64 weights exp((l − max) / T) over the kept ids, an inclusive running
 /// sum in index order, and the first index whose sum exceeds u · total. The CPU backend samples with it;
 /// the ILGPU kernel (<see cref="SamplingKernels"/>) does the same arithmetic in the same order.

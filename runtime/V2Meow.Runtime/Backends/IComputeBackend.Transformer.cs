@@ -24,7 +24,7 @@ public partial interface IComputeBackend
     /// <summary>x[r, c] += bias[c].</summary>
     void AddBias(DeviceTensor x, DeviceTensor bias);
 
-    /// <summary>Per row: (x − mean) · rsqrt(var + eps) · weight + bias, biased variance (SPEC §6.1).</summary>
+    /// <summary>Per row: (x − mean) · rsqrt(var + eps) · weight + bias, biased variance (SPEC §6.2).</summary>
     void LayerNorm(DeviceTensor input, DeviceTensor weight, DeviceTensor bias, float eps, DeviceTensor output);
 
     /// <summary>Per row: x · rsqrt(mean(x²) + eps) · weight.</summary>
@@ -55,7 +55,7 @@ public partial interface IComputeBackend
     void CopyRows(DeviceTensor source, int sourceRow, DeviceTensor destination, int destinationRow, int rows);
 
     /// <summary>
-    /// Draws one id per row of logits [rows, vocab] (SPEC §8) into <paramref name="output"/>; the logits
+    /// Draws one id per row of logits [rows, vocab] (SPEC §8.2) into <paramref name="output"/>; the logits
     /// never leave the device. Temperature 0 is argmax.
     /// </summary>
     void Sample(DeviceTensor logits, double temperature, SamplingRequest request, DeviceIntTensor output);

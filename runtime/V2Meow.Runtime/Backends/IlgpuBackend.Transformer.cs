@@ -193,7 +193,7 @@ public sealed partial class IlgpuBackend
 
     static PagedLayout Layout(PagedRows rows) => new() { BlockSize = rows.BlockSize, MaxBlocks = rows.MaxBlocks, Step = rows.Step };
 
-    /// <summary>The sampler sums in f64 (SPEC §8); an OpenCL device without cl_khr_fp64 cannot run it.</summary>
+    /// <summary>The sampler sums in f64 (SPEC §8.2); an OpenCL device without cl_khr_fp64 cannot run it.</summary>
     Sampling CreateSampling()
     {
         if (_accelerator is CLAccelerator cl && !cl.Capabilities.Float64)
@@ -205,13 +205,13 @@ public sealed partial class IlgpuBackend
 
     IlgpuIntTensor OwnInts(DeviceIntTensor tensor, string role)
     {
-        TransformerChecks.Owned(this, tensor, role);
+        TensorChecks.Owned(this, tensor, role);
         return (IlgpuIntTensor)tensor;
     }
 
     IlgpuWeightTensor OwnWeights(WeightTensor weights, string role)
     {
-        TransformerChecks.Owned(this, weights, role);
+        TensorChecks.Owned(this, weights, role);
         return (IlgpuWeightTensor)weights;
     }
 }

@@ -3,7 +3,7 @@ namespace V2Meow.Runtime.Backends;
 /// <summary>Shape checks shared by every backend, so a wrong call fails the same way everywhere.</summary>
 internal static class TensorChecks
 {
-    public static void Owned(IComputeBackend backend, DeviceTensor tensor, string role)
+    public static void Owned(IComputeBackend backend, DeviceBuffer tensor, string role)
     {
         ObjectDisposedException.ThrowIf(tensor.IsDisposed, tensor);
         if (!ReferenceEquals(tensor.Backend, backend))

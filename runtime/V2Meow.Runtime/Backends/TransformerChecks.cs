@@ -5,20 +5,6 @@ namespace V2Meow.Runtime.Backends;
 /// <summary>Argument checks of the transformer ops, shared by both backends so a wrong call fails the same way everywhere.</summary>
 internal static class TransformerChecks
 {
-    public static void Owned(IComputeBackend backend, DeviceIntTensor tensor, string role)
-    {
-        ObjectDisposedException.ThrowIf(tensor.IsDisposed, tensor);
-        if (!ReferenceEquals(tensor.Backend, backend))
-            throw new ArgumentException($"{role} tensor belongs to another backend ({DeviceKinds.Name(tensor.Backend.Kind)})");
-    }
-
-    public static void Owned(IComputeBackend backend, WeightTensor weights, string role)
-    {
-        ObjectDisposedException.ThrowIf(weights.IsDisposed, weights);
-        if (!ReferenceEquals(weights.Backend, backend))
-            throw new ArgumentException($"{role} weights belong to another backend ({DeviceKinds.Name(weights.Backend.Kind)})");
-    }
-
     /// <summary>Checks the Linear contract with stored weights and returns (M, K, N).</summary>
     public static (int M, int K, int N) MatMul(DeviceTensor input, WeightTensor weight, DeviceTensor output)
     {

@@ -62,7 +62,7 @@ public sealed record StageFootprint(
         int encoderPositions = encoder ? EncoderPositions(bundle.Config, stage) : 0;
         return new StageFootprint(
             stage,
-            WindowTokens(bundle.Config, stage),
+            WindowLength(bundle.Config, stage),
             resident,
             perStep,
             KvBytesPerPosition: 2L * config.DecoderLayers * config.Inner * sizeof(float),
@@ -82,7 +82,7 @@ public sealed record StageFootprint(
         name.Contains(".cross_attn.k.", StringComparison.Ordinal) || name.Contains(".cross_attn.v.", StringComparison.Ordinal);
 
     /// <summary>Decoder positions of one window (SPEC §4).</summary>
-    public static int WindowTokens(BundleConfig config, string stage)
+    public static int WindowLength(BundleConfig config, string stage)
     {
         var (rates, tokens, windows) = (config.Rates, config.Tokens, config.Windows);
         return stage switch

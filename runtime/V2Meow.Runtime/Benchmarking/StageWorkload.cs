@@ -50,7 +50,7 @@ public sealed class StageWorkload : IDisposable
             var random = new Random(seed);
             var config = bundle.Config;
             int vocabulary = config.VocabSize(stage);
-            var tokens = new int[StageFootprint.WindowTokens(config, stage)];
+            var tokens = new int[StageFootprint.WindowLength(config, stage)];
             for (int i = 0; i < tokens.Length; i++) tokens[i] = random.Next(vocabulary);
             var input = config.HasEncoder(stage) ? RandomInput(config, stage, random) : null;
             return new StageWorkload(stage, backend, model, input, tokens);
@@ -62,12 +62,16 @@ public sealed class StageWorkload : IDisposable
         }
     }
 
-    /// <summary>Encoder and teacher-forced decoder over one window; returns the positions run.</summary>
-    public int Prefill()
+    /// <summary>
+    /// Encoder and teacher-forced decoder over the first <paramref name="tokens"/> positions of the window
+    /// (0: all of it); returns the positions run.
+    /// </summary>
+    public int Prefill(int tokens = 0)
     {
+        int count = tokens > 0 ? Math.Min(tokens, _tokens.Length) : _tokens.Length;
         using var memory = _model.Encode(_input, trace: null);
-        _model.TeacherForced(_tokens, memory, trace: null);
-        return _tokens.Length;
+        _model.TeacherForced(count == _tokens.Length ? _tokens : _tokens[..count], memory, trace: null);
+        return count;
     }
 
     /// <summary>
@@ -82,7 +86,7 @@ public sealed class StageWorkload : IDisposable
         int vocabulary = _model.Vocabulary;
         int[] prompt = [_tokens[0]];
         var request = new DecodeRequest(Enumerable.Repeat(prompt, batch).ToList(), steps, _ => new TokenRange(0, vocabulary),
-            Temperature: 0, TopK: 0, Seed: 0, StreamBase: SamplingStreams.For(_model.Number, 0, 0));
+            Temperature: 0, TopK: 0, Seed: 0, StreamBase: 0); // argmax: the RNG stream is never read
         _model.Generate(request, _memory);
         return steps * batch;
     }

@@ -4,17 +4,28 @@ using V2Meow.Runtime.Backends;
 namespace V2Meow.Runtime.Benchmarking;
 
 /// <summary>
-/// Wall-clock timing the way bench/pytorch/reference_bench.py times the reference: one warm-up run, then the
-/// best of <c>repeats</c> runs, each ended by a synchronise, so both columns of the table mean the same.
+/// Wall-clock timing the way bench/pytorch/reference_bench.py times the reference: warm-up, then the best of
+/// <c>repeats</c> runs, each ended by a synchronise, so both columns of the table mean the same.
 /// </summary>
 public static class Timing
 {
-    /// <summary>Seconds of the fastest of <paramref name="repeats"/> runs after one warm-up.</summary>
+    /// <summary>Warm-up runs continue (up to <see cref="MaxWarmups"/>) until this much time has passed.</summary>
+    const double WarmupSeconds = 0.5;
+    const int MaxWarmups = 5;
+
+    /// <summary>Seconds of the fastest of <paramref name="repeats"/> runs after the warm-up.</summary>
     public static double Best(IComputeBackend backend, int repeats, Action run)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(repeats, 1);
-        run(); // warm-up: JIT, first-touch of pools and scratch, kernel loading
-        backend.Synchronize();
+        // Warm-up: kernel loading, first touch of pools and scratch, and the JIT. One run is the reference's
+        // warm-up; .NET's tiered JIT recompiles hot methods after ~30 calls and a short delay, so short runs
+        // repeat until half a second has passed, else the first timed runs would measure tier-0 code.
+        long warmup = Stopwatch.GetTimestamp();
+        for (int i = 0; i < MaxWarmups && (i == 0 || Stopwatch.GetElapsedTime(warmup).TotalSeconds < WarmupSeconds); i++)
+        {
+            run();
+            backend.Synchronize();
+        }
         double best = double.PositiveInfinity;
         for (int i = 0; i < repeats; i++)
         {

@@ -159,7 +159,7 @@ public sealed class V2MeowPipeline : IDisposable
             cancellationToken.ThrowIfCancellationRequested();
             var input = features.Window(Config.Stage1, w.Start / Config.Rates.SemanticHz, w.End / Config.Rates.SemanticHz);
             var carried = tokens.Select(t => t.GetRange(w.Start, w.Carried).ToArray()).ToList();
-            var fresh = _stage1.Continue(input, carried, w.New, sampling, w.Index);
+            var fresh = _stage1.Continue(input, carried, w.New, sampling, firstToken: w.Start + w.Carried);
             for (int b = 0; b < tokens.Length; b++) tokens[b].AddRange(fresh[b]);
             progress?.Report(new GenerationProgress(PipelineStage.Semantic, w.Index + 1, windows.Count, w.End, count));
         }
@@ -186,7 +186,7 @@ public sealed class V2MeowPipeline : IDisposable
             var prompts = semantic.Select(s => s[s0..s1]).ToList();
             var carried = done.Select(d => d is null || w.Carried == 0 ? new AcousticCodes(Config.Tokens.CoarseLevels, 0, []) : d.Slice(w.Start, w.Carried)).ToList();
             var input = _stage2.HasEncoder ? features.Window(Config.Stage2, w.Start / rates.AcousticHz, w.End / rates.AcousticHz) : null;
-            var fresh = _stage2.Continue(prompts, carried, w.New, input, sampling, w.Index);
+            var fresh = _stage2.Continue(prompts, carried, w.New, input, sampling, firstFrame: w.Start + w.Carried);
             for (int b = 0; b < parts.Length; b++)
             {
                 parts[b].Add(fresh[b]);

@@ -5,7 +5,7 @@ using V2Meow.Runtime.Transformer;
 namespace V2Meow.Runtime.Stages;
 
 /// <summary>
-/// Stage 3 (SPEC §7): coarse → fine acoustic codes in windows of stage3_seconds (3 s by default). Each
+/// Stage 3 (SPEC §7.3): coarse → fine acoustic codes in windows of stage3_seconds (3 s by default). Each
 /// window is its own sequence [coarse ids time-major, SEP, fine ids time-major] with id = level ·
 /// codebook_size + code over all levels and SEP = levels · codebook_size; the k-th fine token is restricted
 /// to its level's range. Windows are independent, so every window of every candidate runs in one batch
@@ -21,8 +21,11 @@ public sealed class CoarseToFineStage : TokenStage
 
     public int Separator => (Tokens.CoarseLevels + Tokens.FineLevels) * Tokens.CodebookSize;
 
-    /// <summary>Acoustic frames per window: stage3_seconds · acoustic_hz (a whole number, SPEC §3).</summary>
-    public int WindowFrames => (int)Math.Round(Bundle.Windows.Stage3Seconds * Bundle.Rates.AcousticHz);
+    /// <summary>Acoustic frames per window: stage3_seconds · acoustic_hz (a whole number, SPEC §3.4).</summary>
+    public int WindowFrames => Steps(Bundle.Windows.Stage3Seconds, Bundle.Rates.AcousticHz);
+
+    /// <summary>A window's coarse tokens, SEP and fine tokens.</summary>
+    public override int WindowLength => WindowFrames * (Tokens.CoarseLevels + Tokens.FineLevels) + 1;
 
     /// <summary>Allowed ids of the k-th fine token after SEP (tokens.py stage3_range).</summary>
     public TokenRange Range(int k)
@@ -54,11 +57,13 @@ public sealed class CoarseToFineStage : TokenStage
         if (coarse.Any(c => c.Levels != Tokens.CoarseLevels || c.Frames != coarse[0].Frames))
             throw new ArgumentException($"stage3: coarse codes must all be [{Tokens.CoarseLevels}, {coarse[0].Frames}]");
         int candidates = sampling.Candidates, frames = coarse[0].Frames, width = WindowFrames;
+        if (frames == 0) throw new ArgumentException("stage3: no coarse frames to refine");
         int windows = (frames + width - 1) / width;
         var parts = new AcousticCodes[candidates, windows];
 
-        // Window-major pairs p = w · candidates + b: the full windows are pairs [0, full · candidates), the
-        // short last window (if any) the rest, so each batch's RNG streams are one contiguous range.
+        // Window-major rows (window w, candidate b): the full windows in one batch, the short last window
+        // (if any) in another. Fine token k of window w is token w · width · fine_levels + k of the stage's
+        // output, its RNG counter (SPEC §8.1).
         int full = frames / width;
         foreach (var (first, count) in new[] { (0, full), (full, windows - full) })
         {
@@ -68,8 +73,8 @@ public sealed class CoarseToFineStage : TokenStage
             for (int w = first; w < first + count; w++)
                 for (int b = 0; b < candidates; b++)
                     prompts.Add(Prompt(coarse[coarse.Count == 1 ? 0 : b].Slice(w * width, length)));
-            var batch = sampling with { Candidates = prompts.Count };
-            var ids = Generate(prompts, null, length * Tokens.FineLevels, Range, batch, SamplingStreams.For(3, 0, first * candidates));
+            ulong stride = (ulong)width * (ulong)Tokens.FineLevels;
+            var ids = Generate(prompts, null, length * Tokens.FineLevels, Range, sampling, (ulong)first * stride, stride);
             for (int i = 0; i < ids.Length; i++)
                 parts[i % candidates, first + i / candidates] =
                     AcousticCodes.FromTimeMajor(ids[i].Select((id, k) => id - Range(k).Lo).ToArray(), Tokens.FineLevels);

@@ -5,7 +5,7 @@ using V2Meow.Runtime.Transformer;
 namespace V2Meow.Runtime.Stages;
 
 /// <summary>
-/// Stage 2 (SPEC §7): semantic tokens → coarse acoustic codes. The sequence is
+/// Stage 2 (SPEC §7.2): semantic tokens → coarse acoustic codes. The sequence is
 /// [semantic…, SEP, coarse time-major] with SEP = semantic_codes and coarse id
 /// semantic_codes + 1 + level · codebook_size + code; the k-th coarse token is restricted to its level's
 /// range. Decoder-only, or encoder–decoder with the video streams when the bundle says so.
@@ -17,6 +17,10 @@ public sealed class SemanticToCoarseStage : TokenStage
     public static SemanticToCoarseStage Load(Bundle bundle, IComputeBackend backend) => new(bundle, backend);
 
     public override double DefaultTemperature => Bundle.Temperatures.Stage2;
+
+    /// <summary>stage2_seconds of semantic tokens, SEP, and stage2_seconds of coarse frames.</summary>
+    public override int WindowLength =>
+        Steps(Bundle.Windows.Stage2Seconds, Bundle.Rates.SemanticHz) + 1 + Steps(Bundle.Windows.Stage2Seconds, Bundle.Rates.AcousticHz) * Tokens.CoarseLevels;
 
     public int Separator => Tokens.SemanticCodes;
 
@@ -39,20 +43,22 @@ public sealed class SemanticToCoarseStage : TokenStage
     }
 
     /// <summary>
-    /// Coarse codes [coarse_levels, frames] for each candidate, from one shared semantic prompt or one per
-    /// candidate; <paramref name="input"/> feeds the encoder of the encoder–decoder variant.
+    /// Coarse codes [coarse_levels, frames] for each candidate, the first of the stage's output, from one
+    /// shared semantic prompt or one per candidate; <paramref name="input"/> feeds the encoder of the
+    /// encoder–decoder variant.
     /// </summary>
-    public AcousticCodes[] Generate(IReadOnlyList<int[]> semantic, int frames, EncoderInput? input = null,
-        StageSampling? sampling = null, int window = 0) =>
-        Continue(semantic, [new AcousticCodes(Tokens.CoarseLevels, 0, [])], frames, input, sampling, window);
+    public AcousticCodes[] Generate(IReadOnlyList<int[]> semantic, int frames, EncoderInput? input = null, StageSampling? sampling = null) =>
+        Continue(semantic, [new AcousticCodes(Tokens.CoarseLevels, 0, [])], frames, input, sampling, firstFrame: 0);
 
     /// <summary>
     /// <paramref name="frames"/> more frames of coarse codes per candidate after <paramref name="carried"/>
     /// (frames an overlapping earlier window already chose), for the semantic tokens of this window. Each
     /// of the two lists holds one entry shared by all candidates or one per candidate.
+    /// <paramref name="firstFrame"/> is the index of the first new frame in the stage's whole output: its
+    /// first token has RNG counter firstFrame · coarse_levels (SPEC §8.1).
     /// </summary>
     public AcousticCodes[] Continue(IReadOnlyList<int[]> semantic, IReadOnlyList<AcousticCodes> carried, int frames,
-        EncoderInput? input = null, StageSampling? sampling = null, int window = 0)
+        EncoderInput? input = null, StageSampling? sampling = null, long firstFrame = 0)
     {
         sampling ??= new StageSampling();
         int candidates = sampling.Candidates;
@@ -65,8 +71,9 @@ public sealed class SemanticToCoarseStage : TokenStage
         int count = Math.Max(semantic.Count, carried.Count);
         var prompts = Enumerable.Range(0, count)
             .Select(b => Sequence(semantic[semantic.Count == 1 ? 0 : b], carried[carried.Count == 1 ? 0 : b])).ToList();
-        int offset = carriedFrames * Tokens.CoarseLevels;
-        var ids = Generate(prompts, input, frames * Tokens.CoarseLevels, k => Range(offset + k), sampling, SamplingStreams.For(2, window, 0));
-        return ids.Select(tokens => AcousticCodes.FromTimeMajor(tokens.Select((id, k) => id - Range(offset + k).Lo).ToArray(), Tokens.CoarseLevels)).ToArray();
+        // Carried frames are whole, so the k-th new token has level k mod coarse_levels.
+        var ids = Generate(prompts, input, frames * Tokens.CoarseLevels, Range, sampling,
+            VideoToSemanticStage.Counter(firstFrame) * (ulong)Tokens.CoarseLevels);
+        return ids.Select(tokens => AcousticCodes.FromTimeMajor(tokens.Select((id, k) => id - Range(k).Lo).ToArray(), Tokens.CoarseLevels)).ToArray();
     }
 }

@@ -92,22 +92,28 @@ internal sealed class StageModel : IDisposable
 
     public int[][] Generate(DecodeRequest request, CrossMemory? memory)
     {
-        int candidates = request.Prompts.Count;
+        int rows = request.Prompts.Count;
         int longest = request.Prompts.Max(p => p.Length) + request.Steps;
-        // An upper bound that ignores sharing: each prompt's blocks, plus each candidate's as if it owned its whole sequence.
+        // An upper bound that ignores sharing: each prompt's blocks, plus each sequence's as if it owned all of its own.
         int blocks = request.Prompts.Sum(p => PagedKvCache.BlocksFor(1, p.Length) + PagedKvCache.BlocksFor(1, p.Length + request.Steps));
-        var cache = Cache(sequences: 2 * candidates, length: longest, blocks: blocks);
+        var cache = Cache(sequences: 2 * rows, length: longest, blocks: blocks);
         return new TokenGenerator(Backend, _decoder, _scratch).Generate(request, cache, memory);
     }
 
-    /// <summary>The stage's pool, replaced by a larger one when a request outgrows it (between requests it holds nothing).</summary>
+    /// <summary>
+    /// The stage's pool, replaced by one large enough for both the old and the new request when a request
+    /// outgrows it (between requests it holds nothing), so alternating requests do not reallocate.
+    /// </summary>
     PagedKvCache Cache(int sequences, int length, int blocks)
     {
-        if (_cache is { } c && c.Capacity >= blocks && c.MaxBlocksPerSequence * c.BlockSize >= length && c.Tables.Shape[0] >= sequences)
-            return c;
-        Backend.Synchronize();
-        _cache?.Dispose();
-        _cache = null;
+        if (_cache is { } c)
+        {
+            if (c.Capacity >= blocks && c.MaxLength >= length && c.MaxSequences >= sequences) return c;
+            (blocks, length, sequences) = (Math.Max(blocks, c.Capacity), Math.Max(length, c.MaxLength), Math.Max(sequences, c.MaxSequences));
+            Backend.Synchronize();
+            c.Dispose();
+            _cache = null;
+        }
         _cache = new PagedKvCache(Backend, _decoder.Layers, _decoder.Heads.Inner, blocks, sequences, length);
         return _cache;
     }

@@ -6,7 +6,7 @@ namespace V2Meow.Runtime.Stages;
 
 /// <summary>
 /// What the three token stages share: loading from a bundle, teacher-forced logits, batched generation at
-/// the stage's temperature. The subclasses know their token layouts (SPEC §7).
+/// the stage's temperature, and the window limit. The subclasses know their token layouts (SPEC §7).
 /// </summary>
 public abstract class TokenStage : IDisposable
 {
@@ -19,8 +19,10 @@ public abstract class TokenStage : IDisposable
     public string Name => Model.Name;
     public int Vocabulary => Model.Vocabulary;
     public bool HasEncoder => Model.HasEncoder;
-    /// <summary>config.json's temperature for this stage (SPEC §3).</summary>
+    /// <summary>config.json's temperature for this stage (SPEC §3.5).</summary>
     public abstract double DefaultTemperature { get; }
+    /// <summary>Decoder positions of one window (SPEC §4): no sequence may run longer.</summary>
+    public abstract int WindowLength { get; }
 
     private protected TokenStage(Bundle bundle, string stage, IComputeBackend backend)
     {
@@ -28,28 +30,44 @@ public abstract class TokenStage : IDisposable
         Model = StageModel.Load(bundle, stage, backend);
     }
 
+    private protected static int Steps(double seconds, double hz) => (int)Math.Round(seconds * hz);
+
     /// <summary>
     /// Logits [tokens.Length, vocab], row i predicting token i + 1 from tokens 0..i (and the encoder input,
     /// in encoder–decoder stages). <paramref name="trace"/> sees every intermediate by its golden name.
     /// </summary>
     public float[] TeacherForcedLogits(int[] tokens, EncoderInput? input = null, ActivationTrace? trace = null)
     {
+        CheckWindow(tokens.Length);
         using var memory = Model.Encode(input, trace);
         return Model.TeacherForced(tokens, memory, trace);
     }
 
-    /// <summary>Runs a batch: one prompt for all candidates, or one per candidate.</summary>
+    /// <summary>
+    /// Runs one batch. <paramref name="prompts"/> holds one prompt shared by every candidate, or groups of
+    /// one prompt per candidate (stage 3's windows are groups); group g's token k has counter
+    /// <paramref name="firstCounter"/> + g · <paramref name="counterStride"/> + k in this stage's stream (SPEC §8.1).
+    /// </summary>
     private protected int[][] Generate(IReadOnlyList<int[]> prompts, EncoderInput? input, int steps, Func<int, TokenRange> range,
-        StageSampling sampling, ulong streamBase)
+        StageSampling sampling, ulong firstCounter, ulong counterStride = 0)
     {
         sampling.Validate();
+        int candidates = sampling.Candidates;
         if (steps < 0) throw new ArgumentOutOfRangeException(nameof(steps), steps, "a token count ≥ 0");
-        if (prompts.Count != 1 && prompts.Count != sampling.Candidates)
-            throw new ArgumentException($"{Name}: {prompts.Count} prompts for {sampling.Candidates} candidates; give one shared prompt or one per candidate");
-        var perCandidate = prompts.Count == 1 ? Enumerable.Repeat(prompts[0], sampling.Candidates).ToList() : prompts;
+        if (prompts.Count != 1 && prompts.Count % candidates != 0)
+            throw new ArgumentException($"{Name}: {prompts.Count} prompts for {candidates} candidates; give one shared prompt or one per candidate");
+        foreach (var prompt in prompts) CheckWindow(prompt.Length + steps);
+        var rows = prompts.Count == 1 ? Enumerable.Repeat(prompts[0], candidates).ToList() : prompts;
         using var memory = Model.Encode(input, trace: null);
-        var request = new DecodeRequest(perCandidate, steps, range, sampling.Temperature ?? DefaultTemperature, sampling.TopK, sampling.Seed, streamBase);
+        var request = new DecodeRequest(rows, steps, range, sampling.Temperature ?? DefaultTemperature, sampling.TopK, sampling.Seed,
+            SamplingStreams.For(Model.Number), firstCounter, candidates, counterStride);
         return Model.Generate(request, memory);
+    }
+
+    void CheckWindow(int positions)
+    {
+        if (positions > WindowLength)
+            throw new ArgumentException($"{Name}: {positions} decoder positions exceed one window of {WindowLength} (SPEC §4); split the work into windows");
     }
 
     public void Dispose()

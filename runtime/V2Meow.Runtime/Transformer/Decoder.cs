@@ -80,36 +80,24 @@ internal sealed class Decoder
         ScratchTensors scratch, ActivationTrace? trace)
     {
         if (HasCrossAttention && memory is null) throw new ArgumentException("this decoder attends to an encoder; pass its memory");
-        int n = x.Rows, d = _config.DModel, inner = Heads.Inner;
+        int n = x.Rows, d = _config.DModel;
         trace?.Invoke("decoder.embed", x);
-        var h = scratch.Get("decoder.h", n, d);
-        var q = scratch.Get("decoder.q", n, inner);
-        var k = scratch.Get("decoder.k", n, inner);
-        var v = scratch.Get("decoder.v", n, inner);
-        var attended = scratch.Get("decoder.attended", n, inner);
-        var o = scratch.Get("decoder.o", n, d);
+        var w = LayerWorkspace.Get(scratch, "decoder", n, d, Heads.Inner);
         for (int i = 0; i < _layers.Count; i++)
         {
             var layer = _layers[i];
-            layer.SelfAttentionNorm.Apply(backend, x, h);
-            backend.MatMul(h, layer.SelfAttention.Q, q);
-            backend.MatMul(h, layer.SelfAttention.K, k);
-            backend.MatMul(h, layer.SelfAttention.V, v);
-            backend.WriteKeyValues(k, v, cache.Keys(i), cache.Values(i), rows);
-            backend.PagedAttention(q, cache.Keys(i), cache.Values(i), attended, rows, Heads, _bias);
-            backend.MatMul(attended, layer.SelfAttention.O, o);
-            backend.Add(x, o, x);
+            layer.ProjectSelfAttention(backend, x, w);
+            backend.WriteKeyValues(w.K, w.V, cache.Keys(i), cache.Values(i), rows);
+            backend.PagedAttention(w.Q, cache.Keys(i), cache.Values(i), w.Attended, rows, Heads, _bias);
+            TransformerLayer.AddAttentionOutput(backend, layer.SelfAttention, x, w);
             if (layer.CrossAttention is { } cross)
             {
-                layer.CrossAttentionNorm!.Apply(backend, x, h);
-                backend.MatMul(h, cross.Q, q);
-                backend.Attention(q, memory!.Keys(i), memory.Values(i), attended, Heads, bias: null);
-                backend.MatMul(attended, cross.O, o);
-                backend.Add(x, o, x);
+                // SPEC §6.4: cross-attention has no bias and no mask.
+                layer.ProjectCrossAttention(backend, x, w);
+                backend.Attention(w.Q, memory!.Keys(i), memory.Values(i), w.Attended, Heads, bias: null);
+                TransformerLayer.AddAttentionOutput(backend, cross, x, w);
             }
-            layer.FeedForwardNorm.Apply(backend, x, h);
-            layer.FeedForward.Apply(backend, h, o, scratch);
-            backend.Add(x, o, x);
+            layer.AddFeedForward(backend, x, w, scratch);
             trace?.Invoke($"decoder.layers.{i}", x);
         }
         var output = scratch.Get("decoder.out", n, d);

@@ -4,7 +4,7 @@ using V2Meow.Runtime.Backends;
 namespace V2Meow.Runtime.Transformer;
 
 /// <summary>
-/// The bidirectional encoder of stage 1 and of stage 2's encoder–decoder variant (SPEC §6.5): dense streams
+/// The bidirectional encoder of stage 1 and of stage 2's encoder–decoder variant (SPEC §6.6): dense streams
 /// projected, token streams embedded, concatenated in time in config order, the style position last; then
 /// the layers with a bidirectional relative bias and no mask, then the final norm.
 /// </summary>
@@ -54,25 +54,14 @@ internal sealed class Encoder
         Embed(backend, input, x);
         trace?.Invoke("encoder.embed", x);
 
-        var h = scratch.Get("encoder.h", rows, d);
-        var q = scratch.Get("encoder.q", rows, _heads.Inner);
-        var k = scratch.Get("encoder.k", rows, _heads.Inner);
-        var v = scratch.Get("encoder.v", rows, _heads.Inner);
-        var attended = scratch.Get("encoder.attended", rows, _heads.Inner);
-        var o = scratch.Get("encoder.o", rows, d);
+        var w = LayerWorkspace.Get(scratch, "encoder", rows, d, _heads.Inner);
         for (int i = 0; i < _layers.Count; i++)
         {
             var layer = _layers[i];
-            layer.SelfAttentionNorm.Apply(backend, x, h);
-            backend.MatMul(h, layer.SelfAttention.Q, q);
-            backend.MatMul(h, layer.SelfAttention.K, k);
-            backend.MatMul(h, layer.SelfAttention.V, v);
-            backend.Attention(q, k, v, attended, _heads, _bias);
-            backend.MatMul(attended, layer.SelfAttention.O, o);
-            backend.Add(x, o, x);
-            layer.FeedForwardNorm.Apply(backend, x, h);
-            layer.FeedForward.Apply(backend, h, o, scratch);
-            backend.Add(x, o, x);
+            layer.ProjectSelfAttention(backend, x, w);
+            backend.Attention(w.Q, w.K, w.V, w.Attended, _heads, _bias);
+            TransformerLayer.AddAttentionOutput(backend, layer.SelfAttention, x, w);
+            layer.AddFeedForward(backend, x, w, scratch);
             trace?.Invoke($"encoder.layers.{i}", x);
         }
         var output = scratch.Get("encoder.out", rows, d);

@@ -4,7 +4,7 @@ using V2Meow.Loaders.Features;
 namespace V2Meow.Runtime.Transformer;
 
 /// <summary>
-/// What an encoder reads for one window (SPEC §6.5): every stream of the stage's config, by name, and the
+/// What an encoder reads for one window (SPEC §6.6): every stream of the stage's config, by name, and the
 /// style vector when style_dim > 0.
 /// </summary>
 public sealed record EncoderInput(IReadOnlyDictionary<string, StreamFeatures> Streams, float[]? Style = null)

@@ -3,7 +3,7 @@ using V2Meow.Runtime.Backends;
 
 namespace V2Meow.Runtime.Transformer;
 
-/// <summary>down(act(up · x)), or for geglu down(gelu(gate · x) · up · x) (SPEC §6.1).</summary>
+/// <summary>down(act(up · x)), or for geglu down(gelu(gate · x) · up · x) (SPEC §6.3).</summary>
 internal sealed class FeedForward(WeightTensor up, WeightTensor? gate, WeightTensor down, string activation)
 {
     public static FeedForward Load(WeightReader reader, string prefix, TransformerConfig config) => new(

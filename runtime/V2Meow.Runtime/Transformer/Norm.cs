@@ -3,7 +3,7 @@ using V2Meow.Runtime.Backends;
 
 namespace V2Meow.Runtime.Transformer;
 
-/// <summary>A pre-norm: LayerNorm (weight and bias) or RMSNorm (weight only), SPEC §6.1.</summary>
+/// <summary>A pre-norm: LayerNorm (weight and bias) or RMSNorm (weight only), SPEC §6.2.</summary>
 internal sealed class Norm(DeviceTensor weight, DeviceTensor? bias, float eps)
 {
     public static Norm Load(WeightReader reader, string prefix, TransformerConfig config) =>

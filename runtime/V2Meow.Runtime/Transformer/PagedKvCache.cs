@@ -27,6 +27,9 @@ public sealed class PagedKvCache : IDisposable
     public int Inner { get; }
     public int BlockSize { get; }
     public int MaxBlocksPerSequence { get; }
+    /// <summary>Positions one sequence may hold: whole blocks.</summary>
+    public int MaxLength => MaxBlocksPerSequence * BlockSize;
+    public int MaxSequences => _slots.Length;
     public int Capacity => _pool.Capacity;
     public int FreeBlocks => _pool.FreeCount;
     /// <summary>[slots, max blocks per sequence] on the device; unused entries are 0.</summary>
@@ -115,7 +118,7 @@ public sealed class PagedKvCache : IDisposable
                 throw new ArgumentException($"kv cache: sequence {slot} holds {table.Length} positions; cannot shrink to {length}");
             int blocks = (length + BlockSize - 1) / BlockSize;
             if (blocks > MaxBlocksPerSequence)
-                throw new DeviceException($"kv cache: sequence {slot} needs {length} positions; this cache holds at most {MaxBlocksPerSequence * BlockSize} per sequence");
+                throw new DeviceException($"kv cache: sequence {slot} needs {length} positions; this cache holds at most {MaxLength} per sequence");
             needed += blocks - table.Blocks.Count;
             if (WritesIntoLastBlock(table, length))
             {

@@ -3,7 +3,7 @@ using V2Meow.Runtime.Backends;
 
 namespace V2Meow.Runtime.Transformer;
 
-/// <summary>Turns a stack's rel_bias.weight [buckets, heads] into the per-distance table attention reads (SPEC §6.3).</summary>
+/// <summary>Turns a stack's rel_bias.weight [buckets, heads] into the per-distance table attention reads (SPEC §6.5).</summary>
 internal static class PositionBiasLoader
 {
     public static PositionBias Load(WeightReader reader, string stack, TransformerConfig config, bool bidirectional)

@@ -1,7 +1,7 @@
 namespace V2Meow.Runtime.Transformer;
 
 /// <summary>
-/// T5 relative-position buckets (SPEC §6.3), the twin of weights-spec/reference/buckets.py: the log step in
+/// T5 relative-position buckets (SPEC §6.5), the twin of weights-spec/reference/buckets.py: the log step in
 /// f32 at every operation, as HF transformers' <c>_relative_position_bucket</c> computes it on an f32
 /// tensor, so bucket boundaries fall where the reference puts them. relative = key − query.
 /// </summary>

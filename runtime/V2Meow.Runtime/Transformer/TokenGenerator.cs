@@ -4,63 +4,66 @@ using V2Meow.Runtime.Backends;
 namespace V2Meow.Runtime.Transformer;
 
 /// <summary>
-/// Autoregressive decoding of a batch of candidates through a <see cref="PagedKvCache"/>. Each distinct
-/// prompt is prefilled once and its candidates fork from it, sharing its blocks. Every step then embeds the
-/// last sampled tokens, runs one row per candidate, and samples on the device into a step-major token
-/// history [steps, candidates]: logits never leave the device, and nothing is uploaded per step except the
-/// block tables when a candidate crosses into a new block.
+/// Autoregressive decoding of a batch of sequences (candidates, and in stage 3 windows) through a
+/// <see cref="PagedKvCache"/>. Each distinct prompt is prefilled once and its sequences fork from it,
+/// sharing its blocks. Every step then embeds the last sampled tokens, runs one row per sequence, and
+/// samples on the device into a step-major token history [steps, sequences]: logits never leave the
+/// device, and nothing is uploaded per step except the block tables when a sequence enters a new block.
 /// </summary>
 internal sealed class TokenGenerator(IComputeBackend backend, Decoder decoder, ScratchTensors scratch)
 {
-    /// <summary>The tokens of each candidate, [candidates][steps].</summary>
+    /// <summary>The tokens of each sequence of the request, [sequences][steps].</summary>
     public int[][] Generate(DecodeRequest request, PagedKvCache cache, CrossMemory? memory)
     {
-        int candidates = request.Prompts.Count, steps = request.Steps, vocab = decoder.Vocabulary;
-        if (candidates == 0 || steps == 0) return request.Prompts.Select(_ => Array.Empty<int>()).ToArray();
+        int rows = request.Prompts.Count, steps = request.Steps, vocab = decoder.Vocabulary;
+        if (rows == 0 || steps == 0) return request.Prompts.Select(_ => Array.Empty<int>()).ToArray();
         var slots = new List<int>();
         try
         {
-            // Prefill each distinct prompt once; its last row's logits seed every candidate that shares it.
-            var firstLogits = scratch.Get("generate.first", candidates, vocab);
-            var candidateSlots = new int[candidates];
-            foreach (var group in Enumerable.Range(0, candidates).GroupBy(b => request.Prompts[b], PromptComparer.Instance))
+            // Prefill each distinct prompt once; its last row's logits seed every sequence that shares it,
+            // and the sequences fork from it. The prompt's own slot goes at once: the forks hold its blocks.
+            var firstLogits = scratch.Get("generate.first", rows, vocab);
+            var rowSlots = new int[rows];
+            foreach (var group in Enumerable.Range(0, rows).GroupBy(r => request.Prompts[r], PromptComparer.Instance))
             {
                 int[] prompt = group.Key;
-                if (prompt.Length == 0) throw new ArgumentException("generate: every candidate needs a prompt of at least one token");
+                if (prompt.Length == 0) throw new ArgumentException("generate: every sequence needs a prompt of at least one token");
                 int promptSlot = cache.Create();
                 slots.Add(promptSlot);
                 var last = Prefill(prompt, promptSlot, cache, memory);
-                foreach (int b in group)
+                foreach (int r in group)
                 {
-                    backend.CopyRows(last, 0, firstLogits, b, 1);
-                    candidateSlots[b] = cache.Fork(promptSlot);
-                    slots.Add(candidateSlots[b]);
+                    backend.CopyRows(last, 0, firstLogits, r, 1);
+                    rowSlots[r] = cache.Fork(promptSlot);
+                    slots.Add(rowSlots[r]);
                 }
+                cache.Free(promptSlot);
+                slots.Remove(promptSlot);
             }
 
-            using var history = backend.AllocateInts(steps, candidates);
+            using var history = backend.AllocateInts(steps, rows);
             Sample(firstLogits, request, history, 0);
 
-            using var rowSlot = backend.UploadInts(candidateSlots, candidates);
-            using var rowPosition = backend.UploadInts(request.Prompts.Select(p => p.Length).ToArray(), candidates);
-            var x = scratch.Get("generate.x", candidates, decoder.ModelWidth);
-            var logits = scratch.Get("generate.logits", candidates, vocab);
-            var growth = new (int Slot, int Length)[candidates];
+            using var rowSlot = backend.UploadInts(rowSlots, rows);
+            using var rowPosition = backend.UploadInts(request.Prompts.Select(p => p.Length).ToArray(), rows);
+            var x = scratch.Get("generate.x", rows, decoder.ModelWidth);
+            var logits = scratch.Get("generate.logits", rows, vocab);
+            var growth = new (int Slot, int Length)[rows];
             for (int k = 1; k < steps; k++)
             {
                 // Token k−1 goes in at position prompt length + k − 1.
-                for (int b = 0; b < candidates; b++) growth[b] = (candidateSlots[b], request.Prompts[b].Length + k);
+                for (int r = 0; r < rows; r++) growth[r] = (rowSlots[r], request.Prompts[r].Length + k);
                 cache.Reserve(growth);
                 cache.SyncTables();
-                decoder.Embed(backend, history, new TokenLookup(IdsOffset: (k - 1) * candidates), x);
+                decoder.Embed(backend, history, new TokenLookup(IdsOffset: (k - 1) * rows), x);
                 var hidden = decoder.Forward(backend, x, cache.Rows(rowSlot, rowPosition, k - 1), cache, memory, scratch, trace: null);
                 decoder.Logits(backend, hidden, logits);
                 Sample(logits, request, history, k);
             }
 
-            var flat = new int[steps * candidates];
+            var flat = new int[steps * rows];
             backend.DownloadInts(history, flat);
-            return Enumerable.Range(0, candidates).Select(b => Enumerable.Range(0, steps).Select(k => flat[k * candidates + b]).ToArray()).ToArray();
+            return Enumerable.Range(0, rows).Select(r => Enumerable.Range(0, steps).Select(k => flat[k * rows + r]).ToArray()).ToArray();
         }
         finally
         {
@@ -108,8 +111,9 @@ internal sealed class TokenGenerator(IComputeBackend backend, Decoder decoder, S
         var range = request.Range(step);
         backend.Sample(logits, request.Temperature, new SamplingRequest
         {
-            Lo = range.Lo, Hi = range.Hi, TopK = request.TopK, OutputOffset = step * logits.Rows,
-            Seed = request.Seed, StreamBase = request.StreamBase, StreamStep = 1, CounterBase = (ulong)step,
+            Lo = range.Lo, Hi = range.Hi, TopK = request.TopK, OutputOffset = step * logits.Rows, Candidates = request.Candidates,
+            Seed = request.Seed, StreamBase = request.StreamBase, StreamStep = SamplingStreams.CandidateStride,
+            CounterBase = request.FirstCounter + (ulong)step, CounterStep = request.CounterStride,
         }, history);
     }
 

@@ -60,7 +60,7 @@ public sealed class SamplingGoldenVerifier : IGoldenComponentVerifier
             template = new SamplingRequest
             {
                 Lo = range[0].GetInt32(), Hi = range[1].GetInt32(), TopK = root.GetProperty("top_k").GetInt32(),
-                StreamBase = root.GetProperty("stream").GetUInt64(), StreamStep = 0, CounterBase = 0, CounterStep = 1,
+                Candidates = 1, StreamBase = root.GetProperty("stream").GetUInt64(), StreamStep = 0, CounterBase = 0, CounterStep = 1,
             };
             return root.GetProperty("cases").EnumerateArray().Select(c => (
                 c.GetProperty("name").GetString()!,

@@ -25,6 +25,21 @@ public class PagedKvCacheTests(BackendFixture backends) : IClassFixture<BackendF
     static PagedKvCache NewCache(IComputeBackend backend, StageModel model, int blocks, int blockSize = 16) =>
         new(backend, model.Decoder.Layers, model.Decoder.Heads.Inner, blocks, maxSequences: 4, maxLength: 64, blockSize);
 
+    /// <summary>The tiny set's stage 3 (decoder only) and its golden input tokens.</summary>
+    sealed class TinyStage3 : IDisposable
+    {
+        readonly Bundle _bundle = Bundle.Open(GoldenSets.Bundle("tiny"));
+        public StageModel Model { get; }
+        public int[] Tokens { get; } = StageInputs.Tokens("tiny", "stage3");
+        public TinyStage3(IComputeBackend backend) => Model = StageModel.Load(_bundle, "stage3", backend);
+
+        public void Dispose()
+        {
+            Model.Dispose();
+            _bundle.Dispose();
+        }
+    }
+
     [Theory]
     [InlineData("cpu", 1)]
     [InlineData("cpu", 15)]
@@ -39,9 +54,9 @@ public class PagedKvCacheTests(BackendFixture backends) : IClassFixture<BackendF
     public void IncrementalDecodingEqualsAFullForward(string backendName, int length)
     {
         var backend = backends.Get(backendName);
-        using var bundle = Bundle.Open(GoldenSets.Bundle("tiny"));
-        using var model = StageModel.Load(bundle, "stage3", backend);
-        int[] tokens = StageInputs.Tokens("tiny", "stage3")[..length];
+        using var stage = new TinyStage3(backend);
+        var model = stage.Model;
+        int[] tokens = stage.Tokens[..length];
         float[] full = model.TeacherForced(tokens, memory: null, trace: null);
 
         using var cache = NewCache(backend, model, blocks: 4);
@@ -75,9 +90,9 @@ public class PagedKvCacheTests(BackendFixture backends) : IClassFixture<BackendF
     public void ForkedCandidatesShareTheirPromptAndCopyBeforeWriting(string backendName)
     {
         var backend = backends.Get(backendName);
-        using var bundle = Bundle.Open(GoldenSets.Bundle("tiny"));
-        using var model = StageModel.Load(bundle, "stage3", backend);
-        int[] all = StageInputs.Tokens("tiny", "stage3");
+        using var stage = new TinyStage3(backend);
+        var model = stage.Model;
+        int[] all = stage.Tokens;
         int[] prompt = all[..20], first = all[20..25], second = all[25..30];
 
         using var cache = NewCache(backend, model, blocks: 8);
@@ -114,9 +129,9 @@ public class PagedKvCacheTests(BackendFixture backends) : IClassFixture<BackendF
     public void AnExhaustedPoolFailsClearlyAndCorruptsNothing(string backendName)
     {
         var backend = backends.Get(backendName);
-        using var bundle = Bundle.Open(GoldenSets.Bundle("tiny"));
-        using var model = StageModel.Load(bundle, "stage3", backend);
-        int[] tokens = StageInputs.Tokens("tiny", "stage3");
+        using var stage = new TinyStage3(backend);
+        var model = stage.Model;
+        int[] tokens = stage.Tokens;
         float[] full = model.TeacherForced(tokens[..24], null, null);
 
         using var cache = NewCache(backend, model, blocks: 3, blockSize: 8);

@@ -1,0 +1,163 @@
+using System.Runtime.InteropServices;
+using V2Meow.Loaders.Bundles;
+using V2Meow.Runtime.Backends;
+
+namespace V2Meow.Runtime.Benchmarking;
+
+/// <summary>What <see cref="SideBySide.Run"/> measures and how.</summary>
+public sealed record SideBySideOptions
+{
+    /// <summary>A bundle folder; null with <see cref="Size"/> set takes (and makes if needed) the bench bundle of that size.</summary>
+    public string? Bundle { get; init; }
+    public string? Size { get; init; }
+    /// <summary>auto, cpu or cuda: the runtime's backend; the reference runs on CUDA exactly when the runtime does.</summary>
+    public DeviceKind Device { get; init; } = DeviceKind.Auto;
+    /// <summary>Batch-1 decode steps per stage (capped at the window, as the reference caps them).</summary>
+    public int DecodeSteps { get; init; } = 64;
+    /// <summary>Positions of the teacher-forced prefill; 0 runs the whole window.</summary>
+    public int PrefillTokens { get; init; }
+    /// <summary>The batched decode the runtime also reports (the reference decodes one sequence only).</summary>
+    public int Batch { get; init; } = 8;
+    public double CodecSeconds { get; init; } = 2.0;
+    public int Repeats { get; init; } = 3;
+    /// <summary>CPU threads of both sides; 0 takes every core.</summary>
+    public int Threads { get; init; }
+    public string? Python { get; init; }
+    public string? Cache { get; init; }
+    public string? Repository { get; init; }
+    /// <summary>Measure the runtime only (no PyTorch column); a bundle must then be given or already cached.</summary>
+    public bool SkipReference { get; init; }
+}
+
+/// <summary>One line of the table: a stage (or the codec) in one phase, in its units per second.</summary>
+public sealed record SideBySideRow(string Stage, string Phase, string Unit, double Runtime, double? Reference, double? Floor)
+{
+    public double? Ratio => Reference is > 0 ? Runtime / Reference : null;
+    public double? OfFloor => Floor is > 0 ? Runtime / Floor : null;
+}
+
+/// <summary>Everything one side-by-side run measured, with the context every figure needs.</summary>
+public sealed record SideBySideReport(
+    IReadOnlyDictionary<string, string> Context,
+    IReadOnlyList<SideBySideRow> Rows,
+    IReadOnlyList<StageFootprint> Footprints,
+    int Batch,
+    int DecodeSteps,
+    ReferenceTimings? Reference,
+    double RuntimeCopyBytesPerSecond,
+    long CodecWeightBytes);
+
+/// <summary>
+/// The runtime and the PyTorch reference on the same bundle, the same work and the same threads and device,
+/// in one run: per stage a teacher-forced prefill of one window and a batch-1 decode of N tokens through the
+/// KV cache (plus the runtime's batched decode), the codec on the same seconds of audio, and the decode
+/// bandwidth floor from the backend's copy bandwidth.
+/// </summary>
+public static class SideBySide
+{
+    public static readonly string[] Stages = ["stage1", "stage2", "stage3"];
+
+    public static SideBySideReport Run(SideBySideOptions options, Action<string>? progress = null)
+    {
+        if (options.DecodeSteps < 1) throw new ArgumentException("decode steps must be at least 1");
+        if (options.Repeats < 1) throw new ArgumentException("repeats must be at least 1");
+        if (options.Batch < 1) throw new ArgumentException("batch must be at least 1");
+        if (options.Threads < 0) throw new ArgumentException("threads must be 0 (all cores) or more");
+        if (options.Bundle is null && options.Size is null) throw new ArgumentException("give a bundle folder or a bench size");
+
+        var scripts = ReferenceScripts.Locate(options.Repository);
+        bool needPython = !options.SkipReference || options.Bundle is null;
+        var python = needPython ? PythonTorch.Find(options.Python) : null;
+        string folder = options.Bundle ?? BenchBundles.Ensure(options.Size!, scripts, python!, options.Cache, progress);
+        int threads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
+
+        using var backend = options.Device == DeviceKind.Cpu || (options.Device == DeviceKind.Auto && !HasGpu())
+            ? new CpuBackend(threads)
+            : DeviceCatalog.Open(options.Device);
+        string referenceDevice = backend.Kind == DeviceKind.Cuda ? "cuda" : "cpu";
+        if (!options.SkipReference && referenceDevice == "cuda" && !python!.CudaAvailable)
+            throw new BenchmarkException($"{python.Executable}: torch {python.TorchVersion} sees no CUDA device; the reference cannot run beside the runtime on cuda");
+
+        using var bundle = Bundle.Open(folder);
+        var config = bundle.Config;
+        progress?.Invoke($"runtime on {backend.Device.Name} ({DeviceKinds.Name(backend.Kind)}), bundle {folder}");
+
+        double copy = CopyBandwidth.Measure(backend);
+        int matrixBytes = StageFootprint.MatrixElementBytes(backend, bundle);
+        var rows = new List<SideBySideRow>();
+        var footprints = new List<StageFootprint>();
+        var measured = new Dictionary<string, (double Prefill, int PrefillTokens, double Decode, int Steps, double Batched)>();
+        foreach (var stage in Stages)
+        {
+            var footprint = StageFootprint.Of(bundle, stage, matrixBytes);
+            footprints.Add(footprint);
+            using var workload = StageWorkload.Load(bundle, stage, backend);
+            int prefillTokens = options.PrefillTokens > 0 ? Math.Min(options.PrefillTokens, workload.WindowTokens) : workload.WindowTokens;
+            int steps = Math.Min(options.DecodeSteps, workload.WindowTokens);
+            progress?.Invoke($"runtime {stage}: prefill of {prefillTokens} positions");
+            double prefill = prefillTokens / Timing.Best(backend, options.Repeats, () => workload.Prefill(prefillTokens));
+            progress?.Invoke($"runtime {stage}: decode of {steps} tokens at batch 1 and {options.Batch}");
+            double decode = steps / Timing.Best(backend, options.Repeats, () => workload.Decode(steps, 1));
+            double batched = (double)steps * options.Batch / Timing.Best(backend, options.Repeats, () => workload.Decode(steps, options.Batch));
+            measured[stage] = (prefill, prefillTokens, decode, steps, batched);
+        }
+        progress?.Invoke($"runtime codec: {options.CodecSeconds:0.##} s of audio");
+        double codecRate;
+        long codecWeights;
+        using (var codec = CodecWorkload.Load(bundle, backend, options.CodecSeconds))
+        {
+            codecRate = codec.AudioSeconds / Timing.Best(backend, options.Repeats, () => codec.Decode());
+            codecWeights = codec.WeightBytes;
+        }
+
+        ReferenceTimings? reference = null;
+        if (!options.SkipReference && python is not null)
+        {
+            progress?.Invoke($"pytorch reference ({python.Executable}, torch {python.TorchVersion}) on {referenceDevice}, {threads} threads");
+            reference = ReferenceTimings.Measure(python, scripts, folder, referenceDevice, options.DecodeSteps,
+                options.PrefillTokens, options.CodecSeconds, options.Repeats, threads, line => progress?.Invoke("  " + line));
+        }
+
+        foreach (var stage in Stages)
+        {
+            var m = measured[stage];
+            var footprint = footprints.Single(f => f.Stage == stage);
+            var r = reference?.Stages.GetValueOrDefault(stage);
+            rows.Add(new SideBySideRow(stage, $"prefill b1 ({m.PrefillTokens} tok)", "tok/s", m.Prefill, r?.PrefillTokensPerSecond, null));
+            rows.Add(new SideBySideRow(stage, $"decode b1 ({m.Steps} tok)", "tok/s", m.Decode, r?.DecodeTokensPerSecond,
+                copy / footprint.DecodeBytesPerStep(m.Steps, 1)));
+            rows.Add(new SideBySideRow(stage, $"decode b{options.Batch} ({m.Steps} tok)", "tok/s", m.Batched, null,
+                options.Batch * copy / footprint.DecodeBytesPerStep(m.Steps, options.Batch)));
+        }
+        rows.Add(new SideBySideRow("codec", $"decode ({options.CodecSeconds:0.##} s audio)", "audio s/s", codecRate, reference?.CodecAudioSecondsPerSecond, null));
+
+        var context = new Dictionary<string, string>
+        {
+            ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture),
+            ["commit"] = scripts.Commit(),
+            ["machine"] = Machine(),
+            ["runtime"] = $".NET {Environment.Version}, backend {DeviceKinds.Name(backend.Kind)}: {backend.Device.Name}" +
+                (backend.Kind == DeviceKind.Cpu ? $", {threads} threads" : "") +
+                $", weights {(matrixBytes == 2 ? config.DType + " kept 16-bit" : "f32")}",
+            ["pytorch"] = reference is null ? "not run" : $"{reference.Engine} on {reference.Device}, {reference.Threads} threads, weights f32",
+            ["bundle"] = $"{(config.Name.Length > 0 ? config.Name : "(unnamed)")} ({config.DType}) at {folder}",
+            ["timing"] = $"best of {options.Repeats} after one warm-up, both sides",
+        };
+        return new SideBySideReport(context, rows, footprints, options.Batch, options.DecodeSteps, reference, copy, codecWeights);
+    }
+
+    static bool HasGpu() => DeviceCatalog.List().Any(d => d.Kind is DeviceKind.Cuda or DeviceKind.OpenCL);
+
+    static string Machine()
+    {
+        string cpu = "";
+        try
+        {
+            if (File.Exists("/proc/cpuinfo"))
+                cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "";
+        }
+        catch (IOException) { }
+        return $"{RuntimeInformation.OSDescription.Trim()}, {RuntimeInformation.ProcessArchitecture}, {Environment.ProcessorCount} cores" +
+            (cpu.Length > 0 ? $" ({cpu})" : "");
+    }
+}

@@ -1,0 +1,78 @@
+using System.Globalization;
+using System.Text;
+
+namespace V2Meow.Runtime.Benchmarking;
+
+/// <summary>The side-by-side report as plain text: context, the throughput table, the memory table, what the floor means.</summary>
+public static class SideBySideTable
+{
+    public static string Format(SideBySideReport report)
+    {
+        var text = new StringBuilder();
+        foreach (var (key, value) in report.Context) text.AppendLine($"{key + ":",-9} {value}");
+        string pytorchCopy = report.Reference is null ? "" : $"; pytorch {Rate(report.Reference.CopyBytesPerSecond)}";
+        text.AppendLine($"{"copy:",-9} runtime backend {Rate(report.RuntimeCopyBytesPerSecond)} (read + write){pytorchCopy}");
+        text.AppendLine();
+
+        string[] header = ["stage", "phase", "runtime", "pytorch", "ratio", "floor", "% of floor"];
+        var cells = report.Rows.Select(r => new[]
+        {
+            r.Stage,
+            r.Phase + (r.Unit == "tok/s" ? "" : $" [{r.Unit}]"),
+            Number(r.Runtime),
+            r.Reference is { } p ? Number(p) : "—",
+            r.Ratio is { } q ? q.ToString("0.00", CultureInfo.InvariantCulture) + "×" : "—",
+            r.Floor is { } f ? Number(f) : "—",
+            r.OfFloor is { } o ? (100 * o).ToString("0.0", CultureInfo.InvariantCulture) + "%" : "—",
+        }).ToList();
+        AppendTable(text, header, cells, leftAligned: 2);
+
+        text.AppendLine();
+        string[] memoryHeader = ["stage", "weights (resident)", "decode reads / step (b1)", "KV pool, 1 window", $"KV pool, {report.Batch} windows", "pytorch decoder f32"];
+        var memory = report.Footprints.Select(f => new[]
+        {
+            f.Stage,
+            Bytes(f.WeightBytes),
+            Bytes((long)f.DecodeBytesPerStep(Math.Min(report.DecodeSteps, f.WindowTokens), 1)),
+            Bytes(f.KvPoolBytes(1, f.WindowTokens)),
+            Bytes(f.KvPoolBytes(report.Batch, f.WindowTokens)),
+            report.Reference?.Stages.GetValueOrDefault(f.Stage) is { } r ? Bytes(r.DecoderWeightBytes) : "—",
+        }).ToList();
+        memory.Add(["codec", Bytes(report.CodecWeightBytes), "—", "—", "—", "—"]);
+        AppendTable(text, memoryHeader, memory, leftAligned: 1);
+
+        text.AppendLine();
+        text.AppendLine("runtime and pytorch in tokens per second (codec: seconds of audio per second); ratio = runtime / pytorch.");
+        text.AppendLine("floor = the runtime backend's copy bandwidth / bytes one decode step reads (decoder weights once per step, the head");
+        text.AppendLine("included; per sequence its cached keys and values and cross-attention memory): the most a bandwidth-bound decode");
+        text.AppendLine($"can reach. pytorch decodes one sequence only, so the b{report.Batch} rows have no pytorch figure; prefill is compute-bound: no floor.");
+        return text.ToString();
+    }
+
+    static void AppendTable(StringBuilder text, string[] header, List<string[]> rows, int leftAligned)
+    {
+        var widths = header.Select((h, i) => Math.Max(h.Length, rows.Count == 0 ? 0 : rows.Max(r => r[i].Length))).ToArray();
+        string Line(string[] cells) => string.Join("  ", cells.Select((c, i) => i < leftAligned ? c.PadRight(widths[i]) : c.PadLeft(widths[i]))).TrimEnd();
+        text.AppendLine(Line(header));
+        text.AppendLine(string.Join("  ", widths.Select(w => new string('-', w))));
+        foreach (var row in rows) text.AppendLine(Line(row));
+    }
+
+    /// <summary>Three significant figures or so, never scientific.</summary>
+    public static string Number(double value) => value switch
+    {
+        >= 100 => value.ToString("0", CultureInfo.InvariantCulture),
+        >= 10 => value.ToString("0.0", CultureInfo.InvariantCulture),
+        _ => value.ToString("0.00", CultureInfo.InvariantCulture),
+    };
+
+    public static string Bytes(long bytes) => bytes switch
+    {
+        >= 1L << 30 => (bytes / (double)(1L << 30)).ToString("0.00", CultureInfo.InvariantCulture) + " GiB",
+        >= 1L << 20 => (bytes / (double)(1L << 20)).ToString("0.0", CultureInfo.InvariantCulture) + " MiB",
+        >= 1L << 10 => (bytes / (double)(1L << 10)).ToString("0.0", CultureInfo.InvariantCulture) + " KiB",
+        _ => bytes.ToString(CultureInfo.InvariantCulture) + " B",
+    };
+
+    static string Rate(double bytesPerSecond) => (bytesPerSecond / 1e9).ToString("0.0", CultureInfo.InvariantCulture) + " GB/s";
+}

@@ -1,0 +1,134 @@
+using V2Meow.Cli;
+using V2Meow.Loaders.Bundles;
+using V2Meow.Runtime.Backends;
+using V2Meow.Runtime.Benchmarking;
+
+namespace V2Meow.Tests.Benchmarking;
+
+public class SideBySideTests
+{
+    static string Examples => Path.Combine(GoldenSets.Root, "..", "..", "weights-spec", "examples");
+
+    static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = CommandLine.RunAsync(args, output, error).GetAwaiter().GetResult();
+        return (code, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public void WindowLengthsFollowSpecSection4()
+    {
+        // SPEC §4's worked paper defaults: decoders of 251, 2251 and 1801 positions, a 21-position stage-1 encoder.
+        var config = BundleConfigReader.Load(Path.Combine(Examples, "paper.json"));
+        Assert.Equal(251, StageFootprint.WindowLength(config, "stage1"));
+        Assert.Equal(2251, StageFootprint.WindowLength(config, "stage2"));
+        Assert.Equal(1801, StageFootprint.WindowLength(config, "stage3"));
+        Assert.Equal(21, StageFootprint.EncoderPositions(config, "stage1"));
+    }
+
+    [Fact]
+    public void FootprintCountsWeightsAsTheBackendKeepsThem()
+    {
+        using var bundle = Bundle.Open(GoldenSets.Bundle("tiny"));
+        var t = bundle.Config.Stage1;
+        var f32 = StageFootprint.Of(bundle, "stage1", 4);
+        var f16 = StageFootprint.Of(bundle, "stage1", 2);
+        long matrices = bundle.Component("stage1").Tensors.Where(e => e.Shape.Length == 2 && !e.Name.EndsWith("rel_bias.weight")).Sum(e => e.ElementCount);
+        // Halving the matrix element size removes exactly two bytes per matrix element; vectors and bias tables stay f32.
+        Assert.Equal(2 * matrices, f32.WeightBytes - f16.WeightBytes);
+        Assert.True(f32.DecodeWeightBytesPerStep < f32.WeightBytes, "a decode step reads neither the encoder nor the cross K/V projections");
+        Assert.Equal(2L * t.DecoderLayers * t.Inner * 4, f32.KvBytesPerPosition);
+        Assert.Equal(2L * t.DecoderLayers * StageFootprint.EncoderPositions(bundle.Config, "stage1") * t.Inner * 4, f32.CrossMemoryBytes);
+        Assert.Equal(f32.KvBytesPerPosition * 16 * PagedKvCacheBlocks(f32.WindowTokens), f32.KvPoolBytes(1, f32.WindowTokens));
+    }
+
+    static long PagedKvCacheBlocks(int length) => (length + 15) / 16;
+
+    [Theory]
+    [InlineData("stage1")]
+    [InlineData("stage2")]
+    [InlineData("stage3")]
+    public void StageWorkloadRunsPrefillAndBatchedDecode(string stage)
+    {
+        using var bundle = Bundle.Open(GoldenSets.Bundle("tiny"));
+        using var backend = new CpuBackend(2);
+        using var workload = StageWorkload.Load(bundle, stage, backend);
+        Assert.Equal(StageFootprint.WindowLength(bundle.Config, stage), workload.Prefill());
+        Assert.Equal(5, workload.Prefill(5));
+        Assert.Equal(3 * 4, workload.Decode(steps: 3, batch: 4));
+    }
+
+    [Fact]
+    public void CodecWorkloadDecodesTheAskedSeconds()
+    {
+        using var bundle = Bundle.Open(GoldenSets.Bundle("tiny"));
+        using var backend = new CpuBackend(2);
+        using var codec = CodecWorkload.Load(bundle, backend, seconds: 0.5);
+        int frames = (int)Math.Round(0.5 * bundle.Config.Rates.AcousticHz);
+        Assert.Equal(frames, codec.Frames);
+        Assert.Equal(frames * bundle.Config.Hop, codec.Decode());
+    }
+
+    [Fact]
+    public void ParsesTheReferenceScriptsJson()
+    {
+        const string json = """
+            {"engine": "pytorch 2.11.0 eager", "device": "NVIDIA H100", "threads": 16, "copy_bytes_per_s": 3.0e12,
+             "stages": {"stage1": {"prefill_tokens": 251, "prefill_tokens_per_s": 1000.5, "decode_tokens": 64,
+                                   "decode_tokens_per_s": 80.25, "decoder_weight_bytes_f32": 123}},
+             "codec": {"audio_seconds": 2.0, "audio_seconds_per_s": 40.0}}
+            """;
+        var timings = ReferenceTimings.Parse(json);
+        Assert.Equal("NVIDIA H100", timings.Device);
+        Assert.Equal(80.25, timings.Stages["stage1"].DecodeTokensPerSecond);
+        Assert.Equal(123, timings.Stages["stage1"].DecoderWeightBytes);
+        Assert.Equal(40.0, timings.CodecAudioSecondsPerSecond);
+    }
+
+    [Fact]
+    public void TableShowsRatioAndShareOfTheFloor()
+    {
+        var rows = new[]
+        {
+            new SideBySideRow("stage2", "decode b1 (64 tok)", "tok/s", 150, 50, 300),
+            new SideBySideRow("stage2", "decode b8 (64 tok)", "tok/s", 900, null, 2000),
+        };
+        var report = new SideBySideReport(new Dictionary<string, string> { ["commit"] = "abc1234" }, rows, [], 8, 64, null, 25e9, 1024);
+        string text = SideBySideTable.Format(report);
+        Assert.Contains("% of floor", text);
+        Assert.Contains("3.00×", text);   // 150 / 50
+        Assert.Contains("50.0%", text);   // 150 / 300
+        Assert.Contains("45.0%", text);   // 900 / 2000
+        Assert.Contains("abc1234", text);
+    }
+
+    [Fact]
+    public void BenchRunsTheRuntimeSideOnABundleWithoutPython()
+    {
+        var (code, output, error) = Run("bench", "--bundle", GoldenSets.Bundle("tiny"), "--device", "cpu", "--no-pytorch",
+            "--decode", "2", "--repeats", "1", "--codec-seconds", "0.2", "--python", "/nonexistent/python3");
+        Assert.True(code == 0, error);
+        Assert.Contains("stage3  decode b1 (2 tok)", output);
+        Assert.Contains("codec", output);
+    }
+
+    [Fact]
+    public void BenchWithoutPyTorchIsOneErrorLineAndExitTwo()
+    {
+        var (code, output, error) = Run("bench", "--bundle", GoldenSets.Bundle("tiny"), "--python", "/nonexistent/python3");
+        Assert.Equal(2, code);
+        Assert.Equal("", output);
+        string line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("error:"));
+        Assert.Contains("install", line);
+    }
+
+    [Fact]
+    public void BenchRejectsUnknownSizes()
+    {
+        var (code, _, error) = Run("bench", "--size", "huge");
+        Assert.Equal(2, code);
+        Assert.StartsWith("error: unknown size 'huge'", error);
+    }
+}

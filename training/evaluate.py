@@ -1,0 +1,157 @@
+"""Evaluate an exported bundle on held-out synthetic clips (data/heldout.npz, corpus seed 2).
+
+    evaluate.py --bundle DIR [--clips 24] [--style-clips 8] [--workers 2]
+
+Music is generated from the `builtin` rows of each held-out clip with
+generate.py (the reference modules and the SPEC §8 sampler, seed 0), then:
+
+- Onset rate (onsets per second; spectral-flux peaks of a 100 Hz log-mel,
+  above mean + 0.25 std, >= 50 ms apart) against the clip's motion (mean
+  `motion_lag1` over its rows): Spearman correlation and tertile means. The same
+  for the corpus's own music of those clips, the target the model imitates.
+- Beat alignment with the clip's corpus music, after Zhu et al. 2022 as adjusted
+  by Yu et al. 2023 (the V2Meow paper's Table 3): beats are the onsets above;
+  a generated beat is aligned when a ground-truth beat lies within 0.1 s;
+  BCS = aligned / generated beats, BHS = aligned ground-truth beats / ground-truth
+  beats, F1 their harmonic mean. Baseline: the same generated music scored against
+  another clip's music (a fixed derangement).
+- Text control: the same videos with the style vector of a prompt (text tower)
+  "slow dark minor bell ambient" vs "fast bright major piano drums": onset rate
+  and spectral centroid of each.
+
+Writes logs/eval.json and prints a Markdown table.
+"""
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+
+import numpy as np
+import torch
+
+import common
+import generate
+import text_tower
+
+PROMPTS = {"calm": "slow dark minor bell ambient", "lively": "fast bright major piano drums"}
+
+
+def onsets(wav):
+    env = text_tower.onset_envelope(torch.tensor(wav[None], dtype=torch.float32))[0].numpy()
+    return text_tower.onset_times(env)
+
+
+def centroid(wav):
+    return float(text_tower.spectral_centroid(torch.tensor(wav[None], dtype=torch.float32))[0])
+
+
+def beat_scores(generated, truth, tolerance=0.1):
+    if len(generated) == 0 or len(truth) == 0:
+        return 0.0, 0.0, 0.0
+    aligned_gen = sum(np.min(np.abs(truth - g)) <= tolerance for g in generated)
+    aligned_gt = sum(np.min(np.abs(generated - t)) <= tolerance for t in truth)
+    bcs, bhs = aligned_gen / len(generated), aligned_gt / len(truth)
+    return bcs, bhs, (2 * bcs * bhs / (bcs + bhs) if bcs + bhs > 0 else 0.0)
+
+
+_STATE = {}
+
+
+def _work(job):
+    torch.set_num_threads(1)
+    if "models" not in _STATE:
+        _STATE["config"], _STATE["models"] = generate.load_bundle(_STATE["bundle"])
+    i, features, style_name = job
+    style = None if style_name is None else text_tower.style_for(PROMPTS[style_name])
+    wav, _, _ = generate.generate(_STATE["config"], _STATE["models"], features, style, seed=0)
+    return i, style_name, wav
+
+
+def spearman(a, b):
+    ra, rb = np.argsort(np.argsort(a)), np.argsort(np.argsort(b))
+    return float(np.corrcoef(ra, rb)[0, 1])
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--bundle", required=True)
+    p.add_argument("--clips", type=int, default=24)
+    p.add_argument("--style-clips", type=int, default=8)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--save-audio", help="folder for a few generated wavs")
+    args = p.parse_args()
+    held = common.load_corpus("heldout")
+    feats, audio = held["features"], held["audio"].astype(np.float32) / 32767
+    n = min(args.clips, feats.shape[0])
+    jobs = [(i, feats[i], None) for i in range(n)]
+    jobs += [(i, feats[i], s) for i in range(min(args.style_clips, n)) for s in PROMPTS]
+    _STATE["bundle"] = args.bundle
+    with mp.get_context("fork").Pool(args.workers) as pool:
+        results = pool.map(_work, jobs, chunksize=1)
+    gen = {(i, s): w for i, s, w in results}
+    if args.save_audio:
+        import corpus
+
+        os.makedirs(args.save_audio, exist_ok=True)
+        for (i, s), w in gen.items():
+            if i < 3:
+                corpus.write_wav(os.path.join(args.save_audio, f"heldout{i}_{s or 'video'}.wav"), w)
+
+    motion = feats[:n, :, 17].mean(1)
+    seconds = audio.shape[1] / common.SR
+    gen_rate = np.array([len(onsets(gen[(i, None)])) / seconds for i in range(n)])
+    gt_on = [onsets(audio[i]) for i in range(n)]
+    gt_rate = np.array([len(o) / seconds for o in gt_on])
+    order = np.argsort(motion)
+    terts = np.array_split(order, 3)
+    matched = np.array([beat_scores(onsets(gen[(i, None)]), gt_on[i]) for i in range(n)])
+    rng = np.random.default_rng(0)
+    while True:
+        perm = rng.permutation(n)
+        if not np.any(perm == np.arange(n)):
+            break
+    shuffled = np.array([beat_scores(onsets(gen[(i, None)]), gt_on[perm[i]]) for i in range(n)])
+    style = {}
+    for s in PROMPTS:
+        k = min(args.style_clips, n)
+        style[s] = {
+            "onset_rate": float(np.mean([len(onsets(gen[(i, s)])) / seconds for i in range(k)])),
+            "centroid_hz": float(np.mean([centroid(gen[(i, s)]) for i in range(k)])),
+        }
+    k = min(args.style_clips, n)
+    lively_faster = int(sum(len(onsets(gen[(i, "lively")])) > len(onsets(gen[(i, "calm")])) for i in range(k)))
+    lively_brighter = int(sum(centroid(gen[(i, "lively")]) > centroid(gen[(i, "calm")]) for i in range(k)))
+    result = {
+        "clips": n, "style_clips": k,
+        "spearman_motion_onset_rate_generated": spearman(motion, gen_rate),
+        "spearman_motion_onset_rate_corpus": spearman(motion, gt_rate),
+        "onset_rate_by_motion_tertile_generated": [float(gen_rate[t].mean()) for t in terts],
+        "onset_rate_by_motion_tertile_corpus": [float(gt_rate[t].mean()) for t in terts],
+        "beats_matched_bcs_bhs_f1": matched.mean(0).tolist(),
+        "beats_shuffled_bcs_bhs_f1": shuffled.mean(0).tolist(),
+        "style": style, "lively_more_onsets": lively_faster, "lively_higher_centroid": lively_brighter,
+        "no_prompt_centroid_hz": float(np.mean([centroid(gen[(i, None)]) for i in range(k)])),
+        "no_prompt_onset_rate": float(np.mean(gen_rate[:k])),
+    }
+    with open(os.path.join(common.LOGS, "eval.json"), "w", encoding="utf-8") as f:
+        json.dump(result, f, indent=2)
+    r = result
+    print(f"| measure | generated | corpus music |\n|---|---|---|")
+    print(f"| Spearman(motion, onset rate), {n} clips | {r['spearman_motion_onset_rate_generated']:.2f} | "
+          f"{r['spearman_motion_onset_rate_corpus']:.2f} |")
+    print("| onset rate /s, motion tertiles low/mid/high | "
+          + " / ".join(f"{v:.2f}" for v in r["onset_rate_by_motion_tertile_generated"]) + " | "
+          + " / ".join(f"{v:.2f}" for v in r["onset_rate_by_motion_tertile_corpus"]) + " |")
+    print(f"\n| pairing | BCS | BHS | F1 |\n|---|---|---|---|")
+    print("| matched | " + " | ".join(f"{v:.3f}" for v in r["beats_matched_bcs_bhs_f1"]) + " |")
+    print("| shuffled | " + " | ".join(f"{v:.3f}" for v in r["beats_shuffled_bcs_bhs_f1"]) + " |")
+    print(f"\n| style ({k} clips) | onset rate /s | spectral centroid Hz |\n|---|---|---|")
+    print(f"| no prompt (zeros) | {r['no_prompt_onset_rate']:.2f} | {r['no_prompt_centroid_hz']:.0f} |")
+    for s in PROMPTS:
+        print(f"| \"{PROMPTS[s]}\" | {style[s]['onset_rate']:.2f} | {style[s]['centroid_hz']:.0f} |")
+    print(f"\nlively > calm: onsets {lively_faster}/{k} clips, centroid {lively_brighter}/{k} clips")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,149 @@
+"""Video features -> music with a bundle, in Python: the reference modules and the SPEC §8 sampler.
+
+    generate.py --bundle DIR --features FEATURES.npy --out music.wav [--style STYLE.npy | --prompt TEXT] [--seed N]
+    generate.py --bundle DIR --video clip.mp4 --out music.wav --prompt "fast bright major piano drums"
+
+Stage 1 runs over windows of windows.stage1_seconds (the encoder sees that
+window's feature rows and the style vector; zeros when none is given, as the
+runtime does), stage 2 over windows.stage2_seconds of semantic tokens, stage 3
+over windows.stage3_seconds of coarse frames; windows are independent (no
+carried-over prefix). Token k of stage N uses u(seed, N, k) with k counting
+across windows (SPEC §8.1), temperatures from config.json, full vocabulary
+ranges of SPEC §7.
+"""
+
+import argparse
+import os
+import sys
+
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "weights-spec", "reference"))
+
+import config as config_mod  # noqa: E402
+import model as ref  # noqa: E402
+import safetensors_io  # noqa: E402
+import sampling  # noqa: E402
+import tokens as tok  # noqa: E402
+
+
+def load_bundle(folder):
+    config = config_mod.load(os.path.join(folder, "config.json"))
+    models = {}
+    for component in config_mod.COMPONENTS:
+        tensors, _, _ = safetensors_io.read_f32(os.path.join(folder, f"{component}.safetensors"))
+        models[component] = ref.load(config, component, tensors)
+    return config, models
+
+
+def _decode(decoder, memory, prefix, count, ranges, temperature, seed, stream, counter):
+    """Feed `prefix`, then sample `count` tokens; token k restricted to ranges(k)."""
+    cache = decoder.new_cache()
+    logits = decoder(torch.tensor(prefix, dtype=torch.long), memory, cache)["logits"][-1]
+    out = []
+    for k in range(count):
+        lo, hi = ranges(k)
+        u = sampling.uniform(seed, stream, counter + k)
+        token = sampling.sample(logits.numpy(), temperature, u, lo, hi)
+        out.append(token)
+        if k + 1 < count:
+            logits = decoder(torch.tensor([token], dtype=torch.long), memory, cache)["logits"][-1]
+    return out
+
+
+@torch.no_grad()
+def generate(config, models, features, style=None, seed=0):
+    """features [T, 24] at video_fps -> waveform float32 at sample_rate (T / fps seconds)."""
+    r, t, w, temps = config["rates"], config["tokens"], config["windows"], config["temperatures"]
+    fps = r["video_fps"]
+    seconds = features.shape[0] / fps
+    style_dim = config["stage1"].get("style_dim", 0)
+    style_t = None
+    if style_dim:
+        style_t = torch.tensor(np.zeros(style_dim, np.float32) if style is None else style, dtype=torch.float32)
+
+    # Stage 1: video -> semantic.
+    semantic = []
+    n_sem = int(round(seconds * r["semantic_hz"]))
+    w1 = w["stage1_seconds"]
+    s1 = models["stage1"]
+    start = 0.0
+    while len(semantic) < n_sem:
+        rows = features[int(start * fps): int(round((start + w1) * fps))]
+        if rows.shape[0] == 0:
+            rows = features[-1:]
+        memory = s1.encoder({"builtin": torch.tensor(rows, dtype=torch.float32)}, style_t)["out"]
+        count = min(int(w1 * r["semantic_hz"]), n_sem - len(semantic))
+        semantic += _decode(s1.decoder, memory, [tok.stage1_bos(config)], count,
+                            lambda k: (0, t["semantic_codes"]), temps["stage1"], seed, 1, len(semantic))
+        start += w1
+
+    # Stage 2: semantic -> coarse.
+    qc, qf, K = t["coarse_levels"], t["fine_levels"], t["codebook_size"]
+    per_sem = r["acoustic_hz"] / r["semantic_hz"]
+    w2 = int(w["stage2_seconds"] * r["semantic_hz"])
+    coarse = []
+    counter = 0
+    for i in range(0, n_sem, w2):
+        sem = semantic[i:i + w2]
+        frames = int(round(len(sem) * per_sem))
+        ids = _decode(models["stage2"].decoder, None, list(sem) + [tok.stage2_sep(config)], frames * qc,
+                      lambda k: tok.stage2_range(config, k), temps["stage2"], seed, 2, counter)
+        counter += len(ids)
+        coarse += [ids[k] - tok.stage2_range(config, k)[0] for k in range(len(ids))]
+    coarse = np.array(coarse, dtype=np.int64).reshape(-1, qc).T  # [Qc, T]
+
+    # Stage 3: coarse -> fine.
+    w3 = int(w["stage3_seconds"] * r["acoustic_hz"])
+    fine = []
+    counter = 0
+    for i in range(0, coarse.shape[1], w3):
+        c = coarse[:, i:i + w3]
+        prefix = list(tok.stage3_sequence(config, c, np.zeros((qf, 0), dtype=np.int64)))
+        ids = _decode(models["stage3"].decoder, None, prefix, c.shape[1] * qf,
+                      lambda k: tok.stage3_range(config, k), temps["stage3"], seed, 3, counter)
+        counter += len(ids)
+        fine += [ids[k] - tok.stage3_range(config, k)[0] for k in range(len(ids))]
+    fine = np.array(fine, dtype=np.int64).reshape(-1, qf).T
+
+    codes = torch.tensor(np.concatenate([coarse, fine]))
+    return models["codec"](codes)["waveform"].numpy().astype(np.float32), semantic, codes.numpy()
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--bundle", required=True)
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--features", help=".npy [T, 24] builtin rows")
+    src.add_argument("--video")
+    p.add_argument("--out", required=True)
+    p.add_argument("--style")
+    p.add_argument("--prompt")
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args()
+    torch.set_num_threads(1)
+    config, models = load_bundle(args.bundle)
+    if args.video:
+        import extractor
+
+        features = extractor.extract(args.video, config["rates"]["video_fps"])
+    else:
+        features = np.load(args.features)
+    style = None
+    if args.style:
+        style = np.load(args.style)
+    elif args.prompt:
+        import text_tower
+
+        style = text_tower.style_for(args.prompt)
+    wav, _, _ = generate(config, models, features, style, args.seed)
+    import corpus
+
+    corpus.write_wav(args.out, wav)
+    print(f"wrote {args.out}: {len(wav) / config['rates']['sample_rate']:.1f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,34 @@
+#!/bin/sh
+# The commands that trained the embedded default model, in order (training/MODEL_CARD.md has the times).
+# Everything is seeded; data/ and runs/ are regenerated, never committed. Run from the repository root.
+# The machine was 2 shared CPU cores; each step runs under `nice -n 10`, one thread per process.
+set -e
+cd "$(dirname "$0")"
+PY=/usr/bin/python3
+N="nice -n 10"
+
+# 1. Corpus: 600 training clips (seed 1) and 40 held-out clips (seed 2), 10 s each.
+$N $PY corpus.py build --seed 2 --clips 40 --out data/heldout.npz
+$N $PY corpus.py build --seed 1 --clips 600 --out data/train.npz
+
+# 2. Codec on its own pool of 200 clips of corpus music (seed 3), then acoustic codes of the corpus.
+$N $PY train_codec.py train --minutes 30 --seed 0 --pool 200
+$N $PY train_codec.py encode
+
+# 3. Semantic tokens (k-means over log-mel), text tower (style vectors of the captions).
+$N $PY semantic.py --seed 0
+$N $PY text_tower.py train --seed 0
+
+# 4. Stages (run side by side in the original training; the budgets are wall-clock minutes).
+$N $PY train_stages.py 1 --minutes 25 --seed 0
+$N $PY train_stages.py 2 --minutes 25 --seed 0
+$N $PY train_stages.py 3 --minutes 25 --seed 0
+
+# 5. Export and check.
+$PY assemble.py --out runs/default_state.pt
+$PY ../weights-spec/reference/export.py --config ../weights-spec/examples/default.json \
+    --state-dict runs/default_state.pt --out ../runtime/V2Meow.Runtime/DefaultModel/bundle
+$PY ../weights-spec/reference/check.py ../runtime/V2Meow.Runtime/DefaultModel/bundle
+
+# 6. Evaluation on the held-out clips (numbers in MODEL_CARD.md).
+$N $PY evaluate.py --bundle ../runtime/V2Meow.Runtime/DefaultModel/bundle --clips 24 --style-clips 8

@@ -1,0 +1,184 @@
+"""Teacher-forced training of stages 1, 2 and 3 with the reference StageModel (default.json sizes).
+
+    train_stages.py 1 --minutes 20 [--seed 0]
+    train_stages.py 2 --minutes 20
+    train_stages.py 3 --minutes 15
+
+Stage 1 (video -> semantic): the whole 10 s clip is one window: encoder input
+= 10 rows of `builtin` features + the style vector (the text tower's
+embedding of the clip's caption; zeros for 20 % of examples, so generation
+without a prompt, which the runtime feeds as zeros, is in distribution, and
+the video rows are zeroed for 10 % so the style alone carries information);
+decoder [BOS, s0 .. s249] predicts s0 .. s249 (SPEC §7.1).
+
+Stage 2 (semantic -> coarse acoustic, decoder only): random 3 s crops of the
+10 s clips (SPEC §7.2 layout: 75 semantic tokens, SEP, 150 frames x 2 coarse
+levels time-major); the loss is on the coarse tokens only. Relative
+positions (buckets saturate at distance 128) make the model usable on the
+10 s window; short crops keep CPU time down.
+
+Stage 3 (coarse -> fine, decoder only): random 2 s crops (SPEC §7.3: 100 x 2
+coarse, SEP, 100 x 2 fine; the window is 3 s); loss on the fine tokens.
+
+Loss: cross-entropy over the stage's full vocabulary. AdamW (lr 1e-3,
+weight decay 0.01, 100 warm-up steps, cosine decay over the time budget to
+10 %), gradient clipping at 1.0. Checkpoints runs/stageN.pt every 200 steps.
+"""
+
+import argparse
+import math
+import os
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+import common
+import tokens as tok
+from common import ref
+
+
+def stage1_batch(data, rng, batch, config, train=True):
+    idx = rng.integers(0, data["features"].shape[0], batch)
+    feats = torch.tensor(data["features"][idx], dtype=torch.float32)
+    style = torch.tensor(data["style"][idx], dtype=torch.float32)
+    sem = torch.tensor(data["semantic"][idx].astype(np.int64))
+    if train:
+        drop_style = torch.tensor(rng.uniform(size=batch) < 0.2)
+        style[drop_style] = 0
+        drop_video = torch.tensor(rng.uniform(size=batch) < 0.1)
+        feats[drop_video] = 0
+    bos = torch.full((batch, 1), tok.stage1_bos(config), dtype=torch.long)
+    inputs = torch.cat([bos, sem[:, :-1]], 1)
+    return inputs, sem, {"builtin": feats}, style
+
+
+def stage2_batch(data, rng, batch, config, seconds=3):
+    t = config["tokens"]
+    n_sem = seconds * 25
+    n_ac = seconds * 50
+    idx = rng.integers(0, data["semantic"].shape[0], batch)
+    starts = rng.integers(0, data["semantic"].shape[1] - n_sem + 1, batch)
+    seqs = []
+    for i, s in zip(idx, starts):
+        sem = data["semantic"][i, s:s + n_sem]
+        coarse = data["codes"][i, : t["coarse_levels"], 2 * s:2 * s + n_ac]
+        seqs.append(tok.stage2_sequence(config, sem, coarse))
+    seqs = torch.tensor(np.stack(seqs))
+    return seqs[:, :-1], seqs[:, 1:], n_sem  # targets from index n_sem (after SEP) are coarse
+
+
+def stage3_batch(data, rng, batch, config, seconds=2):
+    t = config["tokens"]
+    n = seconds * 50
+    idx = rng.integers(0, data["codes"].shape[0], batch)
+    starts = rng.integers(0, data["codes"].shape[2] - n + 1, batch)
+    seqs = []
+    for i, s in zip(idx, starts):
+        c = data["codes"][i, :, s:s + n]
+        seqs.append(tok.stage3_sequence(config, c[: t["coarse_levels"]], c[t["coarse_levels"]:]))
+    seqs = torch.tensor(np.stack(seqs))
+    n_coarse = n * t["coarse_levels"]
+    return seqs[:, :-1], seqs[:, 1:], n_coarse
+
+
+def load_data(split):
+    corpus = common.load_corpus(split)
+    data = {"features": corpus["features"]}
+    for key in ("semantic", "style"):
+        path = os.path.join(common.DATA, f"{key}_{split}.npy")
+        if os.path.exists(path):
+            data[key] = np.load(path)
+    path = os.path.join(common.DATA, f"codes_{split}.npy")
+    if os.path.exists(path):
+        # Codes may cover only the first clips (train_codec.py encode --limit); stages 2 and 3 use those.
+        data["codes"] = np.load(path).astype(np.int64)
+        if "semantic" in data:
+            data["semantic"] = data["semantic"][: data["codes"].shape[0]] if stage_uses_codes() else data["semantic"]
+    return data
+
+
+_STAGE = [1]
+
+
+def stage_uses_codes():
+    return _STAGE[0] in (2, 3)
+
+
+def loss_of(stage, model, config, data, rng, batch, train=True):
+    if stage == 1:
+        inputs, targets, streams, style = stage1_batch(data, rng, batch, config, train)
+        out = common.logits(model, inputs, streams, style)
+        return F.cross_entropy(out.reshape(-1, out.shape[-1]), targets.reshape(-1))
+    inputs, targets, skip = (stage2_batch if stage == 2 else stage3_batch)(data, rng, batch, config)
+    out = common.logits(model, inputs)[:, skip:]
+    return F.cross_entropy(out.reshape(-1, out.shape[-1]), targets[:, skip:].reshape(-1))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("stage", type=int, choices=[1, 2, 3])
+    p.add_argument("--minutes", type=float, default=20)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--batch", type=int, default=12)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--threads", type=int, default=1)
+    args = p.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    _STAGE[0] = args.stage
+    config = common.load_config()
+    name = f"stage{args.stage}"
+    model = ref.StageModel(config, name)
+    train_data, held_data = load_data("train"), load_data("heldout")
+
+    # What is trained is what is exported: the batched pass equals the reference forward.
+    if args.stage == 1:
+        i, _, s, st = stage1_batch(train_data, rng, 1, config, train=False)
+        err = common.check_against_reference(model, i[0], {k: v[0] for k, v in s.items()}, st[0])
+    else:
+        i, _, _ = (stage2_batch if args.stage == 2 else stage3_batch)(train_data, rng, 1, config)
+        err = common.check_against_reference(model, i[0])
+    logname = f"{name}.log"
+    common.log(logname, f"# {name}: seed {args.seed}, batch {args.batch}, lr {args.lr}, budget {args.minutes} min, "
+                        f"{sum(p.numel() for p in model.parameters())} parameters, batched-vs-reference max diff {err:.2e}")
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
+    start, step, avg = time.time(), 0, None
+    budget = args.minutes * 60
+    held_rng = np.random.default_rng(1234)
+    while time.time() - start < budget:
+        frac = (time.time() - start) / budget
+        lr = args.lr * min(1.0, (step + 1) / 100) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        model.train()
+        loss = loss_of(args.stage, model, config, train_data, rng, args.batch)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        step += 1
+        avg = loss.item() if avg is None else 0.95 * avg + 0.05 * loss.item()
+        if step % 50 == 0:
+            line = f"step {step} t {time.time() - start:.0f}s lr {lr:.2e} train {avg:.4f}"
+            if step % 200 == 0:
+                model.eval()
+                with torch.no_grad():
+                    held = np.mean([loss_of(args.stage, model, config, held_data, held_rng, args.batch, False).item()
+                                    for _ in range(3)])
+                line += f" heldout {held:.4f}"
+                torch.save({"model": model.state_dict(), "step": step}, os.path.join(common.RUNS, f"{name}.pt"))
+            common.log(logname, line)
+    model.eval()
+    with torch.no_grad():
+        held = np.mean([loss_of(args.stage, model, config, held_data, np.random.default_rng(99), args.batch, False).item()
+                        for _ in range(5)])
+    torch.save({"model": model.state_dict(), "step": step}, os.path.join(common.RUNS, f"{name}.pt"))
+    common.log(logname, f"done: {step} steps in {(time.time() - start) / 60:.1f} min, final train {avg:.4f}, "
+                        f"heldout {held:.4f}")
+
+
+if __name__ == "__main__":
+    main()
