@@ -13,16 +13,17 @@ $N $PY corpus.py build --seed 1 --clips 600 --out data/train.npz
 
 # 2. Codec on its own pool of 200 clips of corpus music (seed 3), then acoustic codes of the corpus.
 $N $PY train_codec.py train --minutes 30 --seed 0 --pool 200
-$N $PY train_codec.py encode
+$N $PY train_codec.py encode --limit 300   # stages 2 and 3 train on the first 300 clips' codes
+$N $PY train_codec.py evaluate
 
 # 3. Semantic tokens (k-means over log-mel), text tower (style vectors of the captions).
 $N $PY semantic.py --seed 0
 $N $PY text_tower.py train --seed 0
 
 # 4. Stages (run side by side in the original training; the budgets are wall-clock minutes).
-$N $PY train_stages.py 1 --minutes 25 --seed 0
-$N $PY train_stages.py 2 --minutes 25 --seed 0
-$N $PY train_stages.py 3 --minutes 25 --seed 0
+$N $PY train_stages.py 1 --minutes 35 --seed 0 --batch 16
+$N $PY train_stages.py 2 --minutes 18 --seed 0
+$N $PY train_stages.py 3 --minutes 18 --seed 0
 
 # 5. Export and check.
 $PY assemble.py --out runs/default_state.pt
@@ -31,4 +32,10 @@ $PY ../weights-spec/reference/export.py --config ../weights-spec/examples/defaul
 $PY ../weights-spec/reference/check.py ../runtime/V2Meow.Runtime/DefaultModel/bundle
 
 # 6. Evaluation on the held-out clips (numbers in MODEL_CARD.md).
-$N $PY evaluate.py --bundle ../runtime/V2Meow.Runtime/DefaultModel/bundle --clips 24 --style-clips 8
+$N $PY evaluate.py --bundle ../runtime/V2Meow.Runtime/DefaultModel/bundle --clips 24 --style-clips 8 \
+    --workers 2 --save-audio runs/samples
+# The random-weights baseline of the table: the bundle this replaced, same clips.
+sed 's/"default-synthetic-v1"/"default-random-init"/' ../weights-spec/examples/default.json > runs/random.json
+$PY ../weights-spec/reference/export.py --config runs/random.json --seed 7 --out runs/random_bundle
+$N $PY evaluate.py --bundle runs/random_bundle --clips 24 --style-clips 0 --workers 2 \
+    --out logs/eval_random_weights.json

@@ -40,7 +40,9 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--iterations", type=int, default=25)
+    p.add_argument("--threads", type=int, default=1)
     args = p.parse_args()
+    torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     k = common.load_config()["tokens"]["semantic_codes"]
     train = representation(common.load_corpus("train")["audio"])

@@ -215,8 +215,8 @@ def encode(args):
         audio = common.load_corpus(name)["audio"][: args.limit]
         codes = []
         with torch.no_grad():
-            for i in range(0, audio.shape[0], 16):
-                wav = torch.tensor(audio[i:i + 16].astype(np.float32) / 32767)
+            for i in range(audio.shape[0]):  # one clip at a time: whole-clip batches thrash memory
+                wav = torch.tensor(audio[i:i + 1].astype(np.float32) / 32767)
                 codes.append(model.rvq(model.encoder(wav))[1].numpy().astype(np.int16))
         codes = np.concatenate(codes)
         np.save(os.path.join(common.DATA, f"codes_{name}.npy"), codes)

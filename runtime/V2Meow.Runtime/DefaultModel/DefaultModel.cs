@@ -4,18 +4,16 @@ using System.Security.Cryptography;
 namespace V2Meow.Runtime;
 
 /// <summary>
-/// The bundle compiled into this assembly (DefaultModel/README.md): random weights until a trained
-/// default lands. Bundles are memory-mapped from disk, so it is unpacked once into a per-content cache
-/// folder and reused.
+/// The bundle compiled into this assembly (DefaultModel/README.md): a small model trained on a synthetic
+/// video–music corpus (training/MODEL_CARD.md). Bundles are memory-mapped from disk, so it is unpacked
+/// once into a per-content cache folder and reused.
 /// </summary>
 public static class DefaultModel
 {
     const string Prefix = "V2Meow.DefaultModel.";
 
-    /// <summary>True while the embedded bundle is random-init: say so wherever it is used.</summary>
-    public static bool IsRandomWeights => true;
-
-    public const string Label = "embedded default model (RANDOM WEIGHTS: exercises the pipeline, does not make music)";
+    /// <summary>What the CLI says when it uses the embedded model, so nobody mistakes it for a general music model.</summary>
+    public const string Label = "embedded default model (small, trained on a synthetic corpus only; see training/MODEL_CARD.md)";
 
     /// <summary>The folder holding the unpacked default bundle; unpacks it on first call.</summary>
     public static string EnsureUnpacked(string? cacheRoot = null)
