@@ -29,6 +29,7 @@ $N $PY train_stages.py 3 --minutes 18 --seed 0
 $PY assemble.py --out runs/default_state.pt
 $PY ../weights-spec/reference/export.py --config ../weights-spec/examples/default.json \
     --state-dict runs/default_state.pt --out ../runtime/V2Meow.Runtime/DefaultModel/bundle
+$PY export_text_tower.py --bundle ../runtime/V2Meow.Runtime/DefaultModel/bundle
 $PY ../weights-spec/reference/check.py ../runtime/V2Meow.Runtime/DefaultModel/bundle
 
 # 6. Evaluation on the held-out clips (numbers in MODEL_CARD.md).

@@ -36,12 +36,18 @@ public static class GenerateCommand
         var device = DeviceKinds.Resolve(o.Device);
         if (o.Bundle is null) error.WriteLine($"using the {DefaultModel.Label}");
         using var pipeline = o.Bundle is null ? V2MeowPipeline.LoadDefault(device) : V2MeowPipeline.Load(o.Bundle, device);
-        if (o.Prompt is not null && !pipeline.Config.OptionalComponents.Contains("text_tower"))
+        if (o.Prompt is not null && pipeline.TextTower is null)
             throw new UsageException($"--prompt needs a bundle with a text tower; {pipeline.BundleFolder} has none. " +
                 "Pass a style embedding instead: --style-embedding FILE (a .npy of the bundle's style_dim floats)");
         error.WriteLine($"device: {pipeline.Device.Name} ({DeviceKinds.Name(pipeline.Device.Kind)})");
 
-        var input = new VideoInput { VideoPath = o.Video, FeatureFiles = o.Features, StyleEmbeddingFile = o.StyleEmbedding };
+        if (o.Prompt is not null && o.StyleEmbedding is not null) throw new UsageException("give --prompt or --style-embedding, not both");
+        if (o.Prompt is not null)
+        {
+            try { pipeline.TextTower!.Embed(o.Prompt); }
+            catch (ArgumentException e) { throw new UsageException(e.Message); }
+        }
+        var input = new VideoInput { VideoPath = o.Video, FeatureFiles = o.Features, StyleEmbeddingFile = o.StyleEmbedding, Prompt = o.Prompt };
         var options = new GenerationOptions
         {
             Seed = o.Seed,

@@ -32,6 +32,8 @@ public sealed class V2MeowPipeline : IDisposable
     public string BundleFolder => _bundle.Folder;
     public DeviceInfo Device => _backend.Device;
     public int SampleRate => Config.Rates.SampleRate;
+    /// <summary>The bundle's text tower, or null: prompts need one.</summary>
+    public TextTower? TextTower { get; }
 
     V2MeowPipeline(Bundle bundle, IComputeBackend backend)
     {
@@ -44,6 +46,7 @@ public sealed class V2MeowPipeline : IDisposable
             _stage2 = Own(SemanticToCoarseStage.Load(bundle, backend));
             _stage3 = Own(CoarseToFineStage.Load(bundle, backend));
             _codec = Own(SoundStreamDecoder.Load(bundle, backend));
+            TextTower = TextTower.Load(bundle.Folder, bundle.Config);
         }
         catch
         {
@@ -86,6 +89,14 @@ public sealed class V2MeowPipeline : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         options ??= new GenerationOptions();
         options.Validate();
+        if (input.Prompt is { } prompt)
+        {
+            if (TextTower is null)
+                throw new ArgumentException($"a prompt needs a bundle with a text tower; {BundleFolder} has none (pass a style embedding instead)");
+            if (input.StyleEmbedding is not null || input.StyleEmbeddingFile is not null)
+                throw new ArgumentException("give a prompt or a style embedding, not both");
+            input = input with { StyleEmbedding = TextTower.Embed(prompt), Prompt = null };
+        }
 
         var clock = Stopwatch.StartNew();
         var features = await VideoFeatures.LoadAsync(input, Config, cancellationToken).ConfigureAwait(false);

@@ -18,4 +18,7 @@ public sealed record VideoInput
 
     /// <summary>A .npy or .safetensors file holding the style vector.</summary>
     public string? StyleEmbeddingFile { get; init; }
+
+    /// <summary>A text prompt ("slow dark piano") turned into the style vector by the bundle's text tower.</summary>
+    public string? Prompt { get; init; }
 }

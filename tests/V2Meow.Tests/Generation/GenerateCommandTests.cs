@@ -88,7 +88,22 @@ public class GenerateCommandTests(TestMedia media)
     [Fact]
     public async Task PromptWithoutATextTowerSaysSo()
     {
-        await AssertFailsCleanly(["generate", media.Short, "--prompt", "slow dark piano", "--device", "cpu"], "text tower");
+        await AssertFailsCleanly(["generate", media.Short, "--bundle", GoldenSets.Bundle("tiny"), "--prompt", "slow dark piano", "--device", "cpu"], "text tower");
+    }
+
+    [Fact]
+    public async Task PromptOfUnknownWordsListsTheVocabulary()
+    {
+        await AssertFailsCleanly(["generate", media.Short, "--prompt", "jazzy saxophone", "--device", "cpu"], "it knows: ");
+    }
+
+    [Fact]
+    public async Task PromptSteersTheDefaultModel()
+    {
+        using var dir = new TempDirectory();
+        var (code, _, error) = await Run("generate", media.Short, "-o", dir.File("p.wav"), "--prompt", "fast bright major piano drums", "--device", "cpu");
+        Assert.True(code == 0, error);
+        Assert.True(File.Exists(dir.File("p.wav")));
     }
 
     async Task AssertFailsCleanly(string[] args, string expected)

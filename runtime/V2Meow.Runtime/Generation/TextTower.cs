@@ -1,0 +1,64 @@
+using System.Text.Json;
+using V2Meow.Loaders.Bundles;
+using V2Meow.Loaders.Safetensors;
+
+namespace V2Meow.Runtime.Generation;
+
+/// <summary>
+/// The bundle's optional <c>text_tower</c> (SPEC, "Optional component: text_tower"): a bag-of-words map from
+/// caption words into the style space, so a prompt such as "slow dark piano" becomes the style vector that
+/// steers stage 1 (and stage 2's encoder). style = normalise(Σ count(word) · embedding(word)).
+/// </summary>
+public sealed class TextTower
+{
+    public const string Component = "text_tower";
+
+    readonly Dictionary<string, int> _index;
+    readonly float[] _embeddings;
+
+    public IReadOnlyList<string> Words { get; }
+    public int Dim { get; }
+
+    TextTower(string[] words, float[] embeddings, int dim)
+    {
+        Words = words;
+        Dim = dim;
+        _embeddings = embeddings;
+        _index = words.Select((w, i) => (w, i)).ToDictionary(p => p.w, p => p.i, StringComparer.Ordinal);
+    }
+
+    /// <summary>The tower of the bundle in <paramref name="folder"/>, or null when its config names none.</summary>
+    public static TextTower? Load(string folder, BundleConfig config)
+    {
+        if (!config.OptionalComponents.Contains(Component)) return null;
+        string path = Path.Combine(folder, Component + ".safetensors");
+        if (!File.Exists(path)) throw new BundleException($"{folder}: config.json names a text_tower but {path} is missing");
+        using var file = SafetensorsFile.Open(path);
+        if (!file.Metadata.TryGetValue("words", out var wordsJson))
+            throw new SafetensorsFormatException(path, null, "__metadata__ lacks 'words' (a JSON list of the vocabulary)");
+        string[] words;
+        try { words = JsonSerializer.Deserialize<string[]>(wordsJson) ?? []; }
+        catch (JsonException e) { throw new SafetensorsFormatException(path, null, $"__metadata__ 'words' is not a JSON list of strings ({e.Message})", e); }
+        int dim = Math.Max(config.Stage1.StyleDim, config.Stage2.StyleDim);
+        var view = file.Get("embeddings", [words.Length, dim], DType.F32, DType.F16, DType.BF16);
+        return new TextTower(words.Select(w => w.ToLowerInvariant()).ToArray(), view.ToFloat32(), dim);
+    }
+
+    /// <summary>The style vector of <paramref name="prompt"/>; words outside the vocabulary are ignored, but at least one must be known.</summary>
+    public float[] Embed(string prompt)
+    {
+        var sum = new double[Dim];
+        int known = 0;
+        foreach (string word in prompt.ToLowerInvariant().Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!_index.TryGetValue(word, out int row)) continue;
+            known++;
+            for (int j = 0; j < Dim; j++) sum[j] += _embeddings[row * Dim + j];
+        }
+        if (known == 0)
+            throw new ArgumentException($"prompt '{prompt}': none of its words is known to this bundle's text tower; it knows: {string.Join(" ", Words)}");
+        // As torch.nn.functional.normalize: divide by max(‖v‖, 1e-12).
+        double norm = Math.Max(Math.Sqrt(sum.Sum(v => v * v)), 1e-12);
+        return sum.Select(v => (float)(v / norm)).ToArray();
+    }
+}

@@ -1,0 +1,39 @@
+using V2Meow.Loaders.Safetensors;
+using V2Meow.Runtime;
+using V2Meow.Runtime.Generation;
+using V2Meow.Tests.Video;
+
+namespace V2Meow.Tests.Generation;
+
+[Collection(MediaCollection.Name)]
+public class TextTowerTests(TestMedia media, DefaultPipelineFixture fixture) : IClassFixture<DefaultPipelineFixture>
+{
+    [Fact]
+    public void EmbeddingIsTheNormalisedSumOfTheWordVectors()
+    {
+        var tower = fixture.Pipeline.TextTower;
+        Assert.NotNull(tower);
+        using var file = SafetensorsFile.Open(Path.Combine(DefaultModel.EnsureUnpacked(), "text_tower.safetensors"));
+        float[] table = file.Get("embeddings").ToFloat32();
+        int dim = tower.Dim, slow = tower.Words.ToList().IndexOf("slow"), dark = tower.Words.ToList().IndexOf("dark");
+
+        // "Slow" twice, "dark" once, an unknown word ignored, case folded: float64 reference of SPEC's formula.
+        float[] style = tower.Embed("Slow slow DARK violins");
+        var expected = Enumerable.Range(0, dim).Select(j => 2.0 * table[slow * dim + j] + table[dark * dim + j]).ToArray();
+        double norm = Math.Sqrt(expected.Sum(v => v * v));
+        for (int j = 0; j < dim; j++) Assert.Equal(expected[j] / norm, style[j], 6);
+        Assert.Throws<ArgumentException>(() => tower.Embed("violins only"));
+    }
+
+    [Fact]
+    public async Task APromptChangesWhatIsGenerated()
+    {
+        var input = new VideoInput { VideoPath = media.OddSize };
+        var options = new GenerationOptions { Seed = 11 };
+        var slow = await fixture.Pipeline.GenerateAsync(input with { Prompt = "slow dark minor bell ambient" }, options);
+        var fast = await fixture.Pipeline.GenerateAsync(input with { Prompt = "fast bright major piano drums" }, options);
+        Assert.NotEqual(slow.SemanticTokens[0], fast.SemanticTokens[0]);
+        await Assert.ThrowsAsync<ArgumentException>(() =>
+            fixture.Pipeline.GenerateAsync(input with { Prompt = "slow", StyleEmbedding = new float[128] }, options));
+    }
+}
