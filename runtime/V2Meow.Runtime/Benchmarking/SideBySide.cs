@@ -146,7 +146,7 @@ public static class SideBySide
                 $", weights {(matrixBytes == 2 ? config.DType + " kept 16-bit" : "f32")}",
             ["pytorch"] = reference is null ? "not run" : $"{reference.Engine} on {reference.Device}, {reference.Threads} threads, weights f32",
             ["bundle"] = $"{(config.Name.Length > 0 ? config.Name : "(unnamed)")} ({config.DType}) at {folder}",
-            ["timing"] = $"best of {options.Repeats} after a warm-up, both sides (the runtime repeats short warm-ups for 0.5 s, for its JIT)",
+            ["timing"] = $"best of {options.Repeats} after a warm-up, both sides (the runtime repeats short warm-ups for 3 s, for its tiered JIT)",
         };
         context["copy"] = $"runtime backend {copy / 1e9:0.0} GB/s (read + write; {copyBefore / 1e9:0.0} before, {copyAfter / 1e9:0.0} after the runtime's work)" +
             (reference is null ? "" : $"; pytorch {reference.CopyBytesPerSecond / 1e9:0.0} GB/s");

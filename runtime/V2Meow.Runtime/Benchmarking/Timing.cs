@@ -10,16 +10,18 @@ namespace V2Meow.Runtime.Benchmarking;
 public static class Timing
 {
     /// <summary>Warm-up runs continue (up to <see cref="MaxWarmups"/>) until this much time has passed.</summary>
-    const double WarmupSeconds = 0.5;
-    const int MaxWarmups = 5;
+    const double WarmupSeconds = 3.0;
+    const int MaxWarmups = 500;
 
     /// <summary>Seconds of the fastest of <paramref name="repeats"/> runs after the warm-up.</summary>
     public static double Best(IComputeBackend backend, int repeats, Action run)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(repeats, 1);
         // Warm-up: kernel loading, first touch of pools and scratch, and the JIT. One run is the reference's
-        // warm-up; .NET's tiered JIT recompiles hot methods after ~30 calls and a short delay, so short runs
-        // repeat until half a second has passed, else the first timed runs would measure tier-0 code.
+        // warm-up (PyTorch has no JIT to wait for). .NET's tiered JIT reaches its final code only after
+        // hundreds of calls and background recompiles: the tiny bundle's stage-1 prefill takes 20–50 ms for
+        // its first dozens of runs and settles under 2 ms after 2–3 s on two cores. So runs repeat for 3 s
+        // (a run longer than that warms up once): both columns then time steady-state code.
         long warmup = Stopwatch.GetTimestamp();
         for (int i = 0; i < MaxWarmups && (i == 0 || Stopwatch.GetElapsedTime(warmup).TotalSeconds < WarmupSeconds); i++)
         {
