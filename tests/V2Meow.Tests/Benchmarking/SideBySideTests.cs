@@ -1,3 +1,4 @@
+using V2Meow.Tests.Cli;
 using V2Meow.Cli;
 using V2Meow.Loaders.Bundles;
 using V2Meow.Runtime.Backends;
@@ -9,13 +10,6 @@ public class SideBySideTests
 {
     static string Examples => Path.Combine(GoldenSets.Root, "..", "..", "weights-spec", "examples");
 
-    static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = CommandLine.RunAsync(args, output, error).GetAwaiter().GetResult();
-        return (code, output.ToString(), error.ToString());
-    }
 
     [Fact]
     public void WindowLengthsFollowSpecSection4()
@@ -107,7 +101,7 @@ public class SideBySideTests
     [Fact]
     public void BenchRunsTheRuntimeSideOnABundleWithoutPython()
     {
-        var (code, output, error) = Run("bench", "--bundle", GoldenSets.Bundle("tiny"), "--device", "cpu", "--no-pytorch",
+        var (code, output, error) = CliRunner.Run("bench", "--bundle", GoldenSets.Bundle("tiny"), "--device", "cpu", "--no-pytorch",
             "--decode", "2", "--repeats", "1", "--codec-seconds", "0.2", "--python", "/nonexistent/python3");
         Assert.True(code == 0, error);
         Assert.Contains("stage3  decode b1 (2 tok)", output);
@@ -117,7 +111,7 @@ public class SideBySideTests
     [Fact]
     public void BenchWithoutPyTorchIsOneErrorLineAndExitTwo()
     {
-        var (code, output, error) = Run("bench", "--bundle", GoldenSets.Bundle("tiny"), "--python", "/nonexistent/python3");
+        var (code, output, error) = CliRunner.Run("bench", "--bundle", GoldenSets.Bundle("tiny"), "--python", "/nonexistent/python3");
         Assert.Equal(2, code);
         Assert.Equal("", output);
         string line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("error:"));
@@ -127,7 +121,7 @@ public class SideBySideTests
     [Fact]
     public void BenchRejectsUnknownSizes()
     {
-        var (code, _, error) = Run("bench", "--size", "huge");
+        var (code, _, error) = CliRunner.Run("bench", "--size", "huge");
         Assert.Equal(2, code);
         Assert.StartsWith("error: unknown size 'huge'", error);
     }

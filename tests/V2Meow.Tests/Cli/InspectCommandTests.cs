@@ -5,13 +5,6 @@ namespace V2Meow.Tests.Cli;
 
 public class InspectCommandTests
 {
-    static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = CommandLine.RunAsync(args, output, error).GetAwaiter().GetResult();
-        return (code, output.ToString(), error.ToString());
-    }
 
     [Fact]
     public void ListsTensorsAndMetadataOfAValidFile()
@@ -19,7 +12,7 @@ public class InspectCommandTests
         using var dir = new TempDirectory();
         string path = dir.File("w.safetensors");
         new SafetensorsWriter().AddMetadata("component", "stage1").AddFloat32("decoder.head.weight", [2, 3], new float[6]).Save(path);
-        var (code, output, error) = Run("inspect", path);
+        var (code, output, error) = CliRunner.Run("inspect", path);
         Assert.Equal(0, code);
         Assert.Equal("", error);
         Assert.Contains("decoder.head.weight", output);
@@ -33,7 +26,7 @@ public class InspectCommandTests
         using var dir = new TempDirectory();
         new SafetensorsWriter().AddFloat32("a", [1], [1f]).Save(dir.File("stage1.safetensors"));
         new SafetensorsWriter().AddFloat32("b", [2], [1f, 2f]).Save(dir.File("codec.safetensors"));
-        var (code, output, _) = Run("inspect", dir.Path);
+        var (code, output, _) = CliRunner.Run("inspect", dir.Path);
         Assert.Equal(0, code);
         Assert.Contains("stage1.safetensors", output);
         Assert.Contains("codec.safetensors", output);
@@ -57,7 +50,7 @@ public class InspectCommandTests
             var bytes = new SafetensorsWriter().AddFloat32("a", [64], new float[64]).ToBytes();
             File.WriteAllBytes(path, bytes[..(bytes.Length - 10)]);
         }
-        var (code, output, error) = Run("inspect", path);
+        var (code, output, error) = CliRunner.Run("inspect", path);
         Assert.Equal(2, code);
         Assert.StartsWith("error: ", error);
         Assert.Single(error.TrimEnd('\n').Split('\n'));
@@ -69,7 +62,7 @@ public class InspectCommandTests
     [Fact]
     public void UnknownCommandIsAUsageError()
     {
-        var (code, _, error) = Run("frobnicate");
+        var (code, _, error) = CliRunner.Run("frobnicate");
         Assert.Equal(2, code);
         Assert.StartsWith("error: unknown command", error);
     }

@@ -1,3 +1,4 @@
+using V2Meow.Tests.Cli;
 using V2Meow.Cli;
 using V2Meow.Loaders.Features;
 using V2Meow.Tests.Video;
@@ -8,20 +9,13 @@ namespace V2Meow.Tests.Generation;
 [Collection(MediaCollection.Name)]
 public class GenerateCommandTests(TestMedia media)
 {
-    static async Task<(int Code, string Out, string Err)> Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = await CommandLine.RunAsync(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
 
     [Fact]
     public async Task WritesAWavWithTheDefaultModelAndPrintsTheStageTable()
     {
         using var dir = new TempDirectory();
         string wav = dir.File("out.wav");
-        var (code, output, error) = await Run("generate", media.Short, "-o", wav, "--seed", "4", "--device", "cpu");
+        var (code, output, error) = await CliRunner.RunAsync("generate", media.Short, "-o", wav, "--seed", "4", "--device", "cpu");
         Assert.True(code == 0, error);
         Assert.True(File.Exists(wav));
         Assert.Contains(V2Meow.Runtime.DefaultModel.Label, error);
@@ -33,7 +27,7 @@ public class GenerateCommandTests(TestMedia media)
     public async Task SeveralCandidatesGetNumberedFiles()
     {
         using var dir = new TempDirectory();
-        var (code, _, error) = await Run("generate", media.Short, "-o", dir.File("out.wav"), "--candidates", "2", "--device", "cpu");
+        var (code, _, error) = await CliRunner.RunAsync("generate", media.Short, "-o", dir.File("out.wav"), "--candidates", "2", "--device", "cpu");
         Assert.True(code == 0, error);
         Assert.True(File.Exists(dir.File("out.0.wav")));
         Assert.True(File.Exists(dir.File("out.1.wav")));
@@ -101,7 +95,7 @@ public class GenerateCommandTests(TestMedia media)
     public async Task PromptSteersTheDefaultModel()
     {
         using var dir = new TempDirectory();
-        var (code, _, error) = await Run("generate", media.Short, "-o", dir.File("p.wav"), "--prompt", "fast bright major piano drums", "--device", "cpu");
+        var (code, _, error) = await CliRunner.RunAsync("generate", media.Short, "-o", dir.File("p.wav"), "--prompt", "fast bright major piano drums", "--device", "cpu");
         Assert.True(code == 0, error);
         Assert.True(File.Exists(dir.File("p.wav")));
     }
@@ -110,7 +104,7 @@ public class GenerateCommandTests(TestMedia media)
     {
         using var dir = new TempDirectory();
         string output = dir.File("out.mp4");
-        var (code, _, error) = await Run([.. args, "-o", output]);
+        var (code, _, error) = await CliRunner.RunAsync([.. args, "-o", output]);
         Assert.Equal(2, code);
         var lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("error: ")).ToList();
         Assert.Single(lines);

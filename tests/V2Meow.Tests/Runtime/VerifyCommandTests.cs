@@ -1,3 +1,4 @@
+using V2Meow.Tests.Cli;
 using V2Meow.Cli;
 using V2Meow.Loaders.Safetensors;
 
@@ -6,18 +7,11 @@ namespace V2Meow.Tests.Runtime;
 /// <summary><c>v2meow verify</c>: exit 0 within tolerance, 1 naming the worst tensor, 2 on unreadable input.</summary>
 public class VerifyCommandTests
 {
-    static async Task<(int Code, string Output, string Error)> Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = await CommandLine.RunAsync(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
 
     [Fact]
     public async Task PassingGoldenExitsZero()
     {
-        var (code, output, _) = await Run("verify", GoldenSets.Bundle("tiny"), GoldenSets.Golden("tiny"), "--device", "cpu");
+        var (code, output, _) = await CliRunner.RunAsync("verify", GoldenSets.Bundle("tiny"), GoldenSets.Golden("tiny"), "--device", "cpu");
         Assert.Equal(0, code);
         Assert.Contains("stage2.logits", output);
         Assert.Contains("sampling.tokens.t1.0.s7", output);
@@ -42,7 +36,7 @@ public class VerifyCommandTests
             }
             writer.Save(path);
         }
-        var (code, output, _) = await Run("verify", GoldenSets.Bundle("tiny"), path, "--device", "cpu");
+        var (code, output, _) = await CliRunner.RunAsync("verify", GoldenSets.Bundle("tiny"), path, "--device", "cpu");
         Assert.Equal(1, code);
         Assert.Contains("FAIL stage3.logits", output);
         Assert.Contains("worst stage3.logits", output);
@@ -54,7 +48,7 @@ public class VerifyCommandTests
         using var folder = new TempDirectory();
         string path = folder.File("golden.safetensors");
         File.WriteAllBytes(path, [1, 2, 3]);
-        var (code, _, error) = await Run("verify", GoldenSets.Bundle("tiny"), path, "--device", "cpu");
+        var (code, _, error) = await CliRunner.RunAsync("verify", GoldenSets.Bundle("tiny"), path, "--device", "cpu");
         Assert.Equal(2, code);
         Assert.StartsWith("error:", error);
         Assert.Contains("golden.safetensors", error);
@@ -63,7 +57,7 @@ public class VerifyCommandTests
     [Fact]
     public async Task WrongArgumentsAreAUsageError()
     {
-        var (code, _, error) = await Run("verify", GoldenSets.Bundle("tiny"));
+        var (code, _, error) = await CliRunner.RunAsync("verify", GoldenSets.Bundle("tiny"));
         Assert.Equal(2, code);
         Assert.Contains("usage: v2meow verify", error);
     }
