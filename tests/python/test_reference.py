@@ -219,16 +219,18 @@ def test_paper_and_small_configs_resolve():
 
 
 def test_examples_exercise_every_option():
-    seen = {"activation": set(), "norm": set(), "padding": set(), "variant": set()}
+    seen = {"activation": set(), "norm": set(), "padding": set(), "variant": set(), "codec_activation": set()}
     for name in EXPORTED:
         c = example(name)
         for stage in ("stage1", "stage2", "stage3"):
             seen["activation"].add(c[stage]["activation"])
             seen["norm"].add(c[stage]["norm"])
         seen["padding"].add(c["codec"]["padding"])
+        seen["codec_activation"].add(c["codec"]["activation"])
         seen["variant"].add(c["stage2"]["variant"])
     assert seen == {"activation": {"gelu", "relu", "geglu"}, "norm": {"layernorm", "rmsnorm"},
-                    "padding": {"causal", "centred"}, "variant": {"decoder_only", "encoder_decoder"}}
+                    "padding": {"causal", "centred"}, "variant": {"decoder_only", "encoder_decoder"},
+                    "codec_activation": {"elu", "snake"}}
 
 
 # ------------------------------------------------------------ T5 buckets
@@ -390,6 +392,32 @@ def test_codec_output_length(padding, strides, frames):
     with torch.no_grad():
         coarse_only = m(codes[:2])["waveform"]  # fewer levels are allowed
     assert coarse_only.shape == out["waveform"].shape
+
+
+def test_snake_codec_layout_and_math():
+    raw = json.load(open(os.path.join(EXAMPLES, "tiny.json")))
+    raw["codec"]["activation"] = "snake"
+    config = config_mod.resolve(raw)
+    names = layout.component_tensors(config, "codec")
+    ch = config["codec"]["channels"]
+    alphas = {n: s for n, s in names.items() if n.endswith(".alpha")}
+    units = len(config["codec"]["residual_dilations"])
+    assert len(alphas) == len(config["codec"]["strides"]) * (1 + 2 * units) + 1
+    assert alphas["decoder.blocks.0.act.alpha"] == (ch[0],)
+    assert alphas["decoder.out_act.alpha"] == (ch[-1],)
+    m = random_model(config, "codec")
+    assert set(m.state_dict()) == set(names)
+    snake = m.decoder.out_act
+    x = torch.randn(ch[-1], 9) * 3
+    a = snake.alpha.detach()[:, None]
+    torch.testing.assert_close(snake(x), x + torch.sin(a * x) ** 2 / (a + 1e-9), rtol=0, atol=0)
+
+
+def test_codec_activation_is_checked():
+    raw = json.load(open(os.path.join(EXAMPLES, "tiny.json")))
+    raw["codec"]["activation"] = "relu"
+    with pytest.raises(config_mod.ConfigError, match="codec.activation"):
+        config_mod.resolve(raw)
 
 
 def test_causal_codec_is_causal():

@@ -203,7 +203,7 @@ def resolve(raw):
 
     codec = c["codec"]
     _no_unknown(codec, "codec", ("codebook_dim", "latent_dim", "out_proj", "channels", "strides",
-                                 "kernel_size", "residual_dilations", "padding"))
+                                 "kernel_size", "residual_dilations", "padding", "activation"))
     dim = _int(codec, "codebook_dim", "codec", 1)
     latent = _int(codec, "latent_dim", "codec", 1, dim)
     explicit = codec.get("out_proj")
@@ -229,6 +229,7 @@ def resolve(raw):
     if not isinstance(dil, list) or not all(isinstance(x, int) and not isinstance(x, bool) and x >= 1 for x in dil):
         raise ConfigError(f"codec.residual_dilations: expected a list of integers >= 1, found {dil!r}")
     _choice(codec, "padding", "codec", ("causal", "centred"), "causal")
+    _choice(codec, "activation", "codec", ("elu", "snake"), "elu")
 
     hop = math.prod(strides)
     if rates["acoustic_hz"] * hop != rates["sample_rate"]:

@@ -45,6 +45,8 @@ def random_tensor(rng, name, shape):
         return 1.0 + 0.1 * draw() if name.endswith(".weight") else 0.1 * draw()
     if name.endswith("rel_bias.weight"):
         return 0.5 * draw()
+    if name.endswith(".alpha"):
+        return np.exp(0.5 * draw())  # Snake frequencies: positive, spread around 1
     if name == "rvq.codebooks" or name.endswith("embed.weight"):
         return draw()
     if name.endswith(".bias"):

@@ -72,16 +72,25 @@ def codec_tensors(config):
         out["rvq.out_proj.bias"] = (c["latent_dim"],)
     out["decoder.in_conv.weight"] = (ch[0], c["latent_dim"], k)
     out["decoder.in_conv.bias"] = (ch[0],)
+    snake = c["activation"] == "snake"  # Snake has an alpha per channel at each activation; ELU has none
     for b, s in enumerate(strides):
         cin, cout = ch[b], ch[b + 1]
+        if snake:
+            out[f"decoder.blocks.{b}.act.alpha"] = (cin,)
         out[f"decoder.blocks.{b}.up.weight"] = (cin, cout, 2 * s)
         out[f"decoder.blocks.{b}.up.bias"] = (cout,)
         for r in range(len(c["residual_dilations"])):
             p = f"decoder.blocks.{b}.res.{r}"
+            if snake:
+                out[f"{p}.act1.alpha"] = (cout,)
             out[f"{p}.conv1.weight"] = (cout, cout, k)
             out[f"{p}.conv1.bias"] = (cout,)
+            if snake:
+                out[f"{p}.act2.alpha"] = (cout,)
             out[f"{p}.conv2.weight"] = (cout, cout, 1)
             out[f"{p}.conv2.bias"] = (cout,)
+    if snake:
+        out["decoder.out_act.alpha"] = (ch[-1],)
     out["decoder.out_conv.weight"] = (1, ch[-1], k)
     out["decoder.out_conv.bias"] = (1,)
     return out

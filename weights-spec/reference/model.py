@@ -278,30 +278,48 @@ class ResidualVectorQuantizer(nn.Module):
         return z.t()
 
 
-class ResidualUnit(nn.Module):
-    def __init__(self, channels, kernel, dilation, padding):
+class Snake(nn.Module):
+    """snake(x) = x + sin²(α·x) / (α + 1e-9), one α per channel (SPEC §9.1)."""
+
+    def __init__(self, channels):
         super().__init__()
-        self.kernel, self.dilation, self.padding = kernel, dilation, padding
-        self.conv1 = nn.Conv1d(channels, channels, kernel, dilation=dilation)
+        self.alpha = nn.Parameter(torch.ones(channels))
+
+    def forward(self, x):
+        a = self.alpha[:, None]
+        return x + torch.sin(a * x) ** 2 / (a + 1e-9)
+
+
+def activation(c, channels):
+    """The codec's activation: ELU (no parameters) or Snake (an `alpha` per channel)."""
+    return Snake(channels) if c["activation"] == "snake" else nn.ELU()
+
+
+class ResidualUnit(nn.Module):
+    def __init__(self, channels, dilation, c):
+        super().__init__()
+        self.kernel, self.dilation, self.padding = c["kernel_size"], dilation, c["padding"]
+        self.act1 = activation(c, channels)
+        self.conv1 = nn.Conv1d(channels, channels, self.kernel, dilation=dilation)
+        self.act2 = activation(c, channels)
         self.conv2 = nn.Conv1d(channels, channels, 1)
 
     def forward(self, x):
-        h = self.conv1(pad_for_conv(F.elu(x), self.kernel, self.dilation, self.padding))
-        return x + self.conv2(F.elu(h))
+        h = self.conv1(pad_for_conv(self.act1(x), self.kernel, self.dilation, self.padding))
+        return x + self.conv2(self.act2(h))
 
 
 class DecoderBlock(nn.Module):
     def __init__(self, cin, cout, stride, c):
         super().__init__()
         self.stride, self.padding = stride, c["padding"]
+        self.act = activation(c, cin)
         self.up = nn.ConvTranspose1d(cin, cout, 2 * stride, stride=stride)
-        self.res = nn.ModuleList(
-            [ResidualUnit(cout, c["kernel_size"], d, c["padding"]) for d in c["residual_dilations"]]
-        )
+        self.res = nn.ModuleList([ResidualUnit(cout, d, c) for d in c["residual_dilations"]])
 
     def forward(self, x):
         t, s = x.shape[-1], self.stride
-        y = self.up(F.elu(x))  # full length (T - 1) * s + 2s
+        y = self.up(self.act(x))  # full length (T - 1) * s + 2s
         start = 0 if self.padding == "causal" else s // 2
         x = y[..., start : start + t * s]
         for unit in self.res:
@@ -318,6 +336,7 @@ class SoundStreamDecoder(nn.Module):
         self.blocks = nn.ModuleList(
             [DecoderBlock(ch[b], ch[b + 1], s, c) for b, s in enumerate(c["strides"])]
         )
+        self.out_act = activation(c, ch[-1])
         self.out_conv = nn.Conv1d(ch[-1], 1, c["kernel_size"])
 
     def forward(self, latent):
@@ -328,7 +347,7 @@ class SoundStreamDecoder(nn.Module):
         for block in self.blocks:
             x = block(x)
             blocks.append(x[0])
-        y = self.out_conv(pad_for_conv(F.elu(x), self.kernel, 1, self.padding))
+        y = self.out_conv(pad_for_conv(self.out_act(x), self.kernel, 1, self.padding))
         return torch.tanh(y[0, 0]), first, blocks
 
 

@@ -91,7 +91,10 @@ public sealed record CodecConfig(
     IReadOnlyList<int> Strides,
     int KernelSize,
     IReadOnlyList<int> ResidualDilations,
-    string Padding)
+    string Padding,
+    string Activation = "elu")
 {
     public bool IsCausal => Padding == "causal";
+    /// <summary>Snake activations (SPEC §9.1), each with an alpha per channel; otherwise ELU.</summary>
+    public bool IsSnake => Activation == "snake";
 }

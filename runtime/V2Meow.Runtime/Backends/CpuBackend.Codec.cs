@@ -152,6 +152,41 @@ public sealed partial class CpuBackend
         for (; i < x.Length; i++) y[i] = x[i] > 0f ? x[i] : MathF.Exp(x[i]) - 1f;
     }
 
+    public void Snake(DeviceTensor input, DeviceTensor alpha, DeviceTensor output)
+    {
+        var (x, a, y) = (Own(input, "input"), Own(alpha, "alpha"), Own(output, "output"));
+        var (channels, length) = CodecChecks.Snake(x, a, y);
+        float[] xs = x.Data, alphas = a.Data, ys = y.Data;
+        int chunks = (length + ElementChunk - 1) / ElementChunk;
+        Parallel.For(0, channels * chunks, _parallel, job =>
+        {
+            int c = job / chunks, at = c * length + job % chunks * ElementChunk;
+            int n = Math.Min(ElementChunk, (c + 1) * length - at);
+            SnakeChunk(new ReadOnlySpan<float>(xs, at, n), alphas[c], new Span<float>(ys, at, n));
+        });
+    }
+
+    /// <summary>
+    /// x + sin²(α·x) / (α + 1e-9) in float32, the division kept (not a reciprocal) to round as the reference
+    /// does. TensorPrimitives.Sin is vectorised with full range reduction. y may be x.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void SnakeChunk(ReadOnlySpan<float> x, float alpha, Span<float> y)
+    {
+        Span<float> s = stackalloc float[256];
+        float divisor = alpha + 1e-9f;
+        for (int i = 0; i < x.Length; i += s.Length)
+        {
+            int n = Math.Min(s.Length, x.Length - i);
+            var block = s[..n];
+            TensorPrimitives.Multiply(x.Slice(i, n), alpha, block);
+            TensorPrimitives.Sin(block, block);
+            TensorPrimitives.Multiply(block, block, block);
+            TensorPrimitives.Divide(block, divisor, block);
+            TensorPrimitives.Add(x.Slice(i, n), block, y.Slice(i, n));
+        }
+    }
+
     public void Tanh(DeviceTensor input, DeviceTensor output)
     {
         var (x, y) = (Own(input, "input"), Own(output, "output"));

@@ -37,6 +37,12 @@ public partial interface IComputeBackend
     /// <summary>output = ELU(input) (α = 1), element-wise; output may be input.</summary>
     void Elu(DeviceTensor input, DeviceTensor output);
 
+    /// <summary>
+    /// output[c, t] = x + sin²(α_c·x) / (α_c + 1e-9) with x = input[c, t] (Snake, SPEC §9.1): input and output
+    /// [C, L], alpha [C]; output may be input.
+    /// </summary>
+    void Snake(DeviceTensor input, DeviceTensor alpha, DeviceTensor output);
+
     /// <summary>output = tanh(input), element-wise; output may be input.</summary>
     void Tanh(DeviceTensor input, DeviceTensor output);
 }
@@ -114,6 +120,17 @@ internal static class CodecChecks
         if (ReferenceEquals(input, output))
             throw new ArgumentException("conv_transpose1d: output must not be the input tensor");
         return (ci, co, frames, k);
+    }
+
+    /// <summary>Checks the Snake call; returns (C, L).</summary>
+    public static (int Channels, int Length) Snake(DeviceTensor input, DeviceTensor alpha, DeviceTensor output)
+    {
+        if (input.Shape.Length != 2)
+            throw new ArgumentException($"snake: input must be [channels, length], found {input.ShapeText}");
+        int channels = input.Shape[0], length = input.Shape[1];
+        Expect(alpha, "snake: alpha", channels);
+        Expect(output, "snake: output", channels, length);
+        return (channels, length);
     }
 
     static void Expect(DeviceTensor tensor, string role, params int[] shape)

@@ -58,6 +58,13 @@ public sealed partial class IlgpuBackend
         CodecActivationsKernels.Elu(_stream, x.View, y.View, x.Length);
     }
 
+    public void Snake(DeviceTensor input, DeviceTensor alpha, DeviceTensor output)
+    {
+        var (x, a, y) = (Own(input, "input"), Own(alpha, "alpha"), Own(output, "output"));
+        var (channels, length) = CodecChecks.Snake(x, a, y);
+        CodecActivationsKernels.Snake(_stream, x.View, a.View, y.View, channels, length);
+    }
+
     public void Tanh(DeviceTensor input, DeviceTensor output)
     {
         var (x, y) = (Own(input, "input"), Own(output, "output"));

@@ -22,6 +22,7 @@ public sealed class SoundStreamDecoder : IDisposable
     readonly ConvWeights? _outProj;
     readonly ConvWeights _inConv;
     readonly BlockWeights[] _blocks;
+    readonly DeviceTensor? _outAct;
     readonly ConvWeights _outConv;
     bool _disposed;
 
@@ -36,8 +37,9 @@ public sealed class SoundStreamDecoder : IDisposable
     public ConvPadding Padding { get; }
 
     sealed record ConvWeights(DeviceTensor Weight, DeviceTensor Bias);
-    sealed record ResidualWeights(ConvWeights Conv1, ConvWeights Conv2, int Dilation);
-    sealed record BlockWeights(ConvWeights Up, int Stride, ResidualWeights[] Units);
+    // The Act* tensors are Snake alphas [channels]; null when the codec's activation is ELU.
+    sealed record ResidualWeights(DeviceTensor? Act1, ConvWeights Conv1, DeviceTensor? Act2, ConvWeights Conv2, int Dilation);
+    sealed record BlockWeights(DeviceTensor? Act, ConvWeights Up, int Stride, ResidualWeights[] Units);
 
     SoundStreamDecoder(BundleConfig config, SafetensorsFile file, IComputeBackend backend)
     {
@@ -67,11 +69,15 @@ public sealed class SoundStreamDecoder : IDisposable
                 var units = new ResidualWeights[Config.ResidualDilations.Count];
                 for (int r = 0; r < units.Length; r++)
                     units[r] = new ResidualWeights(
+                        Alpha(file, $"decoder.blocks.{b}.res.{r}.act1"),
                         Conv(file, $"decoder.blocks.{b}.res.{r}.conv1"),
+                        Alpha(file, $"decoder.blocks.{b}.res.{r}.act2"),
                         Conv(file, $"decoder.blocks.{b}.res.{r}.conv2"),
                         Config.ResidualDilations[r]);
-                _blocks[b] = new BlockWeights(Conv(file, $"decoder.blocks.{b}.up"), Config.Strides[b], units);
+                _blocks[b] = new BlockWeights(Alpha(file, $"decoder.blocks.{b}.act"),
+                    Conv(file, $"decoder.blocks.{b}.up"), Config.Strides[b], units);
             }
+            _outAct = Alpha(file, "decoder.out_act");
             _outConv = Conv(file, "decoder.out_conv");
         }
         catch
@@ -85,6 +91,9 @@ public sealed class SoundStreamDecoder : IDisposable
     /// <summary>Uploads the codec weights of an opened (hence validated) bundle to <paramref name="backend"/>.</summary>
     public static SoundStreamDecoder Load(Bundle bundle, IComputeBackend backend) =>
         new(bundle.Config, bundle.Component("codec"), backend);
+
+    DeviceTensor? Alpha(SafetensorsFile file, string prefix) =>
+        Config.IsSnake ? Upload(file, prefix + ".alpha") : null;
 
     ConvWeights Conv(SafetensorsFile file, string prefix) =>
         new(Upload(file, prefix + ".weight"), Upload(file, prefix + ".bias"));
@@ -198,17 +207,17 @@ public sealed class SoundStreamDecoder : IDisposable
             var block = _blocks[i];
             int channels = Config.Channels[i + 1];
             length *= block.Stride;
-            b.Elu(x, x); // x itself is not needed after the activation
+            Activate(x, block.Act, x); // x itself is not needed after the activation
             var y = scratch.Allocate(channels, length);
             b.ConvTranspose1d(x, block.Up.Weight, block.Up.Bias, y, block.Stride, Padding);
             var activated = scratch.Allocate(channels, length);
             var hidden = scratch.Allocate(channels, length);
             foreach (var unit in block.Units)
             {
-                // y = y + conv2(ELU(conv1(ELU(y)))), the residual added inside conv2.
-                b.Elu(y, activated);
+                // y = y + conv2(act2(conv1(act1(y)))), the residual added inside conv2.
+                Activate(y, unit.Act1, activated);
                 b.Conv1d(activated, unit.Conv1.Weight, unit.Conv1.Bias, hidden, unit.Dilation, Padding);
-                b.Elu(hidden, hidden);
+                Activate(hidden, unit.Act2, hidden);
                 b.Conv1d(hidden, unit.Conv2.Weight, unit.Conv2.Bias, y, 1, Padding, residual: y);
             }
             observe($"codec.blocks.{i}", y);
@@ -216,11 +225,18 @@ public sealed class SoundStreamDecoder : IDisposable
             x = y;
         }
 
-        b.Elu(x, x);
+        Activate(x, _outAct, x);
         var waveform = scratch.Allocate(1, length);
         b.Conv1d(x, _outConv.Weight, _outConv.Bias, waveform, 1, Padding);
         b.Tanh(waveform, waveform);
         observe("codec.waveform", waveform);
+    }
+
+    /// <summary>The codec's activation at one site: Snake with that site's alphas, or ELU.</summary>
+    void Activate(DeviceTensor input, DeviceTensor? alpha, DeviceTensor output)
+    {
+        if (alpha is null) _backend.Elu(input, output);
+        else _backend.Snake(input, alpha, output);
     }
 
     /// <summary>

@@ -4,7 +4,7 @@ using V2Meow.Tests.Backends;
 namespace V2Meow.Tests.Codec;
 
 /// <summary>
-/// The codec ops (RVQ lookup, Conv1d, ConvTranspose1d, ELU, tanh) on both backends against float64 loops on
+/// The codec ops (RVQ lookup, Conv1d, ConvTranspose1d, ELU, Snake, tanh) on both backends against float64 loops on
 /// fresh random inputs, into poisoned (NaN) outputs. Sizes are odd on purpose: partial register tiles,
 /// lengths not multiples of a vector, channel counts not multiples of 4. ILGPU's CPU accelerator is an
 /// emulator, so its cases stay tiny; the CPU backend also gets sizes that cross its 512-sample work items.
@@ -154,6 +154,55 @@ public class CodecOpsTests(BackendFixture backends) : IClassFixture<BackendFixtu
             var inPlace = Download(backend, tx);
             Assert.Equal(elu, inPlace);
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void SnakeMatchesFloat64PerChannel(string backendName)
+    {
+        var backend = backends.Get(backendName);
+        foreach (var (channels, length) in backendName == "cpu"
+                     ? new[] { (1, 1), (3, 7), (5, 300), (2, 40_000) }
+                     : new[] { (1, 1), (3, 7), (4, 33) })
+        {
+            int n = channels * length;
+            var x = CodecReference.Random(n, n + 3, 8f);
+            x[0] = 0f;
+            if (n > 4) (x[1], x[2], x[3]) = (-1e-6f, 300f, -2000f); // tiny and large arguments
+            var alpha = CodecReference.Random(channels, channels, 2f).Select(a => MathF.Abs(a) + 0.05f).ToArray();
+            if (channels > 2) alpha[2] = 0f; // sin²(0)/1e-9 = 0: the bias keeps the division finite
+            using var tx = backend.Upload(x, channels, length);
+            using var ta = backend.Upload(alpha, channels);
+            using var ty = backend.Upload(CodecReference.Poison(n), channels, length);
+            backend.Snake(tx, ta, ty);
+            var y = Download(backend, ty);
+            for (int i = 0; i < n; i++)
+            {
+                double a = alpha[i / length], s = Math.Sin(a * x[i]);
+                double expected = x[i] + s * s / (a + 1e-9);
+                // Relative to the terms' size: sin² of a large argument is only as good as α·x's rounding.
+                double tolerance = 2e-6 * (Math.Abs(x[i]) + 1 / (a + 1e-9)) * Math.Max(1, Math.Abs(a * x[i]) / 100);
+                Assert.True(Math.Abs(y[i] - expected) <= tolerance,
+                    $"{backendName} snake(x {x[i]}, alpha {a}) = {y[i]}, expected {expected}");
+            }
+
+            backend.Snake(tx, ta, tx); // in place, as the decoder runs it
+            Assert.Equal(y, Download(backend, tx));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void SnakeRejectsMismatchedShapes(string backendName)
+    {
+        var backend = backends.Get(backendName);
+        using var x = backend.Upload(new float[12], 3, 4);
+        using var alpha = backend.Upload(new float[2], 2);
+        using var y = backend.Upload(new float[12], 3, 4);
+        var error = Assert.Throws<ArgumentException>(() => backend.Snake(x, alpha, y));
+        Assert.Contains("snake: alpha must be [3]", error.Message);
+        using var flat = backend.Upload(new float[12], 12);
+        Assert.Throws<ArgumentException>(() => backend.Snake(flat, alpha, flat));
     }
 
     [Theory]

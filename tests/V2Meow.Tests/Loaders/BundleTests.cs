@@ -92,6 +92,24 @@ public class BundleTests
     }
 
     [Fact]
+    public void SnakeCodecDeclaresItsAlphas()
+    {
+        using var bundle = Bundle.Open(GoldenSets.Bundle("odd"));
+        var codec = bundle.Config.Codec;
+        Assert.True(codec.IsSnake);
+        var alphas = BundleLayout.Expected(bundle.Config, "codec").Where(t => t.Key.EndsWith(".alpha")).ToDictionary();
+        Assert.Equal(codec.Strides.Count * (1 + 2 * codec.ResidualDilations.Count) + 1, alphas.Count);
+        Assert.Equal([codec.Channels[^1]], alphas["decoder.out_act.alpha"]);
+
+        string json = File.ReadAllText(Path.Combine(GoldenSets.Bundle("odd"), "config.json"));
+        var error = Assert.Throws<BundleException>(() =>
+            BundleConfigReader.Parse(json.Replace("\"snake\"", "\"relu\""), "config.json"));
+        Assert.Contains("codec.activation", error.Message);
+        // Absent means ELU, so bundles written before the field existed still load.
+        Assert.False(BundleConfigReader.Parse(json.Replace("\"activation\": \"snake\",", ""), "config.json").Codec.IsSnake);
+    }
+
+    [Fact]
     public void ConfigDefaultsMatchTheSpec()
     {
         using var bundle = Bundle.Open(GoldenSets.Bundle("tiny"));
