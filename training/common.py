@@ -103,7 +103,7 @@ def decode_waveform(decoder, latent):
     x = decoder.in_conv(ref.pad_for_conv(latent, decoder.kernel, 1, decoder.padding))
     for block in decoder.blocks:
         x = block(x)
-    y = decoder.out_conv(ref.pad_for_conv(F.elu(x), decoder.kernel, 1, decoder.padding))
+    y = decoder.out_conv(ref.pad_for_conv(decoder.out_act(x), decoder.kernel, 1, decoder.padding))
     return torch.tanh(y[:, 0])
 
 

@@ -11,9 +11,13 @@ N="nice -n 10"
 $N $PY corpus.py build --seed 2 --clips 40 --out data/heldout.npz
 $N $PY corpus.py build --seed 1 --clips 600 --out data/train.npz
 
-# 2. Codec on its own pool of 200 clips of corpus music (seed 3), then acoustic codes of the corpus.
-$N $PY train_codec.py train --minutes 30 --seed 0 --pool 200
-$N $PY train_codec.py encode --limit 300   # stages 2 and 3 train on the first 300 clips' codes
+# 2. Codec on the training clips' music: a 200-step warm-up (one thread), then 50 minutes on two threads
+#    from it (and as long again if the tonal lines are still sharpening; see MODEL_CARD.md), then the
+#    acoustic codes of the whole corpus.
+$N $PY train_codec.py train --minutes 10 --max-steps 200 --seed 0 --pool 200
+mv runs/codec.pt runs/codec_pilot.pt
+$N $PY train_codec.py train --minutes 50 --seed 0 --pool 300 --threads 2 --init runs/codec_pilot.pt
+$N $PY train_codec.py encode
 $N $PY train_codec.py evaluate
 
 # 3. Semantic tokens (k-means over log-mel), text tower (style vectors of the captions).
@@ -22,8 +26,8 @@ $N $PY text_tower.py train --seed 0
 
 # 4. Stages (run side by side in the original training; the budgets are wall-clock minutes).
 $N $PY train_stages.py 1 --minutes 35 --seed 0 --batch 16
-$N $PY train_stages.py 2 --minutes 18 --seed 0
-$N $PY train_stages.py 3 --minutes 18 --seed 0
+$N $PY train_stages.py 2 --minutes 20 --seed 0   # stages 2 and 3 on the codec's codes of all 600 clips
+$N $PY train_stages.py 3 --minutes 20 --seed 0
 
 # 5. Export and check.
 $PY assemble.py --out runs/default_state.pt
@@ -35,8 +39,10 @@ $PY ../weights-spec/reference/check.py ../runtime/V2Meow.Runtime/DefaultModel/bu
 # 6. Evaluation on the held-out clips (numbers in MODEL_CARD.md).
 $N $PY evaluate.py --bundle ../runtime/V2Meow.Runtime/DefaultModel/bundle --clips 24 --style-clips 8 \
     --workers 2 --save-audio runs/samples
-# The random-weights baseline of the table: the bundle this replaced, same clips.
-sed 's/"default-synthetic-v1"/"default-random-init"/' ../weights-spec/examples/default.json > runs/random.json
+# The random-weights baseline of the tables, same clips.
+sed 's/"default-synthetic-v2"/"default-random-init"/' ../weights-spec/examples/default.json > runs/random.json
 $PY ../weights-spec/reference/export.py --config runs/random.json --seed 7 --out runs/random_bundle
 $N $PY evaluate.py --bundle runs/random_bundle --clips 24 --style-clips 0 --workers 2 \
     --out logs/eval_random_weights.json
+# Non-corpus videos (ffmpeg test sources) through the C# runtime, `./v2meow generate`.
+$N $PY evaluate_videos.py --seeds 3
