@@ -5,9 +5,10 @@
 
 Stage 1 runs over windows of windows.stage1_seconds (the encoder sees that
 window's feature rows and the style vector; zeros when none is given, as the
-runtime does), stage 2 over windows.stage2_seconds of semantic tokens, stage 3
-over windows.stage3_seconds of coarse frames; windows are independent (no
-carried-over prefix). Token k of stage N uses u(seed, N, k) with k counting
+runtime does) and stage 3 over windows.stage3_seconds of coarse frames, each
+window independent; stage 2 runs over windows of windows.stage2_seconds that
+overlap by half, each prompted with the coarse frames of the overlap, as the
+runtime does. Token k of stage N uses u(seed, N, k) with k counting
 across windows (SPEC §8.1), temperatures from config.json, full vocabulary
 ranges of SPEC §7.
 """
@@ -57,7 +58,7 @@ def _decode(decoder, memory, prefix, count, ranges, temperature, seed, stream, c
 def generate(config, models, features, style=None, seed=0):
     """features [T, 24] at video_fps -> waveform float32 at sample_rate (T / fps seconds)."""
     r, t, w, temps = config["rates"], config["tokens"], config["windows"], config["temperatures"]
-    fps = r["video_fps"]
+    fps = r["video_fps"]  # stage 1 below; stages 2 and 3 in their own functions
     seconds = features.shape[0] / fps
     style_dim = config["stage1"].get("style_dim", 0)
     style_t = None
@@ -80,22 +81,45 @@ def generate(config, models, features, style=None, seed=0):
                             lambda k: (0, t["semantic_codes"]), temps["stage1"], seed, 1, len(semantic))
         start += w1
 
-    # Stage 2: semantic -> coarse.
-    qc, qf, K = t["coarse_levels"], t["fine_levels"], t["codebook_size"]
-    per_sem = r["acoustic_hz"] / r["semantic_hz"]
-    w2 = int(w["stage2_seconds"] * r["semantic_hz"])
-    coarse = []
-    counter = 0
-    for i in range(0, n_sem, w2):
-        sem = semantic[i:i + w2]
-        frames = int(round(len(sem) * per_sem))
-        ids = _decode(models["stage2"].decoder, None, list(sem) + [tok.stage2_sep(config)], frames * qc,
-                      lambda k: tok.stage2_range(config, k), temps["stage2"], seed, 2, counter)
-        counter += len(ids)
-        coarse += [ids[k] - tok.stage2_range(config, k)[0] for k in range(len(ids))]
-    coarse = np.array(coarse, dtype=np.int64).reshape(-1, qc).T  # [Qc, T]
+    coarse = coarse_from_semantic(config, models, semantic, seed)
+    fine = fine_from_coarse(config, models, coarse, seed)
+    codes = torch.tensor(np.concatenate([coarse, fine]))
+    return models["codec"](codes)["waveform"].numpy().astype(np.float32), semantic, codes.numpy()
 
-    # Stage 3: coarse -> fine.
+
+@torch.no_grad()
+def coarse_from_semantic(config, models, semantic, seed=0):
+    """Stage 2: semantic ids -> coarse codes [Qc, T], windows of stage2_seconds overlapping by half, as the
+    runtime's WindowPlan lays them: each window after the first is prompted with the frames of the
+    overlap, which the window before generated, and generates the rest."""
+    r, t, w, temps = config["rates"], config["tokens"], config["windows"], config["temperatures"]
+    n_sem = len(semantic)
+    qc = t["coarse_levels"]
+    per_sem = r["acoustic_hz"] / r["semantic_hz"]
+    width = int(round(w["stage2_seconds"] * r["acoustic_hz"]))
+    total = int(round(n_sem * per_sem))
+    ids = []  # stage-2 token ids, time-major
+    start, prev_end = 0, None
+    while True:
+        end = min(total, start + width)
+        carried = 0 if prev_end is None else prev_end - start
+        s0 = int(np.floor(start / per_sem + 1e-9))
+        s1 = min(n_sem, max(s0 + 1, int(np.ceil(end / per_sem - 1e-9))))
+        prefix = list(semantic[s0:s1]) + [tok.stage2_sep(config)] + ids[start * qc:(start + carried) * qc]
+        ids += _decode(models["stage2"].decoder, None, prefix, (end - start - carried) * qc,
+                       lambda k, c=carried: tok.stage2_range(config, c * qc + k), temps["stage2"], seed, 2, len(ids))
+        if end >= total:
+            break
+        prev_end, start = end, end - width // 2
+    coarse = np.array([ids[k] - tok.stage2_range(config, k)[0] for k in range(len(ids))], dtype=np.int64)
+    return coarse.reshape(-1, qc).T  # [Qc, T]
+
+
+@torch.no_grad()
+def fine_from_coarse(config, models, coarse, seed=0):
+    """Stage 3: coarse codes [Qc, T] -> fine codes [Qf, T], independent windows of stage3_seconds."""
+    r, w, t, temps = config["rates"], config["windows"], config["tokens"], config["temperatures"]
+    qf = t["fine_levels"]
     w3 = int(w["stage3_seconds"] * r["acoustic_hz"])
     fine = []
     counter = 0
@@ -106,10 +130,7 @@ def generate(config, models, features, style=None, seed=0):
                       lambda k: tok.stage3_range(config, k), temps["stage3"], seed, 3, counter)
         counter += len(ids)
         fine += [ids[k] - tok.stage3_range(config, k)[0] for k in range(len(ids))]
-    fine = np.array(fine, dtype=np.int64).reshape(-1, qf).T
-
-    codes = torch.tensor(np.concatenate([coarse, fine]))
-    return models["codec"](codes)["waveform"].numpy().astype(np.float32), semantic, codes.numpy()
+    return np.array(fine, dtype=np.int64).reshape(-1, qf).T
 
 
 def main():

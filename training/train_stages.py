@@ -54,10 +54,10 @@ def stage1_batch(data, rng, batch, config, train=True):
     return inputs, sem, {"builtin": feats}, style
 
 
-def stage2_batch(data, rng, batch, config, seconds=3):
+def stage2_batch(data, rng, batch, config, seconds=3.0):
     t = config["tokens"]
-    n_sem = seconds * 25
-    n_ac = seconds * 50
+    n_sem = int(round(seconds * 25))
+    n_ac = 2 * n_sem
     idx = rng.integers(0, data["semantic"].shape[0], batch)
     starts = rng.integers(0, data["semantic"].shape[1] - n_sem + 1, batch)
     seqs = []
@@ -100,6 +100,7 @@ def load_data(split):
 
 
 _STAGE = [1]
+_STAGE2_SECONDS = [3.0]
 
 
 def stage_uses_codes():
@@ -111,7 +112,10 @@ def loss_of(stage, model, config, data, rng, batch, train=True):
         inputs, targets, streams, style = stage1_batch(data, rng, batch, config, train)
         out = common.logits(model, inputs, streams, style)
         return F.cross_entropy(out.reshape(-1, out.shape[-1]), targets.reshape(-1))
-    inputs, targets, skip = (stage2_batch if stage == 2 else stage3_batch)(data, rng, batch, config)
+    if stage == 2:
+        inputs, targets, skip = stage2_batch(data, rng, batch, config, _STAGE2_SECONDS[0])
+    else:
+        inputs, targets, skip = stage3_batch(data, rng, batch, config)
     out = common.logits(model, inputs)[:, skip:]
     return F.cross_entropy(out.reshape(-1, out.shape[-1]), targets[:, skip:].reshape(-1))
 
@@ -124,11 +128,14 @@ def main():
     p.add_argument("--batch", type=int, default=12)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--stage2-seconds", type=float, default=3.0,
+                   help="stage 2 crop length; train at the bundle's windows.stage2_seconds")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     _STAGE[0] = args.stage
+    _STAGE2_SECONDS[0] = args.stage2_seconds
     config = common.load_config()
     name = f"stage{args.stage}"
     model = ref.StageModel(config, name)
@@ -142,7 +149,7 @@ def main():
         i, _, _ = (stage2_batch if args.stage == 2 else stage3_batch)(train_data, rng, 1, config)
         err = common.check_against_reference(model, i[0])
     logname = f"{name}.log"
-    common.log(logname, f"# {name}: seed {args.seed}, batch {args.batch}, lr {args.lr}, budget {args.minutes} min, "
+    common.log(logname, f"# {name}: seed {args.seed}, " + (f"crops {args.stage2_seconds} s, " if args.stage == 2 else "") + f"batch {args.batch}, lr {args.lr}, budget {args.minutes} min, "
                         f"{sum(p.numel() for p in model.parameters())} parameters, batched-vs-reference max diff {err:.2e}")
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     start, step, avg = time.time(), 0, None
