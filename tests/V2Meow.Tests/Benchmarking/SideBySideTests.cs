@@ -1,5 +1,4 @@
 using V2Meow.Tests.Cli;
-using V2Meow.Cli;
 using V2Meow.Loaders.Bundles;
 using V2Meow.Runtime.Backends;
 using V2Meow.Runtime.Benchmarking;
@@ -9,7 +8,6 @@ namespace V2Meow.Tests.Benchmarking;
 public class SideBySideTests
 {
     static string Examples => Path.Combine(GoldenSets.Root, "..", "..", "weights-spec", "examples");
-
 
     [Fact]
     public void WindowLengthsFollowSpecSection4()

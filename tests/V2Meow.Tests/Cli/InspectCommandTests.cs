@@ -1,11 +1,9 @@
-using V2Meow.Cli;
 using V2Meow.Loaders.Safetensors;
 
 namespace V2Meow.Tests.Cli;
 
 public class InspectCommandTests
 {
-
     [Fact]
     public void ListsTensorsAndMetadataOfAValidFile()
     {

@@ -1,5 +1,4 @@
 using V2Meow.Tests.Cli;
-using V2Meow.Cli;
 using V2Meow.Loaders.Features;
 using V2Meow.Tests.Video;
 
@@ -9,7 +8,6 @@ namespace V2Meow.Tests.Generation;
 [Collection(MediaCollection.Name)]
 public class GenerateCommandTests(TestMedia media)
 {
-
     [Fact]
     public async Task WritesAWavWithTheDefaultModelAndPrintsTheStageTable()
     {

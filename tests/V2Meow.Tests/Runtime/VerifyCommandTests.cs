@@ -1,5 +1,4 @@
 using V2Meow.Tests.Cli;
-using V2Meow.Cli;
 using V2Meow.Loaders.Safetensors;
 
 namespace V2Meow.Tests.Runtime;
@@ -7,7 +6,6 @@ namespace V2Meow.Tests.Runtime;
 /// <summary><c>v2meow verify</c>: exit 0 within tolerance, 1 naming the worst tensor, 2 on unreadable input.</summary>
 public class VerifyCommandTests
 {
-
     [Fact]
     public async Task PassingGoldenExitsZero()
     {
