@@ -26,8 +26,9 @@ $N $PY text_tower.py train --seed 0
 
 # 4. Stages (run side by side in the original training; the budgets are wall-clock minutes).
 $N $PY train_stages.py 1 --minutes 35 --seed 0 --batch 16
-$N $PY train_stages.py 2 --minutes 20 --seed 0   # stages 2 and 3 on the codec's codes of all 600 clips
-$N $PY train_stages.py 3 --minutes 20 --seed 0
+$N $PY train_stages.py 3 --minutes 20 --seed 0   # stages 2 and 3 on the codec's codes of all 600 clips
+# Stage 2 trains on crops of its 0.4 s window (windows.stage2_seconds), alone on the machine.
+$N $PY train_stages.py 2 --minutes 20 --seed 0 --batch 48 --threads 2
 
 # 5. Export and check.
 $PY assemble.py --out runs/default_state.pt

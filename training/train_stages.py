@@ -11,11 +11,11 @@ without a prompt, which the runtime feeds as zeros, is in distribution, and
 the video rows are zeroed for 10 % so the style alone carries information);
 decoder [BOS, s0 .. s249] predicts s0 .. s249 (SPEC §7.1).
 
-Stage 2 (semantic -> coarse acoustic, decoder only): random 3 s crops of the
-10 s clips (SPEC §7.2 layout: 75 semantic tokens, SEP, 150 frames x 2 coarse
-levels time-major); the loss is on the coarse tokens only. Relative
-positions (buckets saturate at distance 128) make the model usable on the
-10 s window; short crops keep CPU time down.
+Stage 2 (semantic -> coarse acoustic, decoder only): random crops of the 10 s
+clips as long as windows.stage2_seconds (0.4 s in default.json: 10 semantic
+tokens, SEP, 20 frames x 2 coarse levels time-major, SPEC §7.2), or 3 s when
+the window is longer, to keep CPU time down; the loss is on the coarse tokens
+only. The runtime runs the same windows, overlapping by half.
 
 Stage 3 (coarse -> fine, decoder only): random 2 s crops (SPEC §7.3: 100 x 2
 coarse, SEP, 100 x 2 fine; the window is 3 s); loss on the fine tokens.
@@ -54,9 +54,14 @@ def stage1_batch(data, rng, batch, config, train=True):
     return inputs, sem, {"builtin": feats}, style
 
 
-def stage2_batch(data, rng, batch, config, seconds=3.0):
+def stage2_crop_seconds(config):
+    """Stage 2 trains at the bundle's window length, or on 3 s crops when the window is longer (CPU time)."""
+    return min(config["windows"]["stage2_seconds"], 3.0)
+
+
+def stage2_batch(data, rng, batch, config):
     t = config["tokens"]
-    n_sem = int(round(seconds * 25))
+    n_sem = int(round(stage2_crop_seconds(config) * 25))
     n_ac = 2 * n_sem
     idx = rng.integers(0, data["semantic"].shape[0], batch)
     starts = rng.integers(0, data["semantic"].shape[1] - n_sem + 1, batch)
@@ -100,7 +105,6 @@ def load_data(split):
 
 
 _STAGE = [1]
-_STAGE2_SECONDS = [3.0]
 
 
 def stage_uses_codes():
@@ -112,10 +116,7 @@ def loss_of(stage, model, config, data, rng, batch, train=True):
         inputs, targets, streams, style = stage1_batch(data, rng, batch, config, train)
         out = common.logits(model, inputs, streams, style)
         return F.cross_entropy(out.reshape(-1, out.shape[-1]), targets.reshape(-1))
-    if stage == 2:
-        inputs, targets, skip = stage2_batch(data, rng, batch, config, _STAGE2_SECONDS[0])
-    else:
-        inputs, targets, skip = stage3_batch(data, rng, batch, config)
+    inputs, targets, skip = (stage2_batch if stage == 2 else stage3_batch)(data, rng, batch, config)
     out = common.logits(model, inputs)[:, skip:]
     return F.cross_entropy(out.reshape(-1, out.shape[-1]), targets[:, skip:].reshape(-1))
 
@@ -128,14 +129,11 @@ def main():
     p.add_argument("--batch", type=int, default=12)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--stage2-seconds", type=float, default=3.0,
-                   help="stage 2 crop length; train at the bundle's windows.stage2_seconds")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     _STAGE[0] = args.stage
-    _STAGE2_SECONDS[0] = args.stage2_seconds
     config = common.load_config()
     name = f"stage{args.stage}"
     model = ref.StageModel(config, name)
@@ -149,7 +147,7 @@ def main():
         i, _, _ = (stage2_batch if args.stage == 2 else stage3_batch)(train_data, rng, 1, config)
         err = common.check_against_reference(model, i[0])
     logname = f"{name}.log"
-    common.log(logname, f"# {name}: seed {args.seed}, " + (f"crops {args.stage2_seconds} s, " if args.stage == 2 else "") + f"batch {args.batch}, lr {args.lr}, budget {args.minutes} min, "
+    common.log(logname, f"# {name}: seed {args.seed}, " + (f"crops {stage2_crop_seconds(config)} s, " if args.stage == 2 else "") + f"batch {args.batch}, lr {args.lr}, budget {args.minutes} min, "
                         f"{sum(p.numel() for p in model.parameters())} parameters, batched-vs-reference max diff {err:.2e}")
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     start, step, avg = time.time(), 0, None
