@@ -1,6 +1,7 @@
 """Train the SoundStream-style codec, then encode the corpus into acoustic codes.
 
     train_codec.py train --minutes 20 [--seed 0]
+    train_codec.py fit-encoder --bundle DIR --minutes 20   # a new encoder for a bundle's frozen decoder
     train_codec.py evaluate          # held-out reconstruction numbers into logs/codec.log
     train_codec.py encode [--limit N]  # data/{train,heldout}.npz -> data/codes_{train,heldout}.npy [N, Q, T]
 
@@ -18,6 +19,12 @@ n_fft 256 / 512 / 1024 / 2048 / 4096, hop n_fft / 4) + 0.1 x log-mel L1
 + 0.1 x waveform L1 + 2 x waveform L1 below 1 kHz + 0.25 x commitment; Adam,
 lr 1e-3 on a cosine to 1e-4 over the wall-clock budget. No adversarial loss
 (CPU budget), so the decoded audio is smoother than the input.
+
+The encoder is not exported, so a bundle alone cannot turn audio into codes.
+`fit-encoder` trains a fresh encoder, with the same loss, against the
+bundle's decoder and codebooks held fixed (gradients pass the quantiser
+straight through), and saves it with them as runs/codec.pt: `encode` then
+gives codes that the shipped decoder, and the stages trained on it, understand.
 """
 
 import argparse
@@ -204,6 +211,58 @@ def train(args):
     common.log(logname, f"done: {step} steps in {(time.time() - start) / 60:.1f} min")
 
 
+def fit_encoder(args):
+    """A new encoder for the bundle's decoder and codebooks, which stay as shipped."""
+    import bundle as bundle_io
+
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    config = bundle_io.read_config(args.bundle)
+    tensors, _ = bundle_io.read_component(args.bundle, "codec")
+    model = CodecModel(config)
+    model.decoder.load_state_dict({k[len("decoder."):]: torch.from_numpy(v) for k, v in tensors.items()
+                                   if k.startswith("decoder.")})
+    model.rvq.codebooks.copy_(torch.from_numpy(tensors["rvq.codebooks"]))
+    model.rvq.initialised.fill_(1)
+    model.rvq.eval()  # no EMA updates, no dead-code restarts: the codebooks are the bundle's
+    model.decoder.requires_grad_(False)
+    audio = common.load_corpus("train")["audio"][: args.pool]
+    opt = torch.optim.Adam(model.encoder.parameters(), lr=args.lr, betas=(0.8, 0.99))
+    hop = int(np.prod(config["codec"]["strides"]))
+    crop = args.frames * hop
+    start, budget, step, avg = time.time(), args.minutes * 60, 0, None
+    logname = "codec_encoder.log"
+    common.log(logname, f"# fit-encoder: decoder and codebooks of {os.path.normpath(args.bundle)}, first {args.pool} "
+                        f"training clips, seed {args.seed}, batch {args.batch} x {crop} samples, lr {args.lr}, "
+                        f"budget {args.minutes} min, threads {torch.get_num_threads()}")
+    while time.time() - start < budget and step < args.max_steps:
+        progress = min(1.0, (time.time() - start) / budget)
+        for group in opt.param_groups:
+            group["lr"] = args.lr * (0.1 + 0.45 * (1 + math.cos(math.pi * progress)))
+        idx = rng.integers(0, audio.shape[0], args.batch)
+        offs = rng.integers(0, (audio.shape[1] - crop) // hop, args.batch) * hop
+        wav = torch.tensor(np.stack([audio[i, o:o + crop] for i, o in zip(idx, offs)]).astype(np.float32) / 32767)
+        out, codes, commit = model(wav)
+        spec = stft_loss(out, wav)
+        mel = (common.log_mel(out, 160) - common.log_mel(wav, 160)).abs().mean()
+        low = low_band_l1(out, wav)
+        loss = spec + 0.1 * mel + 0.1 * (out - wav).abs().mean() + 2 * low + 0.25 * commit
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.encoder.parameters(), 5.0)
+        opt.step()
+        step += 1
+        values = np.array([loss.item(), spec.item(), mel.item(), commit.item()])
+        avg = values if avg is None else 0.95 * avg + 0.05 * values
+        if step % 25 == 0:
+            common.log(logname, f"step {step} t {time.time() - start:.0f}s loss {avg[0]:.4f} stft {avg[1]:.4f} "
+                                f"mel {avg[2]:.4f} commit {avg[3]:.4f}")
+        if step % 200 == 0:
+            torch.save({"model": model.state_dict(), "step": step}, os.path.join(common.RUNS, "codec.pt"))
+    torch.save({"model": model.state_dict(), "step": step}, os.path.join(common.RUNS, "codec.pt"))
+    common.log(logname, f"done: {step} steps in {(time.time() - start) / 60:.1f} min")
+
+
 def load_trained(config):
     model = CodecModel(config)
     model.load_state_dict(torch.load(os.path.join(common.RUNS, "codec.pt"))["model"])
@@ -255,7 +314,7 @@ def evaluate(args):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("command", choices=["train", "encode", "evaluate"])
+    p.add_argument("command", choices=["train", "fit-encoder", "encode", "evaluate"])
     p.add_argument("--minutes", type=float, default=20)
     p.add_argument("--max-steps", type=int, default=1 << 30)
     p.add_argument("--seed", type=int, default=0)
@@ -266,10 +325,11 @@ def main():
     p.add_argument("--limit", type=int, default=None, help="encode only the first N clips of each split")
     p.add_argument("--pool", type=int, default=300, help="training clips (data/train.npz) the codec trains on")
     p.add_argument("--init", help="checkpoint to start from")
+    p.add_argument("--bundle", help="fit-encoder: the bundle whose codec decoder and codebooks to fit")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     os.makedirs(common.RUNS, exist_ok=True)
-    {"train": train, "encode": encode, "evaluate": evaluate}[args.command](args)
+    {"train": train, "fit-encoder": fit_encoder, "encode": encode, "evaluate": evaluate}[args.command](args)
 
 
 if __name__ == "__main__":

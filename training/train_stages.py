@@ -12,10 +12,12 @@ the video rows are zeroed for 10 % so the style alone carries information);
 decoder [BOS, s0 .. s249] predicts s0 .. s249 (SPEC §7.1).
 
 Stage 2 (semantic -> coarse acoustic, decoder only): random crops of the 10 s
-clips as long as windows.stage2_seconds (0.4 s in default.json: 10 semantic
-tokens, SEP, 20 frames x 2 coarse levels time-major, SPEC §7.2), or 3 s when
-the window is longer, to keep CPU time down; the loss is on the coarse tokens
-only. The runtime runs the same windows, overlapping by half.
+clips as long as windows.stage2_seconds (3 s in default.json), or 3 s when the
+window is longer, to keep CPU time down, in the config's stage2.layout (SPEC
+§7.2; default.json interleaves each semantic token with its 2 frames x 2
+coarse levels, so a frame's own semantic token is always 1-4 positions back);
+the loss is on the coarse tokens only. The runtime runs the same windows,
+overlapping by half.
 
 Stage 3 (coarse -> fine, decoder only): random 2 s crops (SPEC §7.3: 100 x 2
 coarse, SEP, 100 x 2 fine; the window is 3 s); loss on the fine tokens.
@@ -71,7 +73,7 @@ def stage2_batch(data, rng, batch, config):
         coarse = data["codes"][i, : t["coarse_levels"], 2 * s:2 * s + n_ac]
         seqs.append(tok.stage2_sequence(config, sem, coarse))
     seqs = torch.tensor(np.stack(seqs))
-    return seqs[:, :-1], seqs[:, 1:], n_sem  # targets from index n_sem (after SEP) are coarse
+    return seqs[:, :-1], seqs[:, 1:], seqs[:, 1:] > tok.stage2_sep(config)  # coarse ids lie above SEP
 
 
 def stage3_batch(data, rng, batch, config, seconds=2):
@@ -84,8 +86,9 @@ def stage3_batch(data, rng, batch, config, seconds=2):
         c = data["codes"][i, :, s:s + n]
         seqs.append(tok.stage3_sequence(config, c[: t["coarse_levels"]], c[t["coarse_levels"]:]))
     seqs = torch.tensor(np.stack(seqs))
-    n_coarse = n * t["coarse_levels"]
-    return seqs[:, :-1], seqs[:, 1:], n_coarse
+    targets = seqs[:, 1:]
+    fine = torch.arange(targets.shape[1]) >= n * t["coarse_levels"]  # targets from SEP's row on are fine
+    return seqs[:, :-1], targets, fine[None].expand_as(targets)
 
 
 def load_data(split):
@@ -116,9 +119,9 @@ def loss_of(stage, model, config, data, rng, batch, train=True):
         inputs, targets, streams, style = stage1_batch(data, rng, batch, config, train)
         out = common.logits(model, inputs, streams, style)
         return F.cross_entropy(out.reshape(-1, out.shape[-1]), targets.reshape(-1))
-    inputs, targets, skip = (stage2_batch if stage == 2 else stage3_batch)(data, rng, batch, config)
-    out = common.logits(model, inputs)[:, skip:]
-    return F.cross_entropy(out.reshape(-1, out.shape[-1]), targets[:, skip:].reshape(-1))
+    inputs, targets, scored = (stage2_batch if stage == 2 else stage3_batch)(data, rng, batch, config)
+    out = common.logits(model, inputs)
+    return F.cross_entropy(out[scored], targets[scored])
 
 
 def main():

@@ -15,10 +15,12 @@ import buckets
 import check
 import config as config_mod
 import export
+import generation
 import layout
 import model as model_mod
 import safetensors_io
 import sampling
+import tokens
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 EXAMPLES = os.path.join(ROOT, "weights-spec", "examples")
@@ -219,7 +221,8 @@ def test_paper_and_small_configs_resolve():
 
 
 def test_examples_exercise_every_option():
-    seen = {"activation": set(), "norm": set(), "padding": set(), "variant": set(), "codec_activation": set()}
+    seen = {"activation": set(), "norm": set(), "padding": set(), "variant": set(), "codec_activation": set(),
+            "layout": set()}
     for name in EXPORTED:
         c = example(name)
         for stage in ("stage1", "stage2", "stage3"):
@@ -228,9 +231,93 @@ def test_examples_exercise_every_option():
         seen["padding"].add(c["codec"]["padding"])
         seen["codec_activation"].add(c["codec"]["activation"])
         seen["variant"].add(c["stage2"]["variant"])
+        seen["layout"].add(c["stage2"]["layout"])
     assert seen == {"activation": {"gelu", "relu", "geglu"}, "norm": {"layernorm", "rmsnorm"},
                     "padding": {"causal", "centred"}, "variant": {"decoder_only", "encoder_decoder"},
-                    "codec_activation": {"elu", "snake"}}
+                    "codec_activation": {"elu", "snake"}, "layout": {"prefix", "interleaved"}}
+
+
+# ------------------------------------------------------------ stage-2 layouts
+
+def test_interleaved_layout_puts_each_frame_next_to_its_semantic_token():
+    config = example("odd")  # r = 2 frames per semantic token, Qc = 3, S = 50, K = 24
+    assert config["stage2"]["layout"] == "interleaved" and tokens.stage2_group(config) == 7
+    semantic = np.array([5, 6, 7])
+    coarse = np.arange(3 * 5).reshape(3, 5) % 24  # 5 frames: two whole groups and one cut short
+    seq = tokens.stage2_sequence(config, semantic, coarse)
+    assert len(seq) == 3 + 5 * 3
+    for t in range(5):
+        for q in range(3):
+            pos = (t // 2) * 7 + 1 + (t % 2) * 3 + q
+            assert seq[pos] == 50 + 1 + q * 24 + coarse[q, t]
+            assert seq[(t // 2) * 7] == semantic[t // 2]  # its own semantic token, at most 6 positions back
+    assert list(tokens.stage2_sequence(config, semantic, coarse[:, :4])[-1:]) == [7]  # a prompt may end on one
+    with pytest.raises(ValueError, match="3 coarse frames for 3 semantic tokens"):
+        tokens.stage2_sequence(config, semantic, coarse[:, :3])
+    prefix = example("tiny")
+    assert prefix["stage2"]["layout"] == "prefix"
+    seq = tokens.stage2_sequence(prefix, [1, 2], np.array([[3, 4], [5, 6]]))
+    assert list(seq) == [1, 2, 64, 65 + 3, 65 + 32 + 5, 65 + 4, 65 + 32 + 6]
+
+
+def test_interleaved_layout_needs_whole_frames_per_semantic_token():
+    raw = json.load(open(os.path.join(EXAMPLES, "odd.json")))
+    raw["rates"].update(semantic_hz=20, acoustic_hz=50, sample_rate=750)
+    with pytest.raises(config_mod.ConfigError, match="stage2.layout.*50 / 20"):
+        config_mod.resolve(raw)
+    raw = json.load(open(os.path.join(EXAMPLES, "odd.json")))
+    raw["stage2"]["layout"] = "sideways"
+    with pytest.raises(config_mod.ConfigError, match="stage2.layout: expected one of"):
+        config_mod.resolve(raw)
+
+
+@pytest.mark.parametrize("name", EXPORTED)
+def test_greedy_window_follows_teacher_forced_argmax_and_feeds_semantic_tokens(name):
+    """generation.stage2_continue at T = 0 against the teacher-forced logits of the sequence it makes."""
+    config = example(name)
+    m = random_model(config, "stage2")
+    memory = None
+    if hasattr(m, "encoder"):
+        t = config["stage2"]
+        streams = {s["name"]: torch.randn(4, s["dim"]) if s["kind"] == "dense"
+                   else torch.randint(0, s["vocab"], (4 * s["tokens_per_frame"],)) for s in t["streams"]}
+        memory = m.encoder(streams, torch.randn(t["style_dim"]) if t["style_dim"] else None)["out"]
+    r = config_mod.frames_per_semantic(config) if tokens.stage2_interleaved(config) else 1
+    qc = config["tokens"]["coarse_levels"]
+    semantic = np.array([3, 1, 4, 1, 5])
+    carried = np.arange(qc * r).reshape(qc, r) % config["tokens"]["codebook_size"]
+    new = generation.stage2_continue(config, m.decoder, semantic, carried, 4 * r, 0.0, 0, 0, memory)
+    assert new.shape == (qc, 4 * r)
+    seq = tokens.stage2_sequence(config, semantic, np.concatenate([carried, new], 1))
+    with torch.no_grad():
+        logits = m.decoder(torch.tensor(seq), memory)["logits"].numpy()
+    prompt = len(tokens.stage2_sequence(config, semantic[:2] if r > 1 else semantic, carried))
+    k = 0
+    for pos in range(prompt, len(seq)):
+        if seq[pos] <= tokens.stage2_sep(config):
+            assert r > 1 and seq[pos] == semantic[pos // tokens.stage2_group(config)]
+            continue
+        lo, hi = tokens.stage2_range(config, k)
+        assert seq[pos] == lo + int(np.argmax(logits[pos - 1, lo:hi])), (pos, k)
+        k += 1
+    assert k == 4 * r * qc
+
+
+def test_window_draws_count_coarse_tokens_only():
+    """Counter of a coarse token = its index in the stage's output; fed semantic tokens draw nothing."""
+    config = example("odd")
+    m = random_model(config, "stage2")
+    semantic, carried = np.array([9, 8, 7]), np.zeros((3, 2), dtype=np.int64)
+    new = generation.stage2_continue(config, m.decoder, semantic, carried, 4, 1.0, 11, 10)
+    seq = tokens.stage2_sequence(config, semantic, np.concatenate([carried, new], 1))
+    with torch.no_grad():
+        logits = m.decoder(torch.tensor(seq))["logits"].numpy()
+    coarse_positions = [p for p in range(8, len(seq)) if seq[p] > tokens.stage2_sep(config)]
+    assert len(coarse_positions) == 12
+    for k, pos in enumerate(coarse_positions):
+        lo, hi = tokens.stage2_range(config, k)
+        u = sampling.uniform(11, 2, 10 * 3 + k)
+        assert seq[pos] == sampling.sample(logits[pos - 1], 1.0, u, lo, hi)
 
 
 # ------------------------------------------------------------ T5 buckets
@@ -450,6 +537,7 @@ def expected_golden_names(config, meta):
     names |= {"codec.input.codes", "codec.latent", "codec.in_conv", "codec.waveform"}
     names |= {f"codec.blocks.{b}" for b in range(len(config["codec"]["strides"]))}
     names.add("sampling.logits")
+    names |= {"generation.stage2.semantic", "generation.stage2.carried", "generation.stage2.coarse"}
     names |= {case["name"] for case in json.loads(meta["sampling"])["cases"]}
     return names
 
@@ -465,7 +553,7 @@ def test_committed_goldens_are_complete(name):
     assert temps == {0.0, 0.4, 1.0}
     for key, value in tensors.items():
         integer = key.endswith(("tokens", "buckets", "codes")) or ".input.streams." in key and value.dtype.kind == "i" \
-            or key.startswith("sampling.tokens.")
+            or key.startswith(("sampling.tokens.", "generation."))
         assert dtypes[key] == ("I32" if integer else "F32"), key
     hop = config_mod.hop(config)
     assert tensors["codec.waveform"].shape == (tensors["codec.input.codes"].shape[1] * hop,)

@@ -188,13 +188,19 @@ def resolve(raw):
     s2 = c["stage2"]
     variant = _choice(s2, "variant", "stage2", ("decoder_only", "encoder_decoder"), "decoder_only")
     if variant == "decoder_only":
-        _no_unknown(s2, "stage2", TRANSFORMER_FIELDS + ("variant", "decoder_layers"))
+        _no_unknown(s2, "stage2", TRANSFORMER_FIELDS + ("variant", "layout", "decoder_layers"))
     else:
-        _no_unknown(s2, "stage2", TRANSFORMER_FIELDS + ("variant", "encoder_layers", "decoder_layers", "streams", "style_dim"))
+        _no_unknown(s2, "stage2", TRANSFORMER_FIELDS + ("variant", "layout", "encoder_layers", "decoder_layers", "streams", "style_dim"))
         _int(s2, "encoder_layers", "stage2", 1)
         _streams(s2, "stage2")
     _transformer(s2, "stage2")
     _int(s2, "decoder_layers", "stage2", 1)
+    layout = _choice(s2, "layout", "stage2", ("prefix", "interleaved"), "prefix")
+    if layout == "interleaved":
+        ratio = rates["acoustic_hz"] / rates["semantic_hz"]
+        if ratio < 1 or abs(ratio - round(ratio)) > 1e-9:
+            raise ConfigError(f"stage2.layout: \"interleaved\" needs rates.acoustic_hz / rates.semantic_hz to be a whole "
+                              f"number >= 1, found {rates['acoustic_hz']} / {rates['semantic_hz']}")
 
     s3 = c["stage3"]
     _no_unknown(s3, "stage3", TRANSFORMER_FIELDS + ("decoder_layers",))
@@ -282,6 +288,12 @@ def vocab_size(config, stage):
     if stage == "stage3":
         return total_levels(config) * k + 1
     raise ValueError(stage)
+
+
+def frames_per_semantic(config):
+    """Acoustic frames per semantic token, r; a whole number when stage2.layout is "interleaved" (SPEC §7.2)."""
+    r = config["rates"]
+    return int(round(r["acoustic_hz"] / r["semantic_hz"]))
 
 
 def has_encoder(config, stage):

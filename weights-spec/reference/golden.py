@@ -18,6 +18,8 @@ come from numpy's legacy RandomState, whose streams never change. Names
   codec.input.codes int32 [Q, T]; codec.latent [C_latent, T]; codec.in_conv [C0, T];
   codec.blocks.{b} [C_{b+1}, T * prod(strides[:b+1])]; codec.waveform [T * hop]
   sampling.logits f32 [N, V]; sampling.tokens.t{temperature}.s{seed} int32 [N]
+  generation.stage2.semantic int32 [N]; generation.stage2.carried int32 [Qc, Tc];
+  generation.stage2.coarse int32 [Qc, Tn]  (one seeded stage-2 window, generation.py)
 """
 
 import argparse
@@ -29,6 +31,7 @@ import torch
 
 import bundle
 import config as config_mod
+import generation
 import model as model_mod
 import safetensors_io
 import sampling
@@ -84,8 +87,14 @@ def decoder_input(rng, config, stage):
     if stage == "stage1":
         return tokens_mod.stage1_sequence(config, spanning(rng, n, s)), {"semantic": n}
     if stage == "stage2":
-        frames = n // (c + 1)
-        semantic = n - frames * c
+        if tokens_mod.stage2_interleaved(config):
+            # Whole groups, then a last one cut short, about DECODER_LEN positions in all.
+            r = config_mod.frames_per_semantic(config)
+            semantic = max(1, (n + 1) // tokens_mod.stage2_group(config) + 1)
+            frames = max(r * (semantic - 1), min(r * semantic, (n + 1 - semantic) // c))
+        else:
+            frames = n // (c + 1)
+            semantic = n - frames * c
         seq = tokens_mod.stage2_sequence(config, spanning(rng, semantic, s), spanning(rng, (c, frames), k))
         return seq, {"semantic": semantic, "coarse_frames": frames}
     frames = n // (c + f)
@@ -145,6 +154,35 @@ def codec_goldens(out, folder, config, rng):
     return {"frames": CODEC_FRAMES}
 
 
+def generation_goldens(out, folder, config, seed):
+    """One stage-2 window generated with the SPEC §8 sampler: 5 semantic tokens, one group of r frames
+    carried over, 4 groups of new frames (r = 1 in the prefix layout). Its own RandomState, so the
+    other goldens keep their values."""
+    rng = np.random.RandomState([seed & 0xFFFFFFFF, seed >> 32 & 0xFFFFFFFF, 2])
+    t = config["tokens"]
+    r = config_mod.frames_per_semantic(config) if tokens_mod.stage2_interleaved(config) else 1
+    semantic = spanning(rng, 5, t["semantic_codes"])
+    carried = spanning(rng, (t["coarse_levels"], r), t["codebook_size"])
+    weights, _ = bundle.read_component(folder, "stage2")
+    m = model_mod.load(config, "stage2", weights)
+    memory = None
+    if config_mod.has_encoder(config, "stage2"):  # the encoder input of the stage-2 goldens
+        t2 = config["stage2"]
+        streams = {s["name"]: torch.from_numpy(out[f"stage2.input.streams.{s['name']}"].astype(
+            np.float32 if s["kind"] == "dense" else np.int64)) for s in t2["streams"]}
+        style = torch.from_numpy(out["stage2.input.style"]) if t2["style_dim"] else None
+        with torch.no_grad():
+            memory = m.encoder(streams, style)["out"]
+    first_frame, temperature = 6, config["temperatures"]["stage2"]
+    coarse = generation.stage2_continue(config, m.decoder, semantic, carried, 4 * r, temperature, seed, first_frame,
+                                        memory)
+    out["generation.stage2.semantic"] = i32(semantic)
+    out["generation.stage2.carried"] = i32(carried)
+    out["generation.stage2.coarse"] = i32(coarse)
+    return {"stage2": {"temperature": temperature, "seed": str(seed), "stream": 2, "first_frame": first_frame,
+                       "top_k": 0, "layout": config["stage2"]["layout"]}}
+
+
 def temperature_tag(t):
     return repr(float(t))  # 0.0, 0.4, 1.0
 
@@ -189,6 +227,7 @@ def make(folder, seed):
         "compute": "float32, weights upcast from the bundle dtype",
         "inputs": json.dumps(inputs, separators=(",", ":"), sort_keys=True),
         "sampling": json.dumps(sampling_goldens(out, rng), separators=(",", ":")),
+        "generation": json.dumps(generation_goldens(out, folder, config, seed), separators=(",", ":")),
     }
     return out, metadata
 
