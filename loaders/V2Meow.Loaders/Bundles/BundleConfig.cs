@@ -39,6 +39,9 @@ public sealed record BundleConfig(
 
     public bool HasEncoder(string stage) => Stage(stage).EncoderLayers > 0;
 
+    /// <summary>Acoustic frames per semantic token, r: a whole number when stage 2 is interleaved (SPEC §7.2).</summary>
+    public int FramesPerSemantic => (int)Math.Round(Rates.AcousticHz / Rates.SemanticHz);
+
     /// <summary>Audio samples per acoustic frame: the product of the codec's strides.</summary>
     public int Hop => Codec.Strides.Aggregate(1, (a, b) => a * b);
 }
@@ -59,7 +62,8 @@ public sealed record StreamConfig(string Name, string Kind, int Dim, int Vocab, 
 
 /// <summary>
 /// One transformer stage. <see cref="EncoderLayers"/> is 0 for decoder-only stacks; <see cref="Variant"/>
-/// is "decoder_only" or "encoder_decoder" (stage 2; the others are fixed by their role).
+/// is "decoder_only" or "encoder_decoder" (stage 2; the others are fixed by their role); <see cref="Layout"/>
+/// is stage 2's token layout, "prefix" or "interleaved" (SPEC §7.2), and "prefix" for the other stages.
 /// </summary>
 public sealed record TransformerConfig(
     int DModel,
@@ -76,11 +80,14 @@ public sealed record TransformerConfig(
     int DecoderLayers,
     IReadOnlyList<StreamConfig> Streams,
     int StyleDim,
-    string Variant)
+    string Variant,
+    string Layout = "prefix")
 {
     public int Inner => NHeads * HeadDim;
     public bool IsLayerNorm => Norm == "layernorm";
     public bool IsGeglu => Activation == "geglu";
+    /// <summary>Stage 2 with each semantic token followed by its acoustic frames (SPEC §7.2).</summary>
+    public bool IsInterleaved => Layout == "interleaved";
 }
 
 public sealed record CodecConfig(

@@ -63,14 +63,15 @@ public static class BundleConfigReader
             TransformerConfig stage2;
             if (variant == "decoder_only")
             {
-                s2.AllowOnly([.. TransformerFields, "variant", "decoder_layers"]);
+                s2.AllowOnly([.. TransformerFields, "variant", "layout", "decoder_layers"]);
                 stage2 = Transformer(s2, variant, encoder: false);
             }
             else
             {
-                s2.AllowOnly([.. TransformerFields, "variant", "encoder_layers", "decoder_layers", "streams", "style_dim"]);
+                s2.AllowOnly([.. TransformerFields, "variant", "layout", "encoder_layers", "decoder_layers", "streams", "style_dim"]);
                 stage2 = Transformer(s2, variant, encoder: true);
             }
+            stage2 = stage2 with { Layout = s2.Choice("layout", ["prefix", "interleaved"], "prefix") };
 
             var s3 = root.Section("stage3");
             s3.AllowOnly([.. TransformerFields, "decoder_layers"]);
@@ -160,6 +161,10 @@ public static class BundleConfigReader
         if (Math.Abs(rates.AcousticHz * config.Hop - rates.SampleRate) > 1e-9)
             throw root.Error("codec.strides",
                 $"hop {config.Hop} (product of strides) times rates.acoustic_hz {rates.AcousticHz} must equal rates.sample_rate {rates.SampleRate}");
+        double ratio = rates.AcousticHz / rates.SemanticHz;
+        if (config.Stage2.IsInterleaved && (ratio < 1 || Math.Abs(ratio - Math.Round(ratio)) > 1e-9))
+            throw root.Error("stage2.layout",
+                $"\"interleaved\" needs rates.acoustic_hz / rates.semantic_hz to be a whole number >= 1, found {rates.AcousticHz} / {rates.SemanticHz}");
         (string Stage, double Seconds, double[] Hz, string[] Names)[] windows =
         [
             ("stage1", config.Windows.Stage1Seconds, [rates.VideoFps, rates.SemanticHz], ["video_fps", "semantic_hz"]),

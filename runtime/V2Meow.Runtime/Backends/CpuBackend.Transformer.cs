@@ -32,6 +32,14 @@ public sealed partial class CpuBackend
         values.CopyTo(t.Data);
     }
 
+    public void UploadInts(ReadOnlySpan<int> values, DeviceIntTensor destination, int offset)
+    {
+        var t = OwnInts(destination, "destination");
+        if (offset < 0 || offset > t.Length - values.Length)
+            throw new ArgumentException($"upload: {values.Length} ids at offset {offset} do not fit shape {t.ShapeText}");
+        values.CopyTo(t.Data.AsSpan(offset));
+    }
+
     public void DownloadInts(DeviceIntTensor tensor, Span<int> destination)
     {
         var t = OwnInts(tensor, "download");

@@ -10,6 +10,8 @@ public partial interface IComputeBackend
     DeviceIntTensor UploadInts(ReadOnlySpan<int> values, params int[] shape);
     /// <summary>Overwrites the whole of <paramref name="destination"/> (block tables, row layouts).</summary>
     void UploadInts(ReadOnlySpan<int> values, DeviceIntTensor destination);
+    /// <summary>Overwrites elements [offset, offset + values.Length) of <paramref name="destination"/> (tokens fed as they are, not sampled).</summary>
+    void UploadInts(ReadOnlySpan<int> values, DeviceIntTensor destination, int offset);
     void DownloadInts(DeviceIntTensor tensor, Span<int> destination);
 
     /// <summary>

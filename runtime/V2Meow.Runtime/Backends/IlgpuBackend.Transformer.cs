@@ -42,6 +42,14 @@ public sealed partial class IlgpuBackend
         if (values.Length > 0) t.View.SubView(0, values.Length).CopyFromCPU(_stream, values);
     }
 
+    public void UploadInts(ReadOnlySpan<int> values, DeviceIntTensor destination, int offset)
+    {
+        var t = OwnInts(destination, "destination");
+        if (offset < 0 || offset > t.Length - values.Length)
+            throw new ArgumentException($"upload: {values.Length} ids at offset {offset} do not fit shape {t.ShapeText}");
+        if (values.Length > 0) t.View.SubView(offset, values.Length).CopyFromCPU(_stream, values);
+    }
+
     public void DownloadInts(DeviceIntTensor tensor, Span<int> destination)
     {
         var t = OwnInts(tensor, "download");

@@ -177,13 +177,21 @@ public sealed class V2MeowPipeline : IDisposable
         return tokens.Select(t => t.ToArray()).ToArray();
     }
 
-    /// <summary>Stage 2 over windows of stage2_seconds of acoustic frames, each with the semantic tokens of its span.</summary>
+    /// <summary>
+    /// Stage 2 over windows of stage2_seconds of acoustic frames, each with the semantic tokens of its span.
+    /// Interleaved, windows are whole groups of r frames (one semantic token each), and the last group's
+    /// frames past the video's end are dropped.
+    /// </summary>
     AcousticCodes[] GenerateCoarse(VideoFeatures features, int[][] semantic, int frames, GenerationOptions options,
         IProgress<GenerationProgress>? progress, CancellationToken cancellationToken)
     {
         var rates = Config.Rates;
-        int width = (int)Math.Round(Config.Windows.Stage2Seconds * rates.AcousticHz);
-        var windows = WindowPlan.Cover(frames, width, (int)(width * Overlap));
+        int r = _stage2.FramesPerGroup;
+        int units = (frames + r - 1) / r;
+        if (_stage2.IsInterleaved && units > semantic[0].Length)
+            throw new InvalidOperationException($"stage2: {frames} frames need {units} semantic tokens, stage 1 gave {semantic[0].Length}");
+        int width = Math.Max(1, (int)Math.Round(Config.Windows.Stage2Seconds * rates.AcousticHz) / r);
+        var windows = WindowPlan.Cover(units, width, (int)(width * Overlap));
         var parts = new List<AcousticCodes>[options.Candidates];
         for (int b = 0; b < parts.Length; b++) parts[b] = [];
         var done = new AcousticCodes?[options.Candidates];
@@ -192,20 +200,21 @@ public sealed class V2MeowPipeline : IDisposable
         foreach (var w in windows)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            int s0 = (int)Math.Floor(w.Start * semanticPerFrame + 1e-9);
-            int s1 = Math.Min(semantic[0].Length, Math.Max(s0 + 1, (int)Math.Ceiling(w.End * semanticPerFrame - 1e-9)));
+            int start = w.Start * r, end = w.End * r, carriedFrames = w.Carried * r;
+            int s0 = _stage2.IsInterleaved ? w.Start : (int)Math.Floor(start * semanticPerFrame + 1e-9);
+            int s1 = _stage2.IsInterleaved ? w.End : Math.Min(semantic[0].Length, Math.Max(s0 + 1, (int)Math.Ceiling(end * semanticPerFrame - 1e-9)));
             var prompts = semantic.Select(s => s[s0..s1]).ToList();
-            var carried = done.Select(d => d is null || w.Carried == 0 ? new AcousticCodes(Config.Tokens.CoarseLevels, 0, []) : d.Slice(w.Start, w.Carried)).ToList();
-            var input = _stage2.HasEncoder ? features.Window(Config.Stage2, w.Start / rates.AcousticHz, w.End / rates.AcousticHz) : null;
-            var fresh = _stage2.Continue(prompts, carried, w.New, input, sampling, firstFrame: w.Start + w.Carried);
+            var carried = done.Select(d => d is null || carriedFrames == 0 ? new AcousticCodes(Config.Tokens.CoarseLevels, 0, []) : d.Slice(start, carriedFrames)).ToList();
+            var input = _stage2.HasEncoder ? features.Window(Config.Stage2, start / rates.AcousticHz, end / rates.AcousticHz) : null;
+            var fresh = _stage2.Continue(prompts, carried, end - start - carriedFrames, input, sampling, firstFrame: start + carriedFrames);
             for (int b = 0; b < parts.Length; b++)
             {
                 parts[b].Add(fresh[b]);
                 done[b] = AcousticCodes.Concatenate(parts[b]);
             }
-            progress?.Report(new GenerationProgress(PipelineStage.Coarse, w.Index + 1, windows.Count, w.End, frames));
+            progress?.Report(new GenerationProgress(PipelineStage.Coarse, w.Index + 1, windows.Count, Math.Min(end, frames), frames));
         }
-        return done.Select(d => d!).ToArray();
+        return done.Select(d => d!.Frames == frames ? d : d.Slice(0, frames)).ToArray();
     }
 
     AcousticCodes[] GenerateFine(AcousticCodes[] coarse, GenerationOptions options, IProgress<GenerationProgress>? progress,

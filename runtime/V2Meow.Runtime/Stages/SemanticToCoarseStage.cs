@@ -5,10 +5,13 @@ using V2Meow.Runtime.Transformer;
 namespace V2Meow.Runtime.Stages;
 
 /// <summary>
-/// Stage 2 (SPEC §7.2): semantic tokens → coarse acoustic codes. The sequence is
-/// [semantic…, SEP, coarse time-major] with SEP = semantic_codes and coarse id
-/// semantic_codes + 1 + level · codebook_size + code; the k-th coarse token is restricted to its level's
-/// range. Decoder-only, or encoder–decoder with the video streams when the bundle says so.
+/// Stage 2 (SPEC §7.2): semantic tokens → coarse acoustic codes, in the bundle's layout. Prefix:
+/// [semantic…, SEP, coarse time-major]. Interleaved: [s0, frames 0…r−1, s1, frames r…2r−1, …] with r
+/// acoustic frames per semantic token, so a frame's own semantic token is never more than r · coarse_levels
+/// positions back, inside the exact relative-position buckets; the semantic tokens are fed, not sampled.
+/// Coarse ids are semantic_codes + 1 + level · codebook_size + code, and the k-th coarse token of the
+/// output is restricted to level k mod coarse_levels. Decoder-only, or encoder–decoder with the video
+/// streams when the bundle says so.
 /// </summary>
 public sealed class SemanticToCoarseStage : TokenStage
 {
@@ -18,34 +21,70 @@ public sealed class SemanticToCoarseStage : TokenStage
 
     public override double DefaultTemperature => Bundle.Temperatures.Stage2;
 
-    /// <summary>stage2_seconds of semantic tokens, SEP, and stage2_seconds of coarse frames.</summary>
-    public override int WindowLength =>
-        Steps(Bundle.Windows.Stage2Seconds, Bundle.Rates.SemanticHz) + 1 + Steps(Bundle.Windows.Stage2Seconds, Bundle.Rates.AcousticHz) * Tokens.CoarseLevels;
+    public bool IsInterleaved => Config.IsInterleaved;
+
+    /// <summary>Acoustic frames per semantic token: r in the interleaved layout, where windows and carried frames are whole groups of r.</summary>
+    public int FramesPerGroup => IsInterleaved ? Bundle.FramesPerSemantic : 1;
+
+    /// <summary>Positions per semantic token in the interleaved layout: the token and its r frames.</summary>
+    public int GroupLength => 1 + Bundle.FramesPerSemantic * Tokens.CoarseLevels;
+
+    /// <summary>stage2_seconds of semantic tokens and of coarse frames, with SEP between them (prefix) or interleaved.</summary>
+    public override int WindowLength
+    {
+        get
+        {
+            int semantic = Steps(Bundle.Windows.Stage2Seconds, Bundle.Rates.SemanticHz);
+            return IsInterleaved ? semantic * GroupLength
+                : semantic + 1 + Steps(Bundle.Windows.Stage2Seconds, Bundle.Rates.AcousticHz) * Tokens.CoarseLevels;
+        }
+    }
 
     public int Separator => Tokens.SemanticCodes;
 
-    /// <summary>Allowed ids of the k-th coarse token after SEP (tokens.py stage2_range).</summary>
+    /// <summary>Allowed ids of the k-th coarse token of the output (tokens.py stage2_range).</summary>
     public TokenRange Range(int k)
     {
         int lo = Tokens.SemanticCodes + 1 + k % Tokens.CoarseLevels * Tokens.CodebookSize;
         return new TokenRange(lo, lo + Tokens.CodebookSize);
     }
 
-    /// <summary>[semantic…, SEP, coarse ids time-major] (tokens.py stage2_sequence).</summary>
+    /// <summary>
+    /// The decoder sequence of <paramref name="semantic"/> and <paramref name="coarse"/> (tokens.py
+    /// stage2_sequence). Interleaved, every group but the last is whole: r · (N − 1) ≤ frames ≤ r · N, so
+    /// a prompt may end on a semantic token.
+    /// </summary>
     public int[] Sequence(ReadOnlySpan<int> semantic, AcousticCodes coarse)
     {
         var ids = new List<int>(semantic.Length + 1 + coarse.Codes.Length);
-        ids.AddRange(semantic.ToArray());
-        ids.Add(Separator);
-        for (int t = 0; t < coarse.Frames; t++)
-            for (int q = 0; q < coarse.Levels; q++) ids.Add(Range(q).Lo + coarse[q, t]);
+        if (!IsInterleaved)
+        {
+            ids.AddRange(semantic.ToArray());
+            ids.Add(Separator);
+            AddFrames(ids, coarse, 0, coarse.Frames);
+            return [.. ids];
+        }
+        int r = Bundle.FramesPerSemantic, n = semantic.Length;
+        if (coarse.Frames < r * (n - 1) || coarse.Frames > r * n)
+            throw new ArgumentException($"stage2: {coarse.Frames} coarse frames for {n} semantic tokens; the interleaved layout needs {r * (n - 1)} to {r * n}");
+        for (int i = 0; i < n; i++)
+        {
+            ids.Add(semantic[i]);
+            AddFrames(ids, coarse, r * i, Math.Min(coarse.Frames, r * (i + 1)));
+        }
         return [.. ids];
+    }
+
+    void AddFrames(List<int> ids, AcousticCodes coarse, int from, int to)
+    {
+        for (int t = from; t < to; t++)
+            for (int q = 0; q < coarse.Levels; q++) ids.Add(Range(q).Lo + coarse[q, t]);
     }
 
     /// <summary>
     /// Coarse codes [coarse_levels, frames] for each candidate, the first of the stage's output, from one
     /// shared semantic prompt or one per candidate; <paramref name="input"/> feeds the encoder of the
-    /// encoder–decoder variant.
+    /// encoder–decoder variant. Interleaved, <paramref name="frames"/> is r per semantic token.
     /// </summary>
     public AcousticCodes[] Generate(IReadOnlyList<int[]> semantic, int frames, EncoderInput? input = null, StageSampling? sampling = null) =>
         Continue(semantic, [new AcousticCodes(Tokens.CoarseLevels, 0, [])], frames, input, sampling, firstFrame: 0);
@@ -55,7 +94,8 @@ public sealed class SemanticToCoarseStage : TokenStage
     /// (frames an overlapping earlier window already chose), for the semantic tokens of this window. Each
     /// of the two lists holds one entry shared by all candidates or one per candidate.
     /// <paramref name="firstFrame"/> is the index of the first new frame in the stage's whole output: its
-    /// first token has RNG counter firstFrame · coarse_levels (SPEC §8.1).
+    /// first token has RNG counter firstFrame · coarse_levels (SPEC §8.1). Interleaved, carried and new
+    /// frames are whole groups of r and the semantic tokens cover exactly both.
     /// </summary>
     public AcousticCodes[] Continue(IReadOnlyList<int[]> semantic, IReadOnlyList<AcousticCodes> carried, int frames,
         EncoderInput? input = null, StageSampling? sampling = null, long firstFrame = 0)
@@ -69,11 +109,34 @@ public sealed class SemanticToCoarseStage : TokenStage
         if (carried.Any(x => x.Levels != Tokens.CoarseLevels || x.Frames != carriedFrames))
             throw new ArgumentException($"stage2: carried codes must all be [{Tokens.CoarseLevels}, {carriedFrames}]");
         int count = Math.Max(semantic.Count, carried.Count);
-        var prompts = Enumerable.Range(0, count)
-            .Select(b => Sequence(semantic[semantic.Count == 1 ? 0 : b], carried[carried.Count == 1 ? 0 : b])).ToList();
-        // Carried frames are whole, so the k-th new token has level k mod coarse_levels.
-        var ids = Generate(prompts, input, frames * Tokens.CoarseLevels, Range, sampling,
-            VideoToSemanticStage.Counter(firstFrame) * (ulong)Tokens.CoarseLevels);
+        ulong firstCounter = VideoToSemanticStage.Counter(firstFrame) * (ulong)Tokens.CoarseLevels;
+        int[][] ids = IsInterleaved
+            ? ContinueInterleaved(semantic, carried, frames, count, input, sampling, firstCounter)
+            : Generate(Enumerable.Range(0, count).Select(b => Sequence(semantic[semantic.Count == 1 ? 0 : b], carried[carried.Count == 1 ? 0 : b])).ToList(),
+                input, frames * Tokens.CoarseLevels, Range, sampling, firstCounter); // carried frames are whole: new token k has level k mod coarse_levels
         return ids.Select(tokens => AcousticCodes.FromTimeMajor(tokens.Select((id, k) => id - Range(k).Lo).ToArray(), Tokens.CoarseLevels)).ToArray();
+    }
+
+    /// <summary>
+    /// The prompt is the carried groups and the first new semantic token; then each group's r · coarse_levels
+    /// tokens are drawn and the next semantic token is fed. Returns the drawn ids only, per candidate.
+    /// </summary>
+    int[][] ContinueInterleaved(IReadOnlyList<int[]> semantic, IReadOnlyList<AcousticCodes> carried, int frames, int count,
+        EncoderInput? input, StageSampling sampling, ulong firstCounter)
+    {
+        int r = Bundle.FramesPerSemantic, g = GroupLength, carriedFrames = carried[0].Frames;
+        if (carriedFrames % r != 0 || frames % r != 0 || semantic.Any(s => s.Length * r != carriedFrames + frames))
+            throw new ArgumentException($"stage2: {carriedFrames} carried and {frames} new frames for {semantic[0].Length} semantic tokens; " +
+                                        $"the interleaved layout needs whole groups of {r} frames covering the tokens");
+        if (frames == 0) return Enumerable.Range(0, sampling.Candidates).Select(_ => Array.Empty<int>()).ToArray();
+        int first = carriedFrames / r;
+        var prompts = Enumerable.Range(0, count)
+            .Select(b => Sequence(semantic[semantic.Count == 1 ? 0 : b].AsSpan(0, first + 1), carried[carried.Count == 1 ? 0 : b])).ToList();
+        int rows = prompts.Count == 1 ? sampling.Candidates : prompts.Count;
+        int Drawn(int k) => k - (k + 1) / g; // tokens drawn before step k: fed semantic tokens draw nothing
+        int[]? Fed(int k) => (k + 1) % g != 0 ? null
+            : Enumerable.Range(0, rows).Select(b => semantic[semantic.Count == 1 ? 0 : b][first + (k + 1) / g]).ToArray();
+        var tokens = Generate(prompts, input, frames / r * g - 1, k => Range(Drawn(k)), sampling, firstCounter, forced: Fed, drawIndex: Drawn);
+        return tokens.Select(row => row.Where((_, k) => (k + 1) % g != 0).ToArray()).ToArray();
     }
 }

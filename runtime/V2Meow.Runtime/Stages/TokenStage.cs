@@ -47,9 +47,11 @@ public abstract class TokenStage : IDisposable
     /// Runs one batch. <paramref name="prompts"/> holds one prompt shared by every candidate, or groups of
     /// one prompt per candidate (stage 3's windows are groups); group g's token k has counter
     /// <paramref name="firstCounter"/> + g · <paramref name="counterStride"/> + k in this stage's stream (SPEC §8.1).
+    /// Where <paramref name="forced"/>(k) gives one id per row, token k is fed as it is and draws nothing;
+    /// <paramref name="drawIndex"/>(k) then replaces k in the counter.
     /// </summary>
     private protected int[][] Generate(IReadOnlyList<int[]> prompts, EncoderInput? input, int steps, Func<int, TokenRange> range,
-        StageSampling sampling, ulong firstCounter, ulong counterStride = 0)
+        StageSampling sampling, ulong firstCounter, ulong counterStride = 0, Func<int, int[]?>? forced = null, Func<int, int>? drawIndex = null)
     {
         sampling.Validate();
         int candidates = sampling.Candidates;
@@ -60,7 +62,7 @@ public abstract class TokenStage : IDisposable
         var rows = prompts.Count == 1 ? Enumerable.Repeat(prompts[0], candidates).ToList() : prompts;
         using var memory = Model.Encode(input, trace: null);
         var request = new DecodeRequest(rows, steps, range, sampling.Temperature ?? DefaultTemperature, sampling.TopK, sampling.Seed,
-            SamplingStreams.For(Model.Number), firstCounter, candidates, counterStride);
+            SamplingStreams.For(Model.Number), firstCounter, candidates, counterStride, forced, drawIndex);
         return Model.Generate(request, memory);
     }
 

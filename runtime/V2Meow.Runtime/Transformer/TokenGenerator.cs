@@ -42,7 +42,7 @@ internal sealed class TokenGenerator(IComputeBackend backend, Decoder decoder, S
             }
 
             using var history = backend.AllocateInts(steps, rows);
-            Sample(firstLogits, request, history, 0);
+            Choose(firstLogits, request, history, 0);
 
             using var rowSlot = backend.UploadInts(rowSlots, rows);
             using var rowPosition = backend.UploadInts(request.Prompts.Select(p => p.Length).ToArray(), rows);
@@ -57,8 +57,8 @@ internal sealed class TokenGenerator(IComputeBackend backend, Decoder decoder, S
                 cache.SyncTables();
                 decoder.Embed(backend, history, new TokenLookup(IdsOffset: (k - 1) * rows), x);
                 var hidden = decoder.Forward(backend, x, cache.Rows(rowSlot, rowPosition, k - 1), cache, memory, scratch, trace: null);
-                decoder.Logits(backend, hidden, logits);
-                Sample(logits, request, history, k);
+                if (request.Forced?.Invoke(k) is null) decoder.Logits(backend, hidden, logits); // a fed token needs no logits
+                Choose(logits, request, history, k);
             }
 
             var flat = new int[steps * rows];
@@ -106,14 +106,25 @@ internal sealed class TokenGenerator(IComputeBackend backend, Decoder decoder, S
         return hidden;
     }
 
-    void Sample(DeviceTensor logits, DecodeRequest request, DeviceIntTensor history, int step)
+    /// <summary>Token <paramref name="step"/> of every row into the history: fed as the request gives it, or drawn from the logits.</summary>
+    void Choose(DeviceTensor logits, DecodeRequest request, DeviceIntTensor history, int step)
     {
+        int rows = request.Prompts.Count;
+        if (request.Forced?.Invoke(step) is { } fed)
+        {
+            if (fed.Length != rows) throw new ArgumentException($"generate: {fed.Length} fed tokens at step {step} for {rows} sequences");
+            foreach (int id in fed)
+                if ((uint)id >= (uint)decoder.Vocabulary)
+                    throw new ArgumentException($"generate: fed token {id} at step {step} is outside the vocabulary [0, {decoder.Vocabulary})");
+            backend.UploadInts(fed, history, step * rows);
+            return;
+        }
         var range = request.Range(step);
         backend.Sample(logits, request.Temperature, new SamplingRequest
         {
             Lo = range.Lo, Hi = range.Hi, TopK = request.TopK, OutputOffset = step * logits.Rows, Candidates = request.Candidates,
             Seed = request.Seed, StreamBase = request.StreamBase, StreamStep = SamplingStreams.CandidateStride,
-            CounterBase = request.FirstCounter + (ulong)step, CounterStep = request.CounterStride,
+            CounterBase = request.FirstCounter + (ulong)(request.DrawIndex?.Invoke(step) ?? step), CounterStep = request.CounterStride,
         }, history);
     }
 

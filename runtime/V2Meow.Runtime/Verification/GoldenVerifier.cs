@@ -25,12 +25,13 @@ public sealed partial class GoldenVerifier
 {
     readonly Dictionary<string, IGoldenComponentVerifier> _verifiers = new(StringComparer.Ordinal);
 
-    /// <summary>The stage and sampling verifiers, plus any a partial part of this class registers (see <see cref="AddCodecVerifier"/>).</summary>
+    /// <summary>The stage, sampling and generation verifiers, plus any a partial part of this class registers (see <see cref="AddCodecVerifier"/>).</summary>
     public static GoldenVerifier CreateDefault()
     {
         var verifier = new GoldenVerifier();
         foreach (var stage in new[] { "stage1", "stage2", "stage3" }) verifier.Register(new StageGoldenVerifier(stage));
         verifier.Register(new SamplingGoldenVerifier());
+        verifier.Register(new GenerationGoldenVerifier());
         var extra = new List<IGoldenComponentVerifier>();
         AddCodecVerifier(extra);
         foreach (var v in extra) verifier.Register(v);

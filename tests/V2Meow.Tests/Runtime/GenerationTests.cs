@@ -76,7 +76,7 @@ public class GenerationTests(BackendFixture backends) : IClassFixture<BackendFix
         {
             using var bundle = Bundle.Open(GoldenSets.Bundle("odd"));
             using var stage = SemanticToCoarseStage.Load(bundle, backends.Get(name));
-            results.Add(stage.Generate([[1, 2, 3, 4, 5]], frames: 6, sampling: new StageSampling(Seed: 7, Candidates: 2))
+            results.Add(stage.Generate([[1, 2, 3, 4, 5]], frames: 10, sampling: new StageSampling(Seed: 7, Candidates: 2)) // interleaved: 2 frames a token
                 .Select(c => c.Codes).ToArray());
         }
         Assert.Equal(results[0], results[1]);
@@ -90,11 +90,11 @@ public class GenerationTests(BackendFixture backends) : IClassFixture<BackendFix
         using var bundle = Bundle.Open(GoldenSets.Bundle("odd"));
         using var stage = SemanticToCoarseStage.Load(bundle, backend);
         int[][] semantic = [[0, 10, 20], [49, 48, 47]];
-        var hot = stage.Generate(semantic, frames: 4, sampling: new StageSampling(Temperature: 5, Seed: 3, Candidates: 2));
+        var hot = stage.Generate(semantic, frames: 6, sampling: new StageSampling(Temperature: 5, Seed: 3, Candidates: 2));
         Assert.All(hot, c => Assert.All(c.Codes, code => Assert.InRange(code, 0, bundle.Config.Tokens.CodebookSize - 1)));
-        Assert.All(hot, c => Assert.Equal((3, 4), (c.Levels, c.Frames)));
-        var topOne = stage.Generate(semantic, frames: 4, sampling: new StageSampling(Temperature: 1, TopK: 1, Seed: 3, Candidates: 2));
-        var greedy = stage.Generate(semantic, frames: 4, sampling: new StageSampling(Temperature: 0, Candidates: 2));
+        Assert.All(hot, c => Assert.Equal((3, 6), (c.Levels, c.Frames)));
+        var topOne = stage.Generate(semantic, frames: 6, sampling: new StageSampling(Temperature: 1, TopK: 1, Seed: 3, Candidates: 2));
+        var greedy = stage.Generate(semantic, frames: 6, sampling: new StageSampling(Temperature: 0, Candidates: 2));
         Assert.Equal(greedy.Select(c => c.Codes), topOne.Select(c => c.Codes));
     }
 
@@ -146,33 +146,61 @@ public class GenerationTests(BackendFixture backends) : IClassFixture<BackendFix
         return range.Hi - 1;
     }
 
-    [Fact]
-    public void DrawsFollowTheSpecStreamsAndCounters()
+    [Theory]
+    [InlineData("tiny")] // prefix layout
+    [InlineData("odd")]  // interleaved: 2 frames of 3 levels after each semantic token
+    public void DrawsFollowTheSpecStreamsAndCounters(string set)
     {
         // SPEC §8.1: stage N draws from stream N with counter = the token's index in the stage's output;
-        // candidate b adds b · 2^32 to the stream. Replaying each draw on the teacher-forced logits of the
-        // generated sequence must pick the same ids (they differ from generation's logits by ~1e-6, so a
-        // draw within that of a boundary could flip; none does for these seeds).
+        // candidate b adds b · 2^32 to the stream; fed semantic tokens draw nothing. Replaying each draw on the
+        // teacher-forced logits of the generated sequence must pick the same ids (they differ from
+        // generation's logits by ~1e-6, so a draw within that of a boundary could flip; none does for these seeds).
         var backend = backends.Get("cpu");
-        using var bundle = Bundle.Open(GoldenSets.Bundle("odd"));
+        using var bundle = Bundle.Open(GoldenSets.Bundle(set));
         using var stage = SemanticToCoarseStage.Load(bundle, backend);
+        int levels = bundle.Config.Tokens.CoarseLevels, r = stage.FramesPerGroup;
         int[] semantic = [4, 8, 15, 16, 23, 42];
-        var carried = new AcousticCodes(3, 2, [1, 2, 3, 4, 5, 6]);
+        var carried = new AcousticCodes(levels, r, Enumerable.Range(1, levels * r).ToArray());
         const ulong seed = 2024;
         const long firstFrame = 7;
-        var coarse = stage.Continue([semantic], [carried], frames: 4, sampling: new StageSampling(Temperature: 0.8, Seed: seed, Candidates: 2), firstFrame: firstFrame);
+        var coarse = stage.Continue([semantic], [carried], frames: 5 * r, sampling: new StageSampling(Temperature: 0.8, Seed: seed, Candidates: 2), firstFrame: firstFrame);
+        int prompt = stage.Sequence(stage.IsInterleaved ? semantic.AsSpan(0, 2) : semantic, carried).Length;
         for (int b = 0; b < 2; b++)
         {
             int[] sequence = stage.Sequence(semantic, AcousticCodes.Concatenate([carried, coarse[b]]));
             float[] logits = stage.TeacherForcedLogits(sequence);
-            int vocab = stage.Vocabulary, first = semantic.Length + 1 + carried.Codes.Length;
-            for (int k = 0; k < coarse[b].Codes.Length; k++)
+            int vocab = stage.Vocabulary, k = 0;
+            for (int pos = prompt; pos < sequence.Length; pos++)
             {
-                double u = CounterRng.Uniform(seed, 2 + (ulong)b * (1UL << 32), (ulong)(firstFrame * 3 + k));
-                int expected = SpecSample(logits.AsSpan((first + k - 1) * vocab, vocab), stage.Range(k), 0.8, u);
-                Assert.Equal(expected, sequence[first + k]);
+                if (sequence[pos] <= stage.Separator)
+                {
+                    Assert.True(stage.IsInterleaved, "a semantic token among the prefix layout's coarse tokens");
+                    Assert.Equal(semantic[pos / stage.GroupLength], sequence[pos]); // fed, at the head of its group
+                    continue;
+                }
+                double u = CounterRng.Uniform(seed, 2 + (ulong)b * (1UL << 32), (ulong)(firstFrame * levels + k));
+                int expected = SpecSample(logits.AsSpan((pos - 1) * vocab, vocab), stage.Range(k), 0.8, u);
+                Assert.Equal(expected, sequence[pos]);
+                k++;
             }
+            Assert.Equal(5 * r * levels, k);
         }
+    }
+
+    [Fact]
+    public void InterleavedWindowsAreWholeGroups()
+    {
+        using var bundle = Bundle.Open(GoldenSets.Bundle("odd"));
+        using var stage = SemanticToCoarseStage.Load(bundle, backends.Get("cpu"));
+        Assert.Equal(7, stage.GroupLength);
+        Assert.Equal(4 * 25 * 7, stage.WindowLength); // 4 s of semantic tokens, each with 2 frames of 3 levels
+        var half = new AcousticCodes(3, 1, [1, 2, 3]);
+        var e = Assert.Throws<ArgumentException>(() => stage.Continue([[1, 2]], [half], 3));
+        Assert.Contains("whole groups of 2 frames", e.Message);
+        e = Assert.Throws<ArgumentException>(() => stage.Generate([[1, 2, 3]], frames: 4));
+        Assert.Contains("whole groups of 2 frames", e.Message);
+        e = Assert.Throws<ArgumentException>(() => stage.Sequence([1, 2, 3], new AcousticCodes(3, 3, new int[9])));
+        Assert.Contains("3 coarse frames for 3 semantic tokens", e.Message);
     }
 
     [Fact]

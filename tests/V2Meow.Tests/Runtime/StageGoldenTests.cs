@@ -7,8 +7,9 @@ using Xunit.Abstractions;
 namespace V2Meow.Tests.Runtime;
 
 /// <summary>
-/// Every committed golden set through the three token stages and the sampler, on the CPU backend and on
-/// ILGPU's CPU accelerator, with the same code <c>v2meow verify</c> runs. The codec's goldens have their own tests.
+/// Every committed golden set through the three token stages, the sampler and a seeded stage-2 window, on
+/// the CPU backend and on ILGPU's CPU accelerator, with the same code <c>v2meow verify</c> runs. The codec's
+/// goldens have their own tests.
 /// </summary>
 public class StageGoldenTests(BackendFixture backends, ITestOutputHelper output) : IClassFixture<BackendFixture>
 {
@@ -25,22 +26,25 @@ public class StageGoldenTests(BackendFixture backends, ITestOutputHelper output)
         var verifier = new GoldenVerifier();
         foreach (var stage in new[] { "stage1", "stage2", "stage3" }) verifier.Register(new StageGoldenVerifier(stage));
         verifier.Register(new SamplingGoldenVerifier());
+        verifier.Register(new GenerationGoldenVerifier());
         return verifier;
     }
 
     [Theory]
     [MemberData(nameof(SetsAndBackends))]
-    public void StagesAndSamplerMatchTheReference(string set, string backendName)
+    public void StagesSamplerAndGenerationMatchTheReference(string set, string backendName)
     {
         using var bundle = Bundle.Open(GoldenSets.Bundle(set));
         using var golden = SafetensorsFile.Open(GoldenSets.Golden(set));
         var report = TransformerVerifier().Verify(bundle, golden, backends.Get(backendName));
         foreach (var c in report.Comparisons) output.WriteLine(c.ToString());
 
-        // Every stage of the set was compared, down to its logits, and so was every sampling case.
+        // Every stage of the set was compared, down to its logits, and so was every sampling case and the
+        // generated stage-2 window.
         foreach (var stage in new[] { "stage1", "stage2", "stage3" })
             Assert.Contains(report.Comparisons, c => c.Name == $"{stage}.logits");
         Assert.Equal(9, report.Comparisons.Count(c => c.Name.StartsWith("sampling.tokens.", StringComparison.Ordinal)));
+        Assert.Contains(report.Comparisons, c => c.Name == "generation.stage2.coarse");
         Assert.Equal(["codec"], report.Unverified);
         // Tolerance from GoldenTolerance (1e-4 for f32 weights; 1e-3 for the f16 set), relative error
         // max|a − b| / max(max|b|, 1e-6); ids and buckets exactly.

@@ -1,0 +1,66 @@
+using System.Globalization;
+using System.Text.Json;
+using V2Meow.Loaders.Safetensors;
+using V2Meow.Runtime.Stages;
+
+namespace V2Meow.Runtime.Verification;
+
+/// <summary>
+/// A seeded stage-2 window against the reference's (SPEC §10, weights-spec/reference/generation.py): the
+/// semantic tokens generation.stage2.semantic and the frames generation.stage2.carried go in with the
+/// "generation" metadata's temperature, seed, top-k and first frame; the runtime must draw exactly the codes
+/// generation.stage2.coarse. This is what checks the layout end to end: the prompt, the fed semantic tokens
+/// of the interleaved layout, the level ranges and the RNG counters. Encoder–decoder bundles feed the encoder
+/// the stage-2 goldens' inputs.
+/// </summary>
+public sealed class GenerationGoldenVerifier : IGoldenComponentVerifier
+{
+    public string Component => "generation";
+
+    public IReadOnlyList<TensorComparison> Verify(GoldenContext context)
+    {
+        var golden = context.Golden;
+        var config = context.Bundle.Config;
+        int levels = config.Tokens.CoarseLevels;
+        var (temperature, topK, seed, firstFrame) = ReadCase(golden);
+        int[] semantic = golden.Get("generation.stage2.semantic").ToInt32();
+        var carried = Codes(golden, "generation.stage2.carried", levels);
+        var expected = Codes(golden, "generation.stage2.coarse", levels);
+        var input = config.HasEncoder("stage2") ? StageGoldenVerifier.ReadEncoderInput(golden, config.Stage2, "stage2") : null;
+
+        using var stage = SemanticToCoarseStage.Load(context.Bundle, context.Backend);
+        var actual = stage.Continue([semantic], [carried], expected.Frames, input, new StageSampling(temperature, topK, seed), firstFrame)[0];
+        foreach (var entry in golden.Tensors.Where(t => t.Name.StartsWith("generation.", StringComparison.Ordinal)))
+            if (entry.Name is not ("generation.stage2.semantic" or "generation.stage2.carried" or "generation.stage2.coarse"))
+                throw new SafetensorsFormatException(golden.Path, entry.Name, "not a generation golden (SPEC §10 names generation.stage2.semantic, .carried, .coarse)");
+        return [TensorComparison.Integers("generation.stage2.coarse", $"[{levels}, {expected.Frames}]", actual.Codes, expected.Codes)];
+    }
+
+    static AcousticCodes Codes(SafetensorsFile golden, string name, int levels)
+    {
+        var view = golden.Get(name);
+        if (view.Shape.Length != 2 || view.Shape[0] != levels || view.DType != DType.I32)
+            throw new SafetensorsFormatException(golden.Path, name, $"expected I32 [{levels}, frames], found {DTypes.Name(view.DType)} {view.Entry.ShapeText}");
+        return new AcousticCodes(levels, checked((int)view.Shape[1]), view.ToInt32());
+    }
+
+    /// <summary>The "generation" metadata: {"stage2": {"temperature", "seed" (a decimal string), "top_k", "first_frame", …}}.</summary>
+    static (double Temperature, int TopK, ulong Seed, long FirstFrame) ReadCase(SafetensorsFile golden)
+    {
+        if (!golden.Metadata.TryGetValue("generation", out var json))
+            throw new SafetensorsFormatException(golden.Path, null, "__metadata__ has no \"generation\" entry describing the generation case");
+        try
+        {
+            using var document = JsonDocument.Parse(json);
+            var stage2 = document.RootElement.GetProperty("stage2");
+            if (stage2.GetProperty("stream").GetInt32() != 2)
+                throw new SafetensorsFormatException(golden.Path, null, "generation metadata: stage 2 draws from stream 2 (SPEC §8.1)");
+            return (stage2.GetProperty("temperature").GetDouble(), stage2.GetProperty("top_k").GetInt32(),
+                ulong.Parse(stage2.GetProperty("seed").GetString()!, CultureInfo.InvariantCulture), stage2.GetProperty("first_frame").GetInt64());
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or OverflowException)
+        {
+            throw new SafetensorsFormatException(golden.Path, null, $"generation metadata is malformed: {e.Message}", e);
+        }
+    }
+}
