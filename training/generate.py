@@ -2,6 +2,7 @@
 
     generate.py --bundle DIR --features FEATURES.npy --out music.wav [--style STYLE.npy | --prompt TEXT] [--seed N]
     generate.py --bundle DIR --video clip.mp4 --out music.wav --prompt "fast bright major piano drums"
+    generate.py ... --arrays DIR   # also semantic.npy, codes.npy, waveform.npy, for the runtime's parity test
 
 Stage 1 runs over windows of windows.stage1_seconds (the encoder sees that
 window's feature rows and the style vector; zeros when none is given, as the
@@ -24,6 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "weights-spec", "reference"))
 
 import config as config_mod  # noqa: E402
+import generation  # noqa: E402
 import model as ref  # noqa: E402
 import safetensors_io  # noqa: E402
 import sampling  # noqa: E402
@@ -90,29 +92,36 @@ def generate(config, models, features, style=None, seed=0):
 @torch.no_grad()
 def coarse_from_semantic(config, models, semantic, seed=0):
     """Stage 2: semantic ids -> coarse codes [Qc, T], windows of stage2_seconds overlapping by half, as the
-    runtime's WindowPlan lays them: each window after the first is prompted with the frames of the
-    overlap, which the window before generated, and generates the rest."""
-    r, t, w, temps = config["rates"], config["tokens"], config["windows"], config["temperatures"]
+    runtime's GenerateCoarse lays them: each window after the first is prompted with the frames of the
+    overlap, which the window before generated, and generates the rest. In the interleaved layout windows
+    are whole groups of r frames (one semantic token each); in the prefix layout r is 1."""
+    r, w, temps = config["rates"], config["windows"], config["temperatures"]
     n_sem = len(semantic)
-    qc = t["coarse_levels"]
+    qc = config["tokens"]["coarse_levels"]
     per_sem = r["acoustic_hz"] / r["semantic_hz"]
-    width = int(round(w["stage2_seconds"] * r["acoustic_hz"]))
-    total = int(round(n_sem * per_sem))
-    ids = []  # stage-2 token ids, time-major
+    total = int(round(n_sem * per_sem))  # frames
+    group = config_mod.frames_per_semantic(config) if tok.stage2_interleaved(config) else 1
+    units = -(-total // group)
+    width = max(1, int(round(w["stage2_seconds"] * r["acoustic_hz"])) // group)
+    decoder = models["stage2"].decoder
+    coarse = np.zeros((qc, 0), dtype=np.int64)
     start, prev_end = 0, None
     while True:
-        end = min(total, start + width)
+        end = min(units, start + width)
         carried = 0 if prev_end is None else prev_end - start
-        s0 = int(np.floor(start / per_sem + 1e-9))
-        s1 = min(n_sem, max(s0 + 1, int(np.ceil(end / per_sem - 1e-9))))
-        prefix = list(semantic[s0:s1]) + [tok.stage2_sep(config)] + ids[start * qc:(start + carried) * qc]
-        ids += _decode(models["stage2"].decoder, None, prefix, (end - start - carried) * qc,
-                       lambda k, c=carried: tok.stage2_range(config, c * qc + k), temps["stage2"], seed, 2, len(ids))
-        if end >= total:
+        f0, f1, fc = start * group, end * group, carried * group
+        if tok.stage2_interleaved(config):
+            window_semantic = semantic[start:end]
+        else:
+            s0 = int(np.floor(f0 / per_sem + 1e-9))
+            window_semantic = semantic[s0:min(n_sem, max(s0 + 1, int(np.ceil(f1 / per_sem - 1e-9))))]
+        new = generation.stage2_continue(config, decoder, window_semantic, coarse[:, f0:f0 + fc], f1 - f0 - fc,
+                                         temps["stage2"], seed, f0 + fc)
+        coarse = np.concatenate([coarse, new], 1)
+        if end >= units:
             break
         prev_end, start = end, end - width // 2
-    coarse = np.array([ids[k] - tok.stage2_range(config, k)[0] for k in range(len(ids))], dtype=np.int64)
-    return coarse.reshape(-1, qc).T  # [Qc, T]
+    return coarse[:, :total]  # [Qc, T]
 
 
 @torch.no_grad()
@@ -143,6 +152,7 @@ def main():
     p.add_argument("--style")
     p.add_argument("--prompt")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--arrays", help="also write semantic.npy, codes.npy and waveform.npy (float32) into this folder")
     args = p.parse_args()
     torch.set_num_threads(1)
     config, models = load_bundle(args.bundle)
@@ -159,7 +169,12 @@ def main():
         import text_tower
 
         style = text_tower.style_for(args.prompt)
-    wav, _, _ = generate(config, models, features, style, args.seed)
+    wav, semantic, codes = generate(config, models, features, style, args.seed)
+    if args.arrays:
+        os.makedirs(args.arrays, exist_ok=True)
+        np.save(os.path.join(args.arrays, "semantic.npy"), np.asarray(semantic, dtype=np.int32))
+        np.save(os.path.join(args.arrays, "codes.npy"), codes.astype(np.int32))
+        np.save(os.path.join(args.arrays, "waveform.npy"), wav)
     import corpus
 
     corpus.write_wav(args.out, wav)

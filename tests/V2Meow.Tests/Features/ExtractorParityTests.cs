@@ -1,5 +1,3 @@
-using System.ComponentModel;
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using V2Meow.Loaders.Features;
@@ -18,50 +16,9 @@ public class ExtractorParityTests
     // 1e-6 leaves room only for a double that rounds to float32 differently after a summation-order change.
     const float Tolerance = 1e-6f;
 
-    static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "weights-spec", "reference", "extractor.py"))) return dir.FullName;
-        throw new DirectoryNotFoundException("weights-spec/reference/extractor.py not found above " + AppContext.BaseDirectory);
-    }
-
-    static string Python => File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
-
-    static string Run(string fileName, IEnumerable<string> arguments, string workingDirectory)
-    {
-        var info = new ProcessStartInfo(fileName)
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in arguments) info.ArgumentList.Add(a);
-        Process process;
-        try
-        {
-            process = Process.Start(info) ?? throw new InvalidOperationException($"{fileName} did not start");
-        }
-        catch (Win32Exception e)
-        {
-            Assert.Fail($"cannot run '{fileName}' ({e.Message}): the extractor parity test needs Python 3 with numpy " +
-                        "(/usr/bin/python3 or python3 on PATH) and ffmpeg");
-            throw;
-        }
-        using (process)
-        {
-            var stderr = process.StandardError.ReadToEndAsync();
-            string stdout = process.StandardOutput.ReadToEnd();
-            process.WaitForExit();
-            if (process.ExitCode != 0)
-                Assert.Fail($"{fileName} {string.Join(' ', arguments)} exited {process.ExitCode}: {stderr.Result.Trim()}");
-            return stdout;
-        }
-    }
-
     static float[,] PythonRows(string root, string video, double fps)
     {
-        string json = Run(Python, [Path.Combine(root, "weights-spec", "reference", "extractor.py"), video,
+        string json = ReferenceProcess.Run(ReferenceProcess.Python, [Path.Combine(root, "weights-spec", "reference", "extractor.py"), video,
             "--fps", fps.ToString("R", CultureInfo.InvariantCulture), "--json"], root);
         using var document = JsonDocument.Parse(json);
         var rows = document.RootElement.GetProperty("rows");
@@ -95,11 +52,11 @@ public class ExtractorParityTests
     [InlineData(2.0, 7)]
     public async Task SyntheticCorpusClipGivesTheSameRows(double fps, int expectedRows)
     {
-        string root = RepositoryRoot();
+        string root = ReferenceProcess.RepositoryRoot();
         using var temp = new TempDirectory();
         string video = temp.File("clip.mp4");
         // A clip of the training corpus (moving shapes, a pan, flashes, cuts), 224x128 at 24 fps, H.264.
-        Run(Python, [Path.Combine(root, "training", "corpus.py"), "video", "--seed", "4242", "--index", "3",
+        ReferenceProcess.Run(ReferenceProcess.Python, [Path.Combine(root, "training", "corpus.py"), "video", "--seed", "4242", "--index", "3",
             "--seconds", "3.5", "--out", video], root);
         await AssertSameRows(root, video, fps, expectedRows);
     }
@@ -107,11 +64,11 @@ public class ExtractorParityTests
     [Fact]
     public async Task ScaledDownTestPatternGivesTheSameRows()
     {
-        string root = RepositoryRoot();
+        string root = ReferenceProcess.RepositoryRoot();
         using var temp = new TempDirectory();
         string video = temp.File("pattern.mp4");
         // 320x240 at 30 fps: scaled with area averaging to 170x128, frame times off the sub-frame grid.
-        Run("ffmpeg", ["-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi",
+        ReferenceProcess.Run("ffmpeg", ["-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi",
             "-i", "testsrc2=size=320x240:rate=30", "-t", "2.3", "-c:v", "libx264", "-pix_fmt", "yuv420p", video], root);
         await AssertSameRows(root, video, 1.0, 3);
     }
