@@ -19,6 +19,10 @@ mv runs/codec.pt runs/codec_pilot.pt
 $N $PY train_codec.py train --minutes 50 --seed 0 --pool 300 --threads 2 --init runs/codec_pilot.pt
 $N $PY train_codec.py encode
 $N $PY train_codec.py evaluate
+# 2b. (What v3 did: the shipped codec is v2's, whose encoder was not kept.) With only a bundle at hand, fit a
+#     new encoder to its decoder and codebooks, held fixed, then encode with it as above.
+# $N $PY train_codec.py fit-encoder --bundle ../runtime/V2Meow.Runtime/DefaultModel/bundle --minutes 25 --seed 0 --threads 2
+# $N $PY train_codec.py encode
 
 # 3. Semantic tokens (k-means over log-mel), text tower (style vectors of the captions).
 $N $PY semantic.py --seed 0
@@ -27,8 +31,8 @@ $N $PY text_tower.py train --seed 0
 # 4. Stages (run side by side in the original training; the budgets are wall-clock minutes).
 $N $PY train_stages.py 1 --minutes 35 --seed 0 --batch 16
 $N $PY train_stages.py 3 --minutes 20 --seed 0   # stages 2 and 3 on the codec's codes of all 600 clips
-# Stage 2 trains on crops of its 0.4 s window (windows.stage2_seconds), alone on the machine.
-$N $PY train_stages.py 2 --minutes 20 --seed 0 --batch 48 --threads 2
+# Stage 2 trains on crops of its 3 s window (windows.stage2_seconds) in the interleaved layout, alone on the machine.
+$N $PY train_stages.py 2 --minutes 30 --seed 0 --batch 16 --threads 2
 
 # 5. Export and check.
 $PY assemble.py --out runs/default_state.pt
@@ -41,9 +45,11 @@ $PY ../weights-spec/reference/check.py ../runtime/V2Meow.Runtime/DefaultModel/bu
 $N $PY evaluate.py --bundle ../runtime/V2Meow.Runtime/DefaultModel/bundle --clips 24 --style-clips 8 \
     --workers 2 --save-audio runs/samples
 # The random-weights baseline of the tables, same clips.
-sed 's/"default-synthetic-v2"/"default-random-init"/' ../weights-spec/examples/default.json > runs/random.json
+sed 's/"default-synthetic-v3"/"default-random-init"/' ../weights-spec/examples/default.json > runs/random.json
 $PY ../weights-spec/reference/export.py --config runs/random.json --seed 7 --out runs/random_bundle
 $N $PY evaluate.py --bundle runs/random_bundle --clips 24 --style-clips 0 --workers 2 \
     --out logs/eval_random_weights.json
+# Pulse clarity along the chain of stages, each fed the true tokens of the one before.
+$N $PY rhythm_chain.py --bundle ../runtime/V2Meow.Runtime/DefaultModel/bundle --clips 6 --workers 2
 # Non-corpus videos (ffmpeg test sources) through the C# runtime, `./v2meow generate`.
 $N $PY evaluate_videos.py --seeds 3

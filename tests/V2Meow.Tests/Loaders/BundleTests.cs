@@ -110,6 +110,23 @@ public class BundleTests
     }
 
     [Fact]
+    public void Stage2LayoutIsReadAndChecked()
+    {
+        string json = File.ReadAllText(Path.Combine(GoldenSets.Bundle("odd"), "config.json"));
+        var config = BundleConfigReader.Parse(json, "config.json");
+        Assert.True(config.Stage2.IsInterleaved);
+        Assert.Equal(2, config.FramesPerSemantic);
+        var error = Assert.Throws<BundleException>(() => BundleConfigReader.Parse(json.Replace("\"interleaved\"", "\"sideways\""), "config.json"));
+        Assert.Contains("stage2.layout", error.Message);
+        // 50 Hz frames over 20 Hz semantic tokens: no whole number of frames per token to interleave.
+        error = Assert.Throws<BundleException>(() => BundleConfigReader.Parse(json.Replace("\"semantic_hz\": 25", "\"semantic_hz\": 20"), "config.json"));
+        Assert.Contains("stage2.layout", error.Message);
+        Assert.Contains("50 / 20", error.Message);
+        // Absent means the prefix layout, so bundles written before the field existed still load.
+        Assert.False(BundleConfigReader.Parse(json.Replace("\"layout\": \"interleaved\",", ""), "config.json").Stage2.IsInterleaved);
+    }
+
+    [Fact]
     public void ConfigDefaultsMatchTheSpec()
     {
         using var bundle = Bundle.Open(GoldenSets.Bundle("tiny"));

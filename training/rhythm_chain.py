@@ -1,0 +1,86 @@
+"""Where the rhythm is kept or lost: each stage of a bundle fed the true tokens of the stage before it.
+
+    rhythm_chain.py --bundle DIR [--clips 6] [--workers 2]
+
+For the first held-out clips (data/heldout.npz, with data/semantic_heldout.npy and
+data/codes_heldout.npy from semantic.py and train_codec.py encode), the music of:
+
+  corpus              the corpus's own music, the target
+  codes               the clip's true codes (coarse + fine) through the bundle's codec
+  coarse->3           true coarse codes -> stage 3 -> codec
+  semantic->2->3      true semantic tokens -> stage 2 -> stage 3 -> codec
+  video->1->2->3      the clip's video features -> every stage (what `generate` does)
+
+scored with evaluate.py's pulse clarity, harmonic share and onset rate, seed 0,
+the bundle's temperatures and windows as generate.py runs them. Writes
+logs/rhythm_chain.json and prints a Markdown table.
+"""
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+
+import numpy as np
+import torch
+
+import common
+import evaluate
+import generate
+
+CHAIN = ("corpus", "codes", "coarse->3", "semantic->2->3", "video->1->2->3")
+_STATE = {}
+
+
+def _work(job):
+    torch.set_num_threads(1)
+    if "models" not in _STATE:
+        _STATE["config"], _STATE["models"] = generate.load_bundle(_STATE["bundle"])
+    config, models = _STATE["config"], _STATE["models"]
+    i, link, features, semantic, codes = job
+    qc = config["tokens"]["coarse_levels"]
+    with torch.no_grad():
+        if link == "codes":
+            out = codes
+        elif link == "coarse->3":
+            out = np.concatenate([codes[:qc], generate.fine_from_coarse(config, models, codes[:qc])])
+        elif link == "semantic->2->3":
+            coarse = generate.coarse_from_semantic(config, models, list(semantic))
+            out = np.concatenate([coarse, generate.fine_from_coarse(config, models, coarse)])
+        else:
+            return i, link, generate.generate(config, models, features, None, seed=0)[0]
+        return i, link, models["codec"](torch.tensor(out))["waveform"].numpy()
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--bundle", required=True)
+    p.add_argument("--clips", type=int, default=6)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--out", default=os.path.join(common.LOGS, "rhythm_chain.json"))
+    args = p.parse_args()
+    held = common.load_corpus("heldout")
+    semantic = np.load(os.path.join(common.DATA, "semantic_heldout.npy")).astype(np.int64)
+    codes = np.load(os.path.join(common.DATA, "codes_heldout.npy")).astype(np.int64)
+    n = min(args.clips, codes.shape[0])
+    jobs = [(i, link, held["features"][i], semantic[i], codes[i]) for i in range(n) for link in CHAIN[1:]]
+    _STATE["bundle"] = args.bundle
+    with mp.get_context("fork").Pool(args.workers) as pool:
+        music = {(i, link): wav for i, link, wav in pool.map(_work, jobs, chunksize=1)}
+    music.update({(i, "corpus"): held["audio"][i].astype(np.float32) / 32767 for i in range(n)})
+    seconds = held["audio"].shape[1] / common.SR
+    result = {"bundle": os.path.normpath(args.bundle), "clips": n, "links": {}}
+    print("| input | pulse clarity | harmonic share | onsets /s |\n|---|---|---|---|")
+    for link in CHAIN:
+        wavs = [music[(i, link)] for i in range(n)]
+        row = {"pulse_clarity": float(np.mean([evaluate.pulse_clarity(w) for w in wavs])),
+               "harmonic_share": float(np.mean([evaluate.harmonic_ratio(w) for w in wavs])),
+               "onset_rate": float(np.mean([len(evaluate.onsets(w)) / seconds for w in wavs]))}
+        result["links"][link] = row
+        print(f"| {link} | {row['pulse_clarity']:.3f} | {row['harmonic_share']:.3f} | {row['onset_rate']:.2f} |")
+    with open(args.out, "w", encoding="utf-8") as f:
+        json.dump(result, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
