@@ -144,3 +144,12 @@ def log_mel(audio, hop=640, n_fft=1024):
 def load_corpus(name):
     d = np.load(os.path.join(DATA, f"{name}.npz"))
     return {k: d[k] for k in d.files}
+
+
+def load_features(name, config):
+    """The `builtin` rows of a split at the config's video_fps: data/{name}.npz holds them at 1 fps;
+    other rates come from `corpus.py features` as data/features_{name}_{fps}fps.npy."""
+    fps = config["rates"]["video_fps"]
+    if fps == 1:
+        return load_corpus(name)["features"]
+    return np.load(os.path.join(DATA, f"features_{name}_{fps:g}fps.npy"))

@@ -1,6 +1,7 @@
 """Synthetic video-music corpus, generated on demand from a seed (never committed).
 
     corpus.py build --seed 1 --clips 640 --out training/data/train.npz
+    corpus.py features --seed 1 --clips 600 --fps 3 --out training/data/features_train_3fps.npy
     corpus.py video --seed 1 --index 0 --seconds 10 --out clip.mp4 [--audio]
 
 Each clip is `seconds` long and made of 1-4 scenes separated by hard cuts.
@@ -347,6 +348,18 @@ def build(seed, clips, seconds, out, log_every=50):
     print(f"wrote {out}: {clips} clips of {seconds} s")
 
 
+def build_features(seed, clips, seconds, fps, out, start=0, log_every=50):
+    """Only the `builtin` rows of clips [start, start + clips), at another video_fps than build's 1."""
+    rows = []
+    for i in range(start, start + clips):
+        rows.append(features(describe(seed, i, seconds), fps))
+        if (i + 1 - start) % log_every == 0:
+            print(f"{i + 1 - start}/{clips} clips", flush=True)
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    np.save(out, np.stack(rows).astype(np.float32))
+    print(f"wrote {out}: {clips} clips at {fps} fps")
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
@@ -355,6 +368,13 @@ def main(argv=None):
     b.add_argument("--clips", type=int, required=True)
     b.add_argument("--seconds", type=float, default=10.0)
     b.add_argument("--out", required=True)
+    f = sub.add_parser("features", help="only the builtin rows of clips [start, start + N) at --fps, as .npy [N, rows, 24]")
+    f.add_argument("--seed", type=int, required=True)
+    f.add_argument("--clips", type=int, required=True)
+    f.add_argument("--start", type=int, default=0)
+    f.add_argument("--seconds", type=float, default=10.0)
+    f.add_argument("--fps", type=float, required=True)
+    f.add_argument("--out", required=True)
     v = sub.add_parser("video", help="write one clip as an mp4 (and optionally its music)")
     v.add_argument("--seed", type=int, required=True)
     v.add_argument("--index", type=int, required=True)
@@ -365,6 +385,8 @@ def main(argv=None):
     args = p.parse_args(argv)
     if args.command == "build":
         build(args.seed, args.clips, args.seconds, args.out)
+    elif args.command == "features":
+        build_features(args.seed, args.clips, args.seconds, args.fps, args.out, args.start)
     else:
         clip = describe(args.seed, args.index, args.seconds)
         audio = synthesise(clip)[0] if (args.audio or args.wav) else None

@@ -113,7 +113,8 @@ def main():
     p.add_argument("--out", default=os.path.join(common.LOGS, "eval.json"))
     args = p.parse_args()
     held = common.load_corpus("heldout")
-    feats, audio = held["features"], held["audio"].astype(np.float32) / 32767
+    feats = common.load_features("heldout", generate.load_bundle(args.bundle)[0])
+    audio = held["audio"].astype(np.float32) / 32767
     n = min(args.clips, feats.shape[0])
     jobs = [(i, feats[i], None) for i in range(n)]
     jobs += [(i, feats[i], s) for i in range(min(args.style_clips, n)) for s in PROMPTS]
@@ -129,7 +130,7 @@ def main():
             if i < 3:
                 corpus.write_wav(os.path.join(args.save_audio, f"heldout{i}_{s or 'video'}.wav"), w)
 
-    motion = feats[:n, :, 17].mean(1)
+    motion = held["features"][:n, :, 17].mean(1)  # 1 fps rows whatever the bundle reads: comparable across bundles
     seconds = audio.shape[1] / common.SR
     gen_rate = np.array([len(onsets(gen[(i, None)])) / seconds for i in range(n)])
     gt_on = [onsets(audio[i]) for i in range(n)]

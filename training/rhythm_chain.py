@@ -63,7 +63,8 @@ def main():
     semantic = np.load(os.path.join(common.DATA, "semantic_heldout.npy")).astype(np.int64)
     codes = np.load(os.path.join(common.DATA, "codes_heldout.npy")).astype(np.int64)
     n = min(args.clips, codes.shape[0])
-    jobs = [(i, link, held["features"][i], semantic[i], codes[i]) for i in range(n) for link in CHAIN[1:]]
+    features = common.load_features("heldout", generate.load_bundle(args.bundle)[0])
+    jobs = [(i, link, features[i], semantic[i], codes[i]) for i in range(n) for link in CHAIN[1:]]
     _STATE["bundle"] = args.bundle
     with mp.get_context("fork").Pool(args.workers) as pool:
         music = {(i, link): wav for i, link, wav in pool.map(_work, jobs, chunksize=1)}

@@ -1,6 +1,7 @@
 """A small MuLan-style text tower: caption words -> 128-d style vector, trained contrastively against audio.
 
     text_tower.py train [--seed 0] [--steps 1500]   # -> text_tower.json, data/style_{train,heldout}.npy
+    text_tower.py styles                            # data/style_*.npy again from the committed text_tower.json
     text_tower.py embed "fast bright major piano drums" --out style.npy   # for --style-embedding
 
 Text side: the caption's words (vocabulary corpus.WORDS; unknown words are
@@ -166,6 +167,7 @@ def main():
     t = sub.add_parser("train")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--steps", type=int, default=1500)
+    sub.add_parser("styles", help="data/style_{train,heldout}.npy from the committed text_tower.json (no training)")
     e = sub.add_parser("embed", help="a style vector (.npy, 128 float32) for v2meow generate --style-embedding")
     e.add_argument("text")
     e.add_argument("--out", required=True)
@@ -173,6 +175,12 @@ def main():
     if args.command == "train":
         torch.set_num_threads(1)
         train(args)
+    elif args.command == "styles":
+        _, table = load_table()
+        for name in ("train", "heldout"):
+            bow = torch.tensor(bag_of_words(common.load_corpus(name)["captions"]))
+            np.save(os.path.join(common.DATA, f"style_{name}.npy"), embed_words(table, bow).numpy().astype(np.float32))
+            print(f"wrote data/style_{name}.npy")
     else:
         try:
             np.save(args.out, style_for(args.text))

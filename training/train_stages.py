@@ -91,9 +91,8 @@ def stage3_batch(data, rng, batch, config, seconds=2):
     return seqs[:, :-1], targets, fine[None].expand_as(targets)
 
 
-def load_data(split):
-    corpus = common.load_corpus(split)
-    data = {"features": corpus["features"]}
+def load_data(split, config):
+    data = {"features": common.load_features(split, config)}
     for key in ("semantic", "style"):
         path = os.path.join(common.DATA, f"{key}_{split}.npy")
         if os.path.exists(path):
@@ -132,15 +131,16 @@ def main():
     p.add_argument("--batch", type=int, default=12)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--config", default=common.DEFAULT_CONFIG, help="the bundle config trained for (default.json)")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     _STAGE[0] = args.stage
-    config = common.load_config()
+    config = common.load_config(args.config)
     name = f"stage{args.stage}"
     model = ref.StageModel(config, name)
-    train_data, held_data = load_data("train"), load_data("heldout")
+    train_data, held_data = load_data("train", config), load_data("heldout", config)
 
     # What is trained is what is exported: the batched pass equals the reference forward.
     if args.stage == 1:
