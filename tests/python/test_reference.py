@@ -282,7 +282,8 @@ def test_greedy_window_follows_teacher_forced_argmax_and_feeds_semantic_tokens(n
         streams = {s["name"]: torch.randn(4, s["dim"]) if s["kind"] == "dense"
                    else torch.randint(0, s["vocab"], (4 * s["tokens_per_frame"],)) for s in t["streams"]}
         memory = m.encoder(streams, torch.randn(t["style_dim"]) if t["style_dim"] else None)["out"]
-    r = config_mod.frames_per_semantic(config) if tokens.stage2_interleaved(config) else 1
+    interleaved = tokens.stage2_interleaved(config)
+    r = config_mod.frames_per_semantic(config) if interleaved else 1
     qc = config["tokens"]["coarse_levels"]
     semantic = np.array([3, 1, 4, 1, 5])
     carried = np.arange(qc * r).reshape(qc, r) % config["tokens"]["codebook_size"]
@@ -291,11 +292,11 @@ def test_greedy_window_follows_teacher_forced_argmax_and_feeds_semantic_tokens(n
     seq = tokens.stage2_sequence(config, semantic, np.concatenate([carried, new], 1))
     with torch.no_grad():
         logits = m.decoder(torch.tensor(seq), memory)["logits"].numpy()
-    prompt = len(tokens.stage2_sequence(config, semantic[:2] if r > 1 else semantic, carried))
+    prompt = len(tokens.stage2_sequence(config, semantic[:2] if interleaved else semantic, carried))
     k = 0
     for pos in range(prompt, len(seq)):
         if seq[pos] <= tokens.stage2_sep(config):
-            assert r > 1 and seq[pos] == semantic[pos // tokens.stage2_group(config)]
+            assert interleaved and seq[pos] == semantic[pos // tokens.stage2_group(config)]
             continue
         lo, hi = tokens.stage2_range(config, k)
         assert seq[pos] == lo + int(np.argmax(logits[pos - 1, lo:hi])), (pos, k)

@@ -38,8 +38,8 @@ def stage2_continue(config, decoder, semantic, carried, frames, temperature, see
     """
     qc = config["tokens"]["coarse_levels"]
     carried = np.asarray(carried, dtype=np.int64).reshape(qc, -1)
-    if frames == 0:
-        return np.zeros((qc, 0), dtype=np.int64)
+    if frames < 0:
+        raise ValueError(f"stage 2: {frames} frames to generate")
     counter0 = first_frame * qc
 
     def draw(logits, c):
@@ -47,6 +47,8 @@ def stage2_continue(config, decoder, semantic, carried, frames, temperature, see
         return sampling.sample(logits, temperature, sampling.uniform(seed, stream, counter0 + c), lo, hi, top_k)
 
     if not tok.stage2_interleaved(config):
+        if frames == 0:
+            return np.zeros((qc, 0), dtype=np.int64)
         prompt = tok.stage2_sequence(config, semantic, carried)
         ids = _decode(decoder, memory, prompt, frames * qc, lambda k, logits: draw(logits, k))
     else:
@@ -56,6 +58,8 @@ def stage2_continue(config, decoder, semantic, carried, frames, temperature, see
         if tc % r or frames % r or len(semantic) * r != tc + frames:
             raise ValueError(f"interleaved stage 2: {tc} carried and {frames} new frames for {len(semantic)} semantic "
                              f"tokens; both must be whole groups of {r} frames covering the tokens")
+        if frames == 0:
+            return np.zeros((qc, 0), dtype=np.int64)
         first = tc // r
         prompt = tok.stage2_sequence(config, semantic[:first + 1], carried)  # ends on the first new group's token
 

@@ -88,6 +88,8 @@ public sealed record StageFootprint(
         return stage switch
         {
             "stage1" => 1 + Frames(windows.Stage1Seconds, rates.SemanticHz),
+            "stage2" when config.Stage2.IsInterleaved =>
+                Frames(windows.Stage2Seconds, rates.SemanticHz) * (1 + config.FramesPerSemantic * tokens.CoarseLevels),
             "stage2" => Frames(windows.Stage2Seconds, rates.SemanticHz) + 1 + Frames(windows.Stage2Seconds, rates.AcousticHz) * tokens.CoarseLevels,
             "stage3" => Frames(windows.Stage3Seconds, rates.AcousticHz) * config.TotalLevels + 1,
             _ => throw new ArgumentOutOfRangeException(nameof(stage), stage, "not a transformer stage"),

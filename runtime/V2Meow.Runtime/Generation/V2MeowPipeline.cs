@@ -122,6 +122,8 @@ public sealed class V2MeowPipeline : IDisposable
         double duration = features.DurationSeconds;
         int semanticCount = Math.Max(1, (int)Math.Ceiling(duration * rates.SemanticHz - 1e-6));
         int acousticFrames = Math.Max(1, (int)Math.Ceiling(duration * rates.AcousticHz - 1e-6));
+        // Interleaved, every r frames need their semantic token; the two roundings above may disagree at a boundary.
+        if (_stage2.IsInterleaved) semanticCount = Math.Max(semanticCount, (acousticFrames + _stage2.FramesPerGroup - 1) / _stage2.FramesPerGroup);
         int samples = Math.Max(1, (int)Math.Round(duration * rates.SampleRate));
 
         var semantic = Timed(timings, PipelineStage.Semantic, () => GenerateSemantic(features, semanticCount, options, progress, cancellationToken),

@@ -108,6 +108,11 @@ public sealed class SemanticToCoarseStage : TokenStage
         int carriedFrames = carried[0].Frames;
         if (carried.Any(x => x.Levels != Tokens.CoarseLevels || x.Frames != carriedFrames))
             throw new ArgumentException($"stage2: carried codes must all be [{Tokens.CoarseLevels}, {carriedFrames}]");
+        if (frames < 0) throw new ArgumentOutOfRangeException(nameof(frames), frames, "a frame count ≥ 0");
+        foreach (var tokens in semantic)
+            foreach (int s in tokens)
+                if ((uint)s >= (uint)Tokens.SemanticCodes)
+                    throw new ArgumentException($"stage2: semantic token {s} is outside [0, {Tokens.SemanticCodes})");
         int count = Math.Max(semantic.Count, carried.Count);
         ulong firstCounter = VideoToSemanticStage.Counter(firstFrame) * (ulong)Tokens.CoarseLevels;
         int[][] ids = IsInterleaved

@@ -42,7 +42,7 @@ internal sealed class TokenGenerator(IComputeBackend backend, Decoder decoder, S
             }
 
             using var history = backend.AllocateInts(steps, rows);
-            Choose(firstLogits, request, history, 0);
+            Choose(firstLogits, request, history, 0, request.Forced?.Invoke(0));
 
             using var rowSlot = backend.UploadInts(rowSlots, rows);
             using var rowPosition = backend.UploadInts(request.Prompts.Select(p => p.Length).ToArray(), rows);
@@ -57,8 +57,9 @@ internal sealed class TokenGenerator(IComputeBackend backend, Decoder decoder, S
                 cache.SyncTables();
                 decoder.Embed(backend, history, new TokenLookup(IdsOffset: (k - 1) * rows), x);
                 var hidden = decoder.Forward(backend, x, cache.Rows(rowSlot, rowPosition, k - 1), cache, memory, scratch, trace: null);
-                if (request.Forced?.Invoke(k) is null) decoder.Logits(backend, hidden, logits); // a fed token needs no logits
-                Choose(logits, request, history, k);
+                int[]? fed = request.Forced?.Invoke(k);
+                if (fed is null) decoder.Logits(backend, hidden, logits); // a fed token needs no logits
+                Choose(logits, request, history, k, fed);
             }
 
             var flat = new int[steps * rows];
@@ -107,10 +108,10 @@ internal sealed class TokenGenerator(IComputeBackend backend, Decoder decoder, S
     }
 
     /// <summary>Token <paramref name="step"/> of every row into the history: fed as the request gives it, or drawn from the logits.</summary>
-    void Choose(DeviceTensor logits, DecodeRequest request, DeviceIntTensor history, int step)
+    void Choose(DeviceTensor logits, DecodeRequest request, DeviceIntTensor history, int step, int[]? fed)
     {
         int rows = request.Prompts.Count;
-        if (request.Forced?.Invoke(step) is { } fed)
+        if (fed is not null)
         {
             if (fed.Length != rows) throw new ArgumentException($"generate: {fed.Length} fed tokens at step {step} for {rows} sequences");
             foreach (int id in fed)

@@ -22,8 +22,13 @@ public sealed class GenerationGoldenVerifier : IGoldenComponentVerifier
         var golden = context.Golden;
         var config = context.Bundle.Config;
         int levels = config.Tokens.CoarseLevels;
-        var (temperature, topK, seed, firstFrame) = ReadCase(golden);
-        int[] semantic = golden.Get("generation.stage2.semantic").ToInt32();
+        var (temperature, topK, seed, firstFrame, layout) = ReadCase(golden);
+        if (layout != config.Stage2.Layout)
+            throw new SafetensorsFormatException(golden.Path, null, $"generation metadata: recorded with the \"{layout}\" stage-2 layout, the bundle has \"{config.Stage2.Layout}\"");
+        var semanticView = golden.Get("generation.stage2.semantic");
+        if (semanticView.Shape.Length != 1 || semanticView.DType != DType.I32)
+            throw new SafetensorsFormatException(golden.Path, "generation.stage2.semantic", $"expected I32 [tokens], found {DTypes.Name(semanticView.DType)} {semanticView.Entry.ShapeText}");
+        int[] semantic = semanticView.ToInt32();
         var carried = Codes(golden, "generation.stage2.carried", levels);
         var expected = Codes(golden, "generation.stage2.coarse", levels);
         var input = config.HasEncoder("stage2") ? StageGoldenVerifier.ReadEncoderInput(golden, config.Stage2, "stage2") : null;
@@ -44,8 +49,8 @@ public sealed class GenerationGoldenVerifier : IGoldenComponentVerifier
         return new AcousticCodes(levels, checked((int)view.Shape[1]), view.ToInt32());
     }
 
-    /// <summary>The "generation" metadata: {"stage2": {"temperature", "seed" (a decimal string), "top_k", "first_frame", …}}.</summary>
-    static (double Temperature, int TopK, ulong Seed, long FirstFrame) ReadCase(SafetensorsFile golden)
+    /// <summary>The "generation" metadata: {"stage2": {"temperature", "seed" (a decimal string), "stream", "first_frame", "top_k", "layout"}}.</summary>
+    static (double Temperature, int TopK, ulong Seed, long FirstFrame, string Layout) ReadCase(SafetensorsFile golden)
     {
         if (!golden.Metadata.TryGetValue("generation", out var json))
             throw new SafetensorsFormatException(golden.Path, null, "__metadata__ has no \"generation\" entry describing the generation case");
@@ -56,7 +61,8 @@ public sealed class GenerationGoldenVerifier : IGoldenComponentVerifier
             if (stage2.GetProperty("stream").GetInt32() != 2)
                 throw new SafetensorsFormatException(golden.Path, null, "generation metadata: stage 2 draws from stream 2 (SPEC §8.1)");
             return (stage2.GetProperty("temperature").GetDouble(), stage2.GetProperty("top_k").GetInt32(),
-                ulong.Parse(stage2.GetProperty("seed").GetString()!, CultureInfo.InvariantCulture), stage2.GetProperty("first_frame").GetInt64());
+                ulong.Parse(stage2.GetProperty("seed").GetString() ?? "", CultureInfo.InvariantCulture), stage2.GetProperty("first_frame").GetInt64(),
+                stage2.GetProperty("layout").GetString() ?? "");
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or OverflowException)
         {

@@ -2,6 +2,7 @@ using V2Meow.Tests.Cli;
 using V2Meow.Loaders.Bundles;
 using V2Meow.Runtime.Backends;
 using V2Meow.Runtime.Benchmarking;
+using V2Meow.Runtime.Stages;
 
 namespace V2Meow.Tests.Benchmarking;
 
@@ -18,6 +19,17 @@ public class SideBySideTests
         Assert.Equal(2251, StageFootprint.WindowLength(config, "stage2"));
         Assert.Equal(1801, StageFootprint.WindowLength(config, "stage3"));
         Assert.Equal(21, StageFootprint.EncoderPositions(config, "stage1"));
+    }
+
+    [Fact]
+    public void InterleavedStage2WindowIsWholeGroups()
+    {
+        // odd.json: 4 s of 25 Hz semantic tokens, each followed by 2 frames of 3 coarse levels.
+        using var bundle = Bundle.Open(GoldenSets.Bundle("odd"));
+        Assert.Equal(100 * 7, StageFootprint.WindowLength(bundle.Config, "stage2"));
+        using var backend = new CpuBackend(1);
+        using var stage = SemanticToCoarseStage.Load(bundle, backend);
+        Assert.Equal(stage.WindowLength, StageFootprint.WindowLength(bundle.Config, "stage2"));
     }
 
     [Fact]

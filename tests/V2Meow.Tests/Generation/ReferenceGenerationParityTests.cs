@@ -24,8 +24,8 @@ public class ReferenceGenerationParityTests(DefaultPipelineFixture fixture) : IC
         string root = ReferenceProcess.RepositoryRoot();
         using var temp = new TempDirectory();
         string video = temp.File("clip.mp4");
-        // 4 s: stage 2 runs a 3 s window and a second one carrying 1.5 s; the last stage-3 window is short. Whole
-        // seconds, because generate.py takes the length from the feature rows (1 fps).
+        // 4 s: stage 2 (interleaved, 3 s windows of 75 groups) runs groups 0-74 and then 38-99, carrying 37; the
+        // last stage-3 window is short. Whole seconds, because generate.py takes the length from the feature rows.
         ReferenceProcess.Run(ReferenceProcess.Python, [Path.Combine(root, "training", "corpus.py"), "video", "--seed", "77",
             "--index", "5", "--seconds", "4", "--out", video], root);
         string arrays = temp.File("reference");
@@ -33,6 +33,7 @@ public class ReferenceGenerationParityTests(DefaultPipelineFixture fixture) : IC
             Path.Combine(root, "runtime", "V2Meow.Runtime", "DefaultModel", "bundle"), "--video", video, "--seed", "11",
             "--out", temp.File("reference.wav"), "--arrays", arrays], root);
 
+        Assert.True(fixture.Pipeline.Config.Stage2.IsInterleaved, "the default model's stage 2 is interleaved: this test covers chaining its windows");
         var result = await fixture.Pipeline.GenerateAsync(new VideoInput { VideoPath = video }, new GenerationOptions { Seed = 11 });
 
         long[] semantic = NpyFile.Read(Path.Combine(arrays, "semantic.npy")).ToInt64();

@@ -188,6 +188,25 @@ public class GenerationTests(BackendFixture backends) : IClassFixture<BackendFix
     }
 
     [Fact]
+    public void EachCandidateIsFedItsOwnSemanticTokens()
+    {
+        // Two candidates with different semantic tokens, greedy: each must equal its own single-candidate run,
+        // so no row is fed another row's tokens (interleaved) or prompted with them (both layouts).
+        foreach (var set in new[] { "odd", "tiny" })
+        {
+            using var bundle = Bundle.Open(GoldenSets.Bundle(set));
+            using var stage = SemanticToCoarseStage.Load(bundle, backends.Get("cpu"));
+            int r = stage.FramesPerGroup;
+            int[][] semantic = [[1, 2, 3, 4], [40, 30, 20, 10]];
+            var carried = new AcousticCodes(bundle.Config.Tokens.CoarseLevels, r, new int[bundle.Config.Tokens.CoarseLevels * r]);
+            var both = stage.Continue(semantic, [carried], 3 * r, sampling: new StageSampling(Temperature: 0, Candidates: 2));
+            for (int b = 0; b < 2; b++)
+                Assert.Equal(stage.Continue([semantic[b]], [carried], 3 * r, sampling: new StageSampling(Temperature: 0))[0].Codes, both[b].Codes);
+            Assert.NotEqual(both[0].Codes, both[1].Codes);
+        }
+    }
+
+    [Fact]
     public void InterleavedWindowsAreWholeGroups()
     {
         using var bundle = Bundle.Open(GoldenSets.Bundle("odd"));
@@ -201,6 +220,9 @@ public class GenerationTests(BackendFixture backends) : IClassFixture<BackendFix
         Assert.Contains("whole groups of 2 frames", e.Message);
         e = Assert.Throws<ArgumentException>(() => stage.Sequence([1, 2, 3], new AcousticCodes(3, 3, new int[9])));
         Assert.Contains("3 coarse frames for 3 semantic tokens", e.Message);
+        e = Assert.Throws<ArgumentException>(() => stage.Generate([[1, 50]], frames: 4)); // 50 is SEP, not a semantic token
+        Assert.Contains("semantic token 50 is outside [0, 50)", e.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => stage.Continue([[1]], [new AcousticCodes(3, 4, new int[12])], -2));
     }
 
     [Fact]
