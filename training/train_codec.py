@@ -303,11 +303,11 @@ def evaluate(args):
             mel = (common.log_mel(out, 160) - common.log_mel(wav, 160)).abs().mean().item()
             harmonic = np.mean([measures.harmonic_ratio(x) for x in out.numpy()])
             pulse = np.mean([measures.pulse_clarity(x) for x in out.numpy()])
-            common.log("codec.log", f"heldout 8 clips, {levels} levels: log-mel L1 {mel:.3f}, "
+            common.log(args.log, f"heldout 8 clips, {levels} levels: log-mel L1 {mel:.3f}, "
                                     f"stft loss {stft_loss(out, wav).item():.3f}, harmonic share {harmonic:.3f}, "
                                     f"pulse clarity {pulse:.3f}")
         silence = (common.log_mel(torch.zeros_like(wav), 160) - common.log_mel(wav, 160)).abs().mean().item()
-        common.log("codec.log", f"heldout 8 clips, reference: log-mel L1 of silence {silence:.3f}; original "
+        common.log(args.log, f"heldout 8 clips, reference: log-mel L1 of silence {silence:.3f}; original "
                                 f"harmonic share {np.mean([measures.harmonic_ratio(x) for x in wav.numpy()]):.3f}, "
                                 f"pulse clarity {np.mean([measures.pulse_clarity(x) for x in wav.numpy()]):.3f}")
 
@@ -326,6 +326,7 @@ def main():
     p.add_argument("--pool", type=int, default=300, help="training clips (data/train.npz) the codec trains on")
     p.add_argument("--init", help="checkpoint to start from")
     p.add_argument("--bundle", help="fit-encoder: the bundle whose codec decoder and codebooks to fit")
+    p.add_argument("--log", default="codec.log", help="evaluate: the log under logs/ to append to")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     os.makedirs(common.RUNS, exist_ok=True)

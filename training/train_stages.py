@@ -132,6 +132,7 @@ def main():
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--config", default=common.DEFAULT_CONFIG, help="the bundle config trained for (default.json)")
+    p.add_argument("--init", help="a checkpoint to continue from (weights only; a fresh optimiser and schedule)")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -140,6 +141,8 @@ def main():
     config = common.load_config(args.config)
     name = f"stage{args.stage}"
     model = ref.StageModel(config, name)
+    if args.init:
+        model.load_state_dict(torch.load(args.init, map_location="cpu")["model"])
     train_data, held_data = load_data("train", config), load_data("heldout", config)
 
     # What is trained is what is exported: the batched pass equals the reference forward.
@@ -150,7 +153,7 @@ def main():
         i, _, _ = (stage2_batch if args.stage == 2 else stage3_batch)(train_data, rng, 1, config)
         err = common.check_against_reference(model, i[0])
     logname = f"{name}.log"
-    common.log(logname, f"# {name}: seed {args.seed}, " + (f"crops {stage2_crop_seconds(config)} s, " if args.stage == 2 else "") + f"batch {args.batch}, lr {args.lr}, budget {args.minutes} min, "
+    common.log(logname, f"# {name}: seed {args.seed}, " + (f"crops {stage2_crop_seconds(config)} s, " if args.stage == 2 else "") + f"batch {args.batch}, lr {args.lr}, budget {args.minutes} min, init {args.init}, "
                         f"{sum(p.numel() for p in model.parameters())} parameters, batched-vs-reference max diff {err:.2e}")
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     start, step, avg = time.time(), 0, None

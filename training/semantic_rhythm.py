@@ -1,0 +1,91 @@
+"""Stage 1's rhythm, read off its semantic tokens without the later stages.
+
+    semantic_rhythm.py --bundle DIR [--bundle DIR ...] [--clips 24] [--temperature T]
+
+Each semantic token is a k-means centroid (semantic.py) of 64 log-mel bands and
+their first difference; the centroid's summed positive difference is how much
+of an onset the token stands for. Along a token sequence that gives a 25 Hz
+onset envelope, scored like evaluate.py scores audio: pulse clarity (largest
+normalised autocorrelation at lags of 0.25-1.5 s) and BCS/BHS/F1 of its peaks
+against the onsets of the clip's corpus music, matched and against a fixed
+derangement (shuffled). The true tokens of the held-out clips show what the
+measure can see; each bundle's stage 1 is sampled from the clip's video rows
+(no style, seed 0, the bundle's stage-1 temperature unless --temperature).
+Needs runs/semantic_kmeans.npz and data/semantic_heldout.npy.
+"""
+
+import argparse
+import os
+
+import numpy as np
+import torch
+
+import common
+import evaluate
+import generate
+import text_tower
+import tokens as tok
+
+
+def token_onset_strength():
+    km = np.load(os.path.join(common.RUNS, "semantic_kmeans.npz"))
+    centroids = km["centroids"] * km["std"] + km["mean"]
+    return np.clip(centroids[:, common.MEL_BANDS:], 0, None).sum(1)
+
+
+def pulse_clarity(envelope, rate=25.0, shortest=0.25, longest=1.5):
+    env = envelope - envelope.mean()
+    energy = float(env @ env)
+    if energy <= 0:
+        return 0.0
+    return max(float(env[:-lag] @ env[lag:]) / energy for lag in range(int(shortest * rate), int(longest * rate) + 1))
+
+
+@torch.no_grad()
+def sample_stage1(config, models, features, temperature):
+    s1 = models["stage1"]
+    style = torch.zeros(config["stage1"]["style_dim"]) if config["stage1"].get("style_dim") else None
+    memory = s1.encoder({"builtin": torch.tensor(features, dtype=torch.float32)}, style)["out"]
+    n = int(round(features.shape[0] / config["rates"]["video_fps"] * config["rates"]["semantic_hz"]))
+    codes = config["tokens"]["semantic_codes"]
+    return np.array(generate._decode(s1.decoder, memory, [tok.stage1_bos(config)], n, lambda k: (0, codes),
+                                     temperature, 0, 1, 0))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--bundle", action="append", default=[])
+    p.add_argument("--clips", type=int, default=24)
+    p.add_argument("--temperature", type=float)
+    args = p.parse_args()
+    torch.set_num_threads(1)
+    strength = token_onset_strength()
+    held = common.load_corpus("heldout")
+    n = min(args.clips, held["audio"].shape[0])
+    truth = [evaluate.onsets(held["audio"][i].astype(np.float32) / 32767) for i in range(n)]
+    rng = np.random.default_rng(0)
+    while True:
+        perm = rng.permutation(n)
+        if not np.any(perm == np.arange(n)):
+            break
+
+    def row(name, sequences):
+        peaks = [text_tower.onset_times(strength[s], rate=25.0, wait=1) for s in sequences]
+        matched = np.mean([evaluate.beat_scores(peaks[i], truth[i]) for i in range(n)], 0)
+        shuffled = np.mean([evaluate.beat_scores(peaks[i], truth[perm[i]]) for i in range(n)], 0)
+        pulse = np.mean([pulse_clarity(strength[s]) for s in sequences])
+        print(f"| {name} | {pulse:.3f} | {matched[0]:.3f} / {shuffled[0]:.3f} | {matched[1]:.3f} / {shuffled[1]:.3f} "
+              f"| {matched[2]:.3f} / {shuffled[2]:.3f} |", flush=True)
+
+    print("| semantic tokens | pulse clarity | BCS matched / shuffled | BHS | F1 |\n|---|---|---|---|---|")
+    row("true (from the corpus music)", np.load(os.path.join(common.DATA, "semantic_heldout.npy")).astype(np.int64)[:n])
+    for folder in args.bundle:
+        config, models = generate.load_bundle(folder)
+        features = common.load_features("heldout", config)
+        temperature = config["temperatures"]["stage1"] if args.temperature is None else args.temperature
+        row(f"{config['name']} stage 1 ({config['rates']['video_fps']:g} fps, T {temperature:g})",
+            [sample_stage1(config, models, features[i], temperature) for i in range(n)])
+
+
+if __name__ == "__main__":
+    main()
