@@ -1,6 +1,6 @@
 """Stage 1's rhythm, read off its semantic tokens without the later stages.
 
-    semantic_rhythm.py --bundle DIR [--bundle DIR ...] [--clips 24] [--temperature T]
+    semantic_rhythm.py --bundle DIR [--bundle DIR ...] [--clips 24] [--temperature T] [--out logs/semantic_rhythm.json]
 
 Each semantic token is a k-means centroid (semantic.py) of 64 log-mel bands and
 their first difference; the centroid's summed positive difference is how much
@@ -15,6 +15,7 @@ Needs runs/semantic_kmeans.npz and data/semantic_heldout.npy.
 """
 
 import argparse
+import json
 import os
 
 import numpy as np
@@ -57,6 +58,7 @@ def main():
     p.add_argument("--bundle", action="append", default=[])
     p.add_argument("--clips", type=int, default=24)
     p.add_argument("--temperature", type=float)
+    p.add_argument("--out", default=os.path.join(common.LOGS, "semantic_rhythm.json"))
     args = p.parse_args()
     torch.set_num_threads(1)
     strength = token_onset_strength()
@@ -69,11 +71,17 @@ def main():
         if not np.any(perm == np.arange(n)):
             break
 
+    result = {"clips": n, "rows": {}}
+
     def row(name, sequences):
-        peaks = [text_tower.onset_times(strength[s], rate=25.0, wait=1) for s in sequences]
+        # onset_times reports a peak at frame i as (i + 1) / rate, right for audio flux; token i stands for
+        # the log-mel frame centred at i / 25 s.
+        peaks = [text_tower.onset_times(strength[s], rate=25.0, wait=1) - 1 / 25.0 for s in sequences]
         matched = np.mean([evaluate.beat_scores(peaks[i], truth[i]) for i in range(n)], 0)
         shuffled = np.mean([evaluate.beat_scores(peaks[i], truth[perm[i]]) for i in range(n)], 0)
         pulse = np.mean([pulse_clarity(strength[s]) for s in sequences])
+        result["rows"][name] = {"pulse_clarity": float(pulse), "matched_bcs_bhs_f1": matched.tolist(),
+                                "shuffled_bcs_bhs_f1": shuffled.tolist()}
         print(f"| {name} | {pulse:.3f} | {matched[0]:.3f} / {shuffled[0]:.3f} | {matched[1]:.3f} / {shuffled[1]:.3f} "
               f"| {matched[2]:.3f} / {shuffled[2]:.3f} |", flush=True)
 
@@ -85,6 +93,8 @@ def main():
         temperature = config["temperatures"]["stage1"] if args.temperature is None else args.temperature
         row(f"{config['name']} stage 1 ({config['rates']['video_fps']:g} fps, T {temperature:g})",
             [sample_stage1(config, models, features[i], temperature) for i in range(n)])
+    with open(args.out, "w", encoding="utf-8") as f:
+        json.dump(result, f, indent=2)
 
 
 if __name__ == "__main__":

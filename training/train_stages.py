@@ -5,7 +5,7 @@
     train_stages.py 3 --minutes 15
 
 Stage 1 (video -> semantic): the whole 10 s clip is one window: encoder input
-= 10 rows of `builtin` features + the style vector (the text tower's
+= 10 s of `builtin` rows at the config's video_fps (30 at default.json's 3) + the style vector (the text tower's
 embedding of the clip's caption; zeros for 20 % of examples, so generation
 without a prompt, which the runtime feeds as zeros, is in distribution, and
 the video rows are zeroed for 10 % so the style alone carries information);
@@ -91,8 +91,10 @@ def stage3_batch(data, rng, batch, config, seconds=2):
     return seqs[:, :-1], targets, fine[None].expand_as(targets)
 
 
-def load_data(split, config):
-    data = {"features": common.load_features(split, config)}
+def load_data(split, config, stage=None):
+    """The arrays a stage trains on; only stage 1 reads the video rows (at the config's video_fps)."""
+    stage = _STAGE[0] if stage is None else stage
+    data = {"features": common.load_features(split, config)} if stage == 1 else {}
     for key in ("semantic", "style"):
         path = os.path.join(common.DATA, f"{key}_{split}.npy")
         if os.path.exists(path):
@@ -102,15 +104,11 @@ def load_data(split, config):
         # Codes may cover only the first clips (train_codec.py encode --limit); stages 2 and 3 use those.
         data["codes"] = np.load(path).astype(np.int64)
         if "semantic" in data:
-            data["semantic"] = data["semantic"][: data["codes"].shape[0]] if stage_uses_codes() else data["semantic"]
+            data["semantic"] = data["semantic"][: data["codes"].shape[0]] if stage in (2, 3) else data["semantic"]
     return data
 
 
 _STAGE = [1]
-
-
-def stage_uses_codes():
-    return _STAGE[0] in (2, 3)
 
 
 def loss_of(stage, model, config, data, rng, batch, train=True):
@@ -153,7 +151,8 @@ def main():
         i, _, _ = (stage2_batch if args.stage == 2 else stage3_batch)(train_data, rng, 1, config)
         err = common.check_against_reference(model, i[0])
     logname = f"{name}.log"
-    common.log(logname, f"# {name}: seed {args.seed}, " + (f"crops {stage2_crop_seconds(config)} s, " if args.stage == 2 else "") + f"batch {args.batch}, lr {args.lr}, budget {args.minutes} min, init {args.init}, "
+    setting = {1: f"video_fps {config['rates']['video_fps']:g}, ", 2: f"layout {config['stage2']['layout']}, crops {stage2_crop_seconds(config)} s, "}
+    common.log(logname, f"# {name}: config {os.path.relpath(args.config, common.HERE)}, seed {args.seed}, " + setting.get(args.stage, "") + f"batch {args.batch}, lr {args.lr}, budget {args.minutes} min, init {args.init}, "
                         f"{sum(p.numel() for p in model.parameters())} parameters, batched-vs-reference max diff {err:.2e}")
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     start, step, avg = time.time(), 0, None
