@@ -162,6 +162,29 @@ def low_band_l1(x, y, cutoff_hz=1000.0):
     return torch.fft.irfft(d[..., :keep], n=x.shape[-1]).abs().mean()
 
 
+def set_cosine_lr(opt, base_lr, start, budget):
+    """Cosine decay over the wall-clock budget, to a tenth of the initial rate."""
+    progress = min(1.0, (time.time() - start) / budget)
+    for group in opt.param_groups:
+        group["lr"] = base_lr * (0.1 + 0.45 * (1 + math.cos(math.pi * progress)))
+
+
+def random_crops(audio, rng, batch, crop, hop):
+    """`batch` crops of `crop` samples at hop-aligned offsets of random clips, float in [-1, 1]."""
+    idx = rng.integers(0, audio.shape[0], batch)
+    offs = rng.integers(0, (audio.shape[1] - crop) // hop, batch) * hop
+    return torch.tensor(np.stack([audio[i, o:o + crop] for i, o in zip(idx, offs)]).astype(np.float32) / 32767)
+
+
+def reconstruction_loss(out, wav, commit):
+    """The training loss (module docstring) and its terms: total, STFT, log-mel, waveform, low band."""
+    spec = stft_loss(out, wav)
+    mel = (common.log_mel(out, 160) - common.log_mel(wav, 160)).abs().mean()
+    wave = (out - wav).abs().mean()
+    low = low_band_l1(out, wav)
+    return spec + 0.1 * mel + 0.1 * wave + 2 * low + 0.25 * commit, spec, mel, wave, low
+
+
 def train(args):
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
@@ -181,19 +204,10 @@ def train(args):
                         f"budget {args.minutes} min, threads {torch.get_num_threads()}")
     avg = None
     while time.time() - start < budget and step < args.max_steps:
-        # Cosine decay over the wall-clock budget, to a tenth of the initial rate.
-        progress = min(1.0, (time.time() - start) / budget)
-        for group in opt.param_groups:
-            group["lr"] = args.lr * (0.1 + 0.45 * (1 + math.cos(math.pi * progress)))
-        idx = rng.integers(0, audio.shape[0], args.batch)
-        offs = rng.integers(0, (audio.shape[1] - crop) // hop, args.batch) * hop
-        wav = torch.tensor(np.stack([audio[i, o:o + crop] for i, o in zip(idx, offs)]).astype(np.float32) / 32767)
+        set_cosine_lr(opt, args.lr, start, budget)
+        wav = random_crops(audio, rng, args.batch, crop, hop)
         out, codes, commit = model(wav)
-        spec = stft_loss(out, wav)
-        mel = (common.log_mel(out, 160) - common.log_mel(wav, 160)).abs().mean()
-        wave = (out - wav).abs().mean()
-        low = low_band_l1(out, wav)
-        loss = spec + 0.1 * mel + 0.1 * wave + 2 * low + 0.25 * commit
+        loss, spec, mel, wave, low = reconstruction_loss(out, wav, commit)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
@@ -236,17 +250,10 @@ def fit_encoder(args):
                         f"training clips, seed {args.seed}, batch {args.batch} x {crop} samples, lr {args.lr}, "
                         f"budget {args.minutes} min, threads {torch.get_num_threads()}")
     while time.time() - start < budget and step < args.max_steps:
-        progress = min(1.0, (time.time() - start) / budget)
-        for group in opt.param_groups:
-            group["lr"] = args.lr * (0.1 + 0.45 * (1 + math.cos(math.pi * progress)))
-        idx = rng.integers(0, audio.shape[0], args.batch)
-        offs = rng.integers(0, (audio.shape[1] - crop) // hop, args.batch) * hop
-        wav = torch.tensor(np.stack([audio[i, o:o + crop] for i, o in zip(idx, offs)]).astype(np.float32) / 32767)
-        out, codes, commit = model(wav)
-        spec = stft_loss(out, wav)
-        mel = (common.log_mel(out, 160) - common.log_mel(wav, 160)).abs().mean()
-        low = low_band_l1(out, wav)
-        loss = spec + 0.1 * mel + 0.1 * (out - wav).abs().mean() + 2 * low + 0.25 * commit
+        set_cosine_lr(opt, args.lr, start, budget)
+        wav = random_crops(audio, rng, args.batch, crop, hop)
+        out, _, commit = model(wav)
+        loss, spec, mel, _, _ = reconstruction_loss(out, wav, commit)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.encoder.parameters(), 5.0)
