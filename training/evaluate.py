@@ -38,6 +38,7 @@ import numpy as np
 import torch
 
 import common
+import bundle as bundle_io  # weights-spec/reference, on the path once common is imported
 import generate
 import text_tower
 
@@ -65,9 +66,14 @@ def harmonic_ratio(wav, n_fft=1024, hop=256, fmin=200.0, fmax=4000.0, width=17):
     return float((spec * harmonic).sum() / max(spec.sum(), 1e-12))
 
 
-def pulse_clarity(wav, rate=100.0, shortest=0.25, longest=1.5):
+def pulse_clarity(wav):
+    """envelope_pulse_clarity of the audio's 100 Hz onset envelope."""
+    return envelope_pulse_clarity(text_tower.onset_envelope(torch.tensor(wav[None], dtype=torch.float32))[0].numpy())
+
+
+def envelope_pulse_clarity(envelope, rate=100.0, shortest=0.25, longest=1.5):
     """Largest autocorrelation of the mean-removed onset envelope over beat-period lags, over its zero-lag value."""
-    env = text_tower.onset_envelope(torch.tensor(wav[None], dtype=torch.float32))[0].numpy().astype(np.float64)
+    env = np.asarray(envelope, dtype=np.float64)
     env = env - env.mean()
     energy = float(env @ env)
     if energy <= 0:
@@ -113,7 +119,7 @@ def main():
     p.add_argument("--out", default=os.path.join(common.LOGS, "eval.json"))
     args = p.parse_args()
     held = common.load_corpus("heldout")
-    feats = common.load_features("heldout", generate.load_bundle(args.bundle)[0])
+    feats = common.load_features("heldout", bundle_io.read_config(args.bundle))
     audio = held["audio"].astype(np.float32) / 32767
     n = min(args.clips, feats.shape[0])
     jobs = [(i, feats[i], None) for i in range(n)]

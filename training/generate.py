@@ -42,18 +42,12 @@ def load_bundle(folder):
 
 
 def _decode(decoder, memory, prefix, count, ranges, temperature, seed, stream, counter):
-    """Feed `prefix`, then sample `count` tokens; token k restricted to ranges(k)."""
-    cache = decoder.new_cache()
-    logits = decoder(torch.tensor(prefix, dtype=torch.long), memory, cache)["logits"][-1]
-    out = []
-    for k in range(count):
+    """Feed `prefix`, then sample `count` tokens; token k restricted to ranges(k), drawn with counter + k."""
+    def draw(k, logits):
         lo, hi = ranges(k)
-        u = sampling.uniform(seed, stream, counter + k)
-        token = sampling.sample(logits.numpy(), temperature, u, lo, hi)
-        out.append(token)
-        if k + 1 < count:
-            logits = decoder(torch.tensor([token], dtype=torch.long), memory, cache)["logits"][-1]
-    return out
+        return sampling.sample(logits, temperature, sampling.uniform(seed, stream, counter + k), lo, hi)
+
+    return generation.decode(decoder, memory, prefix, count, draw)
 
 
 @torch.no_grad()

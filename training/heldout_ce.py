@@ -30,11 +30,9 @@ def main():
     result = {}
     for folder in args.bundle:
         config, models = generate.load_bundle(folder)
-        held = train_stages.load_data("heldout", config, stage=1)
         row = {}
         for stage in (1, 2, 3):
-            train_stages._STAGE[0] = stage
-            data = held if stage == 1 else train_stages.load_data("heldout", config, stage=stage)
+            data = train_stages.load_data("heldout", config, stage=stage)
             with torch.no_grad():
                 row[f"stage{stage}"] = float(np.mean([
                     train_stages.loss_of(stage, models[f"stage{stage}"], config, data, np.random.default_rng(99), 12,

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 import common
+import bundle as bundle_io  # weights-spec/reference, on the path once common is imported
 import evaluate
 import generate
 
@@ -63,7 +64,7 @@ def main():
     semantic = np.load(os.path.join(common.DATA, "semantic_heldout.npy")).astype(np.int64)
     codes = np.load(os.path.join(common.DATA, "codes_heldout.npy")).astype(np.int64)
     n = min(args.clips, codes.shape[0])
-    features = common.load_features("heldout", generate.load_bundle(args.bundle)[0])
+    features = common.load_features("heldout", bundle_io.read_config(args.bundle))
     jobs = [(i, link, features[i], semantic[i], codes[i]) for i in range(n) for link in CHAIN[1:]]
     _STATE["bundle"] = args.bundle
     with mp.get_context("fork").Pool(args.workers) as pool:

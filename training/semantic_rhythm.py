@@ -34,14 +34,6 @@ def token_onset_strength():
     return np.clip(centroids[:, common.MEL_BANDS:], 0, None).sum(1)
 
 
-def pulse_clarity(envelope, rate=25.0, shortest=0.25, longest=1.5):
-    env = envelope - envelope.mean()
-    energy = float(env @ env)
-    if energy <= 0:
-        return 0.0
-    return max(float(env[:-lag] @ env[lag:]) / energy for lag in range(int(shortest * rate), int(longest * rate) + 1))
-
-
 @torch.no_grad()
 def sample_stage1(config, models, features, temperature):
     s1 = models["stage1"]
@@ -79,7 +71,7 @@ def main():
         peaks = [text_tower.onset_times(strength[s], rate=25.0, wait=1) - 1 / 25.0 for s in sequences]
         matched = np.mean([evaluate.beat_scores(peaks[i], truth[i]) for i in range(n)], 0)
         shuffled = np.mean([evaluate.beat_scores(peaks[i], truth[perm[i]]) for i in range(n)], 0)
-        pulse = np.mean([pulse_clarity(strength[s]) for s in sequences])
+        pulse = np.mean([evaluate.envelope_pulse_clarity(strength[s], rate=25.0) for s in sequences])
         result["rows"][name] = {"pulse_clarity": float(pulse), "matched_bcs_bhs_f1": matched.tolist(),
                                 "shuffled_bcs_bhs_f1": shuffled.tolist()}
         print(f"| {name} | {pulse:.3f} | {matched[0]:.3f} / {shuffled[0]:.3f} | {matched[1]:.3f} / {shuffled[1]:.3f} "

@@ -14,7 +14,7 @@ import sampling
 import tokens as tok
 
 
-def _decode(decoder, memory, prompt, steps, choose):
+def decode(decoder, memory, prompt, steps, choose):
     """Feeds `prompt`, then `steps` more tokens; choose(k, logits) gives token k (sampled or forced)."""
     cache = decoder.new_cache()
     logits = decoder(torch.tensor(prompt, dtype=torch.long), memory, cache)["logits"][-1]
@@ -50,7 +50,7 @@ def stage2_continue(config, decoder, semantic, carried, frames, temperature, see
         if frames == 0:
             return np.zeros((qc, 0), dtype=np.int64)
         prompt = tok.stage2_sequence(config, semantic, carried)
-        ids = _decode(decoder, memory, prompt, frames * qc, lambda k, logits: draw(logits, k))
+        ids = decode(decoder, memory, prompt, frames * qc, lambda k, logits: draw(logits, k))
     else:
         r = config_mod.frames_per_semantic(config)
         g = tok.stage2_group(config)
@@ -69,6 +69,6 @@ def stage2_continue(config, decoder, semantic, carried, frames, temperature, see
             return draw(logits, k - (k + 1) // g)
 
         steps = (frames // r) * g - 1
-        ids = [t for k, t in enumerate(_decode(decoder, memory, prompt, steps, choose)) if (k + 1) % g]
+        ids = [t for k, t in enumerate(decode(decoder, memory, prompt, steps, choose)) if (k + 1) % g]
     codes = np.array([t - tok.stage2_range(config, k)[0] for k, t in enumerate(ids)], dtype=np.int64)
     return codes.reshape(-1, qc).T
