@@ -75,6 +75,9 @@ public sealed class SemanticToCoarseStage : TokenStage
         return [.. ids];
     }
 
+    /// <summary>Row b's entry of a list holding one entry shared by every row or one per row.</summary>
+    static T ForRow<T>(IReadOnlyList<T> list, int b) => list[list.Count == 1 ? 0 : b];
+
     void AddFrames(List<int> ids, AcousticCodes coarse, int from, int to)
     {
         for (int t = from; t < to; t++)
@@ -117,7 +120,7 @@ public sealed class SemanticToCoarseStage : TokenStage
         ulong firstCounter = VideoToSemanticStage.Counter(firstFrame) * (ulong)Tokens.CoarseLevels;
         int[][] ids = IsInterleaved
             ? ContinueInterleaved(semantic, carried, frames, count, input, sampling, firstCounter)
-            : Generate(Enumerable.Range(0, count).Select(b => Sequence(semantic[semantic.Count == 1 ? 0 : b], carried[carried.Count == 1 ? 0 : b])).ToList(),
+            : Generate(Enumerable.Range(0, count).Select(b => Sequence(ForRow(semantic, b), ForRow(carried, b))).ToList(),
                 input, frames * Tokens.CoarseLevels, Range, sampling, firstCounter); // carried frames are whole: new token k has level k mod coarse_levels
         return ids.Select(tokens => AcousticCodes.FromTimeMajor(tokens.Select((id, k) => id - Range(k).Lo).ToArray(), Tokens.CoarseLevels)).ToArray();
     }
@@ -136,11 +139,11 @@ public sealed class SemanticToCoarseStage : TokenStage
         if (frames == 0) return Enumerable.Range(0, sampling.Candidates).Select(_ => Array.Empty<int>()).ToArray();
         int first = carriedFrames / r;
         var prompts = Enumerable.Range(0, count)
-            .Select(b => Sequence(semantic[semantic.Count == 1 ? 0 : b].AsSpan(0, first + 1), carried[carried.Count == 1 ? 0 : b])).ToList();
+            .Select(b => Sequence(ForRow(semantic, b).AsSpan(0, first + 1), ForRow(carried, b))).ToList();
         int rows = prompts.Count == 1 ? sampling.Candidates : prompts.Count;
         int Drawn(int k) => k - (k + 1) / g; // tokens drawn before step k: fed semantic tokens draw nothing
         int[]? Fed(int k) => (k + 1) % g != 0 ? null
-            : Enumerable.Range(0, rows).Select(b => semantic[semantic.Count == 1 ? 0 : b][first + (k + 1) / g]).ToArray();
+            : Enumerable.Range(0, rows).Select(b => ForRow(semantic, b)[first + (k + 1) / g]).ToArray();
         var tokens = Generate(prompts, input, frames / r * g - 1, k => Range(Drawn(k)), sampling, firstCounter, forced: Fed, drawIndex: Drawn);
         return tokens.Select(row => row.Where((_, k) => (k + 1) % g != 0).ToArray()).ToArray();
     }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using V2Meow.Loaders.Safetensors;
 using V2Meow.Runtime.Stages;
 
@@ -50,23 +49,14 @@ public sealed class GenerationGoldenVerifier : IGoldenComponentVerifier
     }
 
     /// <summary>The "generation" metadata: {"stage2": {"temperature", "seed" (a decimal string), "stream", "first_frame", "top_k", "layout"}}.</summary>
-    static (double Temperature, int TopK, ulong Seed, long FirstFrame, string Layout) ReadCase(SafetensorsFile golden)
-    {
-        if (!golden.Metadata.TryGetValue("generation", out var json))
-            throw new SafetensorsFormatException(golden.Path, null, "__metadata__ has no \"generation\" entry describing the generation case");
-        try
+    static (double Temperature, int TopK, ulong Seed, long FirstFrame, string Layout) ReadCase(SafetensorsFile golden) =>
+        GoldenMetadata.Read(golden, "generation", "the generation case", root =>
         {
-            using var document = JsonDocument.Parse(json);
-            var stage2 = document.RootElement.GetProperty("stage2");
+            var stage2 = root.GetProperty("stage2");
             if (stage2.GetProperty("stream").GetInt32() != 2)
                 throw new SafetensorsFormatException(golden.Path, null, "generation metadata: stage 2 draws from stream 2 (SPEC §8.1)");
             return (stage2.GetProperty("temperature").GetDouble(), stage2.GetProperty("top_k").GetInt32(),
                 ulong.Parse(stage2.GetProperty("seed").GetString() ?? "", CultureInfo.InvariantCulture), stage2.GetProperty("first_frame").GetInt64(),
                 stage2.GetProperty("layout").GetString() ?? "");
-        }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or OverflowException)
-        {
-            throw new SafetensorsFormatException(golden.Path, null, $"generation metadata is malformed: {e.Message}", e);
-        }
-    }
+        });
 }

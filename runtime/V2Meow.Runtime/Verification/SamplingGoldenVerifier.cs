@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using V2Meow.Kernels;
 using V2Meow.Loaders.Safetensors;
 
@@ -48,28 +47,21 @@ public sealed class SamplingGoldenVerifier : IGoldenComponentVerifier
     /// </summary>
     static List<(string Name, double Temperature, ulong Seed)> ReadCases(SafetensorsFile golden, out SamplingRequest template)
     {
-        if (!golden.Metadata.TryGetValue("sampling", out var json))
-            throw new SafetensorsFormatException(golden.Path, null, "__metadata__ has no \"sampling\" entry describing the sampling cases");
-        try
+        (template, var cases) = GoldenMetadata.Read(golden, "sampling", "the sampling cases", root =>
         {
-            using var document = JsonDocument.Parse(json);
-            var root = document.RootElement;
             if (root.GetProperty("counter").GetString() != "row index")
                 throw new SafetensorsFormatException(golden.Path, null, "sampling metadata: only counter \"row index\" is known");
             var range = root.GetProperty("range");
-            template = new SamplingRequest
+            var request = new SamplingRequest
             {
                 Lo = range[0].GetInt32(), Hi = range[1].GetInt32(), TopK = root.GetProperty("top_k").GetInt32(),
                 Candidates = 1, StreamBase = root.GetProperty("stream").GetUInt64(), StreamStep = 0, CounterBase = 0, CounterStep = 1,
             };
-            return root.GetProperty("cases").EnumerateArray().Select(c => (
+            return (request, root.GetProperty("cases").EnumerateArray().Select(c => (
                 c.GetProperty("name").GetString()!,
                 c.GetProperty("temperature").GetDouble(),
-                ulong.Parse(c.GetProperty("seed").GetString()!, CultureInfo.InvariantCulture))).ToList();
-        }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or OverflowException)
-        {
-            throw new SafetensorsFormatException(golden.Path, null, $"sampling metadata is malformed: {e.Message}", e);
-        }
+                ulong.Parse(c.GetProperty("seed").GetString()!, CultureInfo.InvariantCulture))).ToList());
+        });
+        return cases;
     }
 }
