@@ -73,7 +73,11 @@ def run_stack(stack, x, memory=None):
 
 def encode(encoder, streams, style=None):
     """streams: name -> [B, T, dim] dense; style [B, style_dim] -> memory [B, Te, d]."""
-    parts = [encoder.streams[name](streams[name]) for name in encoder.stream_order]
+    parts = []
+    for name in encoder.stream_order:
+        x = encoder.streams[name](streams[name])
+        time = encoder.stream_time(name, x.shape[1])  # SPEC §6.8; None without a time embedding
+        parts.append(x if time is None else x + time)
     if encoder.style is not None:
         parts.append(encoder.style.proj(style)[:, None, :])
     return run_stack(encoder, torch.cat(parts, dim=1))
@@ -83,7 +87,9 @@ def logits(stage_model, tokens, streams=None, style=None):
     """Teacher-forced logits [B, n, V] of a StageModel for token ids [B, n]."""
     memory = encode(stage_model.encoder, streams, style) if hasattr(stage_model, "encoder") else None
     dec = stage_model.decoder
-    return dec.head(run_stack(dec, dec.embed(tokens), memory))
+    x = dec.embed(tokens)
+    time = dec.position_time(0, tokens.shape[1])
+    return dec.head(run_stack(dec, x if time is None else x + time, memory))
 
 
 def check_against_reference(stage_model, tokens, streams=None, style=None):

@@ -222,7 +222,7 @@ def test_paper_and_small_configs_resolve():
 
 def test_examples_exercise_every_option():
     seen = {"activation": set(), "norm": set(), "padding": set(), "variant": set(), "codec_activation": set(),
-            "layout": set()}
+            "layout": set(), "time_embedding": set()}
     for name in EXPORTED:
         c = example(name)
         for stage in ("stage1", "stage2", "stage3"):
@@ -232,9 +232,11 @@ def test_examples_exercise_every_option():
         seen["codec_activation"].add(c["codec"]["activation"])
         seen["variant"].add(c["stage2"]["variant"])
         seen["layout"].add(c["stage2"]["layout"])
+        seen["time_embedding"].add(c["stage1"].get("time_embedding") is not None)
     assert seen == {"activation": {"gelu", "relu", "geglu"}, "norm": {"layernorm", "rmsnorm"},
                     "padding": {"causal", "centred"}, "variant": {"decoder_only", "encoder_decoder"},
-                    "codec_activation": {"elu", "snake"}, "layout": {"prefix", "interleaved"}}
+                    "codec_activation": {"elu", "snake"}, "layout": {"prefix", "interleaved"},
+                    "time_embedding": {False, True}}
 
 
 # ------------------------------------------------------------ stage-2 layouts
@@ -269,6 +271,69 @@ def test_interleaved_layout_needs_whole_frames_per_semantic_token():
     raw["stage2"]["layout"] = "sideways"
     with pytest.raises(config_mod.ConfigError, match="stage2.layout: expected one of"):
         config_mod.resolve(raw)
+
+
+# ------------------------------------------------------------ stage-1 time embedding
+
+def test_time_embedding_values_and_times():
+    spec = {"min_period": 0.5, "max_period": 8.0}
+    # Periods 0.5, 1, 2, 4, 8 s for d = 10; a quarter period in, the sine of the first pair is 1.
+    te = model_mod.time_embedding(np.array([0.0, 0.125, 2.0]), 10, spec).numpy()
+    assert te.dtype == np.float32 and te.shape == (3, 10)
+    np.testing.assert_allclose(te[0], [0, 1] * 5, atol=0)
+    assert te[1, 0] == pytest.approx(1.0) and te[1, 1] == pytest.approx(0.0, abs=1e-7)
+    np.testing.assert_allclose(te[2, 0::2], np.sin(2 * np.pi * 2.0 / np.array([0.5, 1, 2, 4, 8])), atol=1e-7)
+    # Frames are timed at their middles, two tokens per frame sharing one; decoder position t at t / hz.
+    np.testing.assert_allclose(model_mod.frame_times(5, 2.0, tokens_per_frame=2), [0.25, 0.25, 0.75, 0.75, 1.25])
+    np.testing.assert_allclose(model_mod.token_times(3, 2, 25.0), [0.12, 0.16])
+
+
+def test_time_embedding_reaches_the_stage_1_inputs_only_when_configured():
+    config = example("enc_dec")
+    assert config["stage1"]["time_embedding"] == {"min_period": 0.5, "max_period": 30}
+    torch.manual_seed(0)
+    with_time = model_mod.build(config, "stage1").eval()
+    plain_config = json.loads(json.dumps(config))
+    del plain_config["stage1"]["time_embedding"]
+    plain = model_mod.build(plain_config, "stage1").eval()
+    plain.load_state_dict(with_time.state_dict())
+    streams = {"clip": torch.randn(3, 20), "vqgan": torch.randint(0, 30, (6,))}
+    style, ids = torch.randn(128), torch.tensor([48, 1, 2, 3])
+    with torch.no_grad():
+        a, b = with_time(ids, streams, style), plain(ids, streams, style)
+    diff = (a["encoder"]["embed"] - b["encoder"]["embed"]).numpy()
+    frame = model_mod.time_embedding(np.array([0.5, 1.5, 2.5]), 32, config["stage1"]["time_embedding"]).numpy()
+    np.testing.assert_allclose(diff[:3], frame, atol=1e-6)            # dense rows, one per frame
+    np.testing.assert_allclose(diff[3:9], np.repeat(frame, 2, 0), atol=1e-6)  # two tokens per frame
+    np.testing.assert_array_equal(diff[9], 0)                          # the style position has no time
+    tokens_time = model_mod.time_embedding(np.arange(4) / 25.0, 32, config["stage1"]["time_embedding"]).numpy()
+    np.testing.assert_allclose((a["decoder"]["embed"] - b["decoder"]["embed"]).numpy(), tokens_time, atol=1e-6)
+    # Step by step through the cache equals the full forward: each step is timed by its position.
+    with torch.no_grad():
+        memory = with_time.encoder(streams, style)["out"]
+        cache = with_time.decoder.new_cache()
+        steps = torch.cat([with_time.decoder(ids[i:i + 1], memory, cache)["logits"] for i in range(4)])
+    torch.testing.assert_close(steps, a["decoder"]["logits"], atol=1e-5, rtol=0)
+
+
+def test_time_embedding_config_is_checked():
+    def resolve(**changes):
+        raw = json.load(open(os.path.join(EXAMPLES, "enc_dec.json")))
+        raw["stage1"].update(changes)
+        return config_mod.resolve(raw)
+
+    with pytest.raises(config_mod.ConfigError, match="stage1.time_embedding.max_period: expected > min_period"):
+        resolve(time_embedding={"min_period": 2, "max_period": 2})
+    with pytest.raises(config_mod.ConfigError, match="stage1.time_embedding.min_period: expected a number > 0"):
+        resolve(time_embedding={"min_period": 0, "max_period": 2})
+    with pytest.raises(config_mod.ConfigError, match="stage1.time_embedding.scale: unknown field"):
+        resolve(time_embedding={"min_period": 1, "max_period": 2, "scale": 1})
+    with pytest.raises(config_mod.ConfigError, match="needs an even d_model"):
+        resolve(d_model=33, head_dim=8)
+    # Absent or null: none, and an absent field stays absent in the stored config (older bundles match).
+    assert resolve(time_embedding=None)["stage1"].get("time_embedding") is None
+    raw = json.load(open(os.path.join(EXAMPLES, "tiny.json")))
+    assert "time_embedding" not in config_mod.resolve(raw)["stage1"]
 
 
 @pytest.mark.parametrize("name", EXPORTED)

@@ -136,6 +136,22 @@ def _streams(section, where):
     _int(section, "style_dim", where, 0, 0)
 
 
+def _time_embedding(section, where):
+    """stage1.time_embedding (SPEC §6.8): null, or the shortest and longest sinusoid periods in seconds."""
+    spec = section.get("time_embedding")
+    if spec is None:
+        return  # absent stays absent, so older bundles' stored configs still match (check.py)
+    w = f"{where}.time_embedding"
+    if not isinstance(spec, dict):
+        raise ConfigError(f"{w}: expected null or an object with min_period and max_period")
+    _no_unknown(spec, w, ("min_period", "max_period"))
+    low, high = _num(spec, "min_period", w), _num(spec, "max_period", w)
+    if high <= low:
+        raise ConfigError(f"{w}.max_period: expected > min_period ({low}), found {high}")
+    if section["d_model"] % 2:
+        raise ConfigError(f"{w}: needs an even d_model (sine and cosine pairs), found {section['d_model']}")
+
+
 def resolve(raw):
     """Validate `raw` (a parsed config.json) and return it with defaults filled in."""
     if not isinstance(raw, dict):
@@ -179,11 +195,12 @@ def resolve(raw):
             raise ConfigError(f"config.{key}: required object missing")
 
     s1 = c["stage1"]
-    _no_unknown(s1, "stage1", TRANSFORMER_FIELDS + ("encoder_layers", "decoder_layers", "streams", "style_dim"))
+    _no_unknown(s1, "stage1", TRANSFORMER_FIELDS + ("encoder_layers", "decoder_layers", "streams", "style_dim", "time_embedding"))
     _transformer(s1, "stage1")
     _int(s1, "encoder_layers", "stage1", 1)
     _int(s1, "decoder_layers", "stage1", 1)
     _streams(s1, "stage1")
+    _time_embedding(s1, "stage1")
 
     s2 = c["stage2"]
     variant = _choice(s2, "variant", "stage2", ("decoder_only", "encoder_decoder"), "decoder_only")

@@ -171,6 +171,29 @@ class DecoderCache:
         self.kv = [None] * layers
 
 
+def time_embedding(times, d, spec):
+    """SPEC §6.8: [len(times), d] float32, sin and cos of 2π·t/P_i for d/2 periods P_i from min_period to
+    max_period (geometric), in float64 with Python's scalar pow for the periods, rounded once."""
+    half = d // 2
+    low, high = spec["min_period"], spec["max_period"]
+    periods = np.array([low * (high / low) ** (i / max(half - 1, 1)) for i in range(half)])
+    angles = 2 * math.pi * np.asarray(times, dtype=np.float64)[:, None] / periods[None, :]
+    out = np.empty((angles.shape[0], d))
+    out[:, 0::2] = np.sin(angles)
+    out[:, 1::2] = np.cos(angles)
+    return torch.from_numpy(out.astype(np.float32))
+
+
+def frame_times(positions, video_fps, tokens_per_frame=1):
+    """Encoder stream position p -> the middle of its frame, (p // tokens_per_frame + 0.5) / video_fps seconds."""
+    return (np.arange(positions) // tokens_per_frame + 0.5) / video_fps
+
+
+def token_times(first, count, semantic_hz):
+    """Stage-1 decoder position p (BOS at 0) -> p / semantic_hz, the time of the token it predicts."""
+    return np.arange(first, first + count) / semantic_hz
+
+
 class StreamInput(nn.Module):
     """One encoder input stream: a linear projection (dense) or an embedding (tokens)."""
 
@@ -196,15 +219,28 @@ class StyleInput(nn.Module):
 
 
 class Encoder(Stack):
-    def __init__(self, t):
+    def __init__(self, t, video_fps=None):
         super().__init__(t, t["encoder_layers"], cross=False, bidirectional=True)
         self.stream_order = [s["name"] for s in t["streams"]]
         self.streams = nn.ModuleDict({s["name"]: StreamInput(s, t["d_model"]) for s in t["streams"]})
         self.style = StyleInput(t["style_dim"], t["d_model"]) if t["style_dim"] > 0 else None
+        self.time_spec, self.video_fps, self.d = t.get("time_embedding"), video_fps, t["d_model"]
+        self.tokens_per_frame = {s["name"]: s.get("tokens_per_frame", 1) for s in t["streams"]}
+
+    def stream_time(self, name, positions):
+        """The time embedding of a stream's positions [positions, d], or None without one (SPEC §6.8)."""
+        if self.time_spec is None:
+            return None
+        times = frame_times(positions, self.video_fps, self.tokens_per_frame[name])
+        return time_embedding(times, self.d, self.time_spec)
 
     def embed(self, streams, style=None):
-        """Streams concatenated in time in config order, then the style position."""
-        parts = [self.streams[name](streams[name]) for name in self.stream_order]
+        """Streams concatenated in time in config order (each plus its time embedding), then the style position."""
+        parts = []
+        for name in self.stream_order:
+            x = self.streams[name](streams[name])
+            time = self.stream_time(name, x.shape[0])
+            parts.append(x if time is None else x + time)
         if self.style is not None:
             if style is None:
                 raise ValueError("this encoder has a style input; pass a style vector")
@@ -218,16 +254,26 @@ class Encoder(Stack):
 
 
 class Decoder(Stack):
-    def __init__(self, t, vocab, cross):
+    def __init__(self, t, vocab, cross, token_hz=None):
         super().__init__(t, t["decoder_layers"], cross=cross, bidirectional=False)
         self.embed = nn.Embedding(vocab, t["d_model"])
         self.head = nn.Linear(t["d_model"], vocab, bias=False)
+        self.time_spec, self.token_hz, self.d = t.get("time_embedding"), token_hz, t["d_model"]
 
     def new_cache(self):
         return DecoderCache(len(self.layers))
 
+    def position_time(self, first, count):
+        """The time embedding of positions first.. [count, d], or None without one (SPEC §6.8)."""
+        if self.time_spec is None:
+            return None
+        return time_embedding(token_times(first, count, self.token_hz), self.d, self.time_spec)
+
     def forward(self, tokens, memory=None, cache=None):
         x = self.embed(tokens)
+        time = self.position_time(0 if cache is None else cache.length, x.shape[0])
+        if time is not None:
+            x = x + time
         out, layers, buckets = self.run(x, memory, cache)
         return {"embed": x, "layers": layers, "out": out, "logits": self.head(out), "buckets": buckets}
 
@@ -239,9 +285,10 @@ class StageModel(nn.Module):
         super().__init__()
         t = config[stage]
         cross = has_encoder(config, stage)
+        rates = config["rates"]
         if cross:
-            self.encoder = Encoder(t)
-        self.decoder = Decoder(t, vocab_size(config, stage), cross)
+            self.encoder = Encoder(t, rates["video_fps"])
+        self.decoder = Decoder(t, vocab_size(config, stage), cross, rates["semantic_hz"])
 
     def forward(self, tokens, streams=None, style=None):
         result = {}

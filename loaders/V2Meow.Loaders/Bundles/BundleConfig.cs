@@ -63,7 +63,8 @@ public sealed record StreamConfig(string Name, string Kind, int Dim, int Vocab, 
 /// <summary>
 /// One transformer stage. <see cref="EncoderLayers"/> is 0 for decoder-only stacks; <see cref="Variant"/>
 /// is "decoder_only" or "encoder_decoder" (stage 2; the others are fixed by their role); <see cref="Layout"/>
-/// is stage 2's token layout, "prefix" or "interleaved" (SPEC §7.2), and "prefix" for the other stages.
+/// is stage 2's token layout, "prefix" or "interleaved" (SPEC §7.2), and "prefix" for the other stages;
+/// <see cref="TimeEmbedding"/> is stage 1's optional sinusoidal time embedding (SPEC §6.8), null elsewhere.
 /// </summary>
 public sealed record TransformerConfig(
     int DModel,
@@ -81,7 +82,8 @@ public sealed record TransformerConfig(
     IReadOnlyList<StreamConfig> Streams,
     int StyleDim,
     string Variant,
-    string Layout = "prefix")
+    string Layout = "prefix",
+    TimeEmbeddingConfig? TimeEmbedding = null)
 {
     public int Inner => NHeads * HeadDim;
     public bool IsLayerNorm => Norm == "layernorm";
@@ -89,6 +91,13 @@ public sealed record TransformerConfig(
     /// <summary>Stage 2 with each semantic token followed by its acoustic frames (SPEC §7.2).</summary>
     public bool IsInterleaved => Layout == "interleaved";
 }
+
+/// <summary>
+/// Stage 1's time embedding (SPEC §6.8): d_model/2 sine–cosine pairs whose periods run geometrically from
+/// <see cref="MinPeriod"/> to <see cref="MaxPeriod"/> seconds, added to the encoder's stream rows at their
+/// frames' times and to the decoder's positions at the times of the tokens they predict.
+/// </summary>
+public sealed record TimeEmbeddingConfig(double MinPeriod, double MaxPeriod);
 
 public sealed record CodecConfig(
     int CodebookDim,

@@ -55,8 +55,9 @@ public static class BundleConfigReader
                 temps.Number("stage2", 0.95, positive: false), temps.Number("stage3", 0.4, positive: false));
 
             var s1 = root.Section("stage1");
-            s1.AllowOnly([.. TransformerFields, "encoder_layers", "decoder_layers", "streams", "style_dim"]);
+            s1.AllowOnly([.. TransformerFields, "encoder_layers", "decoder_layers", "streams", "style_dim", "time_embedding"]);
             var stage1 = Transformer(s1, "encoder_decoder", encoder: true);
+            stage1 = stage1 with { TimeEmbedding = TimeEmbedding(s1, stage1.DModel) };
 
             var s2 = root.Section("stage2");
             string variant = s2.Choice("variant", ["decoder_only", "encoder_decoder"], "decoder_only");
@@ -111,6 +112,18 @@ public static class BundleConfigReader
         int styleDim = encoder ? s.Int("style_dim", 0, 0) : 0;
         return new TransformerConfig(d, h, dh, ff, activation, norm, eps, buckets, distance, scale,
             encoderLayers, decoderLayers, streams, styleDim, variant);
+    }
+
+    /// <summary>stage1.time_embedding: absent or null for none (SPEC §6.8).</summary>
+    static TimeEmbeddingConfig? TimeEmbedding(ConfigSection stage, int dModel)
+    {
+        if (!stage.Has("time_embedding")) return null;
+        var s = stage.Section("time_embedding");
+        s.AllowOnly("min_period", "max_period");
+        double low = s.Number("min_period"), high = s.Number("max_period");
+        if (high <= low) throw s.Error($"{s.Where}.max_period", $"expected > min_period ({low}), found {high}");
+        if (dModel % 2 != 0) throw s.Error(s.Where, $"needs an even d_model (sine and cosine pairs), found {dModel}");
+        return new TimeEmbeddingConfig(low, high);
     }
 
     static List<StreamConfig> Streams(ConfigSection s)

@@ -52,6 +52,9 @@ public sealed partial class CpuBackend
     public WeightTensor UploadWeights(TensorView view) =>
         new CpuWeightTensor(this, view.Shape.Select(d => checked((int)d)).ToArray(), view.ToFloat32());
 
+    public WeightTensor UploadWeights(ReadOnlySpan<float> values, int rows, int columns) =>
+        new CpuWeightTensor(this, [rows, columns], values.ToArray());
+
     public void MatMul(DeviceTensor input, WeightTensor weight, DeviceTensor output)
     {
         var (x, y) = (Own(input, "input"), Own(output, "output"));

@@ -20,6 +20,9 @@ public partial interface IComputeBackend
     /// </summary>
     WeightTensor UploadWeights(TensorView view);
 
+    /// <summary>An f32 table [rows, columns] computed on the host, for the ops that take a <see cref="WeightTensor"/>.</summary>
+    WeightTensor UploadWeights(ReadOnlySpan<float> values, int rows, int columns);
+
     /// <summary>output[M, N] = input[M, K] · weight[N, K]ᵀ with weights in their stored format.</summary>
     void MatMul(DeviceTensor input, WeightTensor weight, DeviceTensor output);
 

@@ -75,6 +75,13 @@ public sealed partial class IlgpuBackend
         return weights;
     }
 
+    public WeightTensor UploadWeights(ReadOnlySpan<float> values, int rows, int columns)
+    {
+        var weights = IlgpuWeightTensor.FromSingle(this, _accelerator, [rows, columns], values);
+        _accelerator.Synchronize();
+        return weights;
+    }
+
     public void MatMul(DeviceTensor input, WeightTensor weight, DeviceTensor output)
     {
         var (x, y) = (Own(input, "input"), Own(output, "output"));

@@ -7,7 +7,8 @@ namespace V2Meow.Runtime.Transformer;
 /// The causal decoder of every stage (SPEC §6.4): token embedding, layers whose self-attention reads and
 /// extends a <see cref="PagedKvCache"/>, cross-attention to the encoder in encoder–decoder stages (no bias,
 /// no mask), the final norm and the head. A prefill and a decode step are the same call with different
-/// row layouts.
+/// row layouts. Stage 1 with a time embedding (SPEC §6.8) adds, to each row, the embedding of the time of
+/// the token it predicts, looked up by the row's cache position in a table built at load.
 /// </summary>
 internal sealed class Decoder
 {
@@ -16,15 +17,20 @@ internal sealed class Decoder
     readonly IReadOnlyList<TransformerLayer> _layers;
     readonly PositionBias _bias;
     readonly Norm _finalNorm;
+    readonly WeightTensor? _time;
 
     public AttentionHeads Heads { get; }
+    /// <summary>How many positions the time-embedding table covers (the stage's window); null without one.</summary>
+    public int? TimePositions => _time?.Rows;
     public int Vocabulary => _head.Rows;
     public int Layers => _layers.Count;
     public int ModelWidth => _config.DModel;
     public bool HasCrossAttention => _layers[0].CrossAttention is not null;
 
-    Decoder(TransformerConfig config, WeightTensor embedding, WeightTensor head, IReadOnlyList<TransformerLayer> layers, PositionBias bias, Norm finalNorm)
+    Decoder(TransformerConfig config, WeightTensor embedding, WeightTensor head, IReadOnlyList<TransformerLayer> layers, PositionBias bias, Norm finalNorm,
+        WeightTensor? time)
     {
+        _time = time;
         _config = config;
         _embedding = embedding;
         _head = head;
@@ -34,12 +40,19 @@ internal sealed class Decoder
         Heads = new AttentionHeads(config.NHeads, config.HeadDim, (float)config.AttentionScale);
     }
 
-    public static Decoder Load(WeightReader reader, TransformerConfig config, bool cross)
+    /// <summary>
+    /// The decoder's weights; with a time embedding, its table for positions 0 .. <paramref name="positions"/> − 1
+    /// at <paramref name="tokenHz"/> tokens a second.
+    /// </summary>
+    public static Decoder Load(WeightReader reader, TransformerConfig config, bool cross, double tokenHz = 0, int positions = 0)
     {
         var layers = Enumerable.Range(0, config.DecoderLayers)
             .Select(i => TransformerLayer.Load(reader, $"decoder.layers.{i}", config, cross)).ToList();
+        var time = config.TimeEmbedding is { } spec
+            ? reader.Table(TimeEmbedding.Rows(spec, config.DModel, TimeEmbedding.TokenTimes(positions, tokenHz)), positions, config.DModel)
+            : null;
         return new Decoder(config, reader.Matrix("decoder.embed.weight"), reader.Matrix("decoder.head.weight"), layers,
-            PositionBiasLoader.Load(reader, "decoder", config, bidirectional: false), Norm.Load(reader, "decoder.final_norm", config));
+            PositionBiasLoader.Load(reader, "decoder", config, bidirectional: false), Norm.Load(reader, "decoder.final_norm", config), time);
     }
 
     /// <summary>Projects the encoder output [positions, d] into each layer's cross-attention keys and values.</summary>
@@ -81,6 +94,13 @@ internal sealed class Decoder
     {
         if (HasCrossAttention && memory is null) throw new ArgumentException("this decoder attends to an encoder; pass its memory");
         int n = x.Rows, d = _config.DModel;
+        if (_time is not null)
+        {
+            // Row r sits at position RowPosition[r] + Step: the table row of that index.
+            var time = scratch.Get("decoder.time", n, d);
+            backend.Embedding(rows.RowPosition, _time, time, new TokenLookup(IdOffset: rows.Step));
+            backend.Add(x, time, x);
+        }
         trace?.Invoke("decoder.embed", x);
         var w = LayerWorkspace.Get(scratch, "decoder", n, d, Heads.Inner);
         for (int i = 0; i < _layers.Count; i++)

@@ -6,7 +6,8 @@ namespace V2Meow.Runtime.Transformer;
 /// <summary>
 /// The bidirectional encoder of stage 1 and of stage 2's encoder–decoder variant (SPEC §6.6): dense streams
 /// projected, token streams embedded, concatenated in time in config order, the style position last; then
-/// the layers with a bidirectional relative bias and no mask, then the final norm.
+/// the layers with a bidirectional relative bias and no mask, then the final norm. With a time embedding
+/// (stage 1, SPEC §6.8) each stream row also gets the embedding of its frame's time.
 /// </summary>
 internal sealed class Encoder
 {
@@ -19,10 +20,12 @@ internal sealed class Encoder
     readonly PositionBias _bias;
     readonly Norm _finalNorm;
     readonly AttentionHeads _heads;
+    readonly double _videoFps;
 
     Encoder(TransformerConfig config, IReadOnlyList<StreamInput> streams, (WeightTensor, DeviceTensor)? style,
-        IReadOnlyList<TransformerLayer> layers, PositionBias bias, Norm finalNorm)
+        IReadOnlyList<TransformerLayer> layers, PositionBias bias, Norm finalNorm, double videoFps)
     {
+        _videoFps = videoFps;
         _config = config;
         _streams = streams;
         _style = style;
@@ -32,7 +35,8 @@ internal sealed class Encoder
         _heads = new AttentionHeads(config.NHeads, config.HeadDim, (float)config.AttentionScale);
     }
 
-    public static Encoder Load(WeightReader reader, TransformerConfig config)
+    /// <summary>The encoder's weights; <paramref name="videoFps"/> times its rows when the stage has a time embedding.</summary>
+    public static Encoder Load(WeightReader reader, TransformerConfig config, double videoFps)
     {
         var streams = config.Streams.Select(s => s.IsDense
             ? new StreamInput(s, reader.Matrix($"encoder.streams.{s.Name}.proj.weight"), reader.Vector($"encoder.streams.{s.Name}.proj.bias"))
@@ -43,7 +47,7 @@ internal sealed class Encoder
         var layers = Enumerable.Range(0, config.EncoderLayers)
             .Select(i => TransformerLayer.Load(reader, $"encoder.layers.{i}", config, cross: false)).ToList();
         var bias = PositionBiasLoader.Load(reader, "encoder", config, bidirectional: true);
-        return new Encoder(config, streams, style, layers, bias, Norm.Load(reader, "encoder.final_norm", config));
+        return new Encoder(config, streams, style, layers, bias, Norm.Load(reader, "encoder.final_norm", config), videoFps);
     }
 
     /// <summary>The encoder output [positions, d_model], in <paramref name="scratch"/> until its next use.</summary>
@@ -91,6 +95,13 @@ internal sealed class Encoder
                 {
                     using var ids = backend.UploadInts(features.Tokens, rows);
                     backend.Embedding(ids, stream.Weights, part, new TokenLookup());
+                }
+                if (_config.TimeEmbedding is { } time)
+                {
+                    var times = TimeEmbedding.FrameTimes(rows, _videoFps, stream.Stream.IsDense ? 1 : stream.Stream.TokensPerFrame);
+                    using var embedding = backend.Upload(TimeEmbedding.Rows(time, d, times), rows, d);
+                    backend.Add(part, embedding, part);
+                    backend.Synchronize();
                 }
                 backend.CopyRows(part, 0, x, row, rows);
                 // The uploads above are freed at the end of this scope: finish the launches that read them.

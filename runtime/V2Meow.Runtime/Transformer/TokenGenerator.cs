@@ -17,6 +17,8 @@ internal sealed class TokenGenerator(IComputeBackend backend, Decoder decoder, S
     {
         int rows = request.Prompts.Count, steps = request.Steps, vocab = decoder.Vocabulary;
         if (rows == 0 || steps == 0) return request.Prompts.Select(_ => Array.Empty<int>()).ToArray();
+        // The last sampled token is never fed back, so the highest position run is prompt + steps − 2.
+        CheckTimePositions(request.Prompts.Max(p => p.Length) + steps - 1);
         var slots = new List<int>();
         try
         {
@@ -91,6 +93,7 @@ internal sealed class TokenGenerator(IComputeBackend backend, Decoder decoder, S
     public DeviceTensor Run(int[] tokens, int slot, PagedKvCache cache, CrossMemory? memory, ActivationTrace? trace)
     {
         int n = tokens.Length;
+        CheckTimePositions(n);
         foreach (int id in tokens)
             if ((uint)id >= (uint)decoder.Vocabulary)
                 throw new ArgumentException($"decoder input: token {id} is outside the vocabulary [0, {decoder.Vocabulary})");
@@ -105,6 +108,13 @@ internal sealed class TokenGenerator(IComputeBackend backend, Decoder decoder, S
         // The id and layout tensors are freed on return: finish the launches that read them.
         backend.Synchronize();
         return hidden;
+    }
+
+    /// <summary>A decoder with a time embedding covers its window's positions only (SPEC §6.8).</summary>
+    void CheckTimePositions(int positions)
+    {
+        if (decoder.TimePositions is int covered && positions > covered)
+            throw new ArgumentException($"decoder input: {positions} positions, but the time embedding covers the stage's window of {covered}");
     }
 
     /// <summary>Token <paramref name="step"/> of every row into the history: fed as the request gives it, or drawn from the logits.</summary>

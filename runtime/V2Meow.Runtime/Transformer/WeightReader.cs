@@ -20,6 +20,9 @@ internal sealed class WeightReader(IComputeBackend backend, SafetensorsFile file
         return owner.Add(backend.Upload(view.ToFloat32(), checked((int)view.ElementCount)));
     }
 
+    /// <summary>A table computed at load rather than read from the file (stage 1's time embedding), f32, owned with the weights.</summary>
+    public WeightTensor Table(float[] values, int rows, int columns) => owner.Add(backend.UploadWeights(values, rows, columns));
+
     /// <summary>A tensor read on the host, widened to f32 (the relative-position bias before it becomes a table).</summary>
     public float[] Host(string name) => file.Get(name).ToFloat32();
 

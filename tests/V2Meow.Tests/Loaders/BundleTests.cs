@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using V2Meow.Cli;
 using V2Meow.Loaders.Bundles;
 using V2Meow.Loaders.Safetensors;
@@ -124,6 +125,30 @@ public class BundleTests
         Assert.Contains("50 / 20", error.Message);
         // Absent means the prefix layout, so bundles written before the field existed still load.
         Assert.False(BundleConfigReader.Parse(json.Replace("\"layout\": \"interleaved\",", ""), "config.json").Stage2.IsInterleaved);
+    }
+
+    [Fact]
+    public void Stage1TimeEmbeddingIsReadAndChecked()
+    {
+        string json = File.ReadAllText(Path.Combine(GoldenSets.Bundle("enc_dec"), "config.json"));
+        Assert.Equal(new TimeEmbeddingConfig(0.5, 30), BundleConfigReader.Parse(json, "config.json").Stage1.TimeEmbedding);
+
+        static string With(string json, string timeEmbedding)
+        {
+            var root = JsonNode.Parse(json)!;
+            root["stage1"]!["time_embedding"] = JsonNode.Parse(timeEmbedding);
+            return root.ToJsonString();
+        }
+        var error = Assert.Throws<BundleException>(() => BundleConfigReader.Parse(With(json, """{"min_period": 3, "max_period": 3}"""), "config.json"));
+        Assert.Contains("stage1.time_embedding.max_period: expected > min_period (3), found 3", error.Message);
+        error = Assert.Throws<BundleException>(() => BundleConfigReader.Parse(With(json, """{"min_period": 1, "max_period": 3, "scale": 2}"""), "config.json"));
+        Assert.Contains("stage1.time_embedding.scale: unknown field", error.Message);
+        error = Assert.Throws<BundleException>(() => BundleConfigReader.Parse(With(json, "[0.5, 30]"), "config.json"));
+        Assert.Contains("stage1.time_embedding", error.Message);
+        // Absent or null means none, so bundles written before the field existed still load.
+        Assert.Null(BundleConfigReader.Parse(With(json, "null"), "config.json").Stage1.TimeEmbedding);
+        string tiny = File.ReadAllText(Path.Combine(GoldenSets.Bundle("tiny"), "config.json"));
+        Assert.Null(BundleConfigReader.Parse(tiny, "config.json").Stage1.TimeEmbedding);
     }
 
     [Fact]

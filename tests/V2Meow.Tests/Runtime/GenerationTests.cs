@@ -48,6 +48,27 @@ public class GenerationTests(BackendFixture backends) : IClassFixture<BackendFix
 
     [Theory]
     [MemberData(nameof(Backends))]
+    public void Stage1DecodingStepsAreTimedByTheirPositions(string backendName)
+    {
+        // enc_dec's stage 1 has a time embedding (SPEC §6.8): a decode step looks its row up by cache position,
+        // the teacher-forced pass by sequence index; greedy tokens agree only if both give the same times.
+        var backend = backends.Get(backendName);
+        using var bundle = Bundle.Open(GoldenSets.Bundle("enc_dec"));
+        Assert.NotNull(bundle.Config.Stage1.TimeEmbedding);
+        using var stage = VideoToSemanticStage.Load(bundle, backend);
+        var input = StageInputs.Encoder(bundle, "enc_dec", "stage1");
+        int[] carried = [5, 7];
+        var semantic = stage.Continue(input, [carried], 6, new StageSampling(Temperature: 0), firstToken: 2)[0];
+
+        int[] sequence = stage.Sequence([.. carried, .. semantic]);
+        float[] logits = stage.TeacherForcedLogits(sequence, input);
+        int vocab = stage.Vocabulary, prompt = carried.Length + 1;
+        for (int k = 0; k < semantic.Length; k++)
+            Assert.Equal(ArgMax(logits.AsSpan((prompt + k - 1) * vocab, vocab), 0, bundle.Config.Tokens.SemanticCodes), semantic[k]);
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
     public void ASeedRepeatsExactly(string backendName)
     {
         var backend = backends.Get(backendName);
