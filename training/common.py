@@ -41,7 +41,8 @@ def log(name, line):
 
 # ---------------------------------------------------------------- batched transformer
 
-def attention(att, x, source, bias=None, mask=None):
+def attention(att, x, source, bias=None, mask=None, keep=None):
+    """Batched multi-head attention; appends its weights [B, H, n, m] to `keep` when given."""
     b, n, _ = x.shape
     m = source.shape[1]
     q = att.q(x).view(b, n, att.h, att.dh).transpose(1, 2)
@@ -52,11 +53,15 @@ def attention(att, x, source, bias=None, mask=None):
         scores = scores + bias  # the causal mask is folded in as -inf (run_stack)
     if mask is not None:
         scores = scores.masked_fill(mask, float("-inf"))
-    o = torch.softmax(scores, dim=-1) @ v
+    p = torch.softmax(scores, dim=-1)
+    if keep is not None:
+        keep.append(p)
+    o = p @ v
     return att.o(o.transpose(1, 2).reshape(b, n, att.h * att.dh))
 
 
-def run_stack(stack, x, memory=None):
+def run_stack(stack, x, memory=None, keep=None):
+    """The stack's layers and final norm; `keep` collects each layer's cross-attention weights."""
     n = x.shape[1]
     bias = stack.rel_bias.weight[stack.bucket_table(n, n)].permute(2, 0, 1)
     if not stack.bidirectional:
@@ -66,7 +71,7 @@ def run_stack(stack, x, memory=None):
         h = layer.self_attn_norm(x)
         x = x + attention(layer.self_attn, h, h, bias)
         if layer.cross:
-            x = x + attention(layer.cross_attn, layer.cross_attn_norm(x), memory)
+            x = x + attention(layer.cross_attn, layer.cross_attn_norm(x), memory, keep=keep)
         x = x + layer.ffn(layer.ffn_norm(x))
     return stack.final_norm(x)
 
@@ -83,13 +88,13 @@ def encode(encoder, streams, style=None):
     return run_stack(encoder, torch.cat(parts, dim=1))
 
 
-def logits(stage_model, tokens, streams=None, style=None):
-    """Teacher-forced logits [B, n, V] of a StageModel for token ids [B, n]."""
+def logits(stage_model, tokens, streams=None, style=None, keep=None):
+    """Teacher-forced logits [B, n, V] of a StageModel for token ids [B, n]; `keep` as in run_stack."""
     memory = encode(stage_model.encoder, streams, style) if hasattr(stage_model, "encoder") else None
     dec = stage_model.decoder
     x = dec.embed(tokens)
     time = dec.position_time(0, tokens.shape[1])
-    return dec.head(run_stack(dec, x if time is None else x + time, memory))
+    return dec.head(run_stack(dec, x if time is None else x + time, memory, keep))
 
 
 def check_against_reference(stage_model, tokens, streams=None, style=None):

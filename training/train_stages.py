@@ -109,13 +109,31 @@ def load_data(split, config, stage=None):
 
 
 _STAGE = [1]
+_GUIDED = {"heads": 0, "weight": 0.0, "width": 1.0}
+
+
+def guided_attention_loss(weights, rows, config, heads, width):
+    """Mean attention mass the first `heads` cross-attention heads of each layer put away from the video row
+    under each token (a Gaussian of `width` rows around it; the style position counts as away): guided
+    attention as in Tachibana et al. 2017, so those heads follow the video in time from the start."""
+    n = weights[0].shape[2]
+    rates = config["rates"]
+    under = torch.arange(n, dtype=torch.float32) / rates["semantic_hz"] * rates["video_fps"] - 0.5
+    away = 1 - torch.exp(-((torch.arange(rows, dtype=torch.float32)[None, :] - under[:, None]) ** 2) / (2 * width ** 2))
+    away = torch.cat([away, torch.ones(n, weights[0].shape[3] - rows)], 1)  # [n, m]: the style column is all "away"
+    return torch.stack([(w[:, :heads] * away).sum(-1).mean() for w in weights]).mean()
 
 
 def loss_of(stage, model, config, data, rng, batch, train=True):
     if stage == 1:
         inputs, targets, streams, style = stage1_batch(data, rng, batch, config, train)
-        out = common.logits(model, inputs, streams, style)
-        return F.cross_entropy(out.reshape(-1, out.shape[-1]), targets.reshape(-1))
+        keep = [] if train and _GUIDED["heads"] else None
+        out = common.logits(model, inputs, streams, style, keep)
+        loss = F.cross_entropy(out.reshape(-1, out.shape[-1]), targets.reshape(-1))
+        if keep:
+            rows = streams["builtin"].shape[1]
+            loss = loss + _GUIDED["weight"] * guided_attention_loss(keep, rows, config, _GUIDED["heads"], _GUIDED["width"])
+        return loss
     inputs, targets, scored = (stage2_batch if stage == 2 else stage3_batch)(data, rng, batch, config)
     out = common.logits(model, inputs)
     return F.cross_entropy(out[scored], targets[scored])
@@ -131,7 +149,12 @@ def main():
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--config", default=common.DEFAULT_CONFIG, help="the bundle config trained for (default.json)")
     p.add_argument("--init", help="a checkpoint to continue from (weights only; a fresh optimiser and schedule)")
+    p.add_argument("--guided-heads", type=int, default=0,
+                   help="stage 1: guide the first N cross-attention heads of each layer to the video row under the token")
+    p.add_argument("--guided-weight", type=float, default=1.0)
+    p.add_argument("--guided-width", type=float, default=1.0, help="rows")
     args = p.parse_args()
+    _GUIDED.update(heads=args.guided_heads, weight=args.guided_weight, width=args.guided_width)
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
@@ -152,8 +175,10 @@ def main():
         err = common.check_against_reference(model, i[0])
     logname = f"{name}.log"
     setting = {1: f"video_fps {config['rates']['video_fps']:g}, ", 2: f"layout {config['stage2']['layout']}, crops {stage2_crop_seconds(config)} s, "}
+    guided = (f"guided attention {args.guided_heads} heads x {args.guided_weight} (width {args.guided_width} rows), "
+              if args.guided_heads else "")
     common.log(logname, f"# {name}: config {os.path.relpath(args.config, common.HERE)}, seed {args.seed}, " + setting.get(args.stage, "") + f"batch {args.batch}, lr {args.lr}, budget {args.minutes} min, init {args.init}, "
-                        f"{sum(p.numel() for p in model.parameters())} parameters, batched-vs-reference max diff {err:.2e}")
+                        + guided + f"{sum(p.numel() for p in model.parameters())} parameters, batched-vs-reference max diff {err:.2e}")
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     start, step, avg = time.time(), 0, None
     budget = args.minutes * 60
