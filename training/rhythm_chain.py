@@ -11,7 +11,8 @@ data/codes_heldout.npy from semantic.py and train_codec.py encode), the music of
   semantic->2->3      true semantic tokens -> stage 2 -> stage 3 -> codec
   video->1->2->3      the clip's video features -> every stage (what `generate` does)
 
-scored with evaluate.py's pulse clarity, harmonic share and onset rate, seed 0,
+scored with evaluate.py's pulse clarity, harmonic share, onset rate and beat alignment with
+the clip's corpus music (F1 gain over every other clip's music, evaluate.beat_alignment), seed 0,
 the bundle's temperatures and windows as generate.py runs them. Writes
 logs/rhythm_chain.json and prints a Markdown table.
 """
@@ -72,14 +73,20 @@ def main():
     music.update({(i, "corpus"): held["audio"][i].astype(np.float32) / 32767 for i in range(n)})
     seconds = held["audio"].shape[1] / common.SR
     result = {"bundle": os.path.normpath(args.bundle), "clips": n, "links": {}}
-    print("| input | pulse clarity | harmonic share | onsets /s |\n|---|---|---|---|")
+    truth = [evaluate.onsets(music[(i, "corpus")]) for i in range(n)]
+    print("| input | pulse clarity | harmonic share | onsets /s | beat F1 matched / shuffled | F1 gain (95 % CI) |\n"
+          "|---|---|---|---|---|---|")
     for link in CHAIN:
         wavs = [music[(i, link)] for i in range(n)]
         row = {"pulse_clarity": float(np.mean([evaluate.pulse_clarity(w) for w in wavs])),
                "harmonic_share": float(np.mean([evaluate.harmonic_ratio(w) for w in wavs])),
-               "onset_rate": float(np.mean([len(evaluate.onsets(w)) / seconds for w in wavs]))}
+               "onset_rate": float(np.mean([len(evaluate.onsets(w)) / seconds for w in wavs])),
+               "beats": evaluate.beat_alignment([evaluate.onsets(w) for w in wavs], truth)}
         result["links"][link] = row
-        print(f"| {link} | {row['pulse_clarity']:.3f} | {row['harmonic_share']:.3f} | {row['onset_rate']:.2f} |")
+        b = row["beats"]
+        print(f"| {link} | {row['pulse_clarity']:.3f} | {row['harmonic_share']:.3f} | {row['onset_rate']:.2f} | "
+              f"{b['matched_bcs_bhs_f1'][2]:.3f} / {b['shuffled_bcs_bhs_f1'][2]:.3f} | {b['f1_gain']:+.3f} "
+              f"({b['f1_gain_95ci'][0]:+.3f} .. {b['f1_gain_95ci'][1]:+.3f}) |", flush=True)
     with open(args.out, "w", encoding="utf-8") as f:
         json.dump(result, f, indent=2)
 

@@ -1,9 +1,10 @@
 #!/bin/sh
-# The commands that trained the embedded default model (v3), in order (training/MODEL_CARD.md has the times).
+# The commands that trained the embedded default model (v4), in order (training/MODEL_CARD.md has the times).
 # Everything is seeded; data/ and runs/ are regenerated, never committed. Run from the repository root.
-# The machine was 2 CPU cores; each step runs under `nice -n 10`. v3 kept v2's codec and stage 3 and v1's
-# semantic tokens and text tower: the commands that made those, run again from scratch instead of the
-# v3 steps marked below, are at the end.
+# The machine was 2 CPU cores; each step runs under `nice -n 10`. v4 is v3 with stage 2 trained 75 minutes
+# longer; v3 kept v2's codec and stage 3 and v1's semantic tokens and text tower: the commands that made
+# those, run again from scratch instead of the steps marked below, are at the end, after the stage-1
+# time-embedding experiment (not in the bundle).
 set -e
 cd "$(dirname "$0")"
 PY=/usr/bin/python3
@@ -30,37 +31,61 @@ $N $PY train_codec.py fit-encoder --bundle runs/v2_bundle --minutes 25 --seed 0 
 $N $PY train_codec.py encode --threads 2
 $N $PY train_codec.py evaluate --log codec_encoder.log
 
-# 4. Stages 1 and 2 (wall-clock budgets; v3 ran the first two side by side, one thread each). Stage 1 reads
-#    the 3 fps rows; stage 2 trains on crops of its 3 s window in the interleaved layout, then 30 more
-#    minutes on two threads from that checkpoint with a fresh schedule.
+# 4. Stages 1 and 2 (wall-clock budgets). v3 trained stage 1 (3 fps rows) and stage 2 (interleaved layout,
+#    crops of its 3 s window) side by side on one thread each, then stage 2 for 30 more minutes on two
+#    threads from that checkpoint with a fresh schedule; v4 trained v3's stage 2 for 75 more minutes on one
+#    thread (beside the experiment at the end), again with a fresh schedule.
 $N $PY train_stages.py 1 --minutes 40 --seed 0 --batch 16
 $N $PY train_stages.py 2 --minutes 35 --seed 0 --batch 16
 cp runs/stage2.pt runs/stage2_part1.pt
 $N $PY train_stages.py 2 --minutes 30 --seed 1 --batch 16 --threads 2 --init runs/stage2_part1.pt
+cp runs/stage2.pt runs/stage2_v3.pt
+$N $PY train_stages.py 2 --minutes 75 --seed 2 --batch 16 --lr 5e-4 --init runs/stage2_v3.pt
 
-# 5. Export and check: stages 1 and 2 from runs/, the codec and stage 3 from the v2 bundle.
+# 5. Export and check: stages 1 and 2 from runs/, the codec and stage 3 from the v2 bundle. The bundle it
+#    replaces (v3, when v4 was made) is kept for the comparisons of step 6.
+cp -r "$BUNDLE" runs/v3_bundle
 $PY assemble.py --out runs/default_state.pt --reuse stage3 codec --reuse-from runs/v2_bundle
 $PY ../weights-spec/reference/export.py --config ../weights-spec/examples/default.json \
     --state-dict runs/default_state.pt --out "$BUNDLE"
 $PY export_text_tower.py --bundle "$BUNDLE"
 $PY ../weights-spec/reference/check.py "$BUNDLE"
 
-# 6. Evaluation on the held-out clips (numbers in MODEL_CARD.md), with v2 beside it.
-$N $PY evaluate.py --bundle "$BUNDLE" --clips 24 --style-clips 8 --workers 2 --save-audio runs/samples
-$N $PY evaluate.py --bundle runs/v2_bundle --clips 24 --style-clips 8 --workers 2 --out logs/eval_v2.json
-# The random-weights baseline of the tables, same clips.
-sed 's/"default-synthetic-v3"/"default-random-init"/' ../weights-spec/examples/default.json > runs/random.json
+# 6. Evaluation on the held-out clips (numbers in MODEL_CARD.md), with v3 beside it (runs/v3_bundle: the
+#    bundle as v3 shipped it, kept before step 5).
+$N $PY evaluate.py --bundle "$BUNDLE" --clips 40 --style-clips 8 --workers 2 --save-audio runs/samples
+$N $PY evaluate.py --bundle runs/v3_bundle --clips 40 --style-clips 8 --workers 2 --out logs/eval_v3.json
+# The random-weights baseline of the tables (24 clips).
+sed 's/"default-synthetic-v4"/"default-random-init"/' ../weights-spec/examples/default.json > runs/random.json
 $PY ../weights-spec/reference/export.py --config runs/random.json --seed 7 --out runs/random_bundle
 $N $PY evaluate.py --bundle runs/random_bundle --clips 24 --style-clips 0 --workers 2 \
     --out logs/eval_random_weights.json
-# Pulse clarity along the chain of stages, each fed the true tokens of the one before; stage 1's rhythm
-# read off its semantic tokens; each stage's held-out cross-entropy.
-$N $PY rhythm_chain.py --bundle "$BUNDLE" --clips 6 --workers 2
-$N $PY rhythm_chain.py --bundle runs/v2_bundle --clips 6 --workers 2 --out logs/rhythm_chain_v2.json
-$N $PY semantic_rhythm.py --bundle runs/v2_bundle --bundle "$BUNDLE"
-$N $PY heldout_ce.py --bundle runs/v2_bundle --bundle "$BUNDLE"
+# Pulse clarity and beat alignment along the chain of stages, each fed the true tokens of the one before;
+# each stage's held-out cross-entropy; the figure.
+$N $PY rhythm_chain.py --bundle "$BUNDLE" --clips 24 --workers 2
+$N $PY rhythm_chain.py --bundle runs/v3_bundle --clips 24 --workers 2 --out logs/rhythm_chain_v3.json
+$N $PY heldout_ce.py --bundle runs/v3_bundle --bundle "$BUNDLE"
+$N $PY spectrogram_figure.py --bundle "$BUNDLE"
 # Non-corpus videos (ffmpeg test sources) through the C# runtime, `./v2meow generate`.
 $N $PY evaluate_videos.py --seeds 3
+
+# Experiment, not in the bundle: stage 1 with the SPEC §6.8 time embedding and 64 relative buckets
+# (stage1_time_experiment.json; the runs logged it as runs/v4t.json, the same config under another name),
+# from scratch, stopped by hand after its step-400 checkpoint, then with the guided-attention loss on two
+# cross-attention heads per layer; exported with v4's other components and scored like the bundle.
+cp runs/stage1.pt runs/stage1_v3.pt
+$N $PY train_stages.py 1 --minutes 40 --seed 0 --batch 16 --config stage1_time_experiment.json   # stopped after step 400
+cp runs/stage1.pt runs/stage1_time_step400.pt
+$N $PY train_stages.py 1 --minutes 50 --seed 1 --batch 16 --threads 2 --config stage1_time_experiment.json \
+    --init runs/stage1_time_step400.pt --guided-heads 2 --guided-weight 1 --guided-width 1
+sed 's/"stage1-time-experiment"/"default-synthetic-v4"/' stage1_time_experiment.json > runs/time.json
+$PY assemble.py --out runs/time_state.pt --reuse stage3 codec --reuse-from runs/v2_bundle
+$PY ../weights-spec/reference/export.py --config runs/time.json --state-dict runs/time_state.pt --out runs/time_bundle
+$PY export_text_tower.py --bundle runs/time_bundle
+$N $PY evaluate.py --bundle runs/time_bundle --clips 40 --style-clips 8 --workers 2 --out logs/eval_time.json
+$N $PY semantic_rhythm.py --bundle runs/v3_bundle --bundle runs/time_bundle --clips 40
+$N $PY cross_alignment.py --bundle runs/v3_bundle --bundle runs/time_bundle --clips 8
+cp runs/stage1_v3.pt runs/stage1.pt
 
 # From scratch, in place of what v3 reused (v1/v2's commands; then steps 4-6 above, with stage 3 trained
 # and every component assembled from runs/):
