@@ -85,26 +85,21 @@ internal sealed class Encoder
             var part = backend.Allocate(rows, d);
             try
             {
-                if (stream.Stream.IsDense)
+                // Uploads live to the end of this block, past the Synchronize below that finishes the launches reading them.
+                using var values = stream.Stream.IsDense ? backend.Upload(features.DenseValues, rows, stream.Stream.Dim) : null;
+                using var ids = stream.Stream.IsDense ? null : backend.UploadInts(features.Tokens, rows);
+                if (values is not null)
                 {
-                    using var values = backend.Upload(features.DenseValues, rows, stream.Stream.Dim);
                     backend.MatMul(values, stream.Weights, part);
                     backend.AddBias(part, stream.Bias!);
                 }
-                else
-                {
-                    using var ids = backend.UploadInts(features.Tokens, rows);
-                    backend.Embedding(ids, stream.Weights, part, new TokenLookup());
-                }
-                if (_config.TimeEmbedding is { } time)
-                {
-                    var times = TimeEmbedding.FrameTimes(rows, _videoFps, stream.Stream.IsDense ? 1 : stream.Stream.TokensPerFrame);
-                    using var embedding = backend.Upload(TimeEmbedding.Rows(time, d, times), rows, d);
-                    backend.Add(part, embedding, part);
-                    backend.Synchronize();
-                }
+                else backend.Embedding(ids!, stream.Weights, part, new TokenLookup());
+                using var time = _config.TimeEmbedding is { } spec
+                    ? backend.Upload(TimeEmbedding.Rows(spec, d,
+                        TimeEmbedding.FrameTimes(rows, _videoFps, stream.Stream.IsDense ? 1 : stream.Stream.TokensPerFrame)), rows, d)
+                    : null;
+                if (time is not null) backend.Add(part, time, part);
                 backend.CopyRows(part, 0, x, row, rows);
-                // The uploads above are freed at the end of this scope: finish the launches that read them.
                 backend.Synchronize();
             }
             finally { part.Dispose(); }
