@@ -2,6 +2,7 @@ using V2Meow.Kernels;
 using V2Meow.Loaders.Bundles;
 using V2Meow.Loaders.Safetensors;
 using V2Meow.Runtime.Backends;
+using V2Meow.Runtime.Stages;
 using V2Meow.Runtime.Transformer;
 
 namespace V2Meow.Runtime.Benchmarking;
@@ -87,7 +88,7 @@ public sealed record StageFootprint(
         var (rates, tokens, windows) = (config.Rates, config.Tokens, config.Windows);
         return stage switch
         {
-            "stage1" => 1 + Frames(windows.Stage1Seconds, rates.SemanticHz),
+            "stage1" => VideoToSemanticStage.WindowLengthOf(config),
             "stage2" when config.Stage2.IsInterleaved =>
                 Frames(windows.Stage2Seconds, rates.SemanticHz) * (1 + config.FramesPerSemantic * tokens.CoarseLevels),
             "stage2" => Frames(windows.Stage2Seconds, rates.SemanticHz) + 1 + Frames(windows.Stage2Seconds, rates.AcousticHz) * tokens.CoarseLevels,

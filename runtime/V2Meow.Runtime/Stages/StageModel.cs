@@ -48,10 +48,10 @@ internal sealed class StageModel : IDisposable
             var reader = new WeightReader(backend, bundle.Component(stage), owned);
             // Only stage 1 may have a time embedding (SPEC §6.8); its table covers the stage's window.
             var rates = bundle.Config.Rates;
-            int positions = 1 + (int)Math.Round(bundle.Config.Windows.Stage1Seconds * rates.SemanticHz);
+            int timePositions = config.TimeEmbedding is null ? 0 : VideoToSemanticStage.WindowLengthOf(bundle.Config);
             return new StageModel(stage, config, backend, owned,
                 encoder ? Encoder.Load(reader, config, rates.VideoFps) : null,
-                Decoder.Load(reader, config, encoder, rates.SemanticHz, positions));
+                Decoder.Load(reader, config, encoder, rates.SemanticHz, timePositions));
         }
         catch
         {

@@ -18,7 +18,10 @@ public sealed class VideoToSemanticStage : TokenStage
     public override double DefaultTemperature => Bundle.Temperatures.Stage1;
 
     /// <summary>BOS and stage1_seconds of semantic tokens.</summary>
-    public override int WindowLength => 1 + Steps(Bundle.Windows.Stage1Seconds, Bundle.Rates.SemanticHz);
+    public override int WindowLength => WindowLengthOf(Bundle);
+
+    /// <summary>The window length of a bundle's stage 1, before the stage is loaded (its time-embedding table covers it).</summary>
+    internal static int WindowLengthOf(BundleConfig config) => 1 + Steps(config.Windows.Stage1Seconds, config.Rates.SemanticHz);
 
     public int Bos => Tokens.SemanticCodes;
 
