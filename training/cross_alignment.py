@@ -72,12 +72,12 @@ def main():
                     mean_row = (w[head] * np.arange(rows)).sum(-1) / w[head].sum(-1)
                     distance = np.abs(w[head].argmax(-1) - expected).mean()
                     stats.setdefault(f"{layer}.{head}", []).append((np.corrcoef(mean_row, expected)[0, 1], distance))
-        rows = features.shape[1]
+        window_rows = features.shape[1]
         summary = {key: {"correlation": float(np.mean([c for c, _ in v])), "distance_rows": float(np.mean([d for _, d in v]))}
                    for key, v in stats.items()}
-        result["bundles"][name] = {"window_rows": rows, "heads": summary}
+        result["bundles"][name] = {"window_rows": window_rows, "heads": summary}
         for key, s in summary.items():
-            print(f"| {name} | {key} | {s['correlation']:+.2f} | {s['distance_rows']:.1f} | {rows} |", flush=True)
+            print(f"| {name} | {key} | {s['correlation']:+.2f} | {s['distance_rows']:.1f} | {window_rows} |", flush=True)
     with open(args.out, "w", encoding="utf-8") as f:
         json.dump(result, f, indent=2)
 

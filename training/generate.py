@@ -53,19 +53,30 @@ def _decode(decoder, memory, prefix, count, ranges, temperature, seed, stream, c
 @torch.no_grad()
 def generate(config, models, features, style=None, seed=0):
     """features [T, 24] at video_fps -> waveform float32 at sample_rate (T / fps seconds)."""
-    r, t, w, temps = config["rates"], config["tokens"], config["windows"], config["temperatures"]
-    fps = r["video_fps"]  # stage 1 below; stages 2 and 3 in their own functions
+    semantic = semantic_from_features(config, models, features, style, seed)
+    coarse = coarse_from_semantic(config, models, semantic, seed)
+    fine = fine_from_coarse(config, models, coarse, seed)
+    codes = torch.tensor(np.concatenate([coarse, fine]))
+    return models["codec"](codes)["waveform"].numpy().astype(np.float32), semantic, codes.numpy()
+
+
+@torch.no_grad()
+def semantic_from_features(config, models, features, style=None, seed=0, temperature=None):
+    """Stage 1: video rows [T, 24] at video_fps -> semantic ids, over independent windows of stage1_seconds;
+    the bundle's stage-1 temperature unless `temperature` is given."""
+    r, w = config["rates"], config["windows"]
+    temperature = config["temperatures"]["stage1"] if temperature is None else temperature
+    fps = r["video_fps"]
     seconds = features.shape[0] / fps
     style_dim = config["stage1"].get("style_dim", 0)
     style_t = None
     if style_dim:
         style_t = torch.tensor(np.zeros(style_dim, np.float32) if style is None else style, dtype=torch.float32)
-
-    # Stage 1: video -> semantic.
     semantic = []
     n_sem = int(round(seconds * r["semantic_hz"]))
     w1 = w["stage1_seconds"]
     s1 = models["stage1"]
+    codes = config["tokens"]["semantic_codes"]
     start = 0.0
     while len(semantic) < n_sem:
         rows = features[int(start * fps): int(round((start + w1) * fps))]
@@ -74,13 +85,9 @@ def generate(config, models, features, style=None, seed=0):
         memory = s1.encoder({"builtin": torch.tensor(rows, dtype=torch.float32)}, style_t)["out"]
         count = min(int(w1 * r["semantic_hz"]), n_sem - len(semantic))
         semantic += _decode(s1.decoder, memory, [tok.stage1_bos(config)], count,
-                            lambda k: (0, t["semantic_codes"]), temps["stage1"], seed, 1, len(semantic))
+                            lambda k: (0, codes), temperature, seed, 1, len(semantic))
         start += w1
-
-    coarse = coarse_from_semantic(config, models, semantic, seed)
-    fine = fine_from_coarse(config, models, coarse, seed)
-    codes = torch.tensor(np.concatenate([coarse, fine]))
-    return models["codec"](codes)["waveform"].numpy().astype(np.float32), semantic, codes.numpy()
+    return semantic
 
 
 @torch.no_grad()

@@ -34,24 +34,31 @@ CHAIN = ("corpus", "codes", "coarse->3", "semantic->2->3", "video->1->2->3")
 _STATE = {}
 
 
+@torch.no_grad()
+def link_music(config, models, link, features, semantic, codes, seed=0):
+    """One clip's waveform for a link of CHAIN other than "corpus": features are its video rows, semantic
+    and codes its true tokens."""
+    if link == "video->1->2->3":
+        return generate.generate(config, models, features, None, seed=seed)[0]
+    qc = config["tokens"]["coarse_levels"]
+    if link == "codes":
+        out = codes
+    elif link == "coarse->3":
+        out = np.concatenate([codes[:qc], generate.fine_from_coarse(config, models, codes[:qc], seed)])
+    elif link == "semantic->2->3":
+        coarse = generate.coarse_from_semantic(config, models, list(semantic), seed)
+        out = np.concatenate([coarse, generate.fine_from_coarse(config, models, coarse, seed)])
+    else:
+        raise ValueError(f"not a generated link: {link}")
+    return models["codec"](torch.tensor(out))["waveform"].numpy()
+
+
 def _work(job):
     torch.set_num_threads(1)
     if "models" not in _STATE:
         _STATE["config"], _STATE["models"] = generate.load_bundle(_STATE["bundle"])
-    config, models = _STATE["config"], _STATE["models"]
     i, link, features, semantic, codes = job
-    qc = config["tokens"]["coarse_levels"]
-    with torch.no_grad():
-        if link == "codes":
-            out = codes
-        elif link == "coarse->3":
-            out = np.concatenate([codes[:qc], generate.fine_from_coarse(config, models, codes[:qc])])
-        elif link == "semantic->2->3":
-            coarse = generate.coarse_from_semantic(config, models, list(semantic))
-            out = np.concatenate([coarse, generate.fine_from_coarse(config, models, coarse)])
-        else:
-            return i, link, generate.generate(config, models, features, None, seed=0)[0]
-        return i, link, models["codec"](torch.tensor(out))["waveform"].numpy()
+    return i, link, link_music(_STATE["config"], _STATE["models"], link, features, semantic, codes)
 
 
 def main():

@@ -25,24 +25,12 @@ import common
 import evaluate
 import generate
 import text_tower
-import tokens as tok
 
 
 def token_onset_strength():
     km = np.load(os.path.join(common.RUNS, "semantic_kmeans.npz"))
     centroids = km["centroids"] * km["std"] + km["mean"]
     return np.clip(centroids[:, common.MEL_BANDS:], 0, None).sum(1)
-
-
-@torch.no_grad()
-def sample_stage1(config, models, features, temperature):
-    s1 = models["stage1"]
-    style = torch.zeros(config["stage1"]["style_dim"]) if config["stage1"].get("style_dim") else None
-    memory = s1.encoder({"builtin": torch.tensor(features, dtype=torch.float32)}, style)["out"]
-    n = int(round(features.shape[0] / config["rates"]["video_fps"] * config["rates"]["semantic_hz"]))
-    codes = config["tokens"]["semantic_codes"]
-    return np.array(generate._decode(s1.decoder, memory, [tok.stage1_bos(config)], n, lambda k: (0, codes),
-                                     temperature, 0, 1, 0))
 
 
 def main():
@@ -81,7 +69,8 @@ def main():
         features = common.load_features("heldout", config)
         temperature = config["temperatures"]["stage1"] if args.temperature is None else args.temperature
         row(f"{config['name']} stage 1 ({config['rates']['video_fps']:g} fps, T {temperature:g})",
-            [sample_stage1(config, models, features[i], temperature) for i in range(n)])
+            [np.array(generate.semantic_from_features(config, models, features[i], temperature=temperature))
+             for i in range(n)])
     with open(args.out, "w", encoding="utf-8") as f:
         json.dump(result, f, indent=2)
 

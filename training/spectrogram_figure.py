@@ -4,8 +4,7 @@
 
 Panels, top to bottom (0-4 kHz, time left to right, each scaled to its own peak, 60 dB range):
 the corpus music, the clip's true codes through the codec, the true semantic tokens through
-stages 2 and 3 and the codec, and the music generated from the clip's video (seed 0). The
-music is made as rhythm_chain.py makes it.
+stages 2 and 3 and the codec, and the music generated from the clip's video (seed 0): rhythm_chain.py's links.
 """
 
 import argparse
@@ -18,6 +17,7 @@ import torch
 
 import common
 import generate
+import rhythm_chain
 
 SEPARATOR = 6  # white rows between panels
 
@@ -55,20 +55,15 @@ def write_png(path, rgb):
         f.write(chunk(b"IEND", b""))
 
 
-@torch.no_grad()
 def chain(bundle, clip):
     config, models = generate.load_bundle(bundle)
     held = common.load_corpus("heldout")
     semantic = np.load(os.path.join(common.DATA, "semantic_heldout.npy")).astype(np.int64)[clip]
     codes = np.load(os.path.join(common.DATA, "codes_heldout.npy")).astype(np.int64)[clip]
     features = common.load_features("heldout", config)[clip]
-    qc = config["tokens"]["coarse_levels"]
-    coarse = generate.coarse_from_semantic(config, models, list(semantic))
-    decode = lambda c: models["codec"](torch.tensor(c))["waveform"].numpy()  # noqa: E731
-    return [held["audio"][clip].astype(np.float32) / 32767,
-            decode(codes),
-            decode(np.concatenate([coarse, generate.fine_from_coarse(config, models, coarse)])),
-            generate.generate(config, models, features, None, seed=0)[0]]
+    return [held["audio"][clip].astype(np.float32) / 32767] + [
+        rhythm_chain.link_music(config, models, link, features, semantic, codes)
+        for link in ("codes", "semantic->2->3", "video->1->2->3")]
 
 
 def main():
