@@ -1,6 +1,6 @@
 """Where the rhythm is kept or lost: each stage of a bundle fed the true tokens of the stage before it.
 
-    rhythm_chain.py --bundle DIR [--clips 6] [--workers 2]
+    rhythm_chain.py --bundle DIR [--clips 6] [--workers 2] [--links semantic->2->3 ...] [--temperature stage2=0.5]
 
 For the first held-out clips (data/heldout.npz, with data/semantic_heldout.npy and
 data/codes_heldout.npy from semantic.py and train_codec.py encode), the music of:
@@ -13,7 +13,9 @@ data/codes_heldout.npy from semantic.py and train_codec.py encode), the music of
 
 scored with evaluate.py's pulse clarity, harmonic share, onset rate and beat alignment with
 the clip's corpus music (F1 gain over every other clip's music, evaluate.beat_alignment), seed 0,
-the bundle's temperatures and windows as generate.py runs them. Writes
+the bundle's temperatures and windows as generate.py runs them. --temperature overrides a stage's
+sampling temperature, a diagnostic (how much of a stage's loss is the spread it samples from rather
+than what it ranks first); --links scores only some links (the corpus's music is always scored). Writes
 logs/rhythm_chain.json and prints a Markdown table.
 """
 
@@ -57,6 +59,7 @@ def _work(job):
     torch.set_num_threads(1)
     if "models" not in _STATE:
         _STATE["config"], _STATE["models"] = generate.load_bundle(_STATE["bundle"])
+        _STATE["config"]["temperatures"].update(_STATE["temperatures"])
     i, link, features, semantic, codes = job
     return i, link, link_music(_STATE["config"], _STATE["models"], link, features, semantic, codes)
 
@@ -66,24 +69,36 @@ def main():
     p.add_argument("--bundle", required=True)
     p.add_argument("--clips", type=int, default=6)
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--links", nargs="+", choices=CHAIN[1:], default=list(CHAIN[1:]))
+    p.add_argument("--temperature", nargs="*", default=[], metavar="STAGE=T",
+                   help="sampling temperature overrides, e.g. stage2=0.5 (default: the bundle's)")
     p.add_argument("--out", default=os.path.join(common.LOGS, "rhythm_chain.json"))
     args = p.parse_args()
+    temperatures = {}
+    for item in args.temperature:
+        stage, _, value = item.partition("=")
+        if stage not in ("stage1", "stage2", "stage3") or not value:
+            p.error(f"--temperature takes STAGE=T with STAGE stage1, stage2 or stage3, not {item!r}")
+        temperatures[stage] = float(value)
     held = common.load_corpus("heldout")
     semantic = np.load(os.path.join(common.DATA, "semantic_heldout.npy")).astype(np.int64)
-    codes = np.load(os.path.join(common.DATA, "codes_heldout.npy")).astype(np.int64)
-    n = min(args.clips, codes.shape[0])
+    n = min(args.clips, semantic.shape[0])
+    codes = [None] * n
+    if {"codes", "coarse->3"} & set(args.links):  # only these links read the codes (train_codec.py encode)
+        codes = np.load(os.path.join(common.DATA, "codes_heldout.npy")).astype(np.int64)
+        n = min(n, codes.shape[0])
     features = common.load_features("heldout", bundle_io.read_config(args.bundle))
-    jobs = [(i, link, features[i], semantic[i], codes[i]) for i in range(n) for link in CHAIN[1:]]
-    _STATE["bundle"] = args.bundle
+    jobs = [(i, link, features[i], semantic[i], codes[i]) for i in range(n) for link in args.links]
+    _STATE["bundle"], _STATE["temperatures"] = args.bundle, temperatures
     with mp.get_context("fork").Pool(args.workers) as pool:
         music = {(i, link): wav for i, link, wav in pool.map(_work, jobs, chunksize=1)}
     music.update({(i, "corpus"): held["audio"][i].astype(np.float32) / 32767 for i in range(n)})
     seconds = held["audio"].shape[1] / common.SR
-    result = {"bundle": os.path.normpath(args.bundle), "clips": n, "links": {}}
+    result = {"bundle": os.path.normpath(args.bundle), "clips": n, "temperatures": temperatures, "links": {}}
     truth = [evaluate.onsets(music[(i, "corpus")]) for i in range(n)]
     print("| input | pulse clarity | harmonic share | onsets /s | beat F1 matched / shuffled | F1 gain (95 % CI) |\n"
           "|---|---|---|---|---|---|")
-    for link in CHAIN:
+    for link in ["corpus"] + args.links:
         wavs = [music[(i, link)] for i in range(n)]
         row = {"pulse_clarity": float(np.mean([evaluate.pulse_clarity(w) for w in wavs])),
                "harmonic_share": float(np.mean([evaluate.harmonic_ratio(w) for w in wavs])),
