@@ -32,6 +32,21 @@ def load_config(path=DEFAULT_CONFIG):
     return config_mod.load(path)
 
 
+def temperature_overrides(items):
+    """["stage2=0.5", ...] -> {"stage2": 0.5}: sampling temperatures that replace a bundle's (diagnostics)."""
+    out = {}
+    for item in items:
+        stage, _, value = item.partition("=")
+        try:
+            out[stage] = float(value)
+        except ValueError:
+            out[stage] = -1.0
+        if stage not in ("stage1", "stage2", "stage3") or out[stage] < 0:
+            raise ValueError(f"a temperature override is STAGE=T, STAGE stage1, stage2 or stage3 and T >= 0; "
+                             f"got {item!r}")
+    return out
+
+
 def log(name, line):
     os.makedirs(LOGS, exist_ok=True)
     print(line, flush=True)

@@ -1,6 +1,6 @@
 """Evaluate an exported bundle on held-out synthetic clips (data/heldout.npz, corpus seed 2).
 
-    evaluate.py --bundle DIR [--clips 24] [--style-clips 8] [--workers 2]
+    evaluate.py --bundle DIR [--clips 24] [--style-clips 8] [--workers 2] [--temperature stage2=0.5]
 
 Music is generated from the `builtin` rows of each held-out clip with
 generate.py (the reference modules and the SPEC §8 sampler, seed 0), then:
@@ -28,7 +28,8 @@ generate.py (the reference modules and the SPEC §8 sampler, seed 0), then:
   "slow dark minor bell ambient" vs "fast bright major piano drums": onset rate
   and spectral centroid of each.
 
-Writes logs/eval.json and prints a Markdown table.
+--temperature samples a stage at another temperature than the bundle's, as the CLI's --temperatures
+does. Writes logs/eval.json and prints a Markdown table.
 """
 
 import argparse
@@ -117,6 +118,7 @@ def _work(job):
     torch.set_num_threads(1)
     if "models" not in _STATE:
         _STATE["config"], _STATE["models"] = generate.load_bundle(_STATE["bundle"])
+        _STATE["config"]["temperatures"].update(_STATE["temperatures"])
     i, features, style_name = job
     style = None if style_name is None else text_tower.style_for(PROMPTS[style_name])
     wav, _, _ = generate.generate(_STATE["config"], _STATE["models"], features, style, seed=0)
@@ -135,15 +137,21 @@ def main():
     p.add_argument("--style-clips", type=int, default=8)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--save-audio", help="folder for a few generated wavs")
+    p.add_argument("--temperature", nargs="*", default=[], metavar="STAGE=T",
+                   help="sampling temperatures in place of the bundle's, e.g. stage2=0.5 (as the CLI's --temperatures)")
     p.add_argument("--out", default=os.path.join(common.LOGS, "eval.json"))
     args = p.parse_args()
+    try:
+        temperatures = common.temperature_overrides(args.temperature)
+    except ValueError as e:
+        p.error(str(e))
     held = common.load_corpus("heldout")
     feats = common.load_features("heldout", bundle_io.read_config(args.bundle))
     audio = held["audio"].astype(np.float32) / 32767
     n = min(args.clips, feats.shape[0])
     jobs = [(i, feats[i], None) for i in range(n)]
     jobs += [(i, feats[i], s) for i in range(min(args.style_clips, n)) for s in PROMPTS]
-    _STATE["bundle"] = args.bundle
+    _STATE["bundle"], _STATE["temperatures"] = args.bundle, temperatures
     with mp.get_context("fork").Pool(args.workers) as pool:
         results = pool.map(_work, jobs, chunksize=1)
     gen = {(i, s): w for i, s, w in results}
@@ -177,7 +185,7 @@ def main():
     lively_faster = int(sum(len(onsets(gen[(i, "lively")])) > len(onsets(gen[(i, "calm")])) for i in range(k)))
     lively_brighter = int(sum(centroid(gen[(i, "lively")]) > centroid(gen[(i, "calm")]) for i in range(k)))
     result = {
-        "clips": n, "style_clips": k,
+        "clips": n, "style_clips": k, "temperature_overrides": temperatures,
         "spearman_motion_onset_rate_generated": spearman(motion, gen_rate),
         "spearman_motion_onset_rate_corpus": spearman(motion, gt_rate),
         "onset_rate_by_motion_tertile_generated": [float(gen_rate[t].mean()) for t in terts],

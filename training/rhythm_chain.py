@@ -74,12 +74,10 @@ def main():
                    help="sampling temperature overrides, e.g. stage2=0.5 (default: the bundle's)")
     p.add_argument("--out", default=os.path.join(common.LOGS, "rhythm_chain.json"))
     args = p.parse_args()
-    temperatures = {}
-    for item in args.temperature:
-        stage, _, value = item.partition("=")
-        if stage not in ("stage1", "stage2", "stage3") or not value:
-            p.error(f"--temperature takes STAGE=T with STAGE stage1, stage2 or stage3, not {item!r}")
-        temperatures[stage] = float(value)
+    try:
+        temperatures = common.temperature_overrides(args.temperature)
+    except ValueError as e:
+        p.error(str(e))
     held = common.load_corpus("heldout")
     semantic = np.load(os.path.join(common.DATA, "semantic_heldout.npy")).astype(np.int64)
     n = min(args.clips, semantic.shape[0])

@@ -87,6 +87,27 @@ $N $PY semantic_rhythm.py --bundle runs/v3_bundle --bundle runs/time_bundle --cl
 $N $PY cross_alignment.py --bundle runs/v3_bundle --bundle runs/time_bundle --clips 8
 cp runs/stage1_v3.pt runs/stage1.pt
 
+# How much beat alignment the video allows at all (event lists from the clip descriptions, no model), and
+# stage 2 sampled at 0.5 instead of the bundle's 0.95, a diagnostic of what its spread costs.
+$N $PY beat_ceiling.py
+$N $PY rhythm_chain.py --bundle "$BUNDLE" --clips 40 --workers 2 --links "semantic->2->3" "video->1->2->3" \
+    --temperature stage2=0.5 --out logs/rhythm_chain_stage2_t050.json
+$N $PY evaluate.py --bundle "$BUNDLE" --clips 40 --style-clips 8 --workers 2 --temperature stage2=0.5 \
+    --out logs/eval_stage2_t050.json
+
+# Experiment, not in the bundle: v4's stage 1 with the time embedding (its 32 buckets kept), warm-started
+# from the bundle, with the guided-attention loss on one cross-attention head per layer. (The run logged
+# the same config as runs/guided_warm.json and the bundle's stage 1 as runs/stage1_v4_from_bundle.pt.)
+$N $PY train_stages.py 1 --minutes 50 --seed 3 --batch 16 --lr 5e-4 --config stage1_guided_warm.json \
+    --init "$BUNDLE" --guided-heads 1 --guided-weight 1 --guided-width 1
+$PY assemble.py --out runs/guided_state.pt --reuse stage2 stage3 codec --reuse-from "$BUNDLE"
+$PY ../weights-spec/reference/export.py --config stage1_guided_warm.json --state-dict runs/guided_state.pt --out runs/guided_bundle
+$PY export_text_tower.py --bundle runs/guided_bundle
+$N $PY semantic_rhythm.py --bundle runs/guided_bundle --clips 40 --out logs/semantic_rhythm_guided_warm.json
+$N $PY cross_alignment.py --bundle runs/guided_bundle --clips 8 --out logs/cross_alignment_guided_warm.json
+$N $PY evaluate.py --bundle runs/guided_bundle --clips 40 --style-clips 8 --workers 2 --out logs/eval_guided_warm.json
+cp runs/stage1_v3.pt runs/stage1.pt
+
 # From scratch, in place of what v3 reused (v1/v2's commands; then steps 4-6 above, with stage 3 trained
 # and every component assembled from runs/):
 #   $N $PY text_tower.py train --seed 0                      # instead of `styles`; rewrites text_tower.json

@@ -148,7 +148,8 @@ def main():
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--config", default=common.DEFAULT_CONFIG, help="the bundle config trained for (default.json)")
-    p.add_argument("--init", help="a checkpoint to continue from (weights only; a fresh optimiser and schedule)")
+    p.add_argument("--init", help="a checkpoint, or an exported bundle folder, to continue from (weights only; a "
+                                  "fresh optimiser and schedule)")
     p.add_argument("--guided-heads", type=int, default=0,
                    help="stage 1: guide the first N cross-attention heads of each layer to the video row under the token")
     p.add_argument("--guided-weight", type=float, default=1.0)
@@ -162,7 +163,12 @@ def main():
     config = common.load_config(args.config)
     name = f"stage{args.stage}"
     model = ref.StageModel(config, name)
-    if args.init:
+    if args.init and os.path.isdir(args.init):
+        import bundle as bundle_io  # weights-spec/reference, on the path once common is imported
+
+        tensors, _ = bundle_io.read_component(args.init, name)
+        model.load_state_dict({k: torch.from_numpy(v).float() for k, v in tensors.items()})
+    elif args.init:
         model.load_state_dict(torch.load(args.init, map_location="cpu")["model"])
     train_data, held_data = load_data("train", config), load_data("heldout", config)
 
