@@ -106,6 +106,8 @@ $PY export_text_tower.py --bundle runs/guided_bundle
 $N $PY semantic_rhythm.py --bundle runs/guided_bundle --clips 40 --out logs/semantic_rhythm_guided_warm.json
 $N $PY cross_alignment.py --bundle runs/guided_bundle --clips 8 --out logs/cross_alignment_guided_warm.json
 $N $PY evaluate.py --bundle runs/guided_bundle --clips 40 --style-clips 8 --workers 2 --out logs/eval_guided_warm.json
+$N $PY evaluate.py --bundle runs/guided_bundle --clips 40 --style-clips 8 --workers 2 --temperature stage2=0.5 \
+    --out logs/eval_guided_warm_stage2_t050.json
 cp runs/stage1_v3.pt runs/stage1.pt
 
 # From scratch, in place of what v3 reused (v1/v2's commands; then steps 4-6 above, with stage 3 trained
