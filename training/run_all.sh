@@ -108,6 +108,16 @@ $N $PY cross_alignment.py --bundle runs/guided_bundle --clips 8 --out logs/cross
 $N $PY evaluate.py --bundle runs/guided_bundle --clips 40 --style-clips 8 --workers 2 --out logs/eval_guided_warm.json
 $N $PY evaluate.py --bundle runs/guided_bundle --clips 40 --style-clips 8 --workers 2 --temperature stage2=0.5 \
     --out logs/eval_guided_warm_stage2_t050.json
+# The same with only the last decoder layer's first head guided.
+$N $PY train_stages.py 1 --minutes 40 --seed 4 --batch 16 --lr 5e-4 --config stage1_guided_warm.json \
+    --init "$BUNDLE" --guided-heads 1 --guided-layers 1 --guided-weight 1 --guided-width 1
+$PY assemble.py --out runs/guided_layer1_state.pt --reuse stage2 stage3 codec --reuse-from "$BUNDLE"
+$PY ../weights-spec/reference/export.py --config stage1_guided_warm.json --state-dict runs/guided_layer1_state.pt \
+    --out runs/guided_layer1_bundle
+$PY export_text_tower.py --bundle runs/guided_layer1_bundle
+$N $PY semantic_rhythm.py --bundle runs/guided_layer1_bundle --clips 40 --out logs/semantic_rhythm_guided_layer1.json
+$N $PY cross_alignment.py --bundle runs/guided_layer1_bundle --clips 8 --out logs/cross_alignment_guided_layer1.json
+$N $PY evaluate.py --bundle runs/guided_layer1_bundle --clips 40 --style-clips 8 --workers 2 --out logs/eval_guided_layer1.json
 cp runs/stage1_v3.pt runs/stage1.pt
 
 # From scratch, in place of what v3 reused (v1/v2's commands; then steps 4-6 above, with stage 3 trained

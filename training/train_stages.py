@@ -109,10 +109,10 @@ def load_data(split, config, stage=None):
 
 
 _STAGE = [1]
-_GUIDED = {"heads": 0, "weight": 0.0, "width": 1.0}
+_GUIDED = {"heads": 0, "weight": 0.0, "width": 1.0, "layers": None}
 
 
-def guided_attention_loss(weights, rows, config, heads, width):
+def guided_attention_loss(weights, rows, config, heads, width, layers=None):
     """Mean attention mass the first `heads` cross-attention heads of each layer put away from the video row
     under each token (a Gaussian of `width` rows around it; the style position counts as away): guided
     attention as in Tachibana et al. 2017, so those heads follow the video in time from the start."""
@@ -121,7 +121,8 @@ def guided_attention_loss(weights, rows, config, heads, width):
     under = torch.arange(n, dtype=torch.float32) / rates["semantic_hz"] * rates["video_fps"] - 0.5
     away = 1 - torch.exp(-((torch.arange(rows, dtype=torch.float32)[None, :] - under[:, None]) ** 2) / (2 * width ** 2))
     away = torch.cat([away, torch.ones(n, weights[0].shape[3] - rows)], 1)  # [n, m]: the style column is all "away"
-    return torch.stack([(w[:, :heads] * away).sum(-1).mean() for w in weights]).mean()
+    guided = [w for i, w in enumerate(weights) if layers is None or i in layers]
+    return torch.stack([(w[:, :heads] * away).sum(-1).mean() for w in guided]).mean()
 
 
 def loss_of(stage, model, config, data, rng, batch, train=True):
@@ -132,7 +133,8 @@ def loss_of(stage, model, config, data, rng, batch, train=True):
         loss = F.cross_entropy(out.reshape(-1, out.shape[-1]), targets.reshape(-1))
         if keep:
             rows = streams["builtin"].shape[1]
-            loss = loss + _GUIDED["weight"] * guided_attention_loss(keep, rows, config, _GUIDED["heads"], _GUIDED["width"])
+            loss = loss + _GUIDED["weight"] * guided_attention_loss(keep, rows, config, _GUIDED["heads"], _GUIDED["width"],
+                                                                    _GUIDED["layers"])
         return loss
     inputs, targets, scored = (stage2_batch if stage == 2 else stage3_batch)(data, rng, batch, config)
     out = common.logits(model, inputs)
@@ -154,8 +156,9 @@ def main():
                    help="stage 1: guide the first N cross-attention heads of each layer to the video row under the token")
     p.add_argument("--guided-weight", type=float, default=1.0)
     p.add_argument("--guided-width", type=float, default=1.0, help="rows")
+    p.add_argument("--guided-layers", type=int, nargs="+", help="decoder layers whose heads are guided (default: all)")
     args = p.parse_args()
-    _GUIDED.update(heads=args.guided_heads, weight=args.guided_weight, width=args.guided_width)
+    _GUIDED.update(heads=args.guided_heads, weight=args.guided_weight, width=args.guided_width, layers=args.guided_layers)
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
@@ -181,7 +184,8 @@ def main():
         err = common.check_against_reference(model, i[0])
     logname = f"{name}.log"
     setting = {1: f"video_fps {config['rates']['video_fps']:g}, ", 2: f"layout {config['stage2']['layout']}, crops {stage2_crop_seconds(config)} s, "}
-    guided = (f"guided attention {args.guided_heads} heads x {args.guided_weight} (width {args.guided_width} rows), "
+    guided = (f"guided attention {args.guided_heads} heads x {args.guided_weight} (width {args.guided_width} rows"
+              + (f", decoder layers {args.guided_layers}" if args.guided_layers else "") + "), "
               if args.guided_heads else "")
     common.log(logname, f"# {name}: config {os.path.relpath(args.config, common.HERE)}, seed {args.seed}, " + setting.get(args.stage, "") + f"batch {args.batch}, lr {args.lr}, budget {args.minutes} min, init {args.init}, "
                         + guided + f"{sum(p.numel() for p in model.parameters())} parameters, batched-vs-reference max diff {err:.2e}")
