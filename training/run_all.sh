@@ -111,6 +111,8 @@ $N $PY evaluate.py --bundle runs/guided_bundle --clips 40 --style-clips 8 --work
 # The same with only the last decoder layer's first head guided.
 $N $PY train_stages.py 1 --minutes 40 --seed 4 --batch 16 --lr 5e-4 --config stage1_guided_warm.json \
     --init "$BUNDLE" --guided-heads 1 --guided-layers 1 --guided-weight 1 --guided-width 1
+# (Its step-400 checkpoint, exported the same way while it ran, was scored with `evaluate.py --clips 40
+# --style-clips 0 --out logs/eval_guided_layer1_step400.json`.)
 $PY assemble.py --out runs/guided_layer1_state.pt --reuse stage2 stage3 codec --reuse-from "$BUNDLE"
 $PY ../weights-spec/reference/export.py --config stage1_guided_warm.json --state-dict runs/guided_layer1_state.pt \
     --out runs/guided_layer1_bundle
