@@ -46,13 +46,12 @@ def events(clip, tempo, fps):
         # The clip's first frame is its start whatever the row rate; a cut is known to its row.
         start = s["start"] if s["start"] == 0 else row_centre(s["start"], fps)
         period = 60.0 / (s["bpm"] if tempo == "music" else 70 + 95 * s["energy"])
-        subdivisions = 1 if s["energy"] < 0.35 else (2 if s["energy"] < 0.7 else 4)
+        subdivisions = corpus.hat_subdivisions(s["energy"])
         t = start
         while t < s["end"] - 1e-6:
             times += [t + j * period / subdivisions for j in range(subdivisions)]
             t += period
-    accents = list(clip["cuts"]) + [f for s in clip["scenes"] for f in s["flashes"]]
-    times += [row_centre(a, fps) for a in accents]
+    times += [row_centre(a, fps) for a in corpus.accent_times(clip)]
     return np.unique(np.round(np.array(times), 3))
 
 
@@ -75,8 +74,8 @@ def main():
         result["rows"].append({"events": name, "fps": fps, "beats": beats})
         m = beats["matched_bcs_bhs_f1"]
         print(f"| {name} | {fps or 'exact'} | {m[0]:.3f} / {m[1]:.3f} / {m[2]:.3f} | "
-              f"{beats['shuffled_bcs_bhs_f1'][2]:.3f} | {beats['f1_gain']:+.3f} ({beats['f1_gain_95ci'][0]:+.3f} .. "
-              f"{beats['f1_gain_95ci'][1]:+.3f}) | {beats['clips_matched_better']} / {n} |", flush=True)
+              f"{beats['shuffled_bcs_bhs_f1'][2]:.3f} | {evaluate.f1_gain_text(beats)} | "
+              f"{beats['clips_matched_better']} / {n} |", flush=True)
     with open(args.out, "w", encoding="utf-8") as f:
         json.dump(result, f, indent=2)
 

@@ -32,19 +32,19 @@ def load_config(path=DEFAULT_CONFIG):
     return config_mod.load(path)
 
 
-def temperature_overrides(items):
-    """["stage2=0.5", ...] -> {"stage2": 0.5}: sampling temperatures that replace a bundle's (diagnostics)."""
-    out = {}
-    for item in items:
-        stage, _, value = item.partition("=")
-        try:
-            out[stage] = float(value)
-        except ValueError:
-            out[stage] = -1.0
-        if stage not in ("stage1", "stage2", "stage3") or out[stage] < 0:
-            raise ValueError(f"a temperature override is STAGE=T, STAGE stage1, stage2 or stage3 and T >= 0; "
-                             f"got {item!r}")
-    return out
+def temperature_override(item):
+    """argparse type for "stage2=0.5" -> ("stage2", 0.5): a sampling temperature that replaces a bundle's."""
+    import argparse
+
+    stage, _, value = item.partition("=")
+    try:
+        temperature = float(value)
+    except ValueError:
+        temperature = -1.0
+    if stage not in ("stage1", "stage2", "stage3") or temperature < 0:
+        raise argparse.ArgumentTypeError(f"a temperature override is STAGE=T, STAGE stage1, stage2 or stage3 and "
+                                         f"T >= 0; got {item!r}")
+    return stage, temperature
 
 
 def log(name, line):

@@ -259,6 +259,16 @@ def beat_times(clip):
     return beats
 
 
+def hat_subdivisions(energy):
+    """Hi-hats per beat: quarter, eighth or sixteenth notes as the scene's energy rises."""
+    return 1 if energy < 0.35 else (2 if energy < 0.7 else 4)
+
+
+def accent_times(clip):
+    """The cuts, then every scene's flashes: where the drums put a crash and a kick."""
+    return list(clip["cuts"]) + [f for s in clip["scenes"] for f in s["flashes"]]
+
+
 def synthesise(clip):
     """(audio [seconds * SR] float32, beat times, accent times)."""
     rng = np.random.default_rng(clip["music_seed"])
@@ -282,7 +292,7 @@ def synthesise(clip):
                 _add(drums, kick(rng), t)
             if beat_in_bar in (1, 3):
                 _add(drums, 0.8 * snare(rng), t)
-            subdivisions = 1 if e < 0.35 else (2 if e < 0.7 else 4)
+            subdivisions = hat_subdivisions(e)
             for j in range(subdivisions):
                 _add(drums, hat(rng) * (1.0 if j == 0 else 0.6), t + j * period / subdivisions)
         # Bass: chord root on each beat (eighths when energetic).
@@ -308,7 +318,7 @@ def synthesise(clip):
                     melody_degree = 7 + [0, 2, 4][int(rng.integers(3))]
                 note = root + 12 + register + scale[melody_degree % 7] + 12 * (melody_degree // 7)
                 _add(lead, 0.35 * tone(midi_hz(note), int(0.9 * SR), clip["instrument"]), t + j * period / 2)
-    accents = list(clip["cuts"]) + [f for s in clip["scenes"] for f in s["flashes"]]
+    accents = accent_times(clip)
     for a in accents:
         _add(drums, 0.7 * crash(rng), a)
         _add(drums, kick(rng), a)

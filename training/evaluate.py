@@ -111,14 +111,19 @@ def beat_alignment(generated, truth, resamples=10000, seed=0):
             "clips_matched_better": int((gain > 0).sum()), "clips": n}
 
 
+def f1_gain_text(beats):
+    """beat_alignment's F1 gain and its 95 % interval as table text, e.g. "+0.054 (+0.018 .. +0.088)"."""
+    low, high = beats["f1_gain_95ci"]
+    return f"{beats['f1_gain']:+.3f} ({low:+.3f} .. {high:+.3f})"
+
+
 _STATE = {}
 
 
 def _work(job):
     torch.set_num_threads(1)
     if "models" not in _STATE:
-        _STATE["config"], _STATE["models"] = generate.load_bundle(_STATE["bundle"])
-        _STATE["config"]["temperatures"].update(_STATE["temperatures"])
+        _STATE["config"], _STATE["models"] = generate.load_bundle(_STATE["bundle"], _STATE["temperatures"])
     i, features, style_name = job
     style = None if style_name is None else text_tower.style_for(PROMPTS[style_name])
     wav, _, _ = generate.generate(_STATE["config"], _STATE["models"], features, style, seed=0)
@@ -137,14 +142,11 @@ def main():
     p.add_argument("--style-clips", type=int, default=8)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--save-audio", help="folder for a few generated wavs")
-    p.add_argument("--temperature", nargs="*", default=[], metavar="STAGE=T",
+    p.add_argument("--temperature", nargs="*", default=[], type=common.temperature_override, metavar="STAGE=T",
                    help="sampling temperatures in place of the bundle's, e.g. stage2=0.5 (as the CLI's --temperatures)")
     p.add_argument("--out", default=os.path.join(common.LOGS, "eval.json"))
     args = p.parse_args()
-    try:
-        temperatures = common.temperature_overrides(args.temperature)
-    except ValueError as e:
-        p.error(str(e))
+    temperatures = dict(args.temperature)
     held = common.load_corpus("heldout")
     feats = common.load_features("heldout", bundle_io.read_config(args.bundle))
     audio = held["audio"].astype(np.float32) / 32767

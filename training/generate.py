@@ -32,8 +32,11 @@ import sampling  # noqa: E402
 import tokens as tok  # noqa: E402
 
 
-def load_bundle(folder):
+def load_bundle(folder, temperatures=None):
+    """(config, models) of an exported bundle; `temperatures` ({"stage2": 0.5, ...}) replaces the config's
+    sampling temperatures, as the CLI's --temperatures does."""
     config = config_mod.load(os.path.join(folder, "config.json"))
+    config["temperatures"].update(temperatures or {})
     models = {}
     for component in config_mod.COMPONENTS:
         tensors, _, _ = safetensors_io.read_f32(os.path.join(folder, f"{component}.safetensors"))

@@ -58,8 +58,7 @@ def link_music(config, models, link, features, semantic, codes, seed=0):
 def _work(job):
     torch.set_num_threads(1)
     if "models" not in _STATE:
-        _STATE["config"], _STATE["models"] = generate.load_bundle(_STATE["bundle"])
-        _STATE["config"]["temperatures"].update(_STATE["temperatures"])
+        _STATE["config"], _STATE["models"] = generate.load_bundle(_STATE["bundle"], _STATE["temperatures"])
     i, link, features, semantic, codes = job
     return i, link, link_music(_STATE["config"], _STATE["models"], link, features, semantic, codes)
 
@@ -70,14 +69,11 @@ def main():
     p.add_argument("--clips", type=int, default=6)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--links", nargs="+", choices=CHAIN[1:], default=list(CHAIN[1:]))
-    p.add_argument("--temperature", nargs="*", default=[], metavar="STAGE=T",
+    p.add_argument("--temperature", nargs="*", default=[], type=common.temperature_override, metavar="STAGE=T",
                    help="sampling temperature overrides, e.g. stage2=0.5 (default: the bundle's)")
     p.add_argument("--out", default=os.path.join(common.LOGS, "rhythm_chain.json"))
     args = p.parse_args()
-    try:
-        temperatures = common.temperature_overrides(args.temperature)
-    except ValueError as e:
-        p.error(str(e))
+    temperatures = dict(args.temperature)
     held = common.load_corpus("heldout")
     semantic = np.load(os.path.join(common.DATA, "semantic_heldout.npy")).astype(np.int64)
     n = min(args.clips, semantic.shape[0])
@@ -105,8 +101,7 @@ def main():
         result["links"][link] = row
         b = row["beats"]
         print(f"| {link} | {row['pulse_clarity']:.3f} | {row['harmonic_share']:.3f} | {row['onset_rate']:.2f} | "
-              f"{b['matched_bcs_bhs_f1'][2]:.3f} / {b['shuffled_bcs_bhs_f1'][2]:.3f} | {b['f1_gain']:+.3f} "
-              f"({b['f1_gain_95ci'][0]:+.3f} .. {b['f1_gain_95ci'][1]:+.3f}) |", flush=True)
+              f"{b['matched_bcs_bhs_f1'][2]:.3f} / {b['shuffled_bcs_bhs_f1'][2]:.3f} | {evaluate.f1_gain_text(b)} |", flush=True)
     with open(args.out, "w", encoding="utf-8") as f:
         json.dump(result, f, indent=2)
 

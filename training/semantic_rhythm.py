@@ -56,9 +56,8 @@ def main():
         matched, shuffled = beats["matched_bcs_bhs_f1"], beats["shuffled_bcs_bhs_f1"]
         pulse = np.mean([evaluate.envelope_pulse_clarity(strength[s], rate=25.0) for s in sequences])
         result["rows"][name] = {"pulse_clarity": float(pulse), **beats}
-        low, high = beats["f1_gain_95ci"]
         print(f"| {name} | {pulse:.3f} | {matched[0]:.3f} / {shuffled[0]:.3f} | {matched[1]:.3f} / {shuffled[1]:.3f} "
-              f"| {matched[2]:.3f} / {shuffled[2]:.3f} | {beats['f1_gain']:+.3f} ({low:+.3f} .. {high:+.3f}) "
+              f"| {matched[2]:.3f} / {shuffled[2]:.3f} | {evaluate.f1_gain_text(beats)} "
               f"| {beats['clips_matched_better']} / {n} |", flush=True)
 
     print("| semantic tokens | pulse clarity | BCS matched / shuffled | BHS | F1 | F1 gain (95 % CI) | clips better |\n"

@@ -23,10 +23,9 @@ def test_music_grid_is_what_the_synthesiser_plays():
         clip = corpus.describe(2, index)
         expected = []
         for t, scene in corpus.beat_times(clip):
-            energy, period = scene["energy"], 60.0 / scene["bpm"]
-            subdivisions = 1 if energy < 0.35 else (2 if energy < 0.7 else 4)
+            period, subdivisions = 60.0 / scene["bpm"], corpus.hat_subdivisions(scene["energy"])
             expected += [t + j * period / subdivisions for j in range(subdivisions)]
-        expected += list(clip["cuts"]) + [f for s in clip["scenes"] for f in s["flashes"]]
+        expected += corpus.accent_times(clip)
         np.testing.assert_array_equal(beat_ceiling.events(clip, "music", None), np.unique(np.round(expected, 3)))
 
 
