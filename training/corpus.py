@@ -1,13 +1,17 @@
 """Synthetic video-music corpus, generated on demand from a seed (never committed).
 
-    corpus.py build --seed 1 --clips 640 --out training/data/train.npz
-    corpus.py features --seed 1 --clips 600 --fps 3 --out training/data/features_train_3fps.npy
-    corpus.py video --seed 1 --index 0 --seconds 10 --out clip.mp4 [--audio]
+    corpus.py build --seed 1 --clips 640 --out training/data/train.npz [--motion beat]
+    corpus.py features --seed 1 --clips 600 --fps 3 --out training/data/features_train_3fps.npy [--motion beat]
+    corpus.py video --seed 1 --index 0 --seconds 10 --out clip.mp4 [--audio] [--motion beat]
 
 Each clip is `seconds` long and made of 1-4 scenes separated by hard cuts.
 A scene is a palette (hue, brightness), a panned striped background, a few
 moving shapes and occasional white flashes; its energy (0..1) sets the pan and
-shape speeds and the flash rate. The music is synthesised to fit the picture:
+shape speeds and the flash rate. Motion is steady (the corpus the default model
+was trained on) or, with --motion beat, shapes and pan move in a burst on every
+beat of the scene's music and settle before the next, so the picture shows the
+beat (`beat_time`); only the picture changes. The music is synthesised to fit
+the picture:
 
 - tempo follows the scene's energy (70..165 BPM, jittered +-8 %), changing at cuts;
   hi-hats go from quarter to eighth to sixteenth notes as energy rises;
@@ -65,8 +69,9 @@ def instrument_for_hue(h):
     return "pluck" if h < 165 else "bell"
 
 
-def describe(seed, index, seconds=10.0):
-    """The clip's random choices: scenes, palette, energy, flashes, musical key."""
+def describe(seed, index, seconds=10.0, motion="steady"):
+    """The clip's random choices: scenes, palette, energy, flashes, musical key; `motion` ("steady" or
+    "beat") is how the picture moves (render) and draws nothing, so both show the same clip and music."""
     rng = np.random.default_rng([seed, index])
     energy = rng.uniform(0, 1)
     bright = rng.uniform(0.15, 0.95)
@@ -108,7 +113,8 @@ def describe(seed, index, seconds=10.0):
     instrument = instrument_for_hue(hue) if rng.uniform() < 0.75 else INSTRUMENTS[int(rng.integers(3))]
     drums = not (energy < 0.25 and rng.uniform() < 0.5)
     return {
-        "seed": seed, "index": index, "seconds": seconds, "energy": energy, "bright": bright, "hue": hue,
+        "seed": seed, "index": index, "seconds": seconds, "motion": motion,
+        "energy": energy, "bright": bright, "hue": hue,
         "scenes": scenes, "cuts": cuts, "major": bool(major), "instrument": instrument, "drums": drums,
         "root": int(rng.integers(40, 48)), "music_seed": int(rng.integers(1 << 31)),
     }
@@ -131,10 +137,23 @@ def _bounce(p, size):
     return np.where(p > size, 2 * size - p, p)
 
 
+def beat_time(scene, local):
+    """Where the picture's motion has got to `local` seconds into a scene: the shapes and the pan move
+    in a burst on every beat of the music and settle before the next, as dancers do, so the video
+    shows the beat the music plays (its kinematic beats). Over each beat they travel as far as at a
+    steady speed, so the scene's mean motion still follows its energy."""
+    period = 60.0 / scene["bpm"]
+    beats = local / period
+    whole = np.floor(beats)
+    return period * (whole + 1 - (1 - (beats - whole)) ** 4)
+
+
 def render(clip, t):
     """RGB24 frame [HEIGHT, WIDTH, 3] at time t."""
     scene = next((s for s in clip["scenes"] if t < s["end"]), clip["scenes"][-1])
     local = t - scene["start"]
+    if clip["motion"] == "beat":
+        local = beat_time(scene, local)
     ramp = (_YY / (HEIGHT - 1))[..., None]
     img = scene["bg_a"] * (1 - ramp) + scene["bg_b"] * ramp
     stripes = 0.5 + 0.5 * np.sin(2 * np.pi * (_XX + scene["pan"] * local) / (2 * scene["stripe"]))
@@ -339,10 +358,10 @@ def write_wav(path, audio):
 
 # ---------------------------------------------------------------- corpus
 
-def build(seed, clips, seconds, out, log_every=50):
+def build(seed, clips, seconds, out, motion="steady", log_every=50):
     feats, audios, captions, attrs = [], [], [], []
     for i in range(clips):
-        clip = describe(seed, i, seconds)
+        clip = describe(seed, i, seconds, motion)
         feats.append(features(clip))
         audio, beats, accents = synthesise(clip)
         audios.append((audio * 32767).astype(np.int16))
@@ -354,15 +373,15 @@ def build(seed, clips, seconds, out, log_every=50):
             print(f"{i + 1}/{clips} clips", flush=True)
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     np.savez(out, features=np.stack(feats), audio=np.stack(audios), captions=np.array(captions),
-             attributes=np.array(attrs, dtype=np.float32), seed=seed, seconds=seconds)
+             attributes=np.array(attrs, dtype=np.float32), seed=seed, seconds=seconds, motion=motion)
     print(f"wrote {out}: {clips} clips of {seconds} s")
 
 
-def build_features(seed, clips, seconds, fps, out, start=0, log_every=50):
+def build_features(seed, clips, seconds, fps, out, start=0, motion="steady", log_every=50):
     """Only the `builtin` rows of clips [start, start + clips), at another video_fps than build's 1."""
     rows = []
     for i in range(start, start + clips):
-        rows.append(features(describe(seed, i, seconds), fps))
+        rows.append(features(describe(seed, i, seconds, motion), fps))
         if (i + 1 - start) % log_every == 0:
             print(f"{i + 1 - start}/{clips} clips", flush=True)
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
@@ -392,13 +411,16 @@ def main(argv=None):
     v.add_argument("--out", required=True)
     v.add_argument("--audio", action="store_true", help="mux the synthesised music into the mp4")
     v.add_argument("--wav", help="also write the music as a 16 kHz wav")
+    for command in (b, f, v):
+        command.add_argument("--motion", choices=["steady", "beat"], default="steady",
+                             help="steady motion, or shapes and pan moving in a burst on every beat")
     args = p.parse_args(argv)
     if args.command == "build":
-        build(args.seed, args.clips, args.seconds, args.out)
+        build(args.seed, args.clips, args.seconds, args.out, args.motion)
     elif args.command == "features":
-        build_features(args.seed, args.clips, args.seconds, args.fps, args.out, args.start)
+        build_features(args.seed, args.clips, args.seconds, args.fps, args.out, args.start, args.motion)
     else:
-        clip = describe(args.seed, args.index, args.seconds)
+        clip = describe(args.seed, args.index, args.seconds, args.motion)
         audio = synthesise(clip)[0] if (args.audio or args.wav) else None
         write_video(clip, args.out, audio if args.audio else None)
         if args.wav:

@@ -1,6 +1,6 @@
 """Evaluate an exported bundle on held-out synthetic clips (data/heldout.npz, corpus seed 2).
 
-    evaluate.py --bundle DIR [--clips 24] [--style-clips 8] [--workers 2] [--temperature stage2=0.5]
+    evaluate.py --bundle DIR [--clips 24] [--style-clips 8] [--workers 2] [--temperature stage2=0.5] [--split heldout]
 
 Music is generated from the `builtin` rows of each held-out clip with
 generate.py (the reference modules and the SPEC §8 sampler, seed 0), then:
@@ -29,7 +29,8 @@ generate.py (the reference modules and the SPEC §8 sampler, seed 0), then:
   and spectral centroid of each.
 
 --temperature samples a stage at another temperature than the bundle's, as the CLI's --temperatures
-does. Writes logs/eval.json and prints a Markdown table.
+does. --split names another set of unseen clips (data/SPLIT.npz with its features), e.g. a larger one
+built with another corpus seed to narrow the beat interval. Writes logs/eval.json and prints a Markdown table.
 """
 
 import argparse
@@ -144,11 +145,12 @@ def main():
     p.add_argument("--save-audio", help="folder for a few generated wavs")
     p.add_argument("--temperature", nargs="*", default=[], type=common.temperature_override, metavar="STAGE=T",
                    help="sampling temperatures in place of the bundle's, e.g. stage2=0.5 (as the CLI's --temperatures)")
+    p.add_argument("--split", default="heldout", help="clips to evaluate on: data/SPLIT.npz and its feature rows")
     p.add_argument("--out", default=os.path.join(common.LOGS, "eval.json"))
     args = p.parse_args()
     temperatures = dict(args.temperature)
-    held = common.load_corpus("heldout")
-    feats = common.load_features("heldout", bundle_io.read_config(args.bundle))
+    held = common.load_corpus(args.split)
+    feats = common.load_features(args.split, bundle_io.read_config(args.bundle))
     audio = held["audio"].astype(np.float32) / 32767
     n = min(args.clips, feats.shape[0])
     jobs = [(i, feats[i], None) for i in range(n)]
@@ -187,7 +189,7 @@ def main():
     lively_faster = int(sum(len(onsets(gen[(i, "lively")])) > len(onsets(gen[(i, "calm")])) for i in range(k)))
     lively_brighter = int(sum(centroid(gen[(i, "lively")]) > centroid(gen[(i, "calm")]) for i in range(k)))
     result = {
-        "clips": n, "style_clips": k, "temperature_overrides": temperatures,
+        "split": args.split, "clips": n, "style_clips": k, "temperature_overrides": temperatures,
         "spearman_motion_onset_rate_generated": spearman(motion, gen_rate),
         "spearman_motion_onset_rate_corpus": spearman(motion, gt_rate),
         "onset_rate_by_motion_tertile_generated": [float(gen_rate[t].mean()) for t in terts],

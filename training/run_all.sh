@@ -100,6 +100,7 @@ $N $PY evaluate.py --bundle "$BUNDLE" --clips 40 --style-clips 8 --workers 2 --t
 # the same config as runs/guided_warm.json and the bundle's stage 1 as runs/stage1_v4_from_bundle.pt.)
 $N $PY train_stages.py 1 --minutes 50 --seed 3 --batch 16 --lr 5e-4 --config stage1_guided_warm.json \
     --init "$BUNDLE" --guided-heads 1 --guided-weight 1 --guided-width 1
+cp runs/stage1.pt runs/stage1_guided_warm.pt
 $PY assemble.py --out runs/guided_state.pt --reuse stage2 stage3 codec --reuse-from "$BUNDLE"
 $PY ../weights-spec/reference/export.py --config stage1_guided_warm.json --state-dict runs/guided_state.pt --out runs/guided_bundle
 $PY export_text_tower.py --bundle runs/guided_bundle
@@ -120,6 +121,43 @@ $PY export_text_tower.py --bundle runs/guided_layer1_bundle
 $N $PY semantic_rhythm.py --bundle runs/guided_layer1_bundle --clips 40 --out logs/semantic_rhythm_guided_layer1.json
 $N $PY cross_alignment.py --bundle runs/guided_layer1_bundle --clips 8 --out logs/cross_alignment_guided_layer1.json
 $N $PY evaluate.py --bundle runs/guided_layer1_bundle --clips 40 --style-clips 8 --workers 2 --out logs/eval_guided_layer1.json
+cp runs/stage1_v3.pt runs/stage1.pt
+
+# The shipped model on 120 more unseen clips (corpus seed 3), for a narrower beat interval.
+$N $PY corpus.py build --seed 3 --clips 120 --out data/test.npz
+$N $PY corpus.py features --seed 3 --clips 120 --fps 3 --out data/features_test_3fps.npy
+$N $PY evaluate.py --bundle "$BUNDLE" --split test --clips 120 --style-clips 0 --workers 2 --out logs/eval_test.json
+$N $PY evaluate.py --bundle "$BUNDLE" --split test --clips 120 --style-clips 0 --workers 2 --temperature stage2=0.5 \
+    --out logs/eval_test_stage2_t050.json
+
+# Experiment, not in the bundle: the corpus with its motion on the beat (`--motion beat`: the same clips and
+# music, only the picture's timing differs, so tokens, codes and styles stay), and two stage 1s trained on
+# it side by side for 45 minutes on one thread each: A from the first guided experiment's stage 1, B from
+# the bundle's as that experiment started. Both read the time embedding and guide one head per layer.
+# The feature files are rebuilt in place (the steady ones kept aside) and put back at the end.
+mkdir -p data/steady && cp data/heldout.npz data/features_*_3fps.npy data/steady/
+$N $PY corpus.py features --seed 1 --clips 600 --fps 3 --motion beat --out data/features_train_3fps.npy
+$N $PY corpus.py build --seed 2 --clips 40 --motion beat --out data/heldout.npz
+$N $PY corpus.py features --seed 2 --clips 40 --fps 3 --motion beat --out data/features_heldout_3fps.npy
+$N $PY corpus.py build --seed 3 --clips 120 --motion beat --out data/test_beat.npz
+$N $PY corpus.py features --seed 3 --clips 120 --fps 3 --motion beat --out data/features_test_beat_3fps.npy
+$N $PY train_stages.py 1 --minutes 45 --seed 5 --batch 16 --lr 5e-4 --config stage1_guided_warm.json \
+    --init runs/stage1_guided_warm.pt --guided-heads 1 --guided-weight 1 --guided-width 1 --run beat_a &
+$N $PY train_stages.py 1 --minutes 45 --seed 6 --batch 16 --lr 5e-4 --config stage1_guided_warm.json \
+    --init "$BUNDLE" --guided-heads 1 --guided-weight 1 --guided-width 1 --run beat_b
+wait
+for run in beat_a beat_b; do
+  cp runs/$run.pt runs/stage1.pt
+  $PY assemble.py --out runs/${run}_state.pt --reuse stage2 stage3 codec --reuse-from "$BUNDLE"
+  $PY ../weights-spec/reference/export.py --config stage1_guided_warm.json --state-dict runs/${run}_state.pt \
+      --out runs/${run}_bundle
+  $PY export_text_tower.py --bundle runs/${run}_bundle
+  $N $PY evaluate.py --bundle runs/${run}_bundle --clips 40 --style-clips 8 --workers 2 --out logs/eval_$run.json
+  $N $PY evaluate.py --bundle runs/${run}_bundle --split test_beat --clips 120 --style-clips 0 --workers 2 \
+      --out logs/eval_${run}_test.json
+  $N $PY semantic_rhythm.py --bundle runs/${run}_bundle --clips 40 --out logs/semantic_rhythm_$run.json
+done
+cp data/steady/* data/
 cp runs/stage1_v3.pt runs/stage1.pt
 
 # From scratch, in place of what v3 reused (v1/v2's commands; then steps 4-6 above, with stage 3 trained

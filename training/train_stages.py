@@ -24,7 +24,7 @@ coarse, SEP, 100 x 2 fine; the window is 3 s); loss on the fine tokens.
 
 Loss: cross-entropy over the stage's full vocabulary. AdamW (lr 1e-3,
 weight decay 0.01, 100 warm-up steps, cosine decay over the time budget to
-10 %), gradient clipping at 1.0. Checkpoints runs/stageN.pt every 200 steps.
+10 %), gradient clipping at 1.0. Checkpoints runs/stageN.pt (or runs/RUN.pt with --run) every 200 steps.
 """
 
 import argparse
@@ -157,6 +157,8 @@ def main():
     p.add_argument("--guided-weight", type=float, default=1.0)
     p.add_argument("--guided-width", type=float, default=1.0, help="rows")
     p.add_argument("--guided-layers", type=int, nargs="+", help="decoder layers whose heads are guided (default: all)")
+    p.add_argument("--run", help="name of the checkpoint runs/RUN.pt and log logs/RUN.log (default stageN), so two "
+                                 "runs can train side by side")
     args = p.parse_args()
     _GUIDED.update(heads=args.guided_heads, weight=args.guided_weight, width=args.guided_width, layers=args.guided_layers)
     torch.set_num_threads(args.threads)
@@ -182,7 +184,8 @@ def main():
     else:
         i, _, _ = (stage2_batch if args.stage == 2 else stage3_batch)(train_data, rng, 1, config)
         err = common.check_against_reference(model, i[0])
-    logname = f"{name}.log"
+    run = args.run or name
+    logname = f"{run}.log"
     setting = {1: f"video_fps {config['rates']['video_fps']:g}, ", 2: f"layout {config['stage2']['layout']}, crops {stage2_crop_seconds(config)} s, "}
     guided = (f"guided attention {args.guided_heads} heads x {args.guided_weight} (width {args.guided_width} rows"
               + (f", decoder layers {args.guided_layers}" if args.guided_layers else "") + "), "
@@ -214,13 +217,13 @@ def main():
                     held = np.mean([loss_of(args.stage, model, config, held_data, held_rng, args.batch, False).item()
                                     for _ in range(3)])
                 line += f" heldout {held:.4f}"
-                torch.save({"model": model.state_dict(), "step": step}, os.path.join(common.RUNS, f"{name}.pt"))
+                torch.save({"model": model.state_dict(), "step": step}, os.path.join(common.RUNS, f"{run}.pt"))
             common.log(logname, line)
     model.eval()
     with torch.no_grad():
         held = np.mean([loss_of(args.stage, model, config, held_data, np.random.default_rng(99), args.batch, False).item()
                         for _ in range(5)])
-    torch.save({"model": model.state_dict(), "step": step}, os.path.join(common.RUNS, f"{name}.pt"))
+    torch.save({"model": model.state_dict(), "step": step}, os.path.join(common.RUNS, f"{run}.pt"))
     common.log(logname, f"done: {step} steps in {(time.time() - start) / 60:.1f} min, final train {avg:.4f}, "
                         f"heldout {held:.4f}")
 
