@@ -16,7 +16,8 @@ generate.py (the reference modules and the SPEC §8 sampler, seed 0), then:
   beats, F1 their harmonic mean. Baseline: the same generated music scored against
   every other clip's music (all n - 1 pairings, averaged, so no one derangement's
   luck decides it); the per-clip F1 difference, matched minus that mean, gets
-  a 95 % bootstrap interval and a count of the clips where it is positive.
+  a 95 % bootstrap interval and a count of the clips where it is positive, with
+  the two-sided sign test's p for that count.
 - Tonal content: the harmonic share of the spectral magnitude between 200 Hz
   and 4 kHz (median-filter harmonic/percussive split, Fitzgerald 2010: a bin is
   harmonic when its magnitude smoothed along time exceeds the one smoothed
@@ -35,6 +36,7 @@ built with another corpus seed to narrow the beat interval. Writes logs/eval.jso
 
 import argparse
 import json
+import math
 import multiprocessing as mp
 import os
 
@@ -95,8 +97,15 @@ def beat_scores(generated, truth, tolerance=0.1):
     return bcs, bhs, (2 * bcs * bhs / (bcs + bhs) if bcs + bhs > 0 else 0.0)
 
 
+def sign_test_p(wins, n):
+    """Two-sided sign test: the chance that n fair coin flips split at least as unevenly as wins : n - wins."""
+    k = max(wins, n - wins)
+    return min(1.0, 2 * sum(math.comb(n, j) for j in range(k, n + 1)) / 2 ** n)
+
+
 def beat_alignment(generated, truth, resamples=10000, seed=0):
-    """Matched against all-other-clips BCS/BHS/F1, with the per-clip F1 gain and its 95 % bootstrap interval.
+    """Matched against all-other-clips BCS/BHS/F1, with the per-clip F1 gain and its 95 % bootstrap interval,
+    and how many clips gain at all with the sign test's p for that count.
 
     generated[i] and truth[i] are onset times of clip i; returns a dict of plain floats and lists.
     """
@@ -109,7 +118,8 @@ def beat_alignment(generated, truth, resamples=10000, seed=0):
     low, high = np.percentile(gain[boot].mean(1), [2.5, 97.5])
     return {"matched_bcs_bhs_f1": matched.mean(0).tolist(), "shuffled_bcs_bhs_f1": others.mean(0).tolist(),
             "f1_gain": float(gain.mean()), "f1_gain_95ci": [float(low), float(high)],
-            "clips_matched_better": int((gain > 0).sum()), "clips": n}
+            "clips_matched_better": int((gain > 0).sum()), "clips": n,
+            "sign_test_p": sign_test_p(int((gain > 0).sum()), n)}
 
 
 def f1_gain_text(beats):
@@ -218,7 +228,7 @@ def main():
     print("| matched | " + " | ".join(f"{v:.3f}" for v in beats["matched_bcs_bhs_f1"]) + " |")
     print("| shuffled (all other clips) | " + " | ".join(f"{v:.3f}" for v in beats["shuffled_bcs_bhs_f1"]) + " |")
     print(f"F1 gain {beats['f1_gain']:+.4f} (95 % CI {beats['f1_gain_95ci'][0]:+.4f} .. {beats['f1_gain_95ci'][1]:+.4f}), "
-          f"matched better on {beats['clips_matched_better']} of {n} clips")
+          f"matched better on {beats['clips_matched_better']} of {n} clips (sign test p {beats['sign_test_p']:.3f})")
     if not style:
         return
     print(f"\n| style ({k} clips) | onset rate /s | spectral centroid Hz |\n|---|---|---|")
