@@ -123,12 +123,16 @@ $N $PY cross_alignment.py --bundle runs/guided_layer1_bundle --clips 8 --out log
 $N $PY evaluate.py --bundle runs/guided_layer1_bundle --clips 40 --style-clips 8 --workers 2 --out logs/eval_guided_layer1.json
 cp runs/stage1_v3.pt runs/stage1.pt
 
-# The shipped model on 120 more unseen clips (corpus seed 3), for a narrower beat interval.
+# The shipped model on more unseen clips (corpus seed 3), for a narrower beat interval.
 $N $PY corpus.py build --seed 3 --clips 120 --out data/test.npz
 $N $PY corpus.py features --seed 3 --clips 120 --fps 3 --out data/features_test_3fps.npy
 $N $PY evaluate.py --bundle "$BUNDLE" --split test --clips 120 --style-clips 0 --workers 2 --out logs/eval_test.json
 $N $PY evaluate.py --bundle "$BUNDLE" --split test --clips 120 --style-clips 0 --workers 2 --temperature stage2=0.5 \
     --out logs/eval_test_stage2_t050.json
+# The same seed's first 300 clips (the 120 above and 180 more; the feature rows of the first 120 are those above).
+$N $PY corpus.py build --seed 3 --clips 300 --out data/test300.npz
+$N $PY corpus.py features --seed 3 --clips 300 --fps 3 --out data/features_test300_3fps.npy
+$N $PY evaluate.py --bundle "$BUNDLE" --split test300 --clips 300 --style-clips 0 --workers 2 --out logs/eval_test300.json
 
 # Experiment, not in the bundle: the corpus with its motion on the beat (`--motion beat`: the same clips and
 # music, only the picture's timing differs, so tokens, codes and styles stay), and two stage 1s trained on
