@@ -8,13 +8,14 @@ evaluate.py, and the "generated beats" are one of:
 
   music grid      the beats and hi-hat subdivisions the music was synthesised on (each scene's tempo with
                   its +-8 % jitter, restarted at every cut) plus the accents on cuts and flashes;
-  video grid      the same built from what a picture with steady motion shows (the corpus before its
-                  shapes moved on the beat): the grid restarts at the clip's start and at each cut, its
-                  tempo is the one the scene's energy gives without the jitter (the pan speed shows the
-                  energy exactly), accents at the cuts and flashes;
-  tempo shown     the music's own tempo with the video's cut and accent times: what the corpus shows now
-                  that shapes and pan move in a burst on every beat (corpus.beat_time), read only from the
-                  rows that hold the cuts; the bursts also show each beat's row, so a model can do better;
+  video grid      the same built from what the default corpus's picture (steady motion) shows: the grid
+                  restarts at the clip's start and at each cut, its tempo is the one the scene's energy
+                  gives without the jitter (the pan speed shows the energy exactly), accents at the cuts
+                  and flashes;
+  tempo shown     the music's own tempo with the video's cut and accent times: what `corpus.py --motion
+                  beat` shows (shapes and pan move in a burst on every beat, corpus.beat_time), read only
+                  from the rows that hold the cuts; the bursts also show each beat's row, so a model can
+                  do better;
 
 the video's times (cuts, flashes) exactly or known only to their row (the centre of a 1/fps row, as a
 stage-1 decoder that finds the row under an event would place them), at 1, 3, 6 and 12 rows a second.
