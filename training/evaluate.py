@@ -116,10 +116,10 @@ def beat_alignment(generated, truth, resamples=10000, seed=0):
     gain = matched[:, 2] - others[:, 2]
     boot = np.random.default_rng(seed).integers(0, n, (resamples, n))
     low, high = np.percentile(gain[boot].mean(1), [2.5, 97.5])
+    better = int((gain > 0).sum())
     return {"matched_bcs_bhs_f1": matched.mean(0).tolist(), "shuffled_bcs_bhs_f1": others.mean(0).tolist(),
             "f1_gain": float(gain.mean()), "f1_gain_95ci": [float(low), float(high)],
-            "clips_matched_better": int((gain > 0).sum()), "clips": n,
-            "sign_test_p": sign_test_p(int((gain > 0).sum()), n)}
+            "clips_matched_better": better, "clips": n, "sign_test_p": sign_test_p(better, n)}
 
 
 def f1_gain_text(beats):

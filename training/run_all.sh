@@ -11,6 +11,15 @@ PY=/usr/bin/python3
 N="nice -n 10"
 BUNDLE=../runtime/V2Meow.Runtime/DefaultModel/bundle
 
+# A stage-1 experiment's bundle: stage 1 from runs/stage1.pt, everything else the shipped bundle's, as
+# runs/NAME_bundle (the state dict as runs/NAME_state.pt).
+experiment_bundle() {
+  $PY assemble.py --out runs/$1_state.pt --reuse stage2 stage3 codec --reuse-from "$BUNDLE"
+  $PY ../weights-spec/reference/export.py --config stage1_guided_warm.json --state-dict runs/$1_state.pt \
+      --out runs/$1_bundle
+  $PY export_text_tower.py --bundle runs/$1_bundle
+}
+
 # 1. Corpus: 600 training clips (seed 1) and 40 held-out clips (seed 2), 10 s each, with the `builtin`
 #    rows at 1 fps; the rows at the default model's 3 fps (rates.video_fps) as their own files.
 $N $PY corpus.py build --seed 2 --clips 40 --out data/heldout.npz
@@ -101,9 +110,7 @@ $N $PY evaluate.py --bundle "$BUNDLE" --clips 40 --style-clips 8 --workers 2 --t
 $N $PY train_stages.py 1 --minutes 50 --seed 3 --batch 16 --lr 5e-4 --config stage1_guided_warm.json \
     --init "$BUNDLE" --guided-heads 1 --guided-weight 1 --guided-width 1
 cp runs/stage1.pt runs/stage1_guided_warm.pt
-$PY assemble.py --out runs/guided_state.pt --reuse stage2 stage3 codec --reuse-from "$BUNDLE"
-$PY ../weights-spec/reference/export.py --config stage1_guided_warm.json --state-dict runs/guided_state.pt --out runs/guided_bundle
-$PY export_text_tower.py --bundle runs/guided_bundle
+experiment_bundle guided
 $N $PY semantic_rhythm.py --bundle runs/guided_bundle --clips 40 --out logs/semantic_rhythm_guided_warm.json
 $N $PY cross_alignment.py --bundle runs/guided_bundle --clips 8 --out logs/cross_alignment_guided_warm.json
 $N $PY evaluate.py --bundle runs/guided_bundle --clips 40 --style-clips 8 --workers 2 --out logs/eval_guided_warm.json
@@ -114,10 +121,7 @@ $N $PY train_stages.py 1 --minutes 40 --seed 4 --batch 16 --lr 5e-4 --config sta
     --init "$BUNDLE" --guided-heads 1 --guided-layers 1 --guided-weight 1 --guided-width 1
 # (Its step-400 checkpoint, exported the same way while it ran, was scored with `evaluate.py --clips 40
 # --style-clips 0 --out logs/eval_guided_layer1_step400.json`.)
-$PY assemble.py --out runs/guided_layer1_state.pt --reuse stage2 stage3 codec --reuse-from "$BUNDLE"
-$PY ../weights-spec/reference/export.py --config stage1_guided_warm.json --state-dict runs/guided_layer1_state.pt \
-    --out runs/guided_layer1_bundle
-$PY export_text_tower.py --bundle runs/guided_layer1_bundle
+experiment_bundle guided_layer1
 $N $PY semantic_rhythm.py --bundle runs/guided_layer1_bundle --clips 40 --out logs/semantic_rhythm_guided_layer1.json
 $N $PY cross_alignment.py --bundle runs/guided_layer1_bundle --clips 8 --out logs/cross_alignment_guided_layer1.json
 $N $PY evaluate.py --bundle runs/guided_layer1_bundle --clips 40 --style-clips 8 --workers 2 --out logs/eval_guided_layer1.json
@@ -152,10 +156,7 @@ $N $PY train_stages.py 1 --minutes 45 --seed 6 --batch 16 --lr 5e-4 --config sta
 wait
 for run in beat_a beat_b; do
   cp runs/$run.pt runs/stage1.pt
-  $PY assemble.py --out runs/${run}_state.pt --reuse stage2 stage3 codec --reuse-from "$BUNDLE"
-  $PY ../weights-spec/reference/export.py --config stage1_guided_warm.json --state-dict runs/${run}_state.pt \
-      --out runs/${run}_bundle
-  $PY export_text_tower.py --bundle runs/${run}_bundle
+  experiment_bundle $run
   $N $PY evaluate.py --bundle runs/${run}_bundle --clips 40 --style-clips 8 --workers 2 --out logs/eval_$run.json
   $N $PY evaluate.py --bundle runs/${run}_bundle --split test_beat --clips 120 --style-clips 0 --workers 2 \
       --out logs/eval_${run}_test.json

@@ -1,6 +1,6 @@
-"""training/corpus.py --motion beat: the picture shows the music's beat. Shapes and pan move in a burst on every beat
-and travel as far over each beat as at a steady speed, so a clip's mean motion still follows its energy
-while the feature rows of a burst move more than the rows where the picture settles."""
+"""training/corpus.py --motion beat: the picture shows the music's beat. Shapes and pan move in a burst on
+every beat and travel as far over each beat as at a steady speed, so a clip's mean motion still follows its
+energy while the feature rows of a burst move more than the rows where the picture settles."""
 
 import os
 import sys
@@ -37,7 +37,8 @@ def test_rows_of_a_burst_show_more_motion_than_rows_of_settling():
     # ahead of the clock by 30 %), settling when it moves at under 70 % of it; rows across a cut are left out.
     # Slow clips only: above about 100 BPM a 1/3 s row spans most of a beat, bursts and settling alike.
     motion = extractor.FEATURE_NAMES.index("motion_lag1")
-    slow = [c for c in (corpus.describe(2, i, motion="beat") for i in range(20)) if max(s["bpm"] for s in c["scenes"]) < 100]
+    clips = (corpus.describe(2, i, motion="beat") for i in range(20))
+    slow = [c for c in clips if max(s["bpm"] for s in c["scenes"]) < 100]
     assert len(slow) >= 2
     for clip in slow[:2]:
         rows = corpus.features(clip, 3)
@@ -47,7 +48,8 @@ def test_rows_of_a_burst_show_more_motion_than_rows_of_settling():
             scene = next((s for s in clip["scenes"] if s["start"] <= t0 and t1 <= s["end"]), None)
             if scene is None:
                 continue
-            speed = (corpus.beat_time(scene, t1 - scene["start"]) - corpus.beat_time(scene, t0 - scene["start"])) * 3
+            start = scene["start"]
+            speed = (corpus.beat_time(scene, t1 - start) - corpus.beat_time(scene, t0 - start)) * 3
             (burst if speed > 1.3 else settling if speed < 0.7 else []).append(rows[r, motion])
         assert len(burst) >= 5 and len(settling) >= 5
         assert np.mean(burst) > 2 * np.mean(settling), (np.mean(burst), np.mean(settling))
