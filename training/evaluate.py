@@ -104,21 +104,29 @@ def sign_test_p(wins, n):
 
 
 def beat_alignment(generated, truth, resamples=10000, seed=0):
-    """Matched against all-other-clips BCS/BHS/F1, with the per-clip F1 gain and its 95 % bootstrap interval,
-    and how many clips gain at all with the sign test's p for that count.
+    """Matched against all-other-clips BCS/BHS/F1, with the per-clip F1 gain summarised by gain_summary.
 
-    generated[i] and truth[i] are onset times of clip i; returns a dict of plain floats and lists.
+    generated[i] and truth[i] are onset times of clip i; returns a dict of plain floats and lists, the
+    per-clip gains among them so that runs on different clips can be pooled (pool_beats.py).
     """
     n = len(generated)
     matched = np.array([beat_scores(generated[i], truth[i]) for i in range(n)])
     others = np.array([np.mean([beat_scores(generated[i], truth[j]) for j in range(n) if j != i], 0)
                        for i in range(n)])
     gain = matched[:, 2] - others[:, 2]
+    return {"matched_bcs_bhs_f1": matched.mean(0).tolist(), "shuffled_bcs_bhs_f1": others.mean(0).tolist(),
+            **gain_summary(gain, resamples, seed), "f1_gain_per_clip": gain.tolist()}
+
+
+def gain_summary(gain, resamples=10000, seed=0):
+    """Mean per-clip F1 gain with its 95 % bootstrap interval over clips, how many clips gain at all, and the
+    two-sided sign test's p for that count."""
+    gain = np.asarray(gain, dtype=np.float64)
+    n = len(gain)
     boot = np.random.default_rng(seed).integers(0, n, (resamples, n))
     low, high = np.percentile(gain[boot].mean(1), [2.5, 97.5])
     better = int((gain > 0).sum())
-    return {"matched_bcs_bhs_f1": matched.mean(0).tolist(), "shuffled_bcs_bhs_f1": others.mean(0).tolist(),
-            "f1_gain": float(gain.mean()), "f1_gain_95ci": [float(low), float(high)],
+    return {"f1_gain": float(gain.mean()), "f1_gain_95ci": [float(low), float(high)],
             "clips_matched_better": better, "clips": n, "sign_test_p": sign_test_p(better, n)}
 
 

@@ -28,3 +28,17 @@ def test_matched_onsets_beat_every_other_pairing():
     # Paired with the wrong clip, the music scores below its average over the others, which include its own.
     shifted = evaluate.beat_alignment(generated[1:] + generated[:1], truth, resamples=1000)
     assert shifted["f1_gain"] < 0 and shifted["clips_matched_better"] < 6
+
+
+def test_per_clip_gains_carry_the_summary():
+    rng = np.random.default_rng(1)
+    truth = [np.sort(rng.uniform(0, 10, 30)) for _ in range(8)]
+    generated = [np.sort(rng.uniform(0, 10, 30)) for _ in range(8)]
+    beats = evaluate.beat_alignment(generated, truth, resamples=500)
+    gain = np.array(beats["f1_gain_per_clip"])
+    assert len(gain) == 8
+    assert abs(gain.mean() - beats["f1_gain"]) < 1e-12
+    assert int((gain > 0).sum()) == beats["clips_matched_better"]
+    assert evaluate.gain_summary(gain, resamples=500) == {k: beats[k] for k in
+                                                          ("f1_gain", "f1_gain_95ci", "clips_matched_better",
+                                                           "clips", "sign_test_p")}
