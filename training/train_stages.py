@@ -31,6 +31,7 @@ import argparse
 import math
 import os
 import time
+from typing import NamedTuple, Optional, Sequence
 
 import numpy as np
 import torch
@@ -91,9 +92,8 @@ def stage3_batch(data, rng, batch, config, seconds=2):
     return seqs[:, :-1], targets, fine[None].expand_as(targets)
 
 
-def load_data(split, config, stage=None):
+def load_data(split, config, stage):
     """The arrays a stage trains on; only stage 1 reads the video rows (at the config's video_fps)."""
-    stage = _STAGE[0] if stage is None else stage
     data = {"features": common.load_features(split, config)} if stage == 1 else {}
     for key in ("semantic", "style"):
         path = os.path.join(common.DATA, f"{key}_{split}.npy")
@@ -108,8 +108,13 @@ def load_data(split, config, stage=None):
     return data
 
 
-_STAGE = [1]
-_GUIDED = {"heads": 0, "weight": 0.0, "width": 1.0, "layers": None}
+class GuidedAttention(NamedTuple):
+    """Stage 1's guided-attention term: the first `heads` cross-attention heads of `layers` (None: every
+    decoder layer), pulled towards a Gaussian of `width` video rows around each token, times `weight`."""
+    heads: int
+    weight: float = 1.0
+    width: float = 1.0
+    layers: Optional[Sequence[int]] = None
 
 
 def guided_attention_loss(weights, rows, config, heads, width, layers=None):
@@ -125,16 +130,17 @@ def guided_attention_loss(weights, rows, config, heads, width, layers=None):
     return torch.stack([(w[:, :heads] * away).sum(-1).mean() for w in guided]).mean()
 
 
-def loss_of(stage, model, config, data, rng, batch, train=True):
+def loss_of(stage, model, config, data, rng, batch, train=True, guided=None):
+    """Cross-entropy of one batch; in training, stage 1 adds the `guided` attention term when one is given."""
     if stage == 1:
         inputs, targets, streams, style = stage1_batch(data, rng, batch, config, train)
-        keep = [] if train and _GUIDED["heads"] else None
+        keep = [] if train and guided and guided.heads else None
         out = common.logits(model, inputs, streams, style, keep)
         loss = F.cross_entropy(out.reshape(-1, out.shape[-1]), targets.reshape(-1))
         if keep:
             rows = streams["builtin"].shape[1]
-            loss = loss + _GUIDED["weight"] * guided_attention_loss(keep, rows, config, _GUIDED["heads"], _GUIDED["width"],
-                                                                    _GUIDED["layers"])
+            loss = loss + guided.weight * guided_attention_loss(keep, rows, config, guided.heads, guided.width,
+                                                                guided.layers)
         return loss
     inputs, targets, scored = (stage2_batch if stage == 2 else stage3_batch)(data, rng, batch, config)
     out = common.logits(model, inputs)
@@ -160,11 +166,10 @@ def main():
     p.add_argument("--run", help="name of the checkpoint runs/RUN.pt and log logs/RUN.log (default stageN), so two "
                                  "runs can train side by side")
     args = p.parse_args()
-    _GUIDED.update(heads=args.guided_heads, weight=args.guided_weight, width=args.guided_width, layers=args.guided_layers)
+    guided = GuidedAttention(args.guided_heads, args.guided_weight, args.guided_width, args.guided_layers)
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
-    _STAGE[0] = args.stage
     config = common.load_config(args.config)
     name = f"stage{args.stage}"
     model = ref.StageModel(config, name)
@@ -175,7 +180,7 @@ def main():
         model.load_state_dict({k: torch.from_numpy(v).float() for k, v in tensors.items()})
     elif args.init:
         model.load_state_dict(torch.load(args.init, map_location="cpu")["model"])
-    train_data, held_data = load_data("train", config), load_data("heldout", config)
+    train_data, held_data = load_data("train", config, args.stage), load_data("heldout", config, args.stage)
 
     # What is trained is what is exported: the batched pass equals the reference forward.
     if args.stage == 1:
@@ -187,11 +192,11 @@ def main():
     run = args.run or name
     logname = f"{run}.log"
     setting = {1: f"video_fps {config['rates']['video_fps']:g}, ", 2: f"layout {config['stage2']['layout']}, crops {stage2_crop_seconds(config)} s, "}
-    guided = (f"guided attention {args.guided_heads} heads x {args.guided_weight} (width {args.guided_width} rows"
-              + (f", decoder layers {args.guided_layers}" if args.guided_layers else "") + "), "
-              if args.guided_heads else "")
+    guided_text = (f"guided attention {args.guided_heads} heads x {args.guided_weight} (width {args.guided_width} rows"
+                   + (f", decoder layers {args.guided_layers}" if args.guided_layers else "") + "), "
+                   if args.guided_heads else "")
     common.log(logname, f"# {name}: config {os.path.relpath(args.config, common.HERE)}, seed {args.seed}, " + setting.get(args.stage, "") + f"batch {args.batch}, lr {args.lr}, budget {args.minutes} min, init {args.init}, "
-                        + guided + f"{sum(p.numel() for p in model.parameters())} parameters, batched-vs-reference max diff {err:.2e}")
+                        + guided_text + f"{sum(p.numel() for p in model.parameters())} parameters, batched-vs-reference max diff {err:.2e}")
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     start, step, avg = time.time(), 0, None
     budget = args.minutes * 60
@@ -202,7 +207,7 @@ def main():
         for g in opt.param_groups:
             g["lr"] = lr
         model.train()
-        loss = loss_of(args.stage, model, config, train_data, rng, args.batch)
+        loss = loss_of(args.stage, model, config, train_data, rng, args.batch, guided=guided)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
