@@ -2,11 +2,11 @@
 
     pool_beats.py logs/eval_test300.json logs/eval_test300s4.json [--out logs/beats_pooled.json]
 
-Each run's per-clip F1 gain is its clip's matched F1 minus that music's mean F1 against the other clips of
-the same run, so gains from different runs are on one scale and can be concatenated. Prints each run and
-the pool: mean gain with its 95 % bootstrap interval over clips, clips better and the sign test's p
-(evaluate.gain_summary). The runs must come from different corpus seeds; the same clips twice would count
-them twice.
+Each run's onset lists are scored again pair by pair within the run (a clip is only paired with clips of its
+own corpus seed), then pooled: matched against shuffled BCS/BHS/F1, the per-clip F1 gains with their
+bootstrap interval and sign test, and the permutation test shuffling each run's pairing on its own
+(evaluate.alignment_summary). Printed per run and pooled; the runs must be on different clips, or a clip
+would count twice.
 """
 
 import argparse
@@ -18,22 +18,30 @@ import numpy as np
 import evaluate
 
 
-def pooled(runs):
-    """{name: eval.json dict} -> ({name: summary}, pooled summary); every run must hold f1_gain_per_clip."""
-    gains, summaries = [], {}
+def score_matrices(runs):
+    """{name: eval.json dict} -> {name: [n, n, 3] pairing scores}; every run must hold its onset lists."""
+    matrices = {}
     for name, run in runs.items():
-        per_clip = run.get("beats", {}).get("f1_gain_per_clip")
-        if per_clip is None:
-            raise ValueError(f"{name}: no beats.f1_gain_per_clip; it predates per-clip output, run evaluate.py again")
-        summaries[name] = evaluate.gain_summary(per_clip)
-        gains.extend(per_clip)
-    return summaries, evaluate.gain_summary(gains)
+        onsets = run.get("beats", {}).get("onsets")
+        if onsets is None:
+            raise ValueError(f"{name}: no beats.onsets; it predates onset output, run evaluate.py again")
+        generated = [np.array(o, dtype=np.float64) for o in onsets["generated"]]
+        truth = [np.array(o, dtype=np.float64) for o in onsets["truth"]]
+        matrices[name] = evaluate.pairing_scores(generated, truth)
+    return matrices
+
+
+def pooled(runs, resamples=10000):
+    """({name: summary}, pooled summary) of evaluate.py outputs on disjoint clips."""
+    matrices = score_matrices(runs)
+    summaries = {name: evaluate.alignment_summary([m], resamples) for name, m in matrices.items()}
+    return summaries, evaluate.alignment_summary(list(matrices.values()), resamples)
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("logs", nargs="+", help="evaluate.py outputs on disjoint clips")
-    p.add_argument("--out", help="write the summaries as JSON here")
+    p.add_argument("--out", help="write the summaries (without per-clip lists) as JSON here")
     args = p.parse_args()
     runs = {}
     for path in args.logs:
@@ -46,14 +54,19 @@ def main():
         summaries, pool = pooled(runs)
     except ValueError as e:
         sys.exit(str(e))
-    print("| run | clips | F1 gain (95 % CI) | clips better (sign-test p) |\n|---|---|---|---|")
+    print("| run | clips | BCS matched / shuffled | BHS matched / shuffled | F1 matched / shuffled | F1 gain (95 % CI) "
+          "| clips better (sign-test p) | shuffle p |\n|---|---|---|---|---|---|---|---|")
     for name, s in list(summaries.items()) + [("pooled", pool)]:
+        m, sh = s["matched_bcs_bhs_f1"], s["shuffled_bcs_bhs_f1"]
         low, high = s["f1_gain_95ci"]
-        print(f"| {name} | {s['clips']} | {s['f1_gain']:+.4f} ({low:+.4f} .. {high:+.4f}) | "
-              f"{s['clips_matched_better']} (p {s['sign_test_p']:.2g}) |")
+        print(f"| {name} | {s['clips']} | " + " | ".join(f"{m[k]:.4f} / {sh[k]:.4f}" for k in range(3))
+              + f" | {s['f1_gain']:+.4f} ({low:+.4f} .. {high:+.4f}) | {s['clips_matched_better']} "
+              f"(p {s['sign_test_p']:.2g}) | {s['shuffle_p']:.4f} |")
     if args.out:
+        brief = {name: {k: v for k, v in s.items() if k != "f1_gain_per_clip"} for name, s in summaries.items()}
         with open(args.out, "w", encoding="utf-8") as f:
-            json.dump({"runs": summaries, "pooled": pool}, f, indent=2)
+            json.dump({"runs": brief, "pooled": {k: v for k, v in pool.items() if k != "f1_gain_per_clip"}}, f,
+                      indent=2)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
-"""training/pool_beats.py: gains of disjoint runs are concatenated, and a run without per-clip gains is
-refused by name."""
+"""training/pool_beats.py: runs on disjoint clips pool into the summary of all their clips, each paired
+only within its own run, and a run without onset lists is refused by name."""
 
 import os
 import sys
@@ -9,21 +9,32 @@ import pytest
 
 sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "training")))
 
+import evaluate  # noqa: E402
 import pool_beats  # noqa: E402
 
 
-def _run(gains):
-    return {"beats": {"f1_gain_per_clip": list(gains)}}
+def _run(rng, clips, jitter):
+    truth = [np.sort(rng.uniform(0, 10, 30)) for _ in range(clips)]
+    generated = [np.sort(t + rng.normal(0, jitter, t.shape)) for t in truth]
+    return {"beats": {"onsets": {"generated": [g.tolist() for g in generated], "truth": [t.tolist() for t in truth]}}}
 
 
 def test_pool_is_the_summary_of_all_clips_together():
-    a, b = [0.1, -0.05, 0.02], [0.03, 0.04, -0.01, 0.2]
-    runs, pool = pool_beats.pooled({"a": _run(a), "b": _run(b)})
-    assert pool["clips"] == 7 and pool["clips_matched_better"] == 5
-    assert abs(pool["f1_gain"] - np.mean(a + b)) < 1e-12
-    assert runs["a"]["clips"] == 3 and runs["b"]["clips_matched_better"] == 3
+    rng = np.random.default_rng(5)
+    runs = {"a": _run(rng, 6, 0.02), "b": _run(rng, 9, 0.5)}
+    per_run, pool = pool_beats.pooled(runs, resamples=500)
+    assert pool["clips"] == 15
+    assert pool["f1_gain_per_clip"] == per_run["a"]["f1_gain_per_clip"] + per_run["b"]["f1_gain_per_clip"]
+    assert abs(pool["f1_gain"] - np.mean(pool["f1_gain_per_clip"])) < 1e-12
+    on = runs["a"]["beats"]["onsets"]
+    alone = evaluate.beat_alignment([np.array(g) for g in on["generated"]], [np.array(t) for t in on["truth"]],
+                                    resamples=500)
+    assert per_run["a"] == alone
+    matched = (6 * np.array(per_run["a"]["matched_bcs_bhs_f1"]) + 9 * np.array(per_run["b"]["matched_bcs_bhs_f1"])) / 15
+    assert np.allclose(pool["matched_bcs_bhs_f1"], matched)
 
 
-def test_a_run_without_per_clip_gains_is_named():
+def test_a_run_without_onsets_is_named():
+    rng = np.random.default_rng(6)
     with pytest.raises(ValueError, match="old.json"):
-        pool_beats.pooled({"new.json": _run([0.1]), "old.json": {"beats": {"f1_gain": 0.01}}})
+        pool_beats.pooled({"new.json": _run(rng, 3, 0.02), "old.json": {"beats": {"f1_gain": 0.01}}})
