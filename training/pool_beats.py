@@ -31,10 +31,26 @@ def score_matrices(runs):
     return matrices
 
 
+def density_check(scores, truth):
+    """How much a clip's own music density decides its per-clip gain: the rank correlation between the clip's
+    ground-truth onset count and its gain taken against the music side only (matched minus the music against
+    the other clips' music, the earlier per-clip statistic) or both sides (evaluate.per_clip_gains), and how
+    many clips the music-side gain counts as better."""
+    f1 = scores[:, :, 2]
+    n = len(f1)
+    music_side = np.diag(f1) - (f1.sum(1) - np.diag(f1)) / (n - 1)
+    density = np.array([len(t) for t in truth], dtype=np.float64)
+    better = int((music_side > 0).sum())
+    return {"music_side_clips_better": better, "music_side_sign_test_p": evaluate.sign_test_p(better, n),
+            "spearman_density_music_side_gain": evaluate.spearman(density, music_side),
+            "spearman_density_both_sides_gain": evaluate.spearman(density, evaluate.per_clip_gains(f1))}
+
+
 def pooled(runs, resamples=10000):
     """({name: summary}, pooled summary) of evaluate.py outputs on disjoint clips."""
     matrices = score_matrices(runs)
-    summaries = {name: evaluate.alignment_summary([m], resamples) for name, m in matrices.items()}
+    summaries = {name: {**evaluate.alignment_summary([m], resamples),
+                        **density_check(m, runs[name]["beats"]["onsets"]["truth"])} for name, m in matrices.items()}
     return summaries, evaluate.alignment_summary(list(matrices.values()), resamples)
 
 
@@ -62,6 +78,11 @@ def main():
         print(f"| {name} | {s['clips']} | " + " | ".join(f"{m[k]:.4f} / {sh[k]:.4f}" for k in range(3))
               + f" | {s['f1_gain']:+.4f} ({low:+.4f} .. {high:+.4f}) | {s['clips_matched_better']} "
               f"(p {s['sign_test_p']:.2g}) | {s['shuffle_p']:.4f} |")
+    print("\n| run | music-side gain: clips better (sign-test p) | rank correlation with the clip's own onset "
+          "count: music-side gain, both-sides gain |\n|---|---|---|")
+    for name, s in summaries.items():
+        print(f"| {name} | {s['music_side_clips_better']} (p {s['music_side_sign_test_p']:.2g}) | "
+              f"{s['spearman_density_music_side_gain']:+.2f}, {s['spearman_density_both_sides_gain']:+.2f} |")
     if args.out:
         brief = {name: {k: v for k, v in s.items() if k != "f1_gain_per_clip"} for name, s in summaries.items()}
         with open(args.out, "w", encoding="utf-8") as f:
