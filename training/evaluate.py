@@ -21,7 +21,7 @@ generate.py (the reference modules and the SPEC §8 sampler, seed 0), then:
   (per_clip_gains; otherwise the density of the clip's own music decides its
   sign); it gives the 95 % bootstrap interval, the count of clips where it is
   positive and the two-sided sign test's p for that count. The onset lists go
-  into the JSON, so pool_beats.py can pool runs on other clips.
+  beside the JSON (OUT.onsets.json), so pool_beats.py can pool runs on other clips.
 - Tonal content: the harmonic share of the spectral magnitude between 200 Hz
   and 4 kHz (median-filter harmonic/percussive split, Fitzgerald 2010: a bin is
   harmonic when its magnitude smoothed along time exceeds the one smoothed
@@ -52,6 +52,7 @@ import bundle as bundle_io  # weights-spec/reference, on the path once common is
 import generate
 import text_tower
 
+ONSET_RATE = 100.0  # text_tower.onset_times: frames of the 100 Hz onset envelope
 PROMPTS = {"calm": "slow dark minor bell ambient", "lively": "fast bright major piano drums"}
 
 
@@ -194,6 +195,28 @@ def _work(job):
     return i, style_name, wav
 
 
+def write_onsets(out, generated, truth):
+    """Onset lists beside the summary (OUT.onsets.json, whole envelope frames, compact) so that pool_beats.py
+    can pool runs on other clips; returns the file's name."""
+    frames = {}
+    for side, lists in (("generated", generated), ("truth", truth)):
+        frames[side] = [np.rint(np.asarray(o) * ONSET_RATE).astype(int).tolist() for o in lists]
+        if any(not np.array_equal(np.array(f, dtype=np.int64) / ONSET_RATE, o) for f, o in zip(frames[side], lists)):
+            raise ValueError(f"{side} onsets are not on the {ONSET_RATE:g} Hz envelope's frames")
+    path = os.path.splitext(out)[0] + ".onsets.json"
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump({"rate_hz": ONSET_RATE, **frames}, f, separators=(",", ":"))
+    return os.path.basename(path)
+
+
+def read_onsets(summary_path, beats):
+    """(generated, truth) onset times in seconds from the file write_onsets named in `beats`."""
+    with open(os.path.join(os.path.dirname(summary_path), beats["onsets_file"]), encoding="utf-8") as f:
+        d = json.load(f)
+    return ([np.array(o, dtype=np.int64) / d["rate_hz"] for o in d["generated"]],
+            [np.array(o, dtype=np.int64) / d["rate_hz"] for o in d["truth"]])
+
+
 def spearman(a, b):
     ra, rb = np.argsort(np.argsort(a)), np.argsort(np.argsort(b))
     return float(np.corrcoef(ra, rb)[0, 1])
@@ -239,8 +262,8 @@ def main():
     terts = np.array_split(order, 3)
     gen_on = [onsets(gen[(i, None)]) for i in range(n)]
     beats = beat_alignment(gen_on, gt_on)
-    # Exact onset times (JSON keeps a float's shortest repr), so pool_beats.py can pool runs on other clips.
-    beats["onsets"] = {"generated": [o.tolist() for o in gen_on], "truth": [o.tolist() for o in gt_on]}
+    beats.pop("f1_gain_per_clip")
+    beats["onsets_file"] = write_onsets(args.out, gen_on, gt_on)
     style = {}
     for s in (PROMPTS if args.style_clips > 0 else []):
         k = min(args.style_clips, n)

@@ -2,10 +2,10 @@
 
     pool_beats.py logs/eval_test300.json logs/eval_test300s4.json [--out logs/beats_pooled.json]
 
-Each run's onset lists are scored again pair by pair within the run (a clip is only paired with clips of its
-own corpus seed), then pooled: matched against shuffled BCS/BHS/F1, the per-clip F1 gains with their
-bootstrap interval and sign test, and the permutation test shuffling each run's pairing on its own
-(evaluate.alignment_summary). Printed per run and pooled; the runs must be on different clips, or a clip
+Each run's onset lists (OUT.onsets.json, which evaluate.py writes beside it) are scored again pair by pair
+within the run (a clip is only paired with clips of its own corpus seed), then pooled: matched against
+shuffled BCS/BHS/F1, the per-clip F1 gains with their bootstrap interval and sign test, and the
+permutation test shuffling each run's pairing on its own (evaluate.alignment_summary). Printed per run and pooled; the runs must be on different clips, or a clip
 would count twice.
 """
 
@@ -19,16 +19,16 @@ import evaluate
 
 
 def score_matrices(runs):
-    """{name: eval.json dict} -> {name: [n, n, 3] pairing scores}; every run must hold its onset lists."""
-    matrices = {}
-    for name, run in runs.items():
-        onsets = run.get("beats", {}).get("onsets")
-        if onsets is None:
-            raise ValueError(f"{name}: no beats.onsets; it predates onset output, run evaluate.py again")
-        generated = [np.array(o, dtype=np.float64) for o in onsets["generated"]]
-        truth = [np.array(o, dtype=np.float64) for o in onsets["truth"]]
-        matrices[name] = evaluate.pairing_scores(generated, truth)
-    return matrices
+    """{path: eval.json dict} -> {path: ([n, n, 3] pairing scores, truth onsets)}; every run must name its
+    onsets file (evaluate.write_onsets), which lies beside it."""
+    scored = {}
+    for path, run in runs.items():
+        beats = run.get("beats", {})
+        if "onsets_file" not in beats:
+            raise ValueError(f"{path}: no beats.onsets_file; it predates onset output, run evaluate.py again")
+        generated, truth = evaluate.read_onsets(path, beats)
+        scored[path] = evaluate.pairing_scores(generated, truth), truth
+    return scored
 
 
 def density_check(scores, truth):
@@ -48,10 +48,10 @@ def density_check(scores, truth):
 
 def pooled(runs, resamples=10000):
     """({name: summary}, pooled summary) of evaluate.py outputs on disjoint clips."""
-    matrices = score_matrices(runs)
-    summaries = {name: {**evaluate.alignment_summary([m], resamples),
-                        **density_check(m, runs[name]["beats"]["onsets"]["truth"])} for name, m in matrices.items()}
-    return summaries, evaluate.alignment_summary(list(matrices.values()), resamples)
+    scored = score_matrices(runs)
+    summaries = {path: {**evaluate.alignment_summary([m], resamples), **density_check(m, truth)}
+                 for path, (m, truth) in scored.items()}
+    return summaries, evaluate.alignment_summary([m for m, _ in scored.values()], resamples)
 
 
 def main():
