@@ -64,3 +64,10 @@ def test_density_check_sees_music_side_gains_follow_density():
     check = pool_beats.density_check(evaluate.pairing_scores(generated, truth), truth)
     assert check["spearman_density_music_side_gain"] > 0.8
     assert abs(check["spearman_density_both_sides_gain"]) < 0.4
+
+
+def test_moving_aligned_onsets_off_their_clip_removes_the_gain(tmp_path):
+    generated, truth = _onsets(np.random.default_rng(8), 12, 0.01)
+    runs = dict([_run(tmp_path, "r", generated, truth)])
+    assert pool_beats.shifted_gain(runs, 0.0, 10.0) > 0.3
+    assert abs(pool_beats.shifted_gain(runs, 2.5, 10.0)) < 0.05
