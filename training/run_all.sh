@@ -150,7 +150,8 @@ for seed in 4 5; do
   $N $PY evaluate.py --bundle "$BUNDLE" --split test300s$seed --clips 300 --style-clips 0 --workers 2 \
       --out logs/eval_test300s$seed.json
 done
-$PY pool_beats.py logs/eval_test300.json logs/eval_test300s4.json logs/eval_test300s5.json --out logs/beats_pooled.json
+$PY pool_beats.py logs/eval_test300.json logs/eval_test300s4.json logs/eval_test300s5.json --shift-control 2.5 5 7.5 \
+    --out logs/beats_pooled.json
 
 # Experiment, not in the bundle: the corpus with its motion on the beat (`--motion beat`: the same clips and
 # music, only the picture's timing differs, so tokens, codes and styles stay), and two stage 1s trained on
