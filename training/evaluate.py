@@ -127,11 +127,15 @@ def per_clip_gains(f1):
     other clips' music, minus the mean of its music's clip against the other clips' generated music, plus the
     mean of every mismatched pair. Removing both sides matters: how easy a clip's own music is to hit (its
     onset density) otherwise decides the sign of the gain, clip by clip. The mean is the same either way."""
-    n = len(f1)
-    off = ~np.eye(n, dtype=bool)
-    rows = (f1 * off).sum(1) / (n - 1)
-    cols = (f1 * off).sum(0) / (n - 1)
-    return np.diag(f1) - rows - cols + f1[off].mean()
+    rows, cols = mismatched_means(f1)
+    return np.diag(f1) - rows - cols + f1[~np.eye(len(f1), dtype=bool)].mean()
+
+
+def mismatched_means(f1):
+    """Per clip: the mean F1 of its generated music against the other clips' music (rows of `f1`), and of
+    its music against the other clips' generated music (columns)."""
+    off = ~np.eye(len(f1), dtype=bool)
+    return (f1 * off).sum(1) / (len(f1) - 1), (f1 * off).sum(0) / (len(f1) - 1)
 
 
 def shuffle_p(f1_matrices, resamples=10000, seed=0):

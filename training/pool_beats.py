@@ -5,8 +5,8 @@
 Each run's onset lists (OUT.onsets.json, which evaluate.py writes beside it) are scored again pair by pair
 within the run (a clip is only paired with clips of its own corpus seed), then pooled: matched against
 shuffled BCS/BHS/F1, the per-clip F1 gains with their bootstrap interval and sign test, and the
-permutation test shuffling each run's pairing on its own (evaluate.alignment_summary). Printed per run and pooled; the runs must be on different clips, or a clip
-would count twice.
+permutation test shuffling each run's pairing on its own (evaluate.alignment_summary). Printed per run and
+pooled; the runs must be on different clips, or a clip would count twice.
 """
 
 import argparse
@@ -18,17 +18,16 @@ import numpy as np
 import evaluate
 
 
-def score_matrices(runs):
-    """{path: eval.json dict} -> {path: ([n, n, 3] pairing scores, truth onsets)}; every run must name its
-    onsets file (evaluate.write_onsets), which lies beside it."""
-    scored = {}
+def load_onsets(runs):
+    """{path: eval.json dict} -> {path: (generated, truth) onset lists}; every run must name its onsets file
+    (evaluate.write_onsets), which lies beside it."""
+    onsets = {}
     for path, run in runs.items():
         beats = run.get("beats", {})
         if "onsets_file" not in beats:
             raise ValueError(f"{path}: no beats.onsets_file; it predates onset output, run evaluate.py again")
-        generated, truth = evaluate.read_onsets(path, beats)
-        scored[path] = evaluate.pairing_scores(generated, truth), truth
-    return scored
+        onsets[path] = evaluate.read_onsets(path, beats)
+    return onsets
 
 
 def density_check(scores, truth):
@@ -38,7 +37,7 @@ def density_check(scores, truth):
     many clips the music-side gain counts as better."""
     f1 = scores[:, :, 2]
     n = len(f1)
-    music_side = np.diag(f1) - (f1.sum(1) - np.diag(f1)) / (n - 1)
+    music_side = np.diag(f1) - evaluate.mismatched_means(f1)[0]
     density = np.array([len(t) for t in truth], dtype=np.float64)
     better = int((music_side > 0).sum())
     return {"music_side_clips_better": better, "music_side_sign_test_p": evaluate.sign_test_p(better, n),
@@ -46,23 +45,22 @@ def density_check(scores, truth):
             "spearman_density_both_sides_gain": evaluate.spearman(density, evaluate.per_clip_gains(f1))}
 
 
-def shifted_gain(runs, shift, seconds):
+def shifted_gain(onsets, shift, seconds):
     """The pooled mean F1 gain with every generated onset list moved `shift` seconds later, wrapping round the
     clip: the same music, density and rhythm, off its clip's timing. What remains of the gain is not timing."""
     gains = []
-    for path, run in runs.items():
-        generated, truth = evaluate.read_onsets(path, run["beats"])
+    for generated, truth in onsets.values():
         moved = [np.sort(np.round((g + shift) % seconds, 6)) for g in generated]
         gains.append(evaluate.per_clip_gains(evaluate.pairing_scores(moved, truth)[:, :, 2]))
     return float(np.concatenate(gains).mean())  # weighted by clips, as the pooled f1_gain is
 
 
-def pooled(runs, resamples=10000):
-    """({name: summary}, pooled summary) of evaluate.py outputs on disjoint clips."""
-    scored = score_matrices(runs)
-    summaries = {path: {**evaluate.alignment_summary([m], resamples), **density_check(m, truth)}
-                 for path, (m, truth) in scored.items()}
-    return summaries, evaluate.alignment_summary([m for m, _ in scored.values()], resamples)
+def pooled(onsets, resamples=10000):
+    """({path: summary}, pooled summary) of load_onsets' runs on disjoint clips."""
+    matrices = {path: evaluate.pairing_scores(generated, truth) for path, (generated, truth) in onsets.items()}
+    summaries = {path: {**evaluate.alignment_summary([m], resamples), **density_check(m, onsets[path][1])}
+                 for path, m in matrices.items()}
+    return summaries, evaluate.alignment_summary(list(matrices.values()), resamples)
 
 
 def main():
@@ -81,9 +79,10 @@ def main():
     if len(set(splits)) != len(splits):
         sys.exit(f"the same split twice ({splits}): pool runs on disjoint clips only")
     try:
-        summaries, pool = pooled(runs)
+        onsets = load_onsets(runs)
     except ValueError as e:
         sys.exit(str(e))
+    summaries, pool = pooled(onsets)
     print("| run | clips | BCS matched / shuffled | BHS matched / shuffled | F1 matched / shuffled | F1 gain (95 % CI) "
           "| clips better (sign-test p) | shuffle p |\n|---|---|---|---|---|---|---|---|")
     for name, s in list(summaries.items()) + [("pooled", pool)]:
@@ -99,7 +98,7 @@ def main():
               f"{s['spearman_density_music_side_gain']:+.2f}, {s['spearman_density_both_sides_gain']:+.2f} |")
     shifted = {}
     for shift in args.shift_control or []:
-        shifted[f"{shift:g}"] = shifted_gain(runs, shift, args.seconds)
+        shifted[f"{shift:g}"] = shifted_gain(onsets, shift, args.seconds)
         print(f"generated onsets moved {shift:g} s: pooled F1 gain {shifted[f'{shift:g}']:+.4f}")
     if shifted:
         print(f"mean over the shifts: {np.mean(list(shifted.values())):+.4f} (in place: {pool['f1_gain']:+.4f})")

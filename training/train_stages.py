@@ -117,17 +117,18 @@ class GuidedAttention(NamedTuple):
     layers: Optional[Sequence[int]] = None
 
 
-def guided_attention_loss(weights, rows, config, heads, width, layers=None):
-    """Mean attention mass the first `heads` cross-attention heads of each layer put away from the video row
-    under each token (a Gaussian of `width` rows around it; the style position counts as away): guided
-    attention as in Tachibana et al. 2017, so those heads follow the video in time from the start."""
+def guided_attention_loss(weights, rows, config, guided):
+    """Mean attention mass the first `guided.heads` cross-attention heads of each of `guided.layers` put away
+    from the video row under each token (a Gaussian of `guided.width` rows around it; the style position
+    counts as away): guided attention as in Tachibana et al. 2017, so those heads follow the video in time
+    from the start. Not yet times `guided.weight`."""
     n = weights[0].shape[2]
     rates = config["rates"]
     under = torch.arange(n, dtype=torch.float32) / rates["semantic_hz"] * rates["video_fps"] - 0.5
-    away = 1 - torch.exp(-((torch.arange(rows, dtype=torch.float32)[None, :] - under[:, None]) ** 2) / (2 * width ** 2))
+    away = 1 - torch.exp(-((torch.arange(rows, dtype=torch.float32)[None, :] - under[:, None]) ** 2) / (2 * guided.width ** 2))
     away = torch.cat([away, torch.ones(n, weights[0].shape[3] - rows)], 1)  # [n, m]: the style column is all "away"
-    guided = [w for i, w in enumerate(weights) if layers is None or i in layers]
-    return torch.stack([(w[:, :heads] * away).sum(-1).mean() for w in guided]).mean()
+    layers = [w for i, w in enumerate(weights) if guided.layers is None or i in guided.layers]
+    return torch.stack([(w[:, :guided.heads] * away).sum(-1).mean() for w in layers]).mean()
 
 
 def loss_of(stage, model, config, data, rng, batch, train=True, guided=None):
@@ -139,8 +140,7 @@ def loss_of(stage, model, config, data, rng, batch, train=True, guided=None):
         loss = F.cross_entropy(out.reshape(-1, out.shape[-1]), targets.reshape(-1))
         if keep:
             rows = streams["builtin"].shape[1]
-            loss = loss + guided.weight * guided_attention_loss(keep, rows, config, guided.heads, guided.width,
-                                                                guided.layers)
+            loss = loss + guided.weight * guided_attention_loss(keep, rows, config, guided)
         return loss
     inputs, targets, scored = (stage2_batch if stage == 2 else stage3_batch)(data, rng, batch, config)
     out = common.logits(model, inputs)
@@ -192,9 +192,9 @@ def main():
     run = args.run or name
     logname = f"{run}.log"
     setting = {1: f"video_fps {config['rates']['video_fps']:g}, ", 2: f"layout {config['stage2']['layout']}, crops {stage2_crop_seconds(config)} s, "}
-    guided_text = (f"guided attention {args.guided_heads} heads x {args.guided_weight} (width {args.guided_width} rows"
-                   + (f", decoder layers {args.guided_layers}" if args.guided_layers else "") + "), "
-                   if args.guided_heads else "")
+    guided_text = (f"guided attention {guided.heads} heads x {guided.weight} (width {guided.width} rows"
+                   + (f", decoder layers {guided.layers}" if guided.layers else "") + "), "
+                   if guided.heads else "")
     common.log(logname, f"# {name}: config {os.path.relpath(args.config, common.HERE)}, seed {args.seed}, " + setting.get(args.stage, "") + f"batch {args.batch}, lr {args.lr}, budget {args.minutes} min, init {args.init}, "
                         + guided_text + f"{sum(p.numel() for p in model.parameters())} parameters, batched-vs-reference max diff {err:.2e}")
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)

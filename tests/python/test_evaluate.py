@@ -30,7 +30,6 @@ def test_matched_onsets_beat_every_other_pairing():
     assert shifted["f1_gain"] < 0 and shifted["clips_matched_better"] < 6
 
 
-
 def _brute_force_scores(generated, truth, tolerance=0.1):
     """BCS/BHS/F1 by the definition, onset by onset."""
     if len(generated) == 0 or len(truth) == 0:

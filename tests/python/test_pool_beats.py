@@ -39,7 +39,7 @@ def test_pool_is_the_summary_of_all_clips_together(tmp_path):
     rng = np.random.default_rng(5)
     on_a, on_b = _onsets(rng, 6, 0.02), _onsets(rng, 9, 0.5)
     runs = dict([_run(tmp_path, "a", *on_a), _run(tmp_path, "b", *on_b)])
-    per_run, pool = pool_beats.pooled(runs, resamples=500)
+    per_run, pool = pool_beats.pooled(pool_beats.load_onsets(runs), resamples=500)
     a, b = (per_run[str(tmp_path / f"{x}.json")] for x in "ab")
     assert pool["clips"] == 15
     assert pool["f1_gain_per_clip"] == a["f1_gain_per_clip"] + b["f1_gain_per_clip"]
@@ -54,7 +54,7 @@ def test_a_run_without_onsets_is_named(tmp_path):
     runs = dict([_run(tmp_path, "new", *_onsets(np.random.default_rng(6), 3, 0.02))])
     runs["old.json"] = {"beats": {"f1_gain": 0.01}}
     with pytest.raises(ValueError, match="old.json"):
-        pool_beats.pooled(runs)
+        pool_beats.load_onsets(runs)
 
 
 def test_density_check_sees_music_side_gains_follow_density():
@@ -69,5 +69,5 @@ def test_density_check_sees_music_side_gains_follow_density():
 def test_moving_aligned_onsets_off_their_clip_removes_the_gain(tmp_path):
     generated, truth = _onsets(np.random.default_rng(8), 12, 0.01)
     runs = dict([_run(tmp_path, "r", generated, truth)])
-    assert pool_beats.shifted_gain(runs, 0.0, 10.0) > 0.3
-    assert abs(pool_beats.shifted_gain(runs, 2.5, 10.0)) < 0.05
+    assert pool_beats.shifted_gain(pool_beats.load_onsets(runs), 0.0, 10.0) > 0.3
+    assert abs(pool_beats.shifted_gain(pool_beats.load_onsets(runs), 2.5, 10.0)) < 0.05
