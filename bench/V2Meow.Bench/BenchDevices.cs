@@ -1,3 +1,4 @@
+using V2Meow.Runtime.Backends.Cpu;
 using V2Meow.Runtime.Backends;
 
 namespace V2Meow.Bench;

@@ -13,7 +13,7 @@ public class RvqBenchmarks : IDescribedWork
 
     IComputeBackend _backend = null!;
     DeviceTensor _codebooks = null!, _latent = null!;
-    int[] _codes = [];
+    DeviceIntTensor _codes = null!;
 
     [ParamsSource(nameof(Devices))]
     public string Device { get; set; } = "cpu";
@@ -29,7 +29,8 @@ public class RvqBenchmarks : IDescribedWork
         _codebooks = _backend.Upload(RandomValues.Uniform(Levels * CodebookSize * Dim, 13), Levels, CodebookSize, Dim);
         _latent = _backend.Allocate(Dim, Frames);
         var random = new Random(14);
-        _codes = Enumerable.Range(0, Levels * Frames).Select(_ => random.Next(CodebookSize)).ToArray();
+        var codes = Enumerable.Range(0, Levels * Frames).Select(_ => random.Next(CodebookSize)).ToArray();
+        _codes = _backend.UploadInts(codes, Levels, Frames);
     }
 
     [Benchmark]
@@ -44,7 +45,7 @@ public class RvqBenchmarks : IDescribedWork
     [GlobalCleanup]
     public void Cleanup()
     {
-        _codebooks.Dispose(); _latent.Dispose();
+        _codebooks.Dispose(); _latent.Dispose(); _codes.Dispose();
         _backend.Dispose();
     }
 }

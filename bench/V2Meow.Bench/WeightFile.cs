@@ -1,3 +1,4 @@
+using V2Meow.Numerics;
 using V2Meow.Loaders.Safetensors;
 using V2Meow.Runtime.Backends;
 
@@ -52,5 +53,5 @@ public static class RandomValues
         return values;
     }
 
-    public static int BytesPerElement(WeightTensor weights) => weights.Format == V2Meow.Kernels.WeightFormat.Float32 ? 4 : 2;
+    public static int BytesPerElement(WeightTensor weights) => weights.Format == V2Meow.Numerics.WeightFormat.Float32 ? 4 : 2;
 }

@@ -1,64 +1,9 @@
+using V2Meow.Numerics;
 using ILGPU;
 using ILGPU.Algorithms;
 using ILGPU.Runtime;
 
 namespace V2Meow.Kernels;
-
-/// <summary>
-/// The counter-based generator of SPEC §8.1 (weights-spec/reference/sampling.py): a SplitMix64 finaliser
-/// over seed · G ⊕ stream · M1 ⊕ counter, all modulo 2^64. A draw depends only on (seed, stream, counter),
-/// never on how many draws came before or on which thread makes it, so a seed repeats on every device.
-/// </summary>
-public static class CounterRng
-{
-    public const ulong Golden = 0x9E3779B97F4A7C15;   // SplitMix64 increment (2^64 / golden ratio)
-    public const ulong Mix1 = 0xBF58476D1CE4E5B9;     // SplitMix64 finaliser multipliers
-    public const ulong Mix2 = 0x94D049BB133111EB;
-
-    public static ulong Finalise(ulong z)
-    {
-        z = (z ^ (z >> 30)) * Mix1;
-        z = (z ^ (z >> 27)) * Mix2;
-        return z ^ (z >> 31);
-    }
-
-    /// <summary>The top 24 bits of the hash: u = bits · 2^-24 is exact in f32 and f64.</summary>
-    public static int Bits24(ulong seed, ulong stream, ulong counter) =>
-        (int)(Finalise((seed * Golden) ^ (stream * Mix1) ^ counter) >> 40);
-
-    public static double Uniform(ulong seed, ulong stream, ulong counter) => Bits24(seed, stream, counter) * (1.0 / 16777216.0);
-}
-
-/// <summary>
-/// One sampling launch over rows of logits [rows, vocab]. Row r draws from ids [Lo, Hi) (the restriction
-/// to the current token range, SPEC §7: nothing outside is read) and writes its id to
-/// output[OutputOffset + r]; TopK = 0 keeps every id. Rows are groups of <see cref="Candidates"/> rows
-/// (0: all rows one group), row r being candidate c = r mod Candidates of group g = r / Candidates, and it
-/// draws u = uniform(Seed, StreamBase + c · StreamStep, CounterBase + g · CounterStep) (SPEC §8.1). A decode
-/// step of B candidates is one group; stage 3's windows are groups; the goldens' rows are groups of one.
-/// </summary>
-public struct SamplingRequest
-{
-    public int Lo;
-    public int Hi;
-    public int TopK;
-    public int OutputOffset;
-    public int Candidates;
-    public ulong Seed;
-    public ulong StreamBase;
-    public ulong StreamStep;
-    public ulong CounterBase;
-    public ulong CounterStep;
-
-    public readonly int Window => Hi - Lo;
-
-    public readonly double Uniform(int row)
-    {
-        int group = Candidates > 0 ? row / Candidates : 0;
-        int candidate = row - group * Candidates;
-        return CounterRng.Uniform(Seed, StreamBase + (ulong)candidate * StreamStep, CounterBase + (ulong)group * CounterStep);
-    }
-}
 
 /// <summary>
 /// Temperature sampling on the device, one group per row, exactly as SPEC §8.2: T = 0 is argmax (lowest

@@ -3,6 +3,8 @@ using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
 using ILGPU.Runtime.Cuda;
 using ILGPU.Runtime.OpenCL;
+using V2Meow.Runtime.Backends.Cpu;
+using V2Meow.Runtime.Backends.Ilgpu;
 
 namespace V2Meow.Runtime.Backends;
 

@@ -14,10 +14,12 @@ public partial interface IComputeBackend
 {
     /// <summary>
     /// output[d, t] = Σ_{q &lt; levels} codebooks[q, codes[q, t], d]: codebooks [Q, K, D], codes [levels, T]
-    /// row-major with 1 ≤ levels ≤ Q (the first levels; fewer give a coarser latent), output [D, T].
-    /// A code outside [0, K) or too many levels is an <see cref="ArgumentException"/> naming it.
+    /// row-major with 1 ≤ levels ≤ Q (the first levels; fewer give a coarser latent), output [D, T]. Codes
+    /// come as a device tensor like every other op's ids; too many levels or mismatched shapes are an
+    /// <see cref="ArgumentException"/> naming them, and codes outside [0, K) must not reach a device (host codes
+    /// pass <see cref="CodecChecks.RvqCodeRange"/> first; the CPU backend also checks them itself).
     /// </summary>
-    void RvqLookup(DeviceTensor codebooks, ReadOnlySpan<int> codes, int levels, DeviceTensor output);
+    void RvqLookup(DeviceTensor codebooks, DeviceIntTensor codes, int levels, DeviceTensor output);
 
     /// <summary>
     /// output [Co, L] = Conv(input [Ci, L]; weight [Co, Ci, k], bias [Co], dilation) with the length kept by
@@ -61,7 +63,7 @@ internal static class CodecChecks
 
     /// <summary>Checks the RVQ call; returns (Q, K, D, T).</summary>
     public static (int Levels, int CodebookSize, int Dim, int Frames) Rvq(
-        DeviceTensor codebooks, ReadOnlySpan<int> codes, int levels, DeviceTensor output)
+        DeviceTensor codebooks, DeviceIntTensor codes, int levels, DeviceTensor output)
     {
         if (codebooks.Shape.Length != 3)
             throw new ArgumentException($"rvq: codebooks must be [levels, codebook_size, dim], found {codebooks.ShapeText}");
@@ -72,15 +74,24 @@ internal static class CodecChecks
             throw new ArgumentException($"rvq: output must be [{d}, frames], found {output.ShapeText}");
         int frames = output.Shape[1];
         if (codes.Length != (long)levels * frames)
-            throw new ArgumentException($"rvq: {codes.Length} codes for {levels} levels × {frames} frames (expected {(long)levels * frames})", nameof(codes));
+            throw new ArgumentException($"rvq: {codes.Length} codes {codes.ShapeText} for {levels} levels × {frames} frames (expected {(long)levels * frames})", nameof(codes));
+        return (q, k, d, frames);
+    }
+
+    /// <summary>
+    /// Every code in [0, K), naming the first that is not by level and frame. Host codes are checked here
+    /// before they reach a device (<see cref="Codec.SoundStreamDecoder"/>); a device kernel cannot throw, so
+    /// codes already on a device are trusted as embedding ids are.
+    /// </summary>
+    public static void RvqCodeRange(ReadOnlySpan<int> codes, int levels, int frames, int codebookSize)
+    {
         for (int level = 0; level < levels; level++)
         for (int t = 0; t < frames; t++)
         {
             int code = codes[level * frames + t];
-            if ((uint)code >= (uint)k)
-                throw new ArgumentException($"rvq: level {level}, frame {t}: code {code} is outside [0, {k})", nameof(codes));
+            if ((uint)code >= (uint)codebookSize)
+                throw new ArgumentException($"rvq: level {level}, frame {t}: code {code} is outside [0, {codebookSize})", nameof(codes));
         }
-        return (q, k, d, frames);
     }
 
     /// <summary>Checks the Conv call; returns (Ci, Co, L, k).</summary>

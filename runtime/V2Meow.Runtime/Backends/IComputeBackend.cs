@@ -1,3 +1,6 @@
+using V2Meow.Runtime.Backends.Cpu;
+using V2Meow.Runtime.Backends.Ilgpu;
+
 namespace V2Meow.Runtime.Backends;
 
 /// <summary>

@@ -1,3 +1,4 @@
+using V2Meow.Numerics;
 using V2Meow.Kernels;
 
 namespace V2Meow.Runtime.Backends;
@@ -5,20 +6,6 @@ namespace V2Meow.Runtime.Backends;
 /// <summary>Argument checks of the transformer ops, shared by both backends so a wrong call fails the same way everywhere.</summary>
 internal static class TransformerChecks
 {
-    /// <summary>Checks the Linear contract with stored weights and returns (M, K, N).</summary>
-    public static (int M, int K, int N) MatMul(DeviceTensor input, WeightTensor weight, DeviceTensor output)
-    {
-        if (weight.Shape.Length != 2)
-            throw new ArgumentException($"matmul: weight must be [N, K], found {weight.ShapeText}");
-        int n = weight.Rows, k = weight.Columns;
-        if (input.Columns != k)
-            throw new ArgumentException($"matmul: input {input.ShapeText} has {input.Columns} columns, weight {weight.ShapeText} expects {k}");
-        int m = input.Rows;
-        if (output.Length != m * n)
-            throw new ArgumentException($"matmul: output {output.ShapeText} must hold [{m}, {n}]");
-        return (m, k, n);
-    }
-
     public static void RowVector(DeviceTensor x, DeviceTensor vector, string what)
     {
         if (vector.Length != x.Columns)

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using V2Meow.Runtime.Backends.Cpu;
 using V2Meow.Runtime.Backends;
 
 namespace V2Meow.Runtime.Benchmarking;

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using V2Meow.Loaders.Bundles;
+using V2Meow.Runtime.Backends.Cpu;
 using V2Meow.Runtime.Backends;
 
 namespace V2Meow.Runtime.Benchmarking;

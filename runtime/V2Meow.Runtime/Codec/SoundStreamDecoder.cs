@@ -186,7 +186,8 @@ public sealed class SoundStreamDecoder : IDisposable
         using var scratch = new Scratch(b);
 
         var latent = scratch.Allocate(Config.CodebookDim, frames);
-        b.RvqLookup(_codebooks, codes, levels, latent);
+        using (var deviceCodes = b.UploadInts(codes, levels, frames))
+            b.RvqLookup(_codebooks, deviceCodes, levels, latent);
         if (_outProj is not null)
         {
             var projected = scratch.Allocate(Config.LatentDim, frames);

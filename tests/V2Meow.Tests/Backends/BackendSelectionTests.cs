@@ -1,3 +1,4 @@
+using V2Meow.Runtime.Backends.Ilgpu;
 using V2Meow.Runtime.Backends;
 
 namespace V2Meow.Tests.Backends;

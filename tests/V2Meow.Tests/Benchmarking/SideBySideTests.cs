@@ -1,3 +1,4 @@
+using V2Meow.Runtime.Backends.Cpu;
 using V2Meow.Tests.Cli;
 using V2Meow.Loaders.Bundles;
 using V2Meow.Runtime.Backends;

@@ -1,3 +1,4 @@
+using V2Meow.Runtime.Backends.Cpu;
 using V2Meow.Runtime.Backends;
 using V2Meow.Tests.Backends;
 
@@ -220,7 +221,8 @@ public class CodecOpsTests(BackendFixture backends) : IClassFixture<BackendFixtu
             codes[0] = 0;
             codes[^1] = k - 1; // both ends of the range
             using var ty = backend.Upload(CodecReference.Poison(d * frames), d, frames);
-            backend.RvqLookup(tb, codes, levels, ty);
+            using var tc = backend.UploadInts(codes, levels, frames);
+            backend.RvqLookup(tb, tc, levels, ty);
             var (expected, magnitude) = CodecReference.Rvq(books, k, d, codes, levels, frames);
             // ≤ 5 f32 additions: a few ulp of Σ|terms|.
             AssertClose($"{backendName} rvq {levels} levels", Download(backend, ty), expected, magnitude, 1e-6);
@@ -229,26 +231,42 @@ public class CodecOpsTests(BackendFixture backends) : IClassFixture<BackendFixtu
 
     [Theory]
     [MemberData(nameof(Backends))]
-    public void RvqLookupRejectsBadCodes(string backendName)
+    public void RvqLookupRejectsBadShapes(string backendName)
     {
         var backend = backends.Get(backendName);
+        using var books = backend.Upload(new float[2 * 4 * 3], 2, 4, 3);
+        using var output = backend.Allocate(3, 5);
+
+        using var threeLevels = backend.UploadInts(new int[3 * 5], 3, 5);
+        var e = Assert.Throws<ArgumentException>(() => backend.RvqLookup(books, threeLevels, 3, output));
+        Assert.Contains("3 levels of codes given; the codec has 2 (expected 1 to 2)", e.Message);
+
+        using var seven = backend.UploadInts(new int[7], 7);
+        e = Assert.Throws<ArgumentException>(() => backend.RvqLookup(books, seven, 1, output));
+        Assert.Contains("7 codes [7] for 1 levels × 5 frames", e.Message);
+    }
+
+    [Fact]
+    public void RvqLookupOnTheCpuNamesACodeOutOfRange()
+    {
+        // Host codes are range-checked before any device sees them (CodecChecks.RvqCodeRange); the CPU
+        // backend holds its codes on the host and checks them itself.
+        using var backend = new CpuBackend();
         using var books = backend.Upload(new float[2 * 4 * 3], 2, 4, 3);
         using var output = backend.Allocate(3, 5);
         var codes = new int[2 * 5];
 
         codes[1 * 5 + 2] = 4;
-        var e = Assert.Throws<ArgumentException>(() => backend.RvqLookup(books, codes, 2, output));
-        Assert.Contains("level 1, frame 2: code 4 is outside [0, 4)", e.Message);
+        using (var high = backend.UploadInts(codes, 2, 5))
+        {
+            var e = Assert.Throws<ArgumentException>(() => backend.RvqLookup(books, high, 2, output));
+            Assert.Contains("level 1, frame 2: code 4 is outside [0, 4)", e.Message);
+        }
 
         codes[1 * 5 + 2] = -1;
-        e = Assert.Throws<ArgumentException>(() => backend.RvqLookup(books, codes, 2, output));
-        Assert.Contains("code -1 is outside [0, 4)", e.Message);
-
-        e = Assert.Throws<ArgumentException>(() => backend.RvqLookup(books, new int[3 * 5], 3, output));
-        Assert.Contains("3 levels of codes given; the codec has 2 (expected 1 to 2)", e.Message);
-
-        e = Assert.Throws<ArgumentException>(() => backend.RvqLookup(books, new int[7], 1, output));
-        Assert.Contains("7 codes for 1 levels × 5 frames", e.Message);
+        using var low = backend.UploadInts(codes, 2, 5);
+        var error = Assert.Throws<ArgumentException>(() => backend.RvqLookup(books, low, 2, output));
+        Assert.Contains("code -1 is outside [0, 4)", error.Message);
     }
 
     [Theory]

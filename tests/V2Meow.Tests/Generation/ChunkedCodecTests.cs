@@ -1,4 +1,5 @@
 using V2Meow.Loaders.Bundles;
+using V2Meow.Runtime.Backends.Cpu;
 using V2Meow.Runtime;
 using V2Meow.Runtime.Backends;
 using V2Meow.Runtime.Codec;

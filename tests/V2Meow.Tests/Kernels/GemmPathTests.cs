@@ -1,3 +1,4 @@
+using V2Meow.Numerics;
 using ILGPU;
 using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;

@@ -1,3 +1,4 @@
+using V2Meow.Numerics;
 using System.Text.Json.Nodes;
 using V2Meow.Kernels;
 using V2Meow.Loaders.Bundles;

@@ -1,7 +1,8 @@
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
+using V2Meow.Runtime.Backends;
 
-namespace V2Meow.Runtime.Backends;
+namespace V2Meow.Runtime.Backends.Cpu;
 
 /// <summary>
 /// y[M, N] = x[M, K] · w[N, K]ᵀ on the CPU. Work is split over blocks of 16 output columns: each worker

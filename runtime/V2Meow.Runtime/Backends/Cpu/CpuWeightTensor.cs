@@ -1,6 +1,8 @@
+using V2Meow.Numerics;
 using V2Meow.Kernels;
+using V2Meow.Runtime.Backends;
 
-namespace V2Meow.Runtime.Backends;
+namespace V2Meow.Runtime.Backends.Cpu;
 
 /// <summary>Weights of the CPU backend, widened to f32 at load, row-major.</summary>
 internal sealed class CpuWeightTensor : WeightTensor

@@ -1,6 +1,6 @@
 using ILGPU;
 
-namespace V2Meow.Kernels;
+namespace V2Meow.Numerics;
 
 /// <summary>
 /// How a weight buffer stores its elements on the device. f16 and bf16 stay 16-bit in device memory

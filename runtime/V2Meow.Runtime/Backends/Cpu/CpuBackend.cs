@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
+using V2Meow.Runtime.Backends;
 
-namespace V2Meow.Runtime.Backends;
+namespace V2Meow.Runtime.Backends.Cpu;
 
 /// <summary>
 /// The managed backend: TensorPrimitives for the SIMD inner loops, Parallel.For across rows. It is the
@@ -45,7 +46,7 @@ public sealed partial class CpuBackend : IComputeBackend
 
     public void Download(DeviceTensor tensor, Span<float> destination)
     {
-        var t = Own(tensor, "download");
+        var t = Own<CpuTensor>(tensor, "download");
         if (destination.Length != t.Length)
             throw new ArgumentException($"download: destination holds {destination.Length}, tensor {t.ShapeText}");
         t.Span.CopyTo(destination);
@@ -55,7 +56,7 @@ public sealed partial class CpuBackend : IComputeBackend
 
     public void Add(DeviceTensor a, DeviceTensor b, DeviceTensor output)
     {
-        var (x, y, z) = (Own(a, "a"), Own(b, "b"), Own(output, "output"));
+        var (x, y, z) = (Own<CpuTensor>(a, "a"), Own<CpuTensor>(b, "b"), Own<CpuTensor>(output, "output"));
         TensorChecks.SameLength(x, y, "add");
         TensorChecks.SameLength(x, z, "add");
         TensorPrimitives.Add(x.Span, y.Span, z.Span);
@@ -63,16 +64,13 @@ public sealed partial class CpuBackend : IComputeBackend
 
     public void MatMul(DeviceTensor input, DeviceTensor weight, DeviceTensor output)
     {
-        var (x, w, y) = (Own(input, "input"), Own(weight, "weight"), Own(output, "output"));
+        var (x, w, y) = (Own<CpuTensor>(input, "input"), Own<CpuTensor>(weight, "weight"), Own<CpuTensor>(output, "output"));
         var (m, k, n) = TensorChecks.MatMul(x, w, y);
         CpuGemm.Multiply(x.Data, w.Data, y.Data, m, k, n, _parallel);
     }
 
-    CpuTensor Own(DeviceTensor tensor, string role)
-    {
-        TensorChecks.Owned(this, tensor, role);
-        return (CpuTensor)tensor;
-    }
+
+    T Own<T>(DeviceBuffer buffer, string role) where T : DeviceBuffer => TensorChecks.Owned<T>(this, buffer, role);
 
     public void Dispose() { }
 }

@@ -2,8 +2,9 @@ using System.Buffers;
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using V2Meow.Runtime.Backends;
 
-namespace V2Meow.Runtime.Backends;
+namespace V2Meow.Runtime.Backends.Cpu;
 
 /// <summary>
 /// The codec ops on the CPU. The convolutions dominate decoding (billions of multiply-adds for ten
@@ -18,20 +19,20 @@ public sealed partial class CpuBackend
     static int TimeTile => 2 * Vector<float>.Count;
     /// <summary>Samples of one work item: long enough to amortise the call, short enough for many items per core.</summary>
     const int TimeChunk = 512;
-    /// <summary>Elements per work item of the element-wise ops.</summary>
-    const int ElementChunk = 16384;
 
-    public void RvqLookup(DeviceTensor codebooks, ReadOnlySpan<int> codes, int levels, DeviceTensor output)
+    public void RvqLookup(DeviceTensor codebooks, DeviceIntTensor codes, int levels, DeviceTensor output)
     {
-        var (cb, y) = (Own(codebooks, "codebooks"), Own(output, "output"));
-        var (_, k, d, frames) = CodecChecks.Rvq(cb, codes, levels, y);
+        var (cb, ids, y) = (Own<CpuTensor>(codebooks, "codebooks"), Own<CpuIntTensor>(codes, "codes"), Own<CpuTensor>(output, "output"));
+        var (_, k, d, frames) = CodecChecks.Rvq(cb, ids, levels, y);
+        // The codes are in host memory here, so a bad one is named rather than read out of bounds.
+        CodecChecks.RvqCodeRange(ids.Data, levels, frames, k);
         float[] books = cb.Data, latent = y.Data;
         Array.Clear(latent, 0, y.Length);
         // Levels in order, as the reference sums them, so the latent is bit-identical to it.
         for (int q = 0; q < levels; q++)
         for (int t = 0; t < frames; t++)
         {
-            int row = (q * k + codes[q * frames + t]) * d;
+            int row = (q * k + ids.Data[q * frames + t]) * d;
             for (int c = 0; c < d; c++) latent[c * frames + t] += books[row + c];
         }
     }
@@ -39,8 +40,8 @@ public sealed partial class CpuBackend
     public void Conv1d(DeviceTensor input, DeviceTensor weight, DeviceTensor bias, DeviceTensor output,
         int dilation, ConvPadding padding, DeviceTensor? residual = null)
     {
-        var (x, w, b, y) = (Own(input, "input"), Own(weight, "weight"), Own(bias, "bias"), Own(output, "output"));
-        var r = residual is null ? null : Own(residual, "residual");
+        var (x, w, b, y) = (Own<CpuTensor>(input, "input"), Own<CpuTensor>(weight, "weight"), Own<CpuTensor>(bias, "bias"), Own<CpuTensor>(output, "output"));
+        var r = residual is null ? null : Own<CpuTensor>(residual, "residual");
         var (ci, co, length, k) = CodecChecks.Conv(x, w, b, y, dilation, r);
         if (length == 0 || co == 0) return;
 
@@ -69,7 +70,7 @@ public sealed partial class CpuBackend
     public void ConvTranspose1d(DeviceTensor input, DeviceTensor weight, DeviceTensor bias, DeviceTensor output,
         int stride, ConvPadding padding)
     {
-        var (x, w, b, y) = (Own(input, "input"), Own(weight, "weight"), Own(bias, "bias"), Own(output, "output"));
+        var (x, w, b, y) = (Own<CpuTensor>(input, "input"), Own<CpuTensor>(weight, "weight"), Own<CpuTensor>(bias, "bias"), Own<CpuTensor>(output, "output"));
         var (ci, co, frames, k) = CodecChecks.ConvTranspose(x, w, b, y, stride);
         int outLength = frames * stride;
         if (outLength == 0 || co == 0) return;
@@ -123,15 +124,10 @@ public sealed partial class CpuBackend
 
     public void Elu(DeviceTensor input, DeviceTensor output)
     {
-        var (x, y) = (Own(input, "input"), Own(output, "output"));
+        var (x, y) = (Own<CpuTensor>(input, "input"), Own<CpuTensor>(output, "output"));
         TensorChecks.SameLength(x, y, "elu");
         float[] xs = x.Data, ys = y.Data;
-        int length = x.Length;
-        Parallel.For(0, (length + ElementChunk - 1) / ElementChunk, _parallel, c =>
-        {
-            int at = c * ElementChunk, n = Math.Min(ElementChunk, length - at);
-            EluChunk(new ReadOnlySpan<float>(xs, at, n), new Span<float>(ys, at, n));
-        });
+        ChunkedParallel.For(x.Length, _parallel, (at, n) => EluChunk(new ReadOnlySpan<float>(xs, at, n), new Span<float>(ys, at, n)));
     }
 
     /// <summary>
@@ -154,14 +150,14 @@ public sealed partial class CpuBackend
 
     public void Snake(DeviceTensor input, DeviceTensor alpha, DeviceTensor output)
     {
-        var (x, a, y) = (Own(input, "input"), Own(alpha, "alpha"), Own(output, "output"));
+        var (x, a, y) = (Own<CpuTensor>(input, "input"), Own<CpuTensor>(alpha, "alpha"), Own<CpuTensor>(output, "output"));
         var (channels, length) = CodecChecks.Snake(x, a, y);
         float[] xs = x.Data, alphas = a.Data, ys = y.Data;
-        int chunks = (length + ElementChunk - 1) / ElementChunk;
+        int chunks = (length + ChunkedParallel.Chunk - 1) / ChunkedParallel.Chunk;
         Parallel.For(0, channels * chunks, _parallel, job =>
         {
-            int c = job / chunks, at = c * length + job % chunks * ElementChunk;
-            int n = Math.Min(ElementChunk, (c + 1) * length - at);
+            int c = job / chunks, at = c * length + job % chunks * ChunkedParallel.Chunk;
+            int n = Math.Min(ChunkedParallel.Chunk, (c + 1) * length - at);
             SnakeChunk(new ReadOnlySpan<float>(xs, at, n), alphas[c], new Span<float>(ys, at, n));
         });
     }
@@ -189,15 +185,10 @@ public sealed partial class CpuBackend
 
     public void Tanh(DeviceTensor input, DeviceTensor output)
     {
-        var (x, y) = (Own(input, "input"), Own(output, "output"));
+        var (x, y) = (Own<CpuTensor>(input, "input"), Own<CpuTensor>(output, "output"));
         TensorChecks.SameLength(x, y, "tanh");
         float[] xs = x.Data, ys = y.Data;
-        int length = x.Length;
-        Parallel.For(0, (length + ElementChunk - 1) / ElementChunk, _parallel, c =>
-        {
-            int at = c * ElementChunk, n = Math.Min(ElementChunk, length - at);
-            TensorPrimitives.Tanh(new ReadOnlySpan<float>(xs, at, n), new Span<float>(ys, at, n));
-        });
+        ChunkedParallel.For(x.Length, _parallel, (at, n) => TensorPrimitives.Tanh(new ReadOnlySpan<float>(xs, at, n), new Span<float>(ys, at, n)));
     }
 
     /// <summary>y[u] = bias + phases[r, o, q] for full sample u + start = q·s + r: the phases back in time order.</summary>

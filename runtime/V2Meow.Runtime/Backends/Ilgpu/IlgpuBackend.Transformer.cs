@@ -1,10 +1,12 @@
+using V2Meow.Numerics;
 using ILGPU;
 using ILGPU.Runtime;
 using ILGPU.Runtime.OpenCL;
 using V2Meow.Kernels;
 using V2Meow.Loaders.Safetensors;
+using V2Meow.Runtime.Backends;
 
-namespace V2Meow.Runtime.Backends;
+namespace V2Meow.Runtime.Backends.Ilgpu;
 
 /// <summary>The transformer ops on ILGPU: each kernel family loaded on first use, every launch on the one stream.</summary>
 public sealed partial class IlgpuBackend
@@ -37,14 +39,14 @@ public sealed partial class IlgpuBackend
 
     public void UploadInts(ReadOnlySpan<int> values, DeviceIntTensor destination)
     {
-        var t = OwnInts(destination, "destination");
+        var t = Own<IlgpuIntTensor>(destination, "destination");
         if (values.Length != t.Length) throw new ArgumentException($"upload: {values.Length} ids for shape {t.ShapeText}");
         if (values.Length > 0) t.View.SubView(0, values.Length).CopyFromCPU(_stream, values);
     }
 
     public void UploadInts(ReadOnlySpan<int> values, DeviceIntTensor destination, int offset)
     {
-        var t = OwnInts(destination, "destination");
+        var t = Own<IlgpuIntTensor>(destination, "destination");
         if (offset < 0 || offset > t.Length - values.Length)
             throw new ArgumentException($"upload: {values.Length} ids at offset {offset} do not fit shape {t.ShapeText}");
         if (values.Length > 0) t.View.SubView(offset, values.Length).CopyFromCPU(_stream, values);
@@ -52,7 +54,7 @@ public sealed partial class IlgpuBackend
 
     public void DownloadInts(DeviceIntTensor tensor, Span<int> destination)
     {
-        var t = OwnInts(tensor, "download");
+        var t = Own<IlgpuIntTensor>(tensor, "download");
         if (destination.Length != t.Length)
             throw new ArgumentException($"download: destination holds {destination.Length}, tensor {t.ShapeText}");
         if (destination.Length > 0) t.View.SubView(0, t.Length).CopyToCPU(_stream, destination);
@@ -84,9 +86,9 @@ public sealed partial class IlgpuBackend
 
     public void MatMul(DeviceTensor input, WeightTensor weight, DeviceTensor output)
     {
-        var (x, y) = (Own(input, "input"), Own(output, "output"));
-        var w = OwnWeights(weight, "weight");
-        var (m, k, n) = TransformerChecks.MatMul(x, w, y);
+        var (x, y) = (Own<IlgpuTensor>(input, "input"), Own<IlgpuTensor>(output, "output"));
+        var w = Own<IlgpuWeightTensor>(weight, "weight");
+        var (m, k, n) = TensorChecks.MatMul(x, w, y);
         if (m * n == 0) return;
         if (w.Format == WeightFormat.Float32) _gemm.Run(_stream, x.View, w.Single, y.View, m, k, n);
         else _gemm.Run(_stream, x.View, w.Packed, w.Format, y.View, m, k, n);
@@ -94,7 +96,7 @@ public sealed partial class IlgpuBackend
 
     public void AddBias(DeviceTensor x, DeviceTensor bias)
     {
-        var (t, b) = (Own(x, "x"), Own(bias, "bias"));
+        var (t, b) = (Own<IlgpuTensor>(x, "x"), Own<IlgpuTensor>(bias, "bias"));
         TransformerChecks.RowVector(t, b, "add bias");
         if (t.Length == 0) return;
         _elementwise.AddBias(_stream, t.View, b.View, t.Length, t.Columns);
@@ -102,7 +104,7 @@ public sealed partial class IlgpuBackend
 
     public void LayerNorm(DeviceTensor input, DeviceTensor weight, DeviceTensor bias, float eps, DeviceTensor output)
     {
-        var (x, w, b, y) = (Own(input, "input"), Own(weight, "weight"), Own(bias, "bias"), Own(output, "output"));
+        var (x, w, b, y) = (Own<IlgpuTensor>(input, "input"), Own<IlgpuTensor>(weight, "weight"), Own<IlgpuTensor>(bias, "bias"), Own<IlgpuTensor>(output, "output"));
         TransformerChecks.Norm(x, w, b, y, "layer norm");
         if (x.Length == 0) return;
         NormKernels.LayerNorm(_stream, x.View, w.View, b.View, y.View, x.Rows, x.Columns, eps);
@@ -110,7 +112,7 @@ public sealed partial class IlgpuBackend
 
     public void RmsNorm(DeviceTensor input, DeviceTensor weight, float eps, DeviceTensor output)
     {
-        var (x, w, y) = (Own(input, "input"), Own(weight, "weight"), Own(output, "output"));
+        var (x, w, y) = (Own<IlgpuTensor>(input, "input"), Own<IlgpuTensor>(weight, "weight"), Own<IlgpuTensor>(output, "output"));
         TransformerChecks.Norm(x, w, null, y, "rms norm");
         if (x.Length == 0) return;
         NormKernels.RmsNorm(_stream, x.View, w.View, y.View, x.Rows, x.Columns, eps);
@@ -118,21 +120,21 @@ public sealed partial class IlgpuBackend
 
     public void Gelu(DeviceTensor input, DeviceTensor output)
     {
-        var (x, y) = (Own(input, "input"), Own(output, "output"));
+        var (x, y) = (Own<IlgpuTensor>(input, "input"), Own<IlgpuTensor>(output, "output"));
         TensorChecks.SameLength(x, y, "gelu");
         if (x.Length > 0) ActivationKernels.Gelu(_stream, x.View, y.View, x.Length);
     }
 
     public void Relu(DeviceTensor input, DeviceTensor output)
     {
-        var (x, y) = (Own(input, "input"), Own(output, "output"));
+        var (x, y) = (Own<IlgpuTensor>(input, "input"), Own<IlgpuTensor>(output, "output"));
         TensorChecks.SameLength(x, y, "relu");
         if (x.Length > 0) ActivationKernels.Relu(_stream, x.View, y.View, x.Length);
     }
 
     public void Geglu(DeviceTensor gate, DeviceTensor up, DeviceTensor output)
     {
-        var (g, u, y) = (Own(gate, "gate"), Own(up, "up"), Own(output, "output"));
+        var (g, u, y) = (Own<IlgpuTensor>(gate, "gate"), Own<IlgpuTensor>(up, "up"), Own<IlgpuTensor>(output, "output"));
         TensorChecks.SameLength(g, u, "geglu");
         TensorChecks.SameLength(g, y, "geglu");
         if (g.Length > 0) ActivationKernels.Geglu(_stream, g.View, u.View, y.View, g.Length);
@@ -140,7 +142,7 @@ public sealed partial class IlgpuBackend
 
     public void Embedding(DeviceIntTensor ids, WeightTensor table, DeviceTensor output, TokenLookup lookup)
     {
-        var (i, t, y) = (OwnInts(ids, "ids"), OwnWeights(table, "table"), Own(output, "output"));
+        var (i, t, y) = (Own<IlgpuIntTensor>(ids, "ids"), Own<IlgpuWeightTensor>(table, "table"), Own<IlgpuTensor>(output, "output"));
         int rows = TransformerChecks.Embedding(i, t, y, lookup);
         if (y.Length == 0) return;
         var kernelLookup = new EmbeddingLookup
@@ -154,38 +156,38 @@ public sealed partial class IlgpuBackend
 
     public void Attention(DeviceTensor q, DeviceTensor k, DeviceTensor v, DeviceTensor output, AttentionHeads heads, PositionBias? bias)
     {
-        var (qs, ks, vs, ys) = (Own(q, "q"), Own(k, "k"), Own(v, "v"), Own(output, "output"));
+        var (qs, ks, vs, ys) = (Own<IlgpuTensor>(q, "q"), Own<IlgpuTensor>(k, "k"), Own<IlgpuTensor>(v, "v"), Own<IlgpuTensor>(output, "output"));
         TransformerChecks.Attention(qs, ks, vs, ys, heads, bias);
         if (qs.Rows == 0) return;
         // Without a bias the kernel never reads the table; any view stands in for it.
-        var table = bias is null ? qs.View : Own(bias.Table, "bias").View;
+        var table = bias is null ? qs.View : Own<IlgpuTensor>(bias.Table, "bias").View;
         AttentionKernels.Dense(_stream, qs.View, ks.View, vs.View, table, ys.View, qs.Rows, Shape(heads, bias, ks.Rows));
     }
 
     public void WriteKeyValues(DeviceTensor k, DeviceTensor v, DeviceTensor kCache, DeviceTensor vCache, PagedRows rows)
     {
-        var (ks, vs, kc, vc) = (Own(k, "k"), Own(v, "v"), Own(kCache, "k cache"), Own(vCache, "v cache"));
+        var (ks, vs, kc, vc) = (Own<IlgpuTensor>(k, "k"), Own<IlgpuTensor>(v, "v"), Own<IlgpuTensor>(kCache, "k cache"), Own<IlgpuTensor>(vCache, "v cache"));
         TensorChecks.SameLength(ks, vs, "write keys and values");
         TransformerChecks.Paged(kc, vc, rows, ks.Columns, ks.Rows);
         if (ks.Rows == 0) return;
-        AttentionKernels.WriteKeyValues(_stream, ks.View, vs.View, kc.View, vc.View, OwnInts(rows.BlockTables, "block tables").View,
-            OwnInts(rows.RowSlot, "row slots").View, OwnInts(rows.RowPosition, "row positions").View, ks.Rows, ks.Columns, Layout(rows));
+        AttentionKernels.WriteKeyValues(_stream, ks.View, vs.View, kc.View, vc.View, Own<IlgpuIntTensor>(rows.BlockTables, "block tables").View,
+            Own<IlgpuIntTensor>(rows.RowSlot, "row slots").View, Own<IlgpuIntTensor>(rows.RowPosition, "row positions").View, ks.Rows, ks.Columns, Layout(rows));
     }
 
     public void PagedAttention(DeviceTensor q, DeviceTensor kCache, DeviceTensor vCache, DeviceTensor output, PagedRows rows, AttentionHeads heads, PositionBias bias)
     {
-        var (qs, kc, vc, ys) = (Own(q, "q"), Own(kCache, "k cache"), Own(vCache, "v cache"), Own(output, "output"));
+        var (qs, kc, vc, ys) = (Own<IlgpuTensor>(q, "q"), Own<IlgpuTensor>(kCache, "k cache"), Own<IlgpuTensor>(vCache, "v cache"), Own<IlgpuTensor>(output, "output"));
         TransformerChecks.Attention(qs, kc, vc, ys, heads, bias);
         TransformerChecks.Paged(kc, vc, rows, heads.Inner, qs.Rows);
         if (qs.Rows == 0) return;
-        AttentionKernels.Paged(_stream, qs.View, kc.View, vc.View, OwnInts(rows.BlockTables, "block tables").View,
-            OwnInts(rows.RowSlot, "row slots").View, OwnInts(rows.RowPosition, "row positions").View, Own(bias.Table, "bias").View,
+        AttentionKernels.Paged(_stream, qs.View, kc.View, vc.View, Own<IlgpuIntTensor>(rows.BlockTables, "block tables").View,
+            Own<IlgpuIntTensor>(rows.RowSlot, "row slots").View, Own<IlgpuIntTensor>(rows.RowPosition, "row positions").View, Own<IlgpuTensor>(bias.Table, "bias").View,
             ys.View, qs.Rows, Shape(heads, bias, 0), Layout(rows));
     }
 
     public void CopyRows(DeviceTensor source, int sourceRow, DeviceTensor destination, int destinationRow, int rows)
     {
-        var (s, d) = (Own(source, "source"), Own(destination, "destination"));
+        var (s, d) = (Own<IlgpuTensor>(source, "source"), Own<IlgpuTensor>(destination, "destination"));
         TransformerChecks.CopyRows(s, sourceRow, d, destinationRow, rows);
         if (rows == 0 || s.Columns == 0) return;
         int columns = s.Columns;
@@ -194,7 +196,7 @@ public sealed partial class IlgpuBackend
 
     public void Sample(DeviceTensor logits, double temperature, SamplingRequest request, DeviceIntTensor output)
     {
-        var (l, o) = (Own(logits, "logits"), OwnInts(output, "output"));
+        var (l, o) = (Own<IlgpuTensor>(logits, "logits"), Own<IlgpuIntTensor>(output, "output"));
         var (rows, vocab) = TransformerChecks.Sample(l, temperature, request, o);
         if (rows == 0) return;
         SamplingKernels.Sample(_stream, l.View, rows, vocab, temperature, o.View, request);
@@ -218,15 +220,5 @@ public sealed partial class IlgpuBackend
 
     partial void ReleaseTransformerResources() => _sampling?.Dispose();
 
-    IlgpuIntTensor OwnInts(DeviceIntTensor tensor, string role)
-    {
-        TensorChecks.Owned(this, tensor, role);
-        return (IlgpuIntTensor)tensor;
-    }
 
-    IlgpuWeightTensor OwnWeights(WeightTensor weights, string role)
-    {
-        TensorChecks.Owned(this, weights, role);
-        return (IlgpuWeightTensor)weights;
-    }
 }

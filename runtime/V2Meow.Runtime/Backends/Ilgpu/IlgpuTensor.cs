@@ -1,7 +1,8 @@
 using ILGPU;
 using ILGPU.Runtime;
+using V2Meow.Runtime.Backends;
 
-namespace V2Meow.Runtime.Backends;
+namespace V2Meow.Runtime.Backends.Ilgpu;
 
 /// <summary>A tensor in an ILGPU accelerator's memory.</summary>
 internal sealed class IlgpuTensor : DeviceTensor

@@ -1,8 +1,10 @@
+using V2Meow.Numerics;
 using ILGPU;
 using ILGPU.Runtime;
 using V2Meow.Kernels;
+using V2Meow.Runtime.Backends;
 
-namespace V2Meow.Runtime.Backends;
+namespace V2Meow.Runtime.Backends.Ilgpu;
 
 /// <summary>Weights in an ILGPU accelerator's memory: f32, or the raw 16-bit patterns of f16/bf16.</summary>
 internal sealed class IlgpuWeightTensor : WeightTensor

@@ -1,4 +1,6 @@
-namespace V2Meow.Runtime.Backends;
+using V2Meow.Runtime.Backends;
+
+namespace V2Meow.Runtime.Backends.Cpu;
 
 /// <summary>A tensor of the CPU backend: a managed array, row-major.</summary>
 internal sealed class CpuTensor : DeviceTensor

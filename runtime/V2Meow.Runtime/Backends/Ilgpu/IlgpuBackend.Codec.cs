@@ -3,8 +3,9 @@ using ILGPU.Runtime;
 using Conv1dLauncher = V2Meow.Kernels.Conv1d;
 using ConvTranspose1dLauncher = V2Meow.Kernels.ConvTranspose1d;
 using V2Meow.Kernels;
+using V2Meow.Runtime.Backends;
 
-namespace V2Meow.Runtime.Backends;
+namespace V2Meow.Runtime.Backends.Ilgpu;
 
 /// <summary>The codec ops on ILGPU. Their kernel families load on first use, so a backend that never decodes never compiles them.</summary>
 public sealed partial class IlgpuBackend
@@ -19,24 +20,19 @@ public sealed partial class IlgpuBackend
     ConvTranspose1dLauncher CodecConvTransposeKernels => _codecConvTranspose ??= new ConvTranspose1dLauncher(_accelerator);
     CodecActivations CodecActivationsKernels => _codecActivations ??= new CodecActivations(_accelerator);
 
-    public void RvqLookup(DeviceTensor codebooks, ReadOnlySpan<int> codes, int levels, DeviceTensor output)
+    public void RvqLookup(DeviceTensor codebooks, DeviceIntTensor codes, int levels, DeviceTensor output)
     {
-        var (cb, y) = (Own(codebooks, "codebooks"), Own(output, "output"));
-        var (_, k, d, frames) = CodecChecks.Rvq(cb, codes, levels, y);
+        var (cb, c, y) = (Own<IlgpuTensor>(codebooks, "codebooks"), Own<IlgpuIntTensor>(codes, "codes"), Own<IlgpuTensor>(output, "output"));
+        var (_, k, d, frames) = CodecChecks.Rvq(cb, c, levels, y);
         if (frames == 0 || d == 0) return;
-        // The codes travel with the call (a few thousand ints per decode), in a buffer owned here and
-        // released only once the stream has run the lookup.
-        using var codeBuffer = _accelerator.Allocate1D<int>(codes.Length);
-        codeBuffer.View.CopyFromCPU(_stream, codes);
-        CodecRvqKernels.Lookup(_stream, codeBuffer.View, cb.View, y.View, levels, k, d, frames);
-        _stream.Synchronize();
+        CodecRvqKernels.Lookup(_stream, c.View, cb.View, y.View, levels, k, d, frames);
     }
 
     public void Conv1d(DeviceTensor input, DeviceTensor weight, DeviceTensor bias, DeviceTensor output,
         int dilation, ConvPadding padding, DeviceTensor? residual = null)
     {
-        var (x, w, b, y) = (Own(input, "input"), Own(weight, "weight"), Own(bias, "bias"), Own(output, "output"));
-        var r = residual is null ? null : Own(residual, "residual");
+        var (x, w, b, y) = (Own<IlgpuTensor>(input, "input"), Own<IlgpuTensor>(weight, "weight"), Own<IlgpuTensor>(bias, "bias"), Own<IlgpuTensor>(output, "output"));
+        var r = residual is null ? null : Own<IlgpuTensor>(residual, "residual");
         var (ci, co, length, k) = CodecChecks.Conv(x, w, b, y, dilation, r);
         CodecConvKernels.Run(_stream, x.View, w.View, b.View, r?.View, y.View, ci, co, length, k, dilation,
             CodecChecks.PadLeft(k, dilation, padding));
@@ -45,7 +41,7 @@ public sealed partial class IlgpuBackend
     public void ConvTranspose1d(DeviceTensor input, DeviceTensor weight, DeviceTensor bias, DeviceTensor output,
         int stride, ConvPadding padding)
     {
-        var (x, w, b, y) = (Own(input, "input"), Own(weight, "weight"), Own(bias, "bias"), Own(output, "output"));
+        var (x, w, b, y) = (Own<IlgpuTensor>(input, "input"), Own<IlgpuTensor>(weight, "weight"), Own<IlgpuTensor>(bias, "bias"), Own<IlgpuTensor>(output, "output"));
         var (ci, co, frames, k) = CodecChecks.ConvTranspose(x, w, b, y, stride);
         CodecConvTransposeKernels.Run(_stream, x.View, w.View, b.View, y.View, ci, co, frames, k, stride,
             CodecChecks.TransposedStart(stride, padding), frames * stride);
@@ -53,21 +49,21 @@ public sealed partial class IlgpuBackend
 
     public void Elu(DeviceTensor input, DeviceTensor output)
     {
-        var (x, y) = (Own(input, "input"), Own(output, "output"));
+        var (x, y) = (Own<IlgpuTensor>(input, "input"), Own<IlgpuTensor>(output, "output"));
         TensorChecks.SameLength(x, y, "elu");
         CodecActivationsKernels.Elu(_stream, x.View, y.View, x.Length);
     }
 
     public void Snake(DeviceTensor input, DeviceTensor alpha, DeviceTensor output)
     {
-        var (x, a, y) = (Own(input, "input"), Own(alpha, "alpha"), Own(output, "output"));
+        var (x, a, y) = (Own<IlgpuTensor>(input, "input"), Own<IlgpuTensor>(alpha, "alpha"), Own<IlgpuTensor>(output, "output"));
         var (channels, length) = CodecChecks.Snake(x, a, y);
         CodecActivationsKernels.Snake(_stream, x.View, a.View, y.View, channels, length);
     }
 
     public void Tanh(DeviceTensor input, DeviceTensor output)
     {
-        var (x, y) = (Own(input, "input"), Own(output, "output"));
+        var (x, y) = (Own<IlgpuTensor>(input, "input"), Own<IlgpuTensor>(output, "output"));
         TensorChecks.SameLength(x, y, "tanh");
         CodecActivationsKernels.Tanh(_stream, x.View, y.View, x.Length);
     }

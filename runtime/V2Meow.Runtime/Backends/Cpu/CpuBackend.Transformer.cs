@@ -1,9 +1,11 @@
+using V2Meow.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 using V2Meow.Kernels;
 using V2Meow.Loaders.Safetensors;
+using V2Meow.Runtime.Backends;
 
-namespace V2Meow.Runtime.Backends;
+namespace V2Meow.Runtime.Backends.Cpu;
 
 /// <summary>The transformer ops on the CPU: TensorPrimitives inner loops, Parallel.For across rows and heads.</summary>
 public sealed partial class CpuBackend
@@ -27,14 +29,14 @@ public sealed partial class CpuBackend
 
     public void UploadInts(ReadOnlySpan<int> values, DeviceIntTensor destination)
     {
-        var t = OwnInts(destination, "destination");
+        var t = Own<CpuIntTensor>(destination, "destination");
         if (values.Length != t.Length) throw new ArgumentException($"upload: {values.Length} ids for shape {t.ShapeText}");
         values.CopyTo(t.Data);
     }
 
     public void UploadInts(ReadOnlySpan<int> values, DeviceIntTensor destination, int offset)
     {
-        var t = OwnInts(destination, "destination");
+        var t = Own<CpuIntTensor>(destination, "destination");
         if (offset < 0 || offset > t.Length - values.Length)
             throw new ArgumentException($"upload: {values.Length} ids at offset {offset} do not fit shape {t.ShapeText}");
         values.CopyTo(t.Data.AsSpan(offset));
@@ -42,7 +44,7 @@ public sealed partial class CpuBackend
 
     public void DownloadInts(DeviceIntTensor tensor, Span<int> destination)
     {
-        var t = OwnInts(tensor, "download");
+        var t = Own<CpuIntTensor>(tensor, "download");
         if (destination.Length != t.Length)
             throw new ArgumentException($"download: destination holds {destination.Length}, tensor {t.ShapeText}");
         t.Data.CopyTo(destination);
@@ -57,15 +59,15 @@ public sealed partial class CpuBackend
 
     public void MatMul(DeviceTensor input, WeightTensor weight, DeviceTensor output)
     {
-        var (x, y) = (Own(input, "input"), Own(output, "output"));
-        var w = OwnWeights(weight, "weight");
-        var (m, k, n) = TransformerChecks.MatMul(x, w, y);
+        var (x, y) = (Own<CpuTensor>(input, "input"), Own<CpuTensor>(output, "output"));
+        var w = Own<CpuWeightTensor>(weight, "weight");
+        var (m, k, n) = TensorChecks.MatMul(x, w, y);
         CpuGemm.Multiply(x.Data, w.Data, y.Data, m, k, n, _parallel);
     }
 
     public void AddBias(DeviceTensor x, DeviceTensor bias)
     {
-        var (t, b) = (Own(x, "x"), Own(bias, "bias"));
+        var (t, b) = (Own<CpuTensor>(x, "x"), Own<CpuTensor>(bias, "bias"));
         TransformerChecks.RowVector(t, b, "add bias");
         int columns = t.Columns;
         ForRows(t.Rows, columns, row => TensorPrimitives.Add(t.Span.Slice(row * columns, columns), b.Span, t.Span.Slice(row * columns, columns)));
@@ -73,7 +75,7 @@ public sealed partial class CpuBackend
 
     public void LayerNorm(DeviceTensor input, DeviceTensor weight, DeviceTensor bias, float eps, DeviceTensor output)
     {
-        var (x, w, b, y) = (Own(input, "input"), Own(weight, "weight"), Own(bias, "bias"), Own(output, "output"));
+        var (x, w, b, y) = (Own<CpuTensor>(input, "input"), Own<CpuTensor>(weight, "weight"), Own<CpuTensor>(bias, "bias"), Own<CpuTensor>(output, "output"));
         TransformerChecks.Norm(x, w, b, y, "layer norm");
         int d = x.Columns;
         ForRows(x.Rows, d, row =>
@@ -91,7 +93,7 @@ public sealed partial class CpuBackend
 
     public void RmsNorm(DeviceTensor input, DeviceTensor weight, float eps, DeviceTensor output)
     {
-        var (x, w, y) = (Own(input, "input"), Own(weight, "weight"), Own(output, "output"));
+        var (x, w, y) = (Own<CpuTensor>(input, "input"), Own<CpuTensor>(weight, "weight"), Own<CpuTensor>(output, "output"));
         TransformerChecks.Norm(x, w, null, y, "rms norm");
         int d = x.Columns;
         ForRows(x.Rows, d, row =>
@@ -106,24 +108,24 @@ public sealed partial class CpuBackend
 
     public void Gelu(DeviceTensor input, DeviceTensor output)
     {
-        var (x, y) = (Own(input, "input"), Own(output, "output"));
+        var (x, y) = (Own<CpuTensor>(input, "input"), Own<CpuTensor>(output, "output"));
         TensorChecks.SameLength(x, y, "gelu");
-        ForChunks(x.Length, (start, length) => GeluSpan(x.Data.AsSpan(start, length), y.Data.AsSpan(start, length)));
+        ChunkedParallel.For(x.Length, _parallel, (start, length) => GeluSpan(x.Data.AsSpan(start, length), y.Data.AsSpan(start, length)));
     }
 
     public void Relu(DeviceTensor input, DeviceTensor output)
     {
-        var (x, y) = (Own(input, "input"), Own(output, "output"));
+        var (x, y) = (Own<CpuTensor>(input, "input"), Own<CpuTensor>(output, "output"));
         TensorChecks.SameLength(x, y, "relu");
         TensorPrimitives.Max(x.Span, 0f, y.Span);
     }
 
     public void Geglu(DeviceTensor gate, DeviceTensor up, DeviceTensor output)
     {
-        var (g, u, y) = (Own(gate, "gate"), Own(up, "up"), Own(output, "output"));
+        var (g, u, y) = (Own<CpuTensor>(gate, "gate"), Own<CpuTensor>(up, "up"), Own<CpuTensor>(output, "output"));
         TensorChecks.SameLength(g, u, "geglu");
         TensorChecks.SameLength(g, y, "geglu");
-        ForChunks(g.Length, (start, length) =>
+        ChunkedParallel.For(g.Length, _parallel, (start, length) =>
         {
             // Through a small buffer, so the output may be the gate or the up tensor itself.
             Span<float> gelu = stackalloc float[256];
@@ -138,7 +140,7 @@ public sealed partial class CpuBackend
 
     public void Embedding(DeviceIntTensor ids, WeightTensor table, DeviceTensor output, TokenLookup lookup)
     {
-        var (i, t, y) = (OwnInts(ids, "ids"), OwnWeights(table, "table"), Own(output, "output"));
+        var (i, t, y) = (Own<CpuIntTensor>(ids, "ids"), Own<CpuWeightTensor>(table, "table"), Own<CpuTensor>(output, "output"));
         int rows = TransformerChecks.Embedding(i, t, y, lookup);
         int d = t.Columns;
         for (int r = 0; r < rows; r++)
@@ -152,9 +154,9 @@ public sealed partial class CpuBackend
 
     public void Attention(DeviceTensor q, DeviceTensor k, DeviceTensor v, DeviceTensor output, AttentionHeads heads, PositionBias? bias)
     {
-        var (qs, ks, vs, ys) = (Own(q, "q"), Own(k, "k"), Own(v, "v"), Own(output, "output"));
+        var (qs, ks, vs, ys) = (Own<CpuTensor>(q, "q"), Own<CpuTensor>(k, "k"), Own<CpuTensor>(v, "v"), Own<CpuTensor>(output, "output"));
         TransformerChecks.Attention(qs, ks, vs, ys, heads, bias);
-        var table = bias is null ? null : Own(bias.Table, "bias");
+        var table = bias is null ? null : Own<CpuTensor>(bias.Table, "bias");
         int keys = ks.Rows;
         RunAttention(qs.Rows, heads, (row, head, scores) => Attend(qs.Data, ks.Data, vs.Data, ys.Data, row, head, heads,
             new ContiguousRows(), keys, queryPosition: row, table?.Data, bias?.MaxDistance ?? 0, scores));
@@ -162,11 +164,11 @@ public sealed partial class CpuBackend
 
     public void WriteKeyValues(DeviceTensor k, DeviceTensor v, DeviceTensor kCache, DeviceTensor vCache, PagedRows rows)
     {
-        var (ks, vs, kc, vc) = (Own(k, "k"), Own(v, "v"), Own(kCache, "k cache"), Own(vCache, "v cache"));
+        var (ks, vs, kc, vc) = (Own<CpuTensor>(k, "k"), Own<CpuTensor>(v, "v"), Own<CpuTensor>(kCache, "k cache"), Own<CpuTensor>(vCache, "v cache"));
         int inner = ks.Columns;
         TensorChecks.SameLength(ks, vs, "write keys and values");
         TransformerChecks.Paged(kc, vc, rows, inner, ks.Rows);
-        var (tables, slots, positions) = (OwnInts(rows.BlockTables, "block tables"), OwnInts(rows.RowSlot, "row slots"), OwnInts(rows.RowPosition, "row positions"));
+        var (tables, slots, positions) = (Own<CpuIntTensor>(rows.BlockTables, "block tables"), Own<CpuIntTensor>(rows.RowSlot, "row slots"), Own<CpuIntTensor>(rows.RowPosition, "row positions"));
         for (int r = 0; r < ks.Rows; r++)
         {
             var keyRows = new PagedKeyRows(tables.Data, slots.Data[r] * rows.MaxBlocks, rows.BlockSize);
@@ -178,11 +180,11 @@ public sealed partial class CpuBackend
 
     public void PagedAttention(DeviceTensor q, DeviceTensor kCache, DeviceTensor vCache, DeviceTensor output, PagedRows rows, AttentionHeads heads, PositionBias bias)
     {
-        var (qs, kc, vc, ys) = (Own(q, "q"), Own(kCache, "k cache"), Own(vCache, "v cache"), Own(output, "output"));
+        var (qs, kc, vc, ys) = (Own<CpuTensor>(q, "q"), Own<CpuTensor>(kCache, "k cache"), Own<CpuTensor>(vCache, "v cache"), Own<CpuTensor>(output, "output"));
         TransformerChecks.Attention(qs, kc, vc, ys, heads, bias);
         TransformerChecks.Paged(kc, vc, rows, heads.Inner, qs.Rows);
-        var (tables, slots, positions) = (OwnInts(rows.BlockTables, "block tables"), OwnInts(rows.RowSlot, "row slots"), OwnInts(rows.RowPosition, "row positions"));
-        var table = Own(bias.Table, "bias");
+        var (tables, slots, positions) = (Own<CpuIntTensor>(rows.BlockTables, "block tables"), Own<CpuIntTensor>(rows.RowSlot, "row slots"), Own<CpuIntTensor>(rows.RowPosition, "row positions"));
+        var table = Own<CpuTensor>(bias.Table, "bias");
         RunAttention(qs.Rows, heads, (row, head, scores) =>
         {
             int position = positions.Data[row] + rows.Step;
@@ -193,7 +195,7 @@ public sealed partial class CpuBackend
 
     public void CopyRows(DeviceTensor source, int sourceRow, DeviceTensor destination, int destinationRow, int rows)
     {
-        var (s, d) = (Own(source, "source"), Own(destination, "destination"));
+        var (s, d) = (Own<CpuTensor>(source, "source"), Own<CpuTensor>(destination, "destination"));
         TransformerChecks.CopyRows(s, sourceRow, d, destinationRow, rows);
         int columns = s.Columns;
         Array.Copy(s.Data, sourceRow * columns, d.Data, destinationRow * columns, rows * columns);
@@ -201,7 +203,7 @@ public sealed partial class CpuBackend
 
     public void Sample(DeviceTensor logits, double temperature, SamplingRequest request, DeviceIntTensor output)
     {
-        var (l, o) = (Own(logits, "logits"), OwnInts(output, "output"));
+        var (l, o) = (Own<CpuTensor>(logits, "logits"), Own<CpuIntTensor>(output, "output"));
         var (rows, vocab) = TransformerChecks.Sample(l, temperature, request, o);
         for (int r = 0; r < rows; r++)
             o.Data[request.OutputOffset + r] = HostSampler.Sample(new ReadOnlySpan<float>(l.Data, r * vocab, vocab),
@@ -310,26 +312,5 @@ public sealed partial class CpuBackend
         else Parallel.For(0, rows, _parallel, body);
     }
 
-    void ForChunks(int length, Action<int, int> body)
-    {
-        if (length < ParallelThreshold)
-        {
-            body(0, length);
-            return;
-        }
-        int chunk = ParallelThreshold / 4;
-        Parallel.For(0, (length + chunk - 1) / chunk, _parallel, c => body(c * chunk, Math.Min(chunk, length - c * chunk)));
-    }
 
-    CpuIntTensor OwnInts(DeviceIntTensor tensor, string role)
-    {
-        TensorChecks.Owned(this, tensor, role);
-        return (CpuIntTensor)tensor;
-    }
-
-    CpuWeightTensor OwnWeights(WeightTensor weights, string role)
-    {
-        TensorChecks.Owned(this, weights, role);
-        return (CpuWeightTensor)weights;
-    }
 }

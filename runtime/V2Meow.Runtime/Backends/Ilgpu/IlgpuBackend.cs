@@ -1,8 +1,9 @@
 using ILGPU;
 using ILGPU.Runtime;
 using V2Meow.Kernels;
+using V2Meow.Runtime.Backends;
 
-namespace V2Meow.Runtime.Backends;
+namespace V2Meow.Runtime.Backends.Ilgpu;
 
 /// <summary>
 /// The ILGPU backend: one context and accelerator per instance (nothing global), the kernel families
@@ -65,7 +66,7 @@ public sealed partial class IlgpuBackend : IComputeBackend
 
     public void Download(DeviceTensor tensor, Span<float> destination)
     {
-        var t = Own(tensor, "download");
+        var t = Own<IlgpuTensor>(tensor, "download");
         if (destination.Length != t.Length)
             throw new ArgumentException($"download: destination holds {destination.Length}, tensor {t.ShapeText}");
         if (destination.Length > 0) t.View.SubView(0, t.Length).CopyToCPU(_stream, destination);
@@ -76,7 +77,7 @@ public sealed partial class IlgpuBackend : IComputeBackend
 
     public void Add(DeviceTensor a, DeviceTensor b, DeviceTensor output)
     {
-        var (x, y, z) = (Own(a, "a"), Own(b, "b"), Own(output, "output"));
+        var (x, y, z) = (Own<IlgpuTensor>(a, "a"), Own<IlgpuTensor>(b, "b"), Own<IlgpuTensor>(output, "output"));
         TensorChecks.SameLength(x, y, "add");
         TensorChecks.SameLength(x, z, "add");
         if (z.Length == 0) return;
@@ -85,7 +86,7 @@ public sealed partial class IlgpuBackend : IComputeBackend
 
     public void MatMul(DeviceTensor input, DeviceTensor weight, DeviceTensor output)
     {
-        var (x, w, y) = (Own(input, "input"), Own(weight, "weight"), Own(output, "output"));
+        var (x, w, y) = (Own<IlgpuTensor>(input, "input"), Own<IlgpuTensor>(weight, "weight"), Own<IlgpuTensor>(output, "output"));
         var (m, k, n) = TensorChecks.MatMul(x, w, y);
         if (m * n == 0) return;
         _gemm.Run(_stream, x.View, w.View, y.View, m, k, n);
@@ -94,14 +95,11 @@ public sealed partial class IlgpuBackend : IComputeBackend
     /// <summary>The view trimmed to the tensor's length (buffers hold at least one element).</summary>
     static ArrayView<float> Exact(IlgpuTensor t) => t.View.SubView(0, t.Length);
 
-    IlgpuTensor Own(DeviceTensor tensor, string role)
-    {
-        TensorChecks.Owned(this, tensor, role);
-        return (IlgpuTensor)tensor;
-    }
 
     /// <summary>Lets each partial part of the backend free what it owns before the accelerator goes.</summary>
     partial void ReleaseTransformerResources();
+
+    T Own<T>(DeviceBuffer buffer, string role) where T : DeviceBuffer => TensorChecks.Owned<T>(this, buffer, role);
 
     public void Dispose()
     {

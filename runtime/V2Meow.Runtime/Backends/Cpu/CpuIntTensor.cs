@@ -1,4 +1,6 @@
-namespace V2Meow.Runtime.Backends;
+using V2Meow.Runtime.Backends;
+
+namespace V2Meow.Runtime.Backends.Cpu;
 
 /// <summary>An int tensor of the CPU backend: a managed array.</summary>
 internal sealed class CpuIntTensor : DeviceIntTensor

@@ -1,6 +1,7 @@
 using V2Meow.Kernels;
+using V2Meow.Runtime.Backends;
 
-namespace V2Meow.Runtime.Backends;
+namespace V2Meow.Runtime.Backends.Cpu;
 
 /// <summary>
 /// SPEC §8.2's sampler on the host, line for line weights-spec/reference/sampling.py: T = 0 is argmax with

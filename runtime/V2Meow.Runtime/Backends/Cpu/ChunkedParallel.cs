@@ -1,0 +1,32 @@
+using V2Meow.Runtime.Backends;
+
+namespace V2Meow.Runtime.Backends.Cpu;
+
+/// <summary>
+/// The one chunked-parallel loop of the CPU backend's elementwise ops: [0, length) in chunks of
+/// <see cref="Chunk"/> elements, one Parallel.For item each. Elementwise results do not depend on the split,
+/// so any chunking gives the same bits; short spans run inline, where a task costs more than the work.
+/// </summary>
+internal static class ChunkedParallel
+{
+    /// <summary>32 KiB of f32: a chunk's input and output stay in L1/L2 while it runs.</summary>
+    public const int Chunk = 8192;
+    /// <summary>Below this many elements one thread is faster than scheduling several.</summary>
+    public const int SerialBelow = 1 << 15;
+
+    /// <summary>Calls <paramref name="body"/>(start, length) over [0, <paramref name="length"/>).</summary>
+    public static void For(int length, ParallelOptions options, Action<int, int> body)
+    {
+        if (length <= 0) return;
+        if (length < SerialBelow)
+        {
+            body(0, length);
+            return;
+        }
+        Parallel.For(0, (length + Chunk - 1) / Chunk, options, c =>
+        {
+            int start = c * Chunk;
+            body(start, Math.Min(Chunk, length - start));
+        });
+    }
+}
