@@ -1,7 +1,6 @@
 using V2Meow.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
-using V2Meow.Kernels;
 using V2Meow.Loaders.Safetensors;
 using V2Meow.Runtime.Backends;
 

@@ -1,4 +1,3 @@
-using V2Meow.Kernels;
 using V2Meow.Runtime.Backends;
 
 namespace V2Meow.Runtime.Backends.Cpu;
@@ -7,7 +6,7 @@ namespace V2Meow.Runtime.Backends.Cpu;
 /// SPEC §8.2's sampler on the host, line for line weights-spec/reference/sampling.py: T = 0 is argmax with
 /// the lowest index on ties; otherwise f64 weights exp((l − max) / T) over the kept ids, an inclusive running
 /// sum in index order, and the first index whose sum exceeds u · total. The CPU backend samples with it;
-/// the ILGPU kernel (<see cref="SamplingKernels"/>) does the same arithmetic in the same order.
+/// the ILGPU sampling kernel (kernels/V2Meow.Kernels/Sampling.cs) does the same arithmetic in the same order.
 /// </summary>
 internal static class HostSampler
 {
