@@ -1,4 +1,5 @@
 using System.Globalization;
+using V2Meow.Runtime.Families.V2Meow;
 using V2Meow.Runtime;
 using V2Meow.Runtime.Backends;
 using V2Meow.Runtime.Generation;

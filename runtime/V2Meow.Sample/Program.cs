@@ -2,6 +2,7 @@
 // two at a time, each with its own seed, reporting progress and stopping cleanly on Ctrl+C.
 //
 //   dotnet run --project runtime/V2Meow.Sample -- a.mp4 b.mp4 c.mp4
+using V2Meow.Runtime.Families.V2Meow;
 using V2Meow.Runtime.Generation;
 
 if (args.Length == 0)

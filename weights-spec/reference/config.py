@@ -14,6 +14,7 @@ import re
 FORMAT = "v2meow/1"
 DTYPES = {"float32": "F32", "float16": "F16", "bfloat16": "BF16"}
 COMPONENTS = ("stage1", "stage2", "stage3", "codec")
+CODEC_KINDS = ("soundstream",)
 KNOWN_TOP = ("format", "name", "dtype", "rates", "tokens", "windows", "temperatures") + COMPONENTS
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -225,8 +226,12 @@ def resolve(raw):
     _int(s3, "decoder_layers", "stage3", 1)
 
     codec = c["codec"]
-    _no_unknown(codec, "codec", ("codebook_dim", "latent_dim", "out_proj", "channels", "strides",
+    _no_unknown(codec, "codec", ("kind", "codebook_dim", "latent_dim", "out_proj", "channels", "strides",
                                  "kernel_size", "residual_dilations", "padding", "activation"))
+    # codec.kind picks the decoder (SPEC §3.6). Absent means "soundstream" and stays absent, so bundles
+    # written before the field existed keep their bytes and their goldens.
+    if codec.get("kind", CODEC_KINDS[0]) not in CODEC_KINDS:
+        raise ConfigError(f"codec.kind: expected one of {list(CODEC_KINDS)}, found {codec.get('kind')!r}")
     dim = _int(codec, "codebook_dim", "codec", 1)
     latent = _int(codec, "latent_dim", "codec", 1, dim)
     explicit = codec.get("out_proj")

@@ -110,6 +110,9 @@ public sealed record CodecConfig(
     string Padding,
     string Activation = "elu")
 {
+    /// <summary>codec.kind (SPEC §3.6): which decoder runs the codes. Absent in config.json means "soundstream".</summary>
+    public string Kind { get; init; } = "soundstream";
+
     public bool IsCausal => Padding == "causal";
     /// <summary>Snake activations (SPEC §9.1), each with an alpha per channel; otherwise ELU.</summary>
     public bool IsSnake => Activation == "snake";

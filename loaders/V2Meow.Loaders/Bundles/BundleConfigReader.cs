@@ -153,7 +153,7 @@ public static class BundleConfigReader
 
     static CodecConfig Codec(ConfigSection c)
     {
-        c.AllowOnly("codebook_dim", "latent_dim", "out_proj", "channels", "strides", "kernel_size", "residual_dilations", "padding", "activation");
+        c.AllowOnly("kind", "codebook_dim", "latent_dim", "out_proj", "channels", "strides", "kernel_size", "residual_dilations", "padding", "activation");
         int dim = c.Int("codebook_dim", 1);
         int latent = c.Int("latent_dim", 1, dim);
         bool? explicitProj = c.OptionalBool("out_proj");
@@ -165,7 +165,11 @@ public static class BundleConfigReader
             throw c.Error("codec.channels", $"expected {strides.Length + 1} integers >= 1 (one more than strides), found {channels.Length}");
         return new CodecConfig(dim, latent, latent != dim || explicitProj == true, channels, strides,
             c.Int("kernel_size", 1, 7), c.IntList("residual_dilations", 1, [1, 3, 9]),
-            c.Choice("padding", ["causal", "centred"], "causal"), c.Choice("activation", ["elu", "snake"], "elu"));
+            c.Choice("padding", ["causal", "centred"], "causal"), c.Choice("activation", ["elu", "snake"], "elu"))
+        {
+            // The kinds this build's readers know; the runtime's CodecDecoders runs each (SPEC §3.6).
+            Kind = c.Choice("kind", ["soundstream"], "soundstream"),
+        };
     }
 
     static void CheckRates(ConfigSection root, BundleConfig config)

@@ -1,3 +1,5 @@
+using V2Meow.Runtime.Codecs.SoundStream;
+
 namespace V2Meow.Runtime.Backends;
 
 /// <summary>Where a length-keeping convolution puts its zero padding (SPEC §9.2).</summary>
@@ -80,7 +82,7 @@ internal static class CodecChecks
 
     /// <summary>
     /// Every code in [0, K), naming the first that is not by level and frame. Host codes are checked here
-    /// before they reach a device (<see cref="Codec.SoundStreamDecoder"/>); a device kernel cannot throw, so
+    /// before they reach a device (<see cref="Codecs.SoundStream.SoundStreamDecoder"/>); a device kernel cannot throw, so
     /// codes already on a device are trusted as embedding ids are.
     /// </summary>
     public static void RvqCodeRange(ReadOnlySpan<int> codes, int levels, int frames, int codebookSize)

@@ -1,6 +1,7 @@
 using V2Meow.Loaders.Bundles;
 using V2Meow.Runtime.Backends;
-using V2Meow.Runtime.Codec;
+using V2Meow.Runtime.Codecs.SoundStream;
+using V2Meow.Runtime.Codecs;
 
 namespace V2Meow.Runtime.Benchmarking;
 
@@ -10,7 +11,7 @@ namespace V2Meow.Runtime.Benchmarking;
 /// </summary>
 public sealed class CodecWorkload : IDisposable
 {
-    readonly SoundStreamDecoder _decoder;
+    readonly ICodecDecoder _decoder;
     readonly int[] _codes;
 
     public double AudioSeconds { get; }
@@ -18,7 +19,7 @@ public sealed class CodecWorkload : IDisposable
     /// <summary>The codec's weights as the decoder keeps them: every tensor widened to f32.</summary>
     public long WeightBytes { get; }
 
-    CodecWorkload(SoundStreamDecoder decoder, int[] codes, int frames, double seconds, long weightBytes)
+    CodecWorkload(ICodecDecoder decoder, int[] codes, int frames, double seconds, long weightBytes)
     {
         _decoder = decoder;
         _codes = codes;
@@ -36,7 +37,7 @@ public sealed class CodecWorkload : IDisposable
         var codes = new int[config.TotalLevels * frames];
         for (int i = 0; i < codes.Length; i++) codes[i] = random.Next(config.Tokens.CodebookSize);
         long weightBytes = bundle.Component("codec").Tensors.Sum(t => t.ElementCount * sizeof(float));
-        return new CodecWorkload(SoundStreamDecoder.Load(bundle, backend), codes, frames, frames / config.Rates.AcousticHz, weightBytes);
+        return new CodecWorkload(CodecDecoders.Load(bundle, backend), codes, frames, frames / config.Rates.AcousticHz, weightBytes);
     }
 
     /// <summary>Decodes every level to the waveform (downloaded, as a caller would); returns its length in samples.</summary>

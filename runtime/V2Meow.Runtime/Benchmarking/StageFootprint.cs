@@ -3,7 +3,7 @@ using V2Meow.Kernels;
 using V2Meow.Loaders.Bundles;
 using V2Meow.Loaders.Safetensors;
 using V2Meow.Runtime.Backends;
-using V2Meow.Runtime.Stages;
+using V2Meow.Runtime.Families.V2Meow;
 using V2Meow.Runtime.Transformer;
 
 namespace V2Meow.Runtime.Benchmarking;

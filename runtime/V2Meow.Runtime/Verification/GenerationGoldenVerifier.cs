@@ -1,6 +1,7 @@
 using System.Globalization;
 using V2Meow.Loaders.Safetensors;
-using V2Meow.Runtime.Stages;
+using V2Meow.Runtime.Codecs;
+using V2Meow.Runtime.Families.V2Meow;
 
 namespace V2Meow.Runtime.Verification;
 

@@ -1,9 +1,9 @@
 using V2Meow.Runtime.Backends.Cpu;
+using V2Meow.Runtime.Families.V2Meow;
 using V2Meow.Tests.Cli;
 using V2Meow.Loaders.Bundles;
 using V2Meow.Runtime.Backends;
 using V2Meow.Runtime.Benchmarking;
-using V2Meow.Runtime.Stages;
 
 namespace V2Meow.Tests.Benchmarking;
 

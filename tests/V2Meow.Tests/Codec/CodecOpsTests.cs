@@ -1,5 +1,6 @@
 using V2Meow.Runtime.Backends.Cpu;
 using V2Meow.Runtime.Backends;
+using V2Meow.Runtime.Codecs;
 using V2Meow.Tests.Backends;
 
 namespace V2Meow.Tests.Codec;

@@ -1,3 +1,5 @@
+using V2Meow.Runtime.Codecs;
+
 namespace V2Meow.Tests.Codec;
 
 /// <summary>

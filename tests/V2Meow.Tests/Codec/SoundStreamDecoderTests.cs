@@ -1,6 +1,7 @@
 using V2Meow.Loaders.Bundles;
 using V2Meow.Loaders.Safetensors;
-using V2Meow.Runtime.Codec;
+using V2Meow.Runtime.Codecs.SoundStream;
+using V2Meow.Runtime.Codecs;
 using V2Meow.Runtime.Verification;
 using V2Meow.Tests.Backends;
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using V2Meow.Loaders.Features;
 using V2Meow.Loaders.Video;
 using V2Meow.Runtime.Backends;
+using V2Meow.Runtime.Families.V2Meow;
 using V2Meow.Runtime.Generation;
 using V2Meow.Tests.Video;
 

@@ -1,5 +1,5 @@
 using V2Meow.Runtime.Backends;
-using V2Meow.Runtime.Stages;
+using V2Meow.Runtime.Families.V2Meow;
 using V2Meow.Runtime.Transformer;
 
 namespace V2Meow.Tests.Runtime;

@@ -1,6 +1,6 @@
 using V2Meow.Loaders.Bundles;
 using V2Meow.Runtime.Backends;
-using V2Meow.Runtime.Stages;
+using V2Meow.Runtime.Families.V2Meow;
 using V2Meow.Runtime.Transformer;
 using V2Meow.Tests.Backends;
 using static V2Meow.Tests.Backends.Float64Reference;

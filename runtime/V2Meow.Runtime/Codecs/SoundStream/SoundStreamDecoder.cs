@@ -1,20 +1,15 @@
 using V2Meow.Loaders.Bundles;
 using V2Meow.Loaders.Safetensors;
 using V2Meow.Runtime.Backends;
+using V2Meow.Runtime.Codecs;
 
-namespace V2Meow.Runtime.Codec;
-
-/// <summary>One intermediate or output of a decode, named as in the goldens (SPEC §10), row-major.</summary>
-public sealed record CodecTensor(string Name, int[] Shape, float[] Values)
-{
-    public string ShapeText => "[" + string.Join(", ", Shape) + "]";
-}
+namespace V2Meow.Runtime.Codecs.SoundStream;
 
 /// <summary>
 /// The codec (SPEC §9): RVQ codes [Q', T] → latent → SoundStream decoder → waveform [T · hop] at the
 /// bundle's sample rate. Owns its weights on one backend; dispose it before the backend.
 /// </summary>
-public sealed class SoundStreamDecoder : IDisposable
+public sealed class SoundStreamDecoder : ICodecDecoder
 {
     readonly IComputeBackend _backend;
     readonly List<DeviceTensor> _weights = [];
@@ -26,6 +21,10 @@ public sealed class SoundStreamDecoder : IDisposable
     readonly ConvWeights _outConv;
     bool _disposed;
 
+    /// <summary>The codec.kind this decoder implements.</summary>
+    public const string KindName = "soundstream";
+
+    public string Kind => KindName;
     public CodecConfig Config { get; }
     /// <summary>Q: the quantizer levels the codec has; a decode may use the first 1 … Q.</summary>
     public int Levels { get; }
@@ -91,6 +90,28 @@ public sealed class SoundStreamDecoder : IDisposable
     /// <summary>Uploads the codec weights of an opened (hence validated) bundle to <paramref name="backend"/>.</summary>
     public static SoundStreamDecoder Load(Bundle bundle, IComputeBackend backend) =>
         new(bundle.Config, bundle.Component("codec"), backend);
+
+    /// <summary>
+    /// Frames of context the output at one frame can depend on, on each side: the in/out convs, each
+    /// transposed conv and each residual unit, each measured at its own rate (SPEC §9), rounded up.
+    /// </summary>
+    public int ReceptiveFieldFrames
+    {
+        get
+        {
+            var codec = Config;
+            double frames = codec.KernelSize - 1;
+            double rate = 1;
+            foreach (int stride in codec.Strides)
+            {
+                rate *= stride;
+                frames += 2.0 * stride / rate;
+                foreach (int dilation in codec.ResidualDilations) frames += (codec.KernelSize - 1) * dilation / rate;
+            }
+            frames += (codec.KernelSize - 1) / rate;
+            return (int)Math.Ceiling(frames) + 2;
+        }
+    }
 
     DeviceTensor? Alpha(SafetensorsFile file, string prefix) =>
         Config.IsSnake ? Upload(file, prefix + ".alpha") : null;

@@ -1,10 +1,11 @@
 using System.Diagnostics;
 using V2Meow.Loaders.Bundles;
 using V2Meow.Runtime.Backends;
-using V2Meow.Runtime.Codec;
-using V2Meow.Runtime.Stages;
+using V2Meow.Runtime.Codecs.SoundStream;
+using V2Meow.Runtime.Codecs;
+using V2Meow.Runtime.Generation;
 
-namespace V2Meow.Runtime.Generation;
+namespace V2Meow.Runtime.Families.V2Meow;
 
 /// <summary>
 /// Video in, music out. Load a bundle once onto a device, then generate as often as you like: features →
@@ -24,7 +25,7 @@ public sealed class V2MeowPipeline : IDisposable
     readonly VideoToSemanticStage _stage1;
     readonly SemanticToCoarseStage _stage2;
     readonly CoarseToFineStage _stage3;
-    readonly SoundStreamDecoder _codec;
+    readonly ICodecDecoder _codec;
     readonly SemaphoreSlim _device = new(1, 1);
     bool _disposed;
 
@@ -45,7 +46,7 @@ public sealed class V2MeowPipeline : IDisposable
             _stage1 = Own(VideoToSemanticStage.Load(bundle, backend));
             _stage2 = Own(SemanticToCoarseStage.Load(bundle, backend));
             _stage3 = Own(CoarseToFineStage.Load(bundle, backend));
-            _codec = Own(SoundStreamDecoder.Load(bundle, backend));
+            _codec = Own(CodecDecoders.Load(bundle, backend));
             TextTower = TextTower.Load(bundle.Folder, bundle.Config);
         }
         catch

@@ -2,7 +2,7 @@ using V2Meow.Loaders.Bundles;
 using V2Meow.Runtime.Backends;
 using V2Meow.Runtime.Transformer;
 
-namespace V2Meow.Runtime.Stages;
+namespace V2Meow.Runtime.Families.V2Meow;
 
 /// <summary>
 /// Stage 1 (SPEC §7.1): visual features → semantic tokens. The encoder reads the video window; the

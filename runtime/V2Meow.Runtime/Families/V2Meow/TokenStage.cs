@@ -2,7 +2,7 @@ using V2Meow.Loaders.Bundles;
 using V2Meow.Runtime.Backends;
 using V2Meow.Runtime.Transformer;
 
-namespace V2Meow.Runtime.Stages;
+namespace V2Meow.Runtime.Families.V2Meow;
 
 /// <summary>
 /// What the three token stages share: loading from a bundle, teacher-forced logits, batched generation at

@@ -2,7 +2,7 @@ using V2Meow.Loaders.Bundles;
 using V2Meow.Runtime.Backends;
 using V2Meow.Runtime.Transformer;
 
-namespace V2Meow.Runtime.Stages;
+namespace V2Meow.Runtime.Families.V2Meow;
 
 /// <summary>
 /// One transformer stage of a bundle on a backend (SPEC §6): the encoder when the stage has one, the decoder,

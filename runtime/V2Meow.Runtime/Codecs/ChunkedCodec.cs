@@ -1,7 +1,5 @@
-using V2Meow.Loaders.Bundles;
-using V2Meow.Runtime.Codec;
 
-namespace V2Meow.Runtime.Generation;
+namespace V2Meow.Runtime.Codecs;
 
 /// <summary>
 /// Decodes long code sequences in chunks so memory stays bounded by the chunk, not the video: each chunk
@@ -10,31 +8,13 @@ namespace V2Meow.Runtime.Generation;
 /// </summary>
 internal static class ChunkedCodec
 {
-    /// <summary>
-    /// Frames of context the decoder's output at one frame can depend on, on each side: the in/out convs,
-    /// each transposed conv and each residual unit, each measured at its own rate (SPEC §9), rounded up.
-    /// </summary>
-    public static int ReceptiveFieldFrames(CodecConfig codec)
-    {
-        double frames = codec.KernelSize - 1;
-        double rate = 1;
-        foreach (int stride in codec.Strides)
-        {
-            rate *= stride;
-            frames += 2.0 * stride / rate;
-            foreach (int dilation in codec.ResidualDilations) frames += (codec.KernelSize - 1) * dilation / rate;
-        }
-        frames += (codec.KernelSize - 1) / rate;
-        return (int)Math.Ceiling(frames) + 2;
-    }
-
     /// <summary>Waveform of codes [levels, frames] (row-major), decoded <paramref name="chunkFrames"/> frames at a time.</summary>
-    public static float[] Decode(SoundStreamDecoder decoder, int[] codes, int levels, int chunkFrames, CancellationToken cancellationToken)
+    public static float[] Decode(ICodecDecoder decoder, int[] codes, int levels, int chunkFrames, CancellationToken cancellationToken)
     {
         int frames = codes.Length / levels;
         if (frames <= chunkFrames) return decoder.Decode(codes, levels);
 
-        int context = ReceptiveFieldFrames(decoder.Config);
+        int context = decoder.ReceptiveFieldFrames;
         int hop = decoder.Hop;
         var waveform = new float[frames * hop];
         for (int start = 0; start < frames; start += chunkFrames)

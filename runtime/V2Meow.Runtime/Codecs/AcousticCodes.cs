@@ -1,4 +1,4 @@
-namespace V2Meow.Runtime.Stages;
+namespace V2Meow.Runtime.Codecs;
 
 /// <summary>RVQ codes [levels, frames], row-major, each in [0, codebook_size): what stage 2 and 3 produce and the codec reads.</summary>
 public sealed record AcousticCodes(int Levels, int Frames, int[] Codes)

@@ -1,7 +1,9 @@
 using V2Meow.Loaders.Safetensors;
+using V2Meow.Runtime.Codecs.SoundStream;
+using V2Meow.Runtime.Codecs;
 using V2Meow.Runtime.Verification;
 
-namespace V2Meow.Runtime.Codec;
+namespace V2Meow.Runtime.Verification;
 
 /// <summary>
 /// The codec against its goldens (SPEC §10): codec.input.codes go in; codec.latent, codec.in_conv,
@@ -17,11 +19,11 @@ public sealed class CodecGoldenVerifier : IGoldenComponentVerifier
 
     public IReadOnlyList<TensorComparison> Verify(GoldenContext context)
     {
-        using var decoder = SoundStreamDecoder.Load(context.Bundle, context.Backend);
+        using var decoder = CodecDecoders.Load(context.Bundle, context.Backend);
         return Verify(decoder, context.Golden, context.Tolerance);
     }
 
-    public static IReadOnlyList<TensorComparison> Verify(SoundStreamDecoder decoder, SafetensorsFile golden, double tolerance)
+    public static IReadOnlyList<TensorComparison> Verify(ICodecDecoder decoder, SafetensorsFile golden, double tolerance)
     {
         var codesView = golden.Get(CodesName);
         if (codesView.Shape.Length != 2 || !DTypes.IsInteger(codesView.DType))

@@ -1,8 +1,9 @@
 using V2Meow.Loaders.Bundles;
 using V2Meow.Runtime.Backends;
+using V2Meow.Runtime.Codecs;
 using V2Meow.Runtime.Transformer;
 
-namespace V2Meow.Runtime.Stages;
+namespace V2Meow.Runtime.Families.V2Meow;
 
 /// <summary>
 /// Stage 3 (SPEC §7.3): coarse → fine acoustic codes in windows of stage3_seconds (3 s by default). Each

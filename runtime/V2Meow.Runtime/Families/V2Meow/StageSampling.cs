@@ -1,4 +1,4 @@
-namespace V2Meow.Runtime.Stages;
+namespace V2Meow.Runtime.Families.V2Meow;
 
 /// <summary>
 /// How a stage samples: temperature (null takes the bundle's, SPEC §3: 1.0 / 0.95 / 0.4 by default; 0 is

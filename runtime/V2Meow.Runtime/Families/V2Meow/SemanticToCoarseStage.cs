@@ -1,8 +1,9 @@
 using V2Meow.Loaders.Bundles;
 using V2Meow.Runtime.Backends;
+using V2Meow.Runtime.Codecs;
 using V2Meow.Runtime.Transformer;
 
-namespace V2Meow.Runtime.Stages;
+namespace V2Meow.Runtime.Families.V2Meow;
 
 /// <summary>
 /// Stage 2 (SPEC §7.2): semantic tokens → coarse acoustic codes, in the bundle's layout. Prefix:

@@ -1,0 +1,7 @@
+namespace V2Meow.Runtime.Codecs;
+
+/// <summary>One intermediate or output of a decode, named as in the goldens (SPEC §10), row-major.</summary>
+public sealed record CodecTensor(string Name, int[] Shape, float[] Values)
+{
+    public string ShapeText => "[" + string.Join(", ", Shape) + "]";
+}
