@@ -1,5 +1,5 @@
 using V2Meow.Loaders.Bundles;
-using V2Meow.Runtime.Benchmarking;
+using V2Meow.Benchmarking;
 
 namespace V2Meow.Bench;
 

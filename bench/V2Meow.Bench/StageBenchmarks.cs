@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using V2Meow.Loaders.Bundles;
 using V2Meow.Runtime.Backends;
-using V2Meow.Runtime.Benchmarking;
+using V2Meow.Benchmarking;
 
 namespace V2Meow.Bench;
 
@@ -26,8 +26,8 @@ public class StageBenchmarks : IDescribedWork
     public string Bundle { get; set; } = "small";
     public static IEnumerable<string> Bundles => BenchBundle.Names();
 
-    [Params("stage1", "stage2", "stage3")]
-    public string Stage { get; set; } = "stage1";
+    [Params(StageId.Stage1, StageId.Stage2, StageId.Stage3)]
+    public StageId Stage { get; set; } = StageId.Stage1;
 
     [Params(32)]
     public int DecodeSteps { get; set; } = 32;

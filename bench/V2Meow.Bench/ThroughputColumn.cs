@@ -63,7 +63,7 @@ public sealed class FootprintColumn(FootprintColumn.Kind kind) : IColumn
     {
         var work = Described.Of(benchmarkCase);
         long? bytes = kind == Kind.Weights ? work?.WeightBytes : work?.KvPoolBytes;
-        return bytes is { } b ? V2Meow.Runtime.Benchmarking.SideBySideTable.Bytes(b) : "-";
+        return bytes is { } b ? V2Meow.Benchmarking.SideBySideTable.Bytes(b) : "-";
     }
 
     /// <summary>Shown only when some case holds weights (the stage and codec benchmarks), not for kernels alone.</summary>

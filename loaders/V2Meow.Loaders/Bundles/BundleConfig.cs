@@ -16,28 +16,29 @@ public sealed record BundleConfig(
     IReadOnlyList<string> OptionalComponents)
 {
     public const string FormatName = "v2meow/1";
-    public static readonly string[] Components = ["stage1", "stage2", "stage3", "codec"];
+    /// <summary>The component files of a bundle (SPEC §2): one per stage, then the codec.</summary>
+    public static readonly string[] Components = [.. StageIds.All.Select(s => s.Name()), "codec"];
 
-    public TransformerConfig Stage(string component) => component switch
+    public TransformerConfig Stage(StageId stage) => stage switch
     {
-        "stage1" => Stage1,
-        "stage2" => Stage2,
-        "stage3" => Stage3,
-        _ => throw new ArgumentOutOfRangeException(nameof(component), component, "not a transformer stage"),
+        StageId.Stage1 => Stage1,
+        StageId.Stage2 => Stage2,
+        StageId.Stage3 => Stage3,
+        _ => throw new ArgumentOutOfRangeException(nameof(stage), stage, "not a transformer stage"),
     };
 
     public int TotalLevels => Tokens.CoarseLevels + Tokens.FineLevels;
 
     /// <summary>Decoder vocabulary of a stage (SPEC §7): stage 1 adds BOS, stage 2 SEP and coarse codes, stage 3 all codes and SEP.</summary>
-    public int VocabSize(string stage) => stage switch
+    public int VocabSize(StageId stage) => stage switch
     {
-        "stage1" => Tokens.SemanticCodes + 1,
-        "stage2" => Tokens.SemanticCodes + 1 + Tokens.CoarseLevels * Tokens.CodebookSize,
-        "stage3" => TotalLevels * Tokens.CodebookSize + 1,
+        StageId.Stage1 => Tokens.SemanticCodes + 1,
+        StageId.Stage2 => Tokens.SemanticCodes + 1 + Tokens.CoarseLevels * Tokens.CodebookSize,
+        StageId.Stage3 => TotalLevels * Tokens.CodebookSize + 1,
         _ => throw new ArgumentOutOfRangeException(nameof(stage), stage, "not a transformer stage"),
     };
 
-    public bool HasEncoder(string stage) => Stage(stage).EncoderLayers > 0;
+    public bool HasEncoder(StageId stage) => Stage(stage).EncoderLayers > 0;
 
     /// <summary>Acoustic frames per semantic token, r: a whole number when stage 2 is interleaved (SPEC §7.2).</summary>
     public int FramesPerSemantic => (int)Math.Round(Rates.AcousticHz / Rates.SemanticHz);

@@ -7,9 +7,11 @@ namespace V2Meow.Loaders.Bundles;
 public static class BundleLayout
 {
     public static IReadOnlyDictionary<string, long[]> Expected(BundleConfig config, string component) =>
-        component == "codec" ? Codec(config) : Stage(config, component);
+        StageIds.TryParse(component, out var stage) ? Stage(config, stage)
+        : component == "codec" ? Codec(config)
+        : throw new ArgumentOutOfRangeException(nameof(component), component, "not a component of a v2meow/1 bundle");
 
-    static Dictionary<string, long[]> Stage(BundleConfig config, string stage)
+    static Dictionary<string, long[]> Stage(BundleConfig config, StageId stage)
     {
         var t = config.Stage(stage);
         var result = new Dictionary<string, long[]>(StringComparer.Ordinal);

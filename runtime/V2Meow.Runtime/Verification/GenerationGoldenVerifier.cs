@@ -1,4 +1,5 @@
 using System.Globalization;
+using V2Meow.Loaders.Bundles;
 using V2Meow.Loaders.Safetensors;
 using V2Meow.Runtime.Codecs;
 using V2Meow.Runtime.Families.V2Meow;
@@ -31,7 +32,7 @@ public sealed class GenerationGoldenVerifier : IGoldenComponentVerifier
         int[] semantic = semanticView.ToInt32();
         var carried = Codes(golden, "generation.stage2.carried", levels);
         var expected = Codes(golden, "generation.stage2.coarse", levels);
-        var input = config.HasEncoder("stage2") ? StageGoldenVerifier.ReadEncoderInput(golden, config.Stage2, "stage2") : null;
+        var input = config.HasEncoder(StageId.Stage2) ? StageGoldenVerifier.ReadEncoderInput(golden, config.Stage2, StageId.Stage2.Name()) : null;
 
         using var stage = SemanticToCoarseStage.Load(context.Bundle, context.Backend);
         var actual = stage.Continue([semantic], [carried], expected.Frames, input, new StageSampling(temperature, topK, seed), firstFrame)[0];

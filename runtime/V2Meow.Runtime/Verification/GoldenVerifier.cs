@@ -29,7 +29,7 @@ public sealed class GoldenVerifier
     public static GoldenVerifier CreateDefault()
     {
         var verifier = new GoldenVerifier();
-        foreach (var stage in new[] { "stage1", "stage2", "stage3" }) verifier.Register(new StageGoldenVerifier(stage));
+        foreach (var stage in StageIds.All) verifier.Register(new StageGoldenVerifier(stage));
         verifier.Register(new SamplingGoldenVerifier());
         verifier.Register(new GenerationGoldenVerifier());
         verifier.Register(new CodecGoldenVerifier());

@@ -13,16 +13,19 @@ namespace V2Meow.Runtime.Verification;
 /// the encoder and decoder ({stage}.encoder.embed / .layers.{i} / .out, the same for decoder) and
 /// {stage}.logits are compared.
 /// </summary>
-public sealed class StageGoldenVerifier(string stage) : IGoldenComponentVerifier
+public sealed class StageGoldenVerifier(StageId id) : IGoldenComponentVerifier
 {
+    /// <summary>The golden prefix, "stage1" …: every tensor of this stage is named "{stage}.…".</summary>
+    readonly string stage = id.Name();
+
     public string Component => stage;
 
     public IReadOnlyList<TensorComparison> Verify(GoldenContext context)
     {
         var golden = context.Golden;
-        var config = context.Bundle.Config.Stage(stage);
+        var config = context.Bundle.Config.Stage(id);
         int[] tokens = golden.Get($"{stage}.input.tokens").ToInt32();
-        var input = context.Bundle.Config.HasEncoder(stage) ? ReadEncoderInput(golden, config, stage) : null;
+        var input = context.Bundle.Config.HasEncoder(id) ? ReadEncoderInput(golden, config, stage) : null;
 
         var computed = new Dictionary<string, (string Shape, float[] Values)>(StringComparer.Ordinal);
         using (var model = Load(context.Bundle, context.Backend))
@@ -56,11 +59,11 @@ public sealed class StageGoldenVerifier(string stage) : IGoldenComponentVerifier
         return results;
     }
 
-    TokenStage Load(Bundle bundle, IComputeBackend backend) => stage switch
+    TokenStage Load(Bundle bundle, IComputeBackend backend) => id switch
     {
-        "stage1" => VideoToSemanticStage.Load(bundle, backend),
-        "stage2" => SemanticToCoarseStage.Load(bundle, backend),
-        "stage3" => CoarseToFineStage.Load(bundle, backend),
+        StageId.Stage1 => VideoToSemanticStage.Load(bundle, backend),
+        StageId.Stage2 => SemanticToCoarseStage.Load(bundle, backend),
+        StageId.Stage3 => CoarseToFineStage.Load(bundle, backend),
         _ => throw new ArgumentException($"not a token stage: {stage}"),
     };
 

@@ -3,7 +3,7 @@ using V2Meow.Runtime.Families.V2Meow;
 using V2Meow.Tests.Cli;
 using V2Meow.Loaders.Bundles;
 using V2Meow.Runtime.Backends;
-using V2Meow.Runtime.Benchmarking;
+using V2Meow.Benchmarking;
 
 namespace V2Meow.Tests.Benchmarking;
 
@@ -16,10 +16,10 @@ public class SideBySideTests
     {
         // SPEC §4's worked paper defaults: decoders of 251, 2251 and 1801 positions, a 21-position stage-1 encoder.
         var config = BundleConfigReader.Load(Path.Combine(Examples, "paper.json"));
-        Assert.Equal(251, StageFootprint.WindowLength(config, "stage1"));
-        Assert.Equal(2251, StageFootprint.WindowLength(config, "stage2"));
-        Assert.Equal(1801, StageFootprint.WindowLength(config, "stage3"));
-        Assert.Equal(21, StageFootprint.EncoderPositions(config, "stage1"));
+        Assert.Equal(251, WindowGeometry.DecoderLength(config, StageId.Stage1));
+        Assert.Equal(2251, WindowGeometry.DecoderLength(config, StageId.Stage2));
+        Assert.Equal(1801, WindowGeometry.DecoderLength(config, StageId.Stage3));
+        Assert.Equal(21, WindowGeometry.EncoderPositions(config, StageId.Stage1));
     }
 
     [Fact]
@@ -27,10 +27,10 @@ public class SideBySideTests
     {
         // odd.json: 4 s of 25 Hz semantic tokens, each followed by 2 frames of 3 coarse levels.
         using var bundle = Bundle.Open(GoldenSets.Bundle("odd"));
-        Assert.Equal(100 * 7, StageFootprint.WindowLength(bundle.Config, "stage2"));
+        Assert.Equal(100 * 7, WindowGeometry.DecoderLength(bundle.Config, StageId.Stage2));
         using var backend = new CpuBackend(1);
         using var stage = SemanticToCoarseStage.Load(bundle, backend);
-        Assert.Equal(stage.WindowLength, StageFootprint.WindowLength(bundle.Config, "stage2"));
+        Assert.Equal(stage.WindowLength, WindowGeometry.DecoderLength(bundle.Config, StageId.Stage2));
     }
 
     [Fact]
@@ -38,29 +38,29 @@ public class SideBySideTests
     {
         using var bundle = Bundle.Open(GoldenSets.Bundle("tiny"));
         var t = bundle.Config.Stage1;
-        var f32 = StageFootprint.Of(bundle, "stage1", 4);
-        var f16 = StageFootprint.Of(bundle, "stage1", 2);
+        var f32 = StageFootprint.Of(bundle, StageId.Stage1, 4);
+        var f16 = StageFootprint.Of(bundle, StageId.Stage1, 2);
         long matrices = bundle.Component("stage1").Tensors.Where(e => e.Shape.Length == 2 && !e.Name.EndsWith("rel_bias.weight")).Sum(e => e.ElementCount);
         // Halving the matrix element size removes exactly two bytes per matrix element; vectors and bias tables stay f32.
         Assert.Equal(2 * matrices, f32.WeightBytes - f16.WeightBytes);
         Assert.True(f32.DecodeWeightBytesPerStep < f32.WeightBytes, "a decode step reads neither the encoder nor the cross K/V projections");
         Assert.Equal(2L * t.DecoderLayers * t.Inner * 4, f32.KvBytesPerPosition);
-        Assert.Equal(2L * t.DecoderLayers * StageFootprint.EncoderPositions(bundle.Config, "stage1") * t.Inner * 4, f32.CrossMemoryBytes);
+        Assert.Equal(2L * t.DecoderLayers * WindowGeometry.EncoderPositions(bundle.Config, StageId.Stage1) * t.Inner * 4, f32.CrossMemoryBytes);
         Assert.Equal(f32.KvBytesPerPosition * 16 * PagedKvCacheBlocks(f32.WindowTokens), f32.KvPoolBytes(1, f32.WindowTokens));
     }
 
     static long PagedKvCacheBlocks(int length) => (length + 15) / 16;
 
     [Theory]
-    [InlineData("stage1")]
-    [InlineData("stage2")]
-    [InlineData("stage3")]
-    public void StageWorkloadRunsPrefillAndBatchedDecode(string stage)
+    [InlineData(StageId.Stage1)]
+    [InlineData(StageId.Stage2)]
+    [InlineData(StageId.Stage3)]
+    public void StageWorkloadRunsPrefillAndBatchedDecode(StageId stage)
     {
         using var bundle = Bundle.Open(GoldenSets.Bundle("tiny"));
         using var backend = new CpuBackend(2);
         using var workload = StageWorkload.Load(bundle, stage, backend);
-        Assert.Equal(StageFootprint.WindowLength(bundle.Config, stage), workload.Prefill());
+        Assert.Equal(WindowGeometry.DecoderLength(bundle.Config, stage), workload.Prefill());
         Assert.Equal(5, workload.Prefill(5));
         Assert.Equal(3 * 4, workload.Decode(steps: 3, batch: 4));
     }

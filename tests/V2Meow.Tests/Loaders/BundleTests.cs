@@ -158,6 +158,6 @@ public class BundleTests
         var c = bundle.Config;
         Assert.Equal(1.0 / Math.Sqrt(c.Stage1.HeadDim), c.Stage1.AttentionScale, 12);
         Assert.Equal(c.Rates.SampleRate, c.Rates.AcousticHz * c.Hop, 9);
-        Assert.Equal(c.Tokens.SemanticCodes + 1, c.VocabSize("stage1"));
+        Assert.Equal(c.Tokens.SemanticCodes + 1, c.VocabSize(StageId.Stage1));
     }
 }

@@ -31,7 +31,7 @@ public class PagedKvCacheTests(BackendFixture backends) : IClassFixture<BackendF
         readonly Bundle _bundle = Bundle.Open(GoldenSets.Bundle("tiny"));
         public StageModel Model { get; }
         public int[] Tokens { get; } = StageInputs.Tokens("tiny", "stage3");
-        public TinyStage3(IComputeBackend backend) => Model = StageModel.Load(_bundle, "stage3", backend);
+        public TinyStage3(IComputeBackend backend) => Model = StageModel.Load(_bundle, StageId.Stage3, backend);
 
         public void Dispose()
         {
@@ -73,7 +73,7 @@ public class PagedKvCacheTests(BackendFixture backends) : IClassFixture<BackendF
         // Stage 1 has cross-attention; the golden logits come from PyTorch's uncached forward.
         var backend = backends.Get(backendName);
         using var bundle = Bundle.Open(GoldenSets.Bundle("enc_dec"));
-        using var model = StageModel.Load(bundle, "stage1", backend);
+        using var model = StageModel.Load(bundle, StageId.Stage1, backend);
         int[] tokens = StageInputs.Tokens("enc_dec", "stage1");
         float[] golden = StageInputs.Logits("enc_dec", "stage1");
         using var memory = model.Encode(StageInputs.Encoder(bundle, "enc_dec", "stage1"), trace: null);

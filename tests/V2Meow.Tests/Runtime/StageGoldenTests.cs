@@ -24,7 +24,7 @@ public class StageGoldenTests(BackendFixture backends, ITestOutputHelper output)
     static GoldenVerifier TransformerVerifier()
     {
         var verifier = new GoldenVerifier();
-        foreach (var stage in new[] { "stage1", "stage2", "stage3" }) verifier.Register(new StageGoldenVerifier(stage));
+        foreach (var stage in new[] { StageId.Stage1, StageId.Stage2, StageId.Stage3 }) verifier.Register(new StageGoldenVerifier(stage));
         verifier.Register(new SamplingGoldenVerifier());
         verifier.Register(new GenerationGoldenVerifier());
         return verifier;

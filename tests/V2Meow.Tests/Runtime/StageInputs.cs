@@ -24,6 +24,7 @@ internal static class StageInputs
     public static EncoderInput Encoder(Bundle bundle, string set, string stage)
     {
         using var golden = SafetensorsFile.Open(GoldenSets.Golden(set));
-        return StageGoldenVerifier.ReadEncoderInput(golden, bundle.Config.Stage(stage), stage);
+        var id = StageIds.TryParse(stage, out var parsed) ? parsed : throw new ArgumentException($"not a stage: {stage}");
+        return StageGoldenVerifier.ReadEncoderInput(golden, bundle.Config.Stage(id), stage);
     }
 }

@@ -14,7 +14,7 @@ namespace V2Meow.Runtime.Families.V2Meow;
 /// </summary>
 public sealed class CoarseToFineStage : TokenStage
 {
-    CoarseToFineStage(Bundle bundle, IComputeBackend backend) : base(bundle, "stage3", backend) { }
+    CoarseToFineStage(Bundle bundle, IComputeBackend backend) : base(bundle, StageId.Stage3, backend) { }
 
     public static CoarseToFineStage Load(Bundle bundle, IComputeBackend backend) => new(bundle, backend);
 
@@ -23,10 +23,7 @@ public sealed class CoarseToFineStage : TokenStage
     public int Separator => (Tokens.CoarseLevels + Tokens.FineLevels) * Tokens.CodebookSize;
 
     /// <summary>Acoustic frames per window: stage3_seconds · acoustic_hz (a whole number, SPEC §3.4).</summary>
-    public int WindowFrames => Steps(Bundle.Windows.Stage3Seconds, Bundle.Rates.AcousticHz);
-
-    /// <summary>A window's coarse tokens, SEP and fine tokens.</summary>
-    public override int WindowLength => WindowFrames * (Tokens.CoarseLevels + Tokens.FineLevels) + 1;
+    public int WindowFrames => WindowGeometry.Stage3Frames(Bundle);
 
     /// <summary>Allowed ids of the k-th fine token after SEP (tokens.py stage3_range).</summary>
     public TokenRange Range(int k)

@@ -16,7 +16,7 @@ namespace V2Meow.Runtime.Families.V2Meow;
 /// </summary>
 public sealed class SemanticToCoarseStage : TokenStage
 {
-    SemanticToCoarseStage(Bundle bundle, IComputeBackend backend) : base(bundle, "stage2", backend) { }
+    SemanticToCoarseStage(Bundle bundle, IComputeBackend backend) : base(bundle, StageId.Stage2, backend) { }
 
     public static SemanticToCoarseStage Load(Bundle bundle, IComputeBackend backend) => new(bundle, backend);
 
@@ -28,18 +28,7 @@ public sealed class SemanticToCoarseStage : TokenStage
     public int FramesPerGroup => IsInterleaved ? Bundle.FramesPerSemantic : 1;
 
     /// <summary>Positions per semantic token in the interleaved layout: the token and its r frames.</summary>
-    public int GroupLength => 1 + Bundle.FramesPerSemantic * Tokens.CoarseLevels;
-
-    /// <summary>stage2_seconds of semantic tokens and of coarse frames, with SEP between them (prefix) or interleaved.</summary>
-    public override int WindowLength
-    {
-        get
-        {
-            int semantic = Steps(Bundle.Windows.Stage2Seconds, Bundle.Rates.SemanticHz);
-            return IsInterleaved ? semantic * GroupLength
-                : semantic + 1 + Steps(Bundle.Windows.Stage2Seconds, Bundle.Rates.AcousticHz) * Tokens.CoarseLevels;
-        }
-    }
+    public int GroupLength => WindowGeometry.InterleavedGroupLength(Bundle);
 
     public int Separator => Tokens.SemanticCodes;
 

@@ -16,8 +16,9 @@ internal sealed class StageModel : IDisposable
     readonly Decoder _decoder;
     PagedKvCache? _cache;
 
-    public string Name { get; }
-    public int Number { get; }
+    public StageId Id { get; }
+    public string Name => Id.Name();
+    public int Number => (int)Id;
     public TransformerConfig Config { get; }
     public IComputeBackend Backend { get; }
     public int Vocabulary => _decoder.Vocabulary;
@@ -26,10 +27,9 @@ internal sealed class StageModel : IDisposable
     public Decoder Decoder => _decoder;
     public ScratchTensors Scratch => _scratch;
 
-    StageModel(string name, TransformerConfig config, IComputeBackend backend, OwnedResources weights, Encoder? encoder, Decoder decoder)
+    StageModel(StageId id, TransformerConfig config, IComputeBackend backend, OwnedResources weights, Encoder? encoder, Decoder decoder)
     {
-        Name = name;
-        Number = name[^1] - '0';
+        Id = id;
         Config = config;
         Backend = backend;
         _weights = weights;
@@ -38,17 +38,17 @@ internal sealed class StageModel : IDisposable
         _scratch = new ScratchTensors(backend);
     }
 
-    public static StageModel Load(Bundle bundle, string stage, IComputeBackend backend)
+    public static StageModel Load(Bundle bundle, StageId stage, IComputeBackend backend)
     {
         var config = bundle.Config.Stage(stage);
         bool encoder = bundle.Config.HasEncoder(stage);
         var owned = new OwnedResources();
         try
         {
-            var reader = new WeightReader(backend, bundle.Component(stage), owned);
+            var reader = new WeightReader(backend, bundle.Component(stage.Name()), owned);
             // Only stage 1 may have a time embedding (SPEC §6.8); its table covers the stage's window.
             var rates = bundle.Config.Rates;
-            int timePositions = config.TimeEmbedding is null ? 0 : VideoToSemanticStage.WindowLengthOf(bundle.Config);
+            int timePositions = config.TimeEmbedding is null ? 0 : WindowGeometry.DecoderLength(bundle.Config, stage);
             return new StageModel(stage, config, backend, owned,
                 encoder ? Encoder.Load(reader, config, rates.VideoFps) : null,
                 Decoder.Load(reader, config, encoder, rates.SemanticHz, timePositions));

@@ -15,6 +15,7 @@ public abstract class TokenStage : IDisposable
     public TokensConfig Tokens => Bundle.Tokens;
     public TransformerConfig Config => Model.Config;
     public IComputeBackend Backend => Model.Backend;
+    public StageId Id => Model.Id;
     /// <summary>"stage1", "stage2" or "stage3".</summary>
     public string Name => Model.Name;
     public int Vocabulary => Model.Vocabulary;
@@ -22,15 +23,13 @@ public abstract class TokenStage : IDisposable
     /// <summary>config.json's temperature for this stage (SPEC §3.5).</summary>
     public abstract double DefaultTemperature { get; }
     /// <summary>Decoder positions of one window (SPEC §4): no sequence may run longer.</summary>
-    public abstract int WindowLength { get; }
+    public int WindowLength => WindowGeometry.DecoderLength(Bundle, Id);
 
-    private protected TokenStage(Bundle bundle, string stage, IComputeBackend backend)
+    private protected TokenStage(Bundle bundle, StageId stage, IComputeBackend backend)
     {
         Bundle = bundle.Config;
         Model = StageModel.Load(bundle, stage, backend);
     }
-
-    private protected static int Steps(double seconds, double hz) => (int)Math.Round(seconds * hz);
 
     /// <summary>
     /// Logits [tokens.Length, vocab], row i predicting token i + 1 from tokens 0..i (and the encoder input,

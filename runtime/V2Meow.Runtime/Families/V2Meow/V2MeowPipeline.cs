@@ -164,7 +164,7 @@ public sealed class V2MeowPipeline : IDisposable
     int[][] GenerateSemantic(VideoFeatures features, int count, GenerationOptions options, IProgress<GenerationProgress>? progress,
         CancellationToken cancellationToken)
     {
-        int width = (int)Math.Round(Config.Windows.Stage1Seconds * Config.Rates.SemanticHz);
+        int width = WindowGeometry.Stage1Tokens(Config);
         var windows = WindowPlan.Cover(count, width, (int)(width * Overlap));
         var tokens = Enumerable.Range(0, options.Candidates).Select(_ => new List<int>(count)).ToArray();
         var sampling = Sampling(options, options.Stage1Temperature);
@@ -193,7 +193,7 @@ public sealed class V2MeowPipeline : IDisposable
         int units = (frames + r - 1) / r;
         if (_stage2.IsInterleaved && units > semantic[0].Length)
             throw new InvalidOperationException($"stage2: {frames} frames need {units} semantic tokens, stage 1 gave {semantic[0].Length}");
-        int width = Math.Max(1, (int)Math.Round(Config.Windows.Stage2Seconds * rates.AcousticHz) / r);
+        int width = Math.Max(1, WindowGeometry.Stage2Frames(Config) / r);
         var windows = WindowPlan.Cover(units, width, (int)(width * Overlap));
         var parts = new List<AcousticCodes>[options.Candidates];
         for (int b = 0; b < parts.Length; b++) parts[b] = [];

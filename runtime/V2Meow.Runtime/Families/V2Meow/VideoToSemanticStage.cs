@@ -11,17 +11,11 @@ namespace V2Meow.Runtime.Families.V2Meow;
 /// </summary>
 public sealed class VideoToSemanticStage : TokenStage
 {
-    VideoToSemanticStage(Bundle bundle, IComputeBackend backend) : base(bundle, "stage1", backend) { }
+    VideoToSemanticStage(Bundle bundle, IComputeBackend backend) : base(bundle, StageId.Stage1, backend) { }
 
     public static VideoToSemanticStage Load(Bundle bundle, IComputeBackend backend) => new(bundle, backend);
 
     public override double DefaultTemperature => Bundle.Temperatures.Stage1;
-
-    /// <summary>BOS and stage1_seconds of semantic tokens.</summary>
-    public override int WindowLength => WindowLengthOf(Bundle);
-
-    /// <summary>The window length of a bundle's stage 1, before the stage is loaded (its time-embedding table covers it).</summary>
-    internal static int WindowLengthOf(BundleConfig config) => 1 + Steps(config.Windows.Stage1Seconds, config.Rates.SemanticHz);
 
     public int Bos => Tokens.SemanticCodes;
 

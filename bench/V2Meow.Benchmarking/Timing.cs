@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using V2Meow.Runtime.Backends;
 
-namespace V2Meow.Runtime.Benchmarking;
+namespace V2Meow.Benchmarking;
 
 /// <summary>
 /// Wall-clock timing the way bench/pytorch/reference_bench.py times the reference: warm-up, then the best of

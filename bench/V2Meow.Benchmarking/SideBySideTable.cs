@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace V2Meow.Runtime.Benchmarking;
+namespace V2Meow.Benchmarking;
 
 /// <summary>The side-by-side report as plain text: context, the throughput table, the memory table, what the floor means.</summary>
 public static class SideBySideTable

@@ -3,7 +3,7 @@ using V2Meow.Loaders.Bundles;
 using V2Meow.Runtime.Backends.Cpu;
 using V2Meow.Runtime.Backends;
 
-namespace V2Meow.Runtime.Benchmarking;
+namespace V2Meow.Benchmarking;
 
 /// <summary>What <see cref="SideBySide.Run"/> measures and how.</summary>
 public sealed record SideBySideOptions
@@ -56,7 +56,7 @@ public sealed record SideBySideReport(
 /// </summary>
 public static class SideBySide
 {
-    public static readonly string[] Stages = ["stage1", "stage2", "stage3"];
+    public static IReadOnlyList<StageId> Stages => StageIds.All;
 
     public static SideBySideReport Run(SideBySideOptions options, Action<string>? progress = null)
     {
@@ -87,7 +87,7 @@ public static class SideBySide
         int matrixBytes = StageFootprint.MatrixElementBytes(backend, bundle);
         var rows = new List<SideBySideRow>();
         var footprints = new List<StageFootprint>();
-        var measured = new Dictionary<string, (double Prefill, int PrefillTokens, double Decode, int Steps, double Batched)>();
+        var measured = new Dictionary<StageId, (double Prefill, int PrefillTokens, double Decode, int Steps, double Batched)>();
         foreach (var stage in Stages)
         {
             var footprint = StageFootprint.Of(bundle, stage, matrixBytes);
@@ -124,9 +124,10 @@ public static class SideBySide
                 options.PrefillTokens, options.CodecSeconds, options.Repeats, threads, line => progress?.Invoke("  " + line));
         }
 
-        foreach (var stage in Stages)
+        foreach (var id in Stages)
         {
-            var m = measured[stage];
+            var m = measured[id];
+            string stage = id.Name();
             var footprint = footprints.Single(f => f.Stage == stage);
             var r = reference?.Stages.GetValueOrDefault(stage);
             rows.Add(new SideBySideRow(stage, $"prefill b1 ({m.PrefillTokens} tok)", "tok/s", m.Prefill, r?.PrefillTokensPerSecond, null));

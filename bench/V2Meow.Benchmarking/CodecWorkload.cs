@@ -3,7 +3,7 @@ using V2Meow.Runtime.Backends;
 using V2Meow.Runtime.Codecs.SoundStream;
 using V2Meow.Runtime.Codecs;
 
-namespace V2Meow.Runtime.Benchmarking;
+namespace V2Meow.Benchmarking;
 
 /// <summary>
 /// The codec of a bundle on a backend decoding random codes of every level for a given length of audio,

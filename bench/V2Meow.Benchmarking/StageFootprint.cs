@@ -6,7 +6,7 @@ using V2Meow.Runtime.Backends;
 using V2Meow.Runtime.Families.V2Meow;
 using V2Meow.Runtime.Transformer;
 
-namespace V2Meow.Runtime.Benchmarking;
+namespace V2Meow.Benchmarking;
 
 /// <summary>
 /// What one transformer stage holds and reads on a backend, from the bundle's tensor list and the backend's
@@ -37,12 +37,12 @@ public sealed record StageFootprint(
     /// The footprint of <paramref name="stage"/> when matrices take <paramref name="matrixElementBytes"/> bytes
     /// an element (2 for f16/bf16 kept 16-bit, 4 for f32); vectors are always f32 (WeightReader.Vector).
     /// </summary>
-    public static StageFootprint Of(Bundle bundle, string stage, int matrixElementBytes)
+    public static StageFootprint Of(Bundle bundle, StageId stage, int matrixElementBytes)
     {
         var config = bundle.Config.Stage(stage);
         bool encoder = bundle.Config.HasEncoder(stage);
         long resident = 0, perStep = 0;
-        foreach (var tensor in bundle.Component(stage).Tensors)
+        foreach (var tensor in bundle.Component(stage.Name()).Tensors)
         {
             string name = tensor.Name;
             long bytes;
@@ -61,10 +61,10 @@ public sealed record StageFootprint(
             else
                 perStep += bytes;
         }
-        int encoderPositions = encoder ? EncoderPositions(bundle.Config, stage) : 0;
+        int encoderPositions = encoder ? WindowGeometry.EncoderPositions(bundle.Config, stage) : 0;
         return new StageFootprint(
-            stage,
-            WindowLength(bundle.Config, stage),
+            stage.Name(),
+            WindowGeometry.DecoderLength(bundle.Config, stage),
             resident,
             perStep,
             KvBytesPerPosition: 2L * config.DecoderLayers * config.Inner * sizeof(float),
@@ -75,43 +75,11 @@ public sealed record StageFootprint(
     public static int MatrixElementBytes(IComputeBackend backend, Bundle bundle)
     {
         // The smallest matrix of any component: uploaded once to learn how the backend stores the dtype.
-        TensorView probe = bundle.Component("stage3").Get("decoder.rel_bias.weight");
+        TensorView probe = bundle.Component(StageId.Stage3.Name()).Get("decoder.rel_bias.weight");
         using var weights = backend.UploadWeights(probe);
         return weights.Format == WeightFormat.Float32 ? 4 : 2;
     }
 
     static bool IsCrossKeyValue(string name) =>
         name.Contains(".cross_attn.k.", StringComparison.Ordinal) || name.Contains(".cross_attn.v.", StringComparison.Ordinal);
-
-    /// <summary>Decoder positions of one window (SPEC §4).</summary>
-    public static int WindowLength(BundleConfig config, string stage)
-    {
-        var (rates, tokens, windows) = (config.Rates, config.Tokens, config.Windows);
-        return stage switch
-        {
-            "stage1" => VideoToSemanticStage.WindowLengthOf(config),
-            "stage2" when config.Stage2.IsInterleaved =>
-                Frames(windows.Stage2Seconds, rates.SemanticHz) * (1 + config.FramesPerSemantic * tokens.CoarseLevels),
-            "stage2" => Frames(windows.Stage2Seconds, rates.SemanticHz) + 1 + Frames(windows.Stage2Seconds, rates.AcousticHz) * tokens.CoarseLevels,
-            "stage3" => Frames(windows.Stage3Seconds, rates.AcousticHz) * config.TotalLevels + 1,
-            _ => throw new ArgumentOutOfRangeException(nameof(stage), stage, "not a transformer stage"),
-        };
-    }
-
-    /// <summary>Encoder positions of one window (SPEC §4): every dense frame, every token, the style position.</summary>
-    public static int EncoderPositions(BundleConfig config, string stage)
-    {
-        var t = config.Stage(stage);
-        int frames = VideoFrames(config, stage);
-        return t.Streams.Sum(s => s.IsDense ? frames : frames * s.TokensPerFrame) + (t.StyleDim > 0 ? 1 : 0);
-    }
-
-    /// <summary>Video frames in one window of an encoder stage.</summary>
-    public static int VideoFrames(BundleConfig config, string stage)
-    {
-        double seconds = stage == "stage1" ? config.Windows.Stage1Seconds : config.Windows.Stage2Seconds;
-        return Frames(seconds, config.Rates.VideoFps);
-    }
-
-    static int Frames(double seconds, double rate) => (int)Math.Round(seconds * rate);
 }

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace V2Meow.Runtime.Benchmarking;
+namespace V2Meow.Benchmarking;
 
 /// <summary>
 /// A Python interpreter that imports torch and numpy: what the reference exporter and

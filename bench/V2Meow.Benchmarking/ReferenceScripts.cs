@@ -1,4 +1,4 @@
-namespace V2Meow.Runtime.Benchmarking;
+namespace V2Meow.Benchmarking;
 
 /// <summary>
 /// The repository files the side-by-side benchmark runs: the PyTorch timing script, the reference exporter

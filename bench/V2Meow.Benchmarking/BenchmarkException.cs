@@ -1,4 +1,4 @@
-namespace V2Meow.Runtime.Benchmarking;
+namespace V2Meow.Benchmarking;
 
 /// <summary>
 /// A benchmark could not run: the PyTorch side is missing, a bench bundle could not be exported, or the

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using V2Meow.Runtime.Backends.Cpu;
 using V2Meow.Runtime.Backends;
 
-namespace V2Meow.Runtime.Benchmarking;
+namespace V2Meow.Benchmarking;
 
 /// <summary>
 /// Device-to-device copy bandwidth of a backend, counting bytes read and written (as reference_bench.py's

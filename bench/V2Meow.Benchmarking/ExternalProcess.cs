@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace V2Meow.Runtime.Benchmarking;
+namespace V2Meow.Benchmarking;
 
 /// <summary>A finished child process: exit code and everything it printed.</summary>
 internal sealed record ProcessResult(int ExitCode, string Output, string Error)

@@ -1,4 +1,4 @@
-namespace V2Meow.Runtime.Benchmarking;
+namespace V2Meow.Benchmarking;
 
 /// <summary>
 /// Bench bundles made on demand: weights-spec/examples/{size}.json with random weights (seed 1) from the

@@ -4,7 +4,7 @@ using V2Meow.Runtime.Backends;
 using V2Meow.Runtime.Families.V2Meow;
 using V2Meow.Runtime.Transformer;
 
-namespace V2Meow.Runtime.Benchmarking;
+namespace V2Meow.Benchmarking;
 
 /// <summary>
 /// One stage of a bundle loaded on a backend with random inputs of one window, running the work
@@ -31,9 +31,9 @@ public sealed class StageWorkload : IDisposable
     public int WindowTokens => _tokens.Length;
     public int Vocabulary => _model.Vocabulary;
 
-    StageWorkload(string stage, IComputeBackend backend, StageModel model, EncoderInput? input, int[] tokens)
+    StageWorkload(StageId stage, IComputeBackend backend, StageModel model, EncoderInput? input, int[] tokens)
     {
-        Stage = stage;
+        Stage = stage.Name();
         Backend = backend;
         _model = model;
         _input = input;
@@ -42,7 +42,7 @@ public sealed class StageWorkload : IDisposable
     }
 
     /// <summary>Uploads <paramref name="stage"/>'s weights and draws one window of inputs from <paramref name="seed"/>.</summary>
-    public static StageWorkload Load(Bundle bundle, string stage, IComputeBackend backend, int seed = 0)
+    public static StageWorkload Load(Bundle bundle, StageId stage, IComputeBackend backend, int seed = 0)
     {
         var model = StageModel.Load(bundle, stage, backend);
         try
@@ -50,7 +50,7 @@ public sealed class StageWorkload : IDisposable
             var random = new Random(seed);
             var config = bundle.Config;
             int vocabulary = config.VocabSize(stage);
-            var tokens = new int[StageFootprint.WindowLength(config, stage)];
+            var tokens = new int[WindowGeometry.DecoderLength(config, stage)];
             for (int i = 0; i < tokens.Length; i++) tokens[i] = random.Next(vocabulary);
             var input = config.HasEncoder(stage) ? RandomInput(config, stage, random) : null;
             return new StageWorkload(stage, backend, model, input, tokens);
@@ -92,10 +92,10 @@ public sealed class StageWorkload : IDisposable
     }
 
     /// <summary>Dense streams standard-normal-like, token streams uniform ids, the style vector likewise (values do not change the work).</summary>
-    static EncoderInput RandomInput(BundleConfig config, string stage, Random random)
+    static EncoderInput RandomInput(BundleConfig config, StageId stage, Random random)
     {
         var t = config.Stage(stage);
-        int frames = StageFootprint.VideoFrames(config, stage);
+        int frames = WindowGeometry.VideoFrames(config, stage);
         var streams = new Dictionary<string, StreamFeatures>(StringComparer.Ordinal);
         foreach (var stream in t.Streams)
         {

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 
-namespace V2Meow.Runtime.Benchmarking;
+namespace V2Meow.Benchmarking;
 
 /// <summary>One stage as bench/pytorch/reference_bench.py measured it on the reference (batch 1, PyTorch eager, f32).</summary>
 public sealed record ReferenceStageTiming(int PrefillTokens, double PrefillTokensPerSecond, int DecodeTokens, double DecodeTokensPerSecond, long DecoderWeightBytes);
