@@ -2,6 +2,8 @@ using System.Runtime.InteropServices;
 using V2Meow.Loaders.Bundles;
 using V2Meow.Runtime.Backends.Cpu;
 using V2Meow.Runtime.Backends;
+using V2Meow.Runtime.Families.V2Meow;
+using V2Meow.Runtime;
 
 namespace V2Meow.Benchmarking;
 
@@ -79,6 +81,10 @@ public static class SideBySide
         if (!options.SkipReference && referenceDevice == "cuda" && !python!.CudaAvailable)
             throw new BenchmarkException($"{python.Executable}: torch {python.TorchVersion} sees no CUDA device; the reference cannot run beside the runtime on cuda");
 
+        // The workloads below are V2Meow's three stages and its codec; other families bring their own.
+        var family = ModelFamilies.Of(folder);
+        if (family is not V2MeowFamily)
+            throw new BenchmarkException($"{folder}: a {family.Format} bundle; this build benchmarks {V2MeowFamily.Instance.Format} bundles only");
         using var bundle = Bundle.Open(folder);
         var config = bundle.Config;
         progress?.Invoke($"runtime on {backend.Device.Name} ({DeviceKinds.Name(backend.Kind)}), bundle {folder}");

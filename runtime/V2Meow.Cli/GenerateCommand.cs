@@ -7,7 +7,7 @@ using V2Meow.Runtime.Generation;
 namespace V2Meow.Cli;
 
 /// <summary>
-/// <c>v2meow generate VIDEO [-o OUT] …</c>: a thin shell over <see cref="V2MeowPipeline"/> that parses
+/// <c>v2meow generate VIDEO [-o OUT] …</c>: a thin shell over <see cref="MusicModel"/> that parses
 /// options, shows progress and prints the per-stage table.
 /// </summary>
 public static class GenerateCommand
@@ -36,7 +36,7 @@ public static class GenerateCommand
 
         var device = DeviceKinds.Resolve(o.Device);
         if (o.Bundle is null) error.WriteLine($"using the {DefaultModel.Label}");
-        using var pipeline = o.Bundle is null ? V2MeowPipeline.LoadDefault(device) : V2MeowPipeline.Load(o.Bundle, device);
+        using var pipeline = o.Bundle is null ? MusicModel.LoadDefault(device) : MusicModel.Load(o.Bundle, device);
         if (o.Prompt is not null && pipeline.TextTower is null)
             throw new UsageException($"--prompt needs a bundle with a text tower; {pipeline.BundleFolder} has none. " +
                 "Pass a style embedding instead: --style-embedding FILE (a .npy of the bundle's style_dim floats)");

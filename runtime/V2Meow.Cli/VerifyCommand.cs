@@ -1,5 +1,6 @@
 using V2Meow.Runtime.Backends;
 using V2Meow.Runtime.Verification;
+using V2Meow.Runtime;
 
 namespace V2Meow.Cli;
 
@@ -30,9 +31,10 @@ public static class VerifyCommand
         }
         if (positional.Count != 2) throw new UsageException(Usage);
 
+        var family = ModelFamilies.Of(positional[0]);
         using var backend = DeviceCatalog.Open(DeviceKinds.Resolve(device));
-        output.WriteLine($"device: {backend.Device.Name} ({DeviceKinds.Name(backend.Kind)})");
-        var report = GoldenVerifier.CreateDefault().Verify(positional[0], positional[1], backend, line => output.WriteLine(line));
+        output.WriteLine($"device: {backend.Device.Name} ({DeviceKinds.Name(backend.Kind)}); family {family.Format}");
+        var report = family.CreateVerifier().Verify(positional[0], positional[1], backend, line => output.WriteLine(line));
         foreach (var component in report.Unverified)
             output.WriteLine($"{component}: not verified by this build");
         output.WriteLine($"relative error = max|a − b| / max(max|b|, {TensorComparison.Floor:0e0}) per tensor, b the golden; " +

@@ -2,7 +2,7 @@
 // two at a time, each with its own seed, reporting progress and stopping cleanly on Ctrl+C.
 //
 //   dotnet run --project runtime/V2Meow.Sample -- a.mp4 b.mp4 c.mp4
-using V2Meow.Runtime.Families.V2Meow;
+using V2Meow.Runtime;
 using V2Meow.Runtime.Generation;
 
 if (args.Length == 0)
@@ -15,8 +15,8 @@ using var cancel = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
 
 // Load once: weights go to the device a single time and every generation below shares them.
-using var pipeline = V2MeowPipeline.LoadDefault();
-Console.WriteLine($"model {pipeline.Config.Name} on {pipeline.Device.Name}");
+using var pipeline = MusicModel.LoadDefault();
+Console.WriteLine($"model {pipeline.ModelName} ({pipeline.Family}) on {pipeline.Device.Name}");
 
 using var slots = new SemaphoreSlim(2);
 var jobs = args.Select(async (video, index) =>

@@ -13,7 +13,7 @@ namespace V2Meow.Runtime.Families.V2Meow;
 /// the video. Safe to call from several threads: generations queue for the device one at a time, and the
 /// same seed gives the same audio whatever else runs.
 /// </summary>
-public sealed class V2MeowPipeline : IDisposable
+public sealed class V2MeowPipeline : IMusicPipeline
 {
     /// <summary>Stage 1 and 2 windows overlap by this fraction; each continues from the tokens of the one before.</summary>
     const double Overlap = 0.5;
@@ -29,6 +29,8 @@ public sealed class V2MeowPipeline : IDisposable
     readonly SemaphoreSlim _device = new(1, 1);
     bool _disposed;
 
+    public ModelFamily Family { get; }
+    public string ModelName => Config.Name;
     public BundleConfig Config => _bundle.Config;
     public string BundleFolder => _bundle.Folder;
     public DeviceInfo Device => _backend.Device;
@@ -36,8 +38,9 @@ public sealed class V2MeowPipeline : IDisposable
     /// <summary>The bundle's text tower, or null: prompts need one.</summary>
     public TextTower? TextTower { get; }
 
-    V2MeowPipeline(Bundle bundle, IComputeBackend backend)
+    internal V2MeowPipeline(ModelFamily family, Bundle bundle, IComputeBackend backend)
     {
+        Family = family;
         _bundle = bundle;
         _backend = backend;
         var owned = new List<IDisposable>();
@@ -62,26 +65,41 @@ public sealed class V2MeowPipeline : IDisposable
         }
     }
 
-    /// <summary>Opens <paramref name="bundleFolder"/> (validating every tensor) and loads it onto <paramref name="device"/>.</summary>
-    public static V2MeowPipeline Load(string bundleFolder, DeviceKind device = DeviceKind.Auto)
+    /// <summary>
+    /// Opens <paramref name="bundleFolder"/> (validating every tensor) and loads it onto <paramref name="device"/>.
+    /// Apps open bundles through <see cref="MusicModel.Load"/>, which picks the family; this is the v2meow/1 path.
+    /// </summary>
+    internal static V2MeowPipeline Load(string bundleFolder, DeviceKind device = DeviceKind.Auto)
     {
-        var bundle = Bundle.Open(bundleFolder);
-        IComputeBackend? backend = null;
+        var backend = DeviceCatalog.Open(device);
         try
         {
-            backend = DeviceCatalog.Open(device);
-            return new V2MeowPipeline(bundle, backend);
+            return Load(V2MeowFamily.Instance, bundleFolder, backend);
         }
         catch
         {
-            backend?.Dispose();
+            backend.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Opens the bundle onto <paramref name="backend"/>, which the pipeline owns once loaded; on failure the caller still owns it.</summary>
+    internal static V2MeowPipeline Load(ModelFamily family, string bundleFolder, IComputeBackend backend)
+    {
+        var bundle = Bundle.Open(bundleFolder);
+        try
+        {
+            return new V2MeowPipeline(family, bundle, backend);
+        }
+        catch
+        {
             bundle.Dispose();
             throw;
         }
     }
 
     /// <summary>Loads the bundle embedded in this library (see <see cref="DefaultModel"/>).</summary>
-    public static V2MeowPipeline LoadDefault(DeviceKind device = DeviceKind.Auto) => Load(DefaultModel.EnsureUnpacked(), device);
+    internal static V2MeowPipeline LoadDefault(DeviceKind device = DeviceKind.Auto) => Load(DefaultModel.EnsureUnpacked(), device);
 
     /// <summary>Music for <paramref name="input"/>: one waveform per candidate, as long as the video.</summary>
     public async Task<GenerationResult> GenerateAsync(VideoInput input, GenerationOptions? options = null,

@@ -1,0 +1,27 @@
+using V2Meow.Loaders.Bundles;
+using V2Meow.Runtime.Backends;
+using V2Meow.Runtime.Verification;
+
+namespace V2Meow.Runtime.Families.V2Meow;
+
+/// <summary>
+/// V2Meow (weights-spec/SPEC.md): visual features → semantic tokens → coarse codes → fine codes → codec, each
+/// stage a T5-style transformer over sliding windows. Its bundles declare <c>"format": "v2meow/1"</c>.
+/// </summary>
+public sealed class V2MeowFamily : ModelFamily
+{
+    /// <summary>The one instance <see cref="ModelFamilies"/> lists.</summary>
+    internal static V2MeowFamily Instance { get; } = new();
+
+    public override string Format => BundleConfig.FormatName;
+    public override string Name => "v2meow";
+
+    public override IMusicPipeline Load(string bundleFolder, IComputeBackend backend) => V2MeowPipeline.Load(this, bundleFolder, backend);
+
+    public override void Validate(string bundleFolder)
+    {
+        using (Bundle.Open(bundleFolder)) { }
+    }
+
+    public override GoldenVerifier CreateVerifier() => GoldenVerifier.CreateDefault();
+}
