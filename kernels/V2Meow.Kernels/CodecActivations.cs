@@ -83,18 +83,18 @@ public sealed class CodecActivations
 
     public void Elu(AcceleratorStream stream, ArrayView<float> input, ArrayView<float> output, int length)
     {
-        if (length > 0) _elu(stream, length, input, output);
+        _elu(stream, length, input, output);
     }
 
     /// <summary>Snake over [channels, length] (alpha [channels]).</summary>
     public void Snake(AcceleratorStream stream, ArrayView<float> input, ArrayView<float> alpha, ArrayView<float> output,
         int channels, int length)
     {
-        if (channels > 0 && length > 0) _snake(stream, channels * length, input, alpha, output, length);
+        _snake(stream, channels * length, input, alpha, output, length);
     }
 
     public void Tanh(AcceleratorStream stream, ArrayView<float> input, ArrayView<float> output, int length)
     {
-        if (length > 0) _tanh(stream, length, input, output);
+        _tanh(stream, length, input, output);
     }
 }

@@ -67,7 +67,6 @@ public sealed class Conv1d
         ArrayView<float>? residual, ArrayView<float> output, int inChannels, int outChannels, int length, int kernel,
         int dilation, int padLeft)
     {
-        if (length == 0 || outChannels == 0) return;
         _direct(stream, new Index2D(length, outChannels), input, weight, bias, residual ?? output, output,
             inChannels, length, kernel, dilation, padLeft, residual.HasValue ? 1 : 0);
     }

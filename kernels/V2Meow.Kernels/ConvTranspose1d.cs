@@ -63,7 +63,6 @@ public sealed class ConvTranspose1d
     public void Run(AcceleratorStream stream, ArrayView<float> input, ArrayView<float> weight, ArrayView<float> bias,
         ArrayView<float> output, int inChannels, int outChannels, int frames, int kernel, int stride, int start, int outLength)
     {
-        if (outLength == 0 || outChannels == 0) return;
         _gather(stream, new Index2D(outLength, outChannels), input, weight, bias, output,
             inChannels, outChannels, frames, kernel, stride, start, outLength);
     }

@@ -47,7 +47,6 @@ public sealed class Rvq
     public void Lookup(AcceleratorStream stream, ArrayView<int> codes, ArrayView<float> codebooks, ArrayView<float> latent,
         int levels, int codebookSize, int dim, int frames)
     {
-        if (frames == 0 || dim == 0) return;
         _lookup(stream, new Index2D(frames, dim), codes, codebooks, latent, levels, codebookSize, dim, frames);
     }
 }

@@ -74,7 +74,7 @@ public sealed class PagedKvCache : IDisposable
 
     public int Length(int slot) => Table(slot).Length;
 
-    /// <summary>The block ids of a sequence, in position order (for tests and diagnostics).</summary>
+    /// <summary>The sequence's block table: the pool blocks that hold its positions, in position order.</summary>
     public IReadOnlyList<int> BlocksOf(int slot) => Table(slot).Blocks;
 
     public int ReferencesOf(int block) => _pool.References(block);

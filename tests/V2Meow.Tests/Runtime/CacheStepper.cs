@@ -1,16 +1,15 @@
 using V2Meow.Runtime.Backends;
-using V2Meow.Runtime.Families.V2Meow;
 using V2Meow.Runtime.Transformer;
 
 namespace V2Meow.Tests.Runtime;
 
 /// <summary>Feeds chunks of tokens of one sequence through a stage's decoder and cache, as generation does, and returns their logits.</summary>
-internal sealed class CacheStepper(IComputeBackend backend, StageModel model, PagedKvCache cache, CrossMemory? memory = null)
+internal sealed class CacheStepper(IComputeBackend backend, StageDecoder model, PagedKvCache cache, CrossMemory? memory = null)
 {
     /// <summary>Logits [tokens.Length, vocab] of <paramref name="tokens"/> at positions start.. of the sequence in <paramref name="slot"/>.</summary>
     public float[] Run(int slot, int[] tokens, int start)
     {
-        int n = tokens.Length, vocab = model.Vocabulary;
+        int n = tokens.Length, vocab = model.Decoder.Vocabulary;
         cache.Reserve(slot, start + n);
         cache.SyncTables();
         using var ids = backend.UploadInts(tokens, n);

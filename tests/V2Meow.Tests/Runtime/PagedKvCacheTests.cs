@@ -22,7 +22,7 @@ public class PagedKvCacheTests(BackendFixture backends) : IClassFixture<BackendF
 
     static double Relative(float[] actual, float[] expected) => RelativeError(actual, expected.Select(v => (double)v).ToArray());
 
-    static PagedKvCache NewCache(IComputeBackend backend, StageModel model, int blocks, int blockSize = 16) =>
+    static PagedKvCache NewCache(IComputeBackend backend, StageDecoder model, int blocks, int blockSize = 16) =>
         new(backend, model.Decoder.Layers, model.Decoder.Heads.Inner, blocks, maxSequences: 4, maxLength: 64, blockSize);
 
     /// <summary>The tiny set's stage 3 (decoder only) and its golden input tokens.</summary>
@@ -30,11 +30,19 @@ public class PagedKvCacheTests(BackendFixture backends) : IClassFixture<BackendF
     {
         readonly Bundle _bundle = Bundle.Open(GoldenSets.Bundle("tiny"));
         public StageModel Model { get; }
+        /// <summary>The same stage's decoder on its own, for driving the cache step by step.</summary>
+        public StageDecoder Decoder { get; }
         public int[] Tokens { get; } = StageInputs.Tokens("tiny", "stage3");
-        public TinyStage3(IComputeBackend backend) => Model = StageModel.Load(_bundle, StageId.Stage3, backend);
+
+        public TinyStage3(IComputeBackend backend)
+        {
+            Model = StageModel.Load(_bundle, StageId.Stage3, backend);
+            Decoder = new StageDecoder(_bundle, StageId.Stage3, backend);
+        }
 
         public void Dispose()
         {
+            Decoder.Dispose();
             Model.Dispose();
             _bundle.Dispose();
         }
@@ -59,9 +67,9 @@ public class PagedKvCacheTests(BackendFixture backends) : IClassFixture<BackendF
         int[] tokens = stage.Tokens[..length];
         float[] full = model.TeacherForced(tokens, memory: null, trace: null);
 
-        using var cache = NewCache(backend, model, blocks: 4);
+        using var cache = NewCache(backend, stage.Decoder, blocks: 4);
         int slot = cache.Create();
-        float[] incremental = new CacheStepper(backend, model, cache).RunOneByOne(slot, tokens, 0);
+        float[] incremental = new CacheStepper(backend, stage.Decoder, cache).RunOneByOne(slot, tokens, 0);
         Assert.True(Relative(incremental, full) < Tolerance, $"length {length}: {Relative(incremental, full):E2}");
         Assert.Equal((length + 15) / 16, cache.BlocksOf(slot).Count);
     }
@@ -74,12 +82,13 @@ public class PagedKvCacheTests(BackendFixture backends) : IClassFixture<BackendF
         var backend = backends.Get(backendName);
         using var bundle = Bundle.Open(GoldenSets.Bundle("enc_dec"));
         using var model = StageModel.Load(bundle, StageId.Stage1, backend);
+        using var decoder = new StageDecoder(bundle, StageId.Stage1, backend);
         int[] tokens = StageInputs.Tokens("enc_dec", "stage1");
         float[] golden = StageInputs.Logits("enc_dec", "stage1");
         using var memory = model.Encode(StageInputs.Encoder(bundle, "enc_dec", "stage1"), trace: null);
-        using var cache = NewCache(backend, model, blocks: 3);
+        using var cache = NewCache(backend, decoder, blocks: 3);
         int slot = cache.Create();
-        var stepper = new CacheStepper(backend, model, cache, memory);
+        var stepper = new CacheStepper(backend, decoder, cache, memory);
         float[] logits = [.. stepper.Run(slot, tokens[..20], 0), .. stepper.RunOneByOne(slot, tokens[20..], 20)];
         // The golden tolerance for f32 weights (1e-4), as verify applies it.
         Assert.True(Relative(logits, golden) < 1e-4, $"{Relative(logits, golden):E2}");
@@ -95,8 +104,8 @@ public class PagedKvCacheTests(BackendFixture backends) : IClassFixture<BackendF
         int[] all = stage.Tokens;
         int[] prompt = all[..20], first = all[20..25], second = all[25..30];
 
-        using var cache = NewCache(backend, model, blocks: 8);
-        var stepper = new CacheStepper(backend, model, cache);
+        using var cache = NewCache(backend, stage.Decoder, blocks: 8);
+        var stepper = new CacheStepper(backend, stage.Decoder, cache);
         int parent = cache.Create();
         stepper.Run(parent, prompt, 0);
         int a = cache.Fork(parent), b = cache.Fork(parent);
@@ -134,8 +143,8 @@ public class PagedKvCacheTests(BackendFixture backends) : IClassFixture<BackendF
         int[] tokens = stage.Tokens;
         float[] full = model.TeacherForced(tokens[..24], null, null);
 
-        using var cache = NewCache(backend, model, blocks: 3, blockSize: 8);
-        var stepper = new CacheStepper(backend, model, cache);
+        using var cache = NewCache(backend, stage.Decoder, blocks: 3, blockSize: 8);
+        var stepper = new CacheStepper(backend, stage.Decoder, cache);
         int a = cache.Create();
         stepper.Run(a, tokens[..20], 0); // 3 blocks of 8: the whole pool
         int b = cache.Fork(a);

@@ -24,7 +24,7 @@ public sealed partial class IlgpuBackend
     {
         var (cb, c, y) = (Own<IlgpuTensor>(codebooks, "codebooks"), Own<IlgpuIntTensor>(codes, "codes"), Own<IlgpuTensor>(output, "output"));
         var (_, k, d, frames) = CodecChecks.Rvq(cb, c, levels, y);
-        if (frames == 0 || d == 0) return;
+        if (NothingToCompute(y)) return;
         CodecRvqKernels.Lookup(_stream, c.View, cb.View, y.View, levels, k, d, frames);
     }
 
@@ -34,6 +34,7 @@ public sealed partial class IlgpuBackend
         var (x, w, b, y) = (Own<IlgpuTensor>(input, "input"), Own<IlgpuTensor>(weight, "weight"), Own<IlgpuTensor>(bias, "bias"), Own<IlgpuTensor>(output, "output"));
         var r = residual is null ? null : Own<IlgpuTensor>(residual, "residual");
         var (ci, co, length, k) = CodecChecks.Conv(x, w, b, y, dilation, r);
+        if (NothingToCompute(y)) return;
         CodecConvKernels.Run(_stream, x.View, w.View, b.View, r?.View, y.View, ci, co, length, k, dilation,
             CodecChecks.PadLeft(k, dilation, padding));
     }
@@ -43,6 +44,7 @@ public sealed partial class IlgpuBackend
     {
         var (x, w, b, y) = (Own<IlgpuTensor>(input, "input"), Own<IlgpuTensor>(weight, "weight"), Own<IlgpuTensor>(bias, "bias"), Own<IlgpuTensor>(output, "output"));
         var (ci, co, frames, k) = CodecChecks.ConvTranspose(x, w, b, y, stride);
+        if (NothingToCompute(y)) return;
         CodecConvTransposeKernels.Run(_stream, x.View, w.View, b.View, y.View, ci, co, frames, k, stride,
             CodecChecks.TransposedStart(stride, padding), frames * stride);
     }
@@ -51,6 +53,7 @@ public sealed partial class IlgpuBackend
     {
         var (x, y) = (Own<IlgpuTensor>(input, "input"), Own<IlgpuTensor>(output, "output"));
         TensorChecks.SameLength(x, y, "elu");
+        if (NothingToCompute(y)) return;
         CodecActivationsKernels.Elu(_stream, x.View, y.View, x.Length);
     }
 
@@ -58,6 +61,7 @@ public sealed partial class IlgpuBackend
     {
         var (x, a, y) = (Own<IlgpuTensor>(input, "input"), Own<IlgpuTensor>(alpha, "alpha"), Own<IlgpuTensor>(output, "output"));
         var (channels, length) = CodecChecks.Snake(x, a, y);
+        if (NothingToCompute(y)) return;
         CodecActivationsKernels.Snake(_stream, x.View, a.View, y.View, channels, length);
     }
 
@@ -65,6 +69,7 @@ public sealed partial class IlgpuBackend
     {
         var (x, y) = (Own<IlgpuTensor>(input, "input"), Own<IlgpuTensor>(output, "output"));
         TensorChecks.SameLength(x, y, "tanh");
+        if (NothingToCompute(y)) return;
         CodecActivationsKernels.Tanh(_stream, x.View, y.View, x.Length);
     }
 }

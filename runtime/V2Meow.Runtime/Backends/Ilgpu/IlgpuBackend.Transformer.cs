@@ -89,7 +89,7 @@ public sealed partial class IlgpuBackend
         var (x, y) = (Own<IlgpuTensor>(input, "input"), Own<IlgpuTensor>(output, "output"));
         var w = Own<IlgpuWeightTensor>(weight, "weight");
         var (m, k, n) = TensorChecks.MatMul(x, w, y);
-        if (m * n == 0) return;
+        if (NothingToCompute(y)) return;
         if (w.Format == WeightFormat.Float32) _gemm.Run(_stream, x.View, w.Single, y.View, m, k, n);
         else _gemm.Run(_stream, x.View, w.Packed, w.Format, y.View, m, k, n);
     }
@@ -98,7 +98,7 @@ public sealed partial class IlgpuBackend
     {
         var (t, b) = (Own<IlgpuTensor>(x, "x"), Own<IlgpuTensor>(bias, "bias"));
         TransformerChecks.RowVector(t, b, "add bias");
-        if (t.Length == 0) return;
+        if (NothingToCompute(t)) return;
         _elementwise.AddBias(_stream, t.View, b.View, t.Length, t.Columns);
     }
 
@@ -106,7 +106,7 @@ public sealed partial class IlgpuBackend
     {
         var (x, w, b, y) = (Own<IlgpuTensor>(input, "input"), Own<IlgpuTensor>(weight, "weight"), Own<IlgpuTensor>(bias, "bias"), Own<IlgpuTensor>(output, "output"));
         TransformerChecks.Norm(x, w, b, y, "layer norm");
-        if (x.Length == 0) return;
+        if (NothingToCompute(y)) return;
         NormKernels.LayerNorm(_stream, x.View, w.View, b.View, y.View, x.Rows, x.Columns, eps);
     }
 
@@ -114,7 +114,7 @@ public sealed partial class IlgpuBackend
     {
         var (x, w, y) = (Own<IlgpuTensor>(input, "input"), Own<IlgpuTensor>(weight, "weight"), Own<IlgpuTensor>(output, "output"));
         TransformerChecks.Norm(x, w, null, y, "rms norm");
-        if (x.Length == 0) return;
+        if (NothingToCompute(y)) return;
         NormKernels.RmsNorm(_stream, x.View, w.View, y.View, x.Rows, x.Columns, eps);
     }
 
@@ -122,14 +122,16 @@ public sealed partial class IlgpuBackend
     {
         var (x, y) = (Own<IlgpuTensor>(input, "input"), Own<IlgpuTensor>(output, "output"));
         TensorChecks.SameLength(x, y, "gelu");
-        if (x.Length > 0) ActivationKernels.Gelu(_stream, x.View, y.View, x.Length);
+        if (NothingToCompute(y)) return;
+        ActivationKernels.Gelu(_stream, x.View, y.View, x.Length);
     }
 
     public void Relu(DeviceTensor input, DeviceTensor output)
     {
         var (x, y) = (Own<IlgpuTensor>(input, "input"), Own<IlgpuTensor>(output, "output"));
         TensorChecks.SameLength(x, y, "relu");
-        if (x.Length > 0) ActivationKernels.Relu(_stream, x.View, y.View, x.Length);
+        if (NothingToCompute(y)) return;
+        ActivationKernels.Relu(_stream, x.View, y.View, x.Length);
     }
 
     public void Geglu(DeviceTensor gate, DeviceTensor up, DeviceTensor output)
@@ -137,14 +139,15 @@ public sealed partial class IlgpuBackend
         var (g, u, y) = (Own<IlgpuTensor>(gate, "gate"), Own<IlgpuTensor>(up, "up"), Own<IlgpuTensor>(output, "output"));
         TensorChecks.SameLength(g, u, "geglu");
         TensorChecks.SameLength(g, y, "geglu");
-        if (g.Length > 0) ActivationKernels.Geglu(_stream, g.View, u.View, y.View, g.Length);
+        if (NothingToCompute(y)) return;
+        ActivationKernels.Geglu(_stream, g.View, u.View, y.View, g.Length);
     }
 
     public void Embedding(DeviceIntTensor ids, WeightTensor table, DeviceTensor output, TokenLookup lookup)
     {
         var (i, t, y) = (Own<IlgpuIntTensor>(ids, "ids"), Own<IlgpuWeightTensor>(table, "table"), Own<IlgpuTensor>(output, "output"));
         int rows = TransformerChecks.Embedding(i, t, y, lookup);
-        if (y.Length == 0) return;
+        if (NothingToCompute(y)) return;
         var kernelLookup = new EmbeddingLookup
         {
             IdsOffset = lookup.IdsOffset, Columns = t.Columns, IdOffset = lookup.IdOffset,
@@ -158,7 +161,7 @@ public sealed partial class IlgpuBackend
     {
         var (qs, ks, vs, ys) = (Own<IlgpuTensor>(q, "q"), Own<IlgpuTensor>(k, "k"), Own<IlgpuTensor>(v, "v"), Own<IlgpuTensor>(output, "output"));
         TransformerChecks.Attention(qs, ks, vs, ys, heads, bias);
-        if (qs.Rows == 0) return;
+        if (NothingToCompute(ys)) return;
         // Without a bias the kernel never reads the table; any view stands in for it.
         var table = bias is null ? qs.View : Own<IlgpuTensor>(bias.Table, "bias").View;
         AttentionKernels.Dense(_stream, qs.View, ks.View, vs.View, table, ys.View, qs.Rows, Shape(heads, bias, ks.Rows));
@@ -169,7 +172,7 @@ public sealed partial class IlgpuBackend
         var (ks, vs, kc, vc) = (Own<IlgpuTensor>(k, "k"), Own<IlgpuTensor>(v, "v"), Own<IlgpuTensor>(kCache, "k cache"), Own<IlgpuTensor>(vCache, "v cache"));
         TensorChecks.SameLength(ks, vs, "write keys and values");
         TransformerChecks.Paged(kc, vc, rows, ks.Columns, ks.Rows);
-        if (ks.Rows == 0) return;
+        if (NothingToCompute(ks)) return;
         AttentionKernels.WriteKeyValues(_stream, ks.View, vs.View, kc.View, vc.View, Own<IlgpuIntTensor>(rows.BlockTables, "block tables").View,
             Own<IlgpuIntTensor>(rows.RowSlot, "row slots").View, Own<IlgpuIntTensor>(rows.RowPosition, "row positions").View, ks.Rows, ks.Columns, Layout(rows));
     }
@@ -179,7 +182,7 @@ public sealed partial class IlgpuBackend
         var (qs, kc, vc, ys) = (Own<IlgpuTensor>(q, "q"), Own<IlgpuTensor>(kCache, "k cache"), Own<IlgpuTensor>(vCache, "v cache"), Own<IlgpuTensor>(output, "output"));
         TransformerChecks.Attention(qs, kc, vc, ys, heads, bias);
         TransformerChecks.Paged(kc, vc, rows, heads.Inner, qs.Rows);
-        if (qs.Rows == 0) return;
+        if (NothingToCompute(ys)) return;
         AttentionKernels.Paged(_stream, qs.View, kc.View, vc.View, Own<IlgpuIntTensor>(rows.BlockTables, "block tables").View,
             Own<IlgpuIntTensor>(rows.RowSlot, "row slots").View, Own<IlgpuIntTensor>(rows.RowPosition, "row positions").View, Own<IlgpuTensor>(bias.Table, "bias").View,
             ys.View, qs.Rows, Shape(heads, bias, 0), Layout(rows));
@@ -198,7 +201,7 @@ public sealed partial class IlgpuBackend
     {
         var (l, o) = (Own<IlgpuTensor>(logits, "logits"), Own<IlgpuIntTensor>(output, "output"));
         var (rows, vocab) = TransformerChecks.Sample(l, temperature, request, o);
-        if (rows == 0) return;
+        if (NothingToCompute(l)) return;
         SamplingKernels.Sample(_stream, l.View, rows, vocab, temperature, o.View, request);
     }
 

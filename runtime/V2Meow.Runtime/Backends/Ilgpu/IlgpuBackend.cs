@@ -80,7 +80,7 @@ public sealed partial class IlgpuBackend : IComputeBackend
         var (x, y, z) = (Own<IlgpuTensor>(a, "a"), Own<IlgpuTensor>(b, "b"), Own<IlgpuTensor>(output, "output"));
         TensorChecks.SameLength(x, y, "add");
         TensorChecks.SameLength(x, z, "add");
-        if (z.Length == 0) return;
+        if (NothingToCompute(z)) return;
         _elementwise.Add(_stream, Exact(x), Exact(y), Exact(z));
     }
 
@@ -88,9 +88,16 @@ public sealed partial class IlgpuBackend : IComputeBackend
     {
         var (x, w, y) = (Own<IlgpuTensor>(input, "input"), Own<IlgpuTensor>(weight, "weight"), Own<IlgpuTensor>(output, "output"));
         var (m, k, n) = TensorChecks.MatMul(x, w, y);
-        if (m * n == 0) return;
+        if (NothingToCompute(y)) return;
         _gemm.Run(_stream, x.View, w.View, y.View, m, k, n);
     }
+
+    /// <summary>
+    /// The one empty-tensor guard of every launch on this backend: an op whose output holds no element has
+    /// nothing to compute, and ILGPU cannot launch an empty grid. The checks before it have already
+    /// validated the shapes, so an empty output means an empty op.
+    /// </summary>
+    static bool NothingToCompute(DeviceBuffer output) => output.Length == 0;
 
     /// <summary>The view trimmed to the tensor's length (buffers hold at least one element).</summary>
     static ArrayView<float> Exact(IlgpuTensor t) => t.View.SubView(0, t.Length);

@@ -23,9 +23,6 @@ internal sealed class StageModel : IDisposable
     public IComputeBackend Backend { get; }
     public int Vocabulary => _decoder.Vocabulary;
     public bool HasEncoder => _encoder is not null;
-    /// <summary>The decoder and the scratch it runs in, for tests that drive the cache step by step.</summary>
-    public Decoder Decoder => _decoder;
-    public ScratchTensors Scratch => _scratch;
 
     StageModel(StageId id, TransformerConfig config, IComputeBackend backend, OwnedResources weights, Encoder? encoder, Decoder decoder)
     {
