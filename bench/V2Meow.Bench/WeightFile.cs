@@ -6,7 +6,7 @@ namespace V2Meow.Bench;
 
 /// <summary>
 /// A random weight matrix written to a temporary safetensors file in a bundle dtype, so kernel benchmarks
-/// upload it through <see cref="IComputeBackend.UploadWeights"/> as the stages do (16-bit stays 16-bit on ILGPU).
+/// upload it through <see cref="IComputeBackend.UploadWeights(V2Meow.Loaders.Safetensors.TensorView)"/> as the stages do (16-bit stays 16-bit on ILGPU).
 /// </summary>
 public sealed class WeightFile : IDisposable
 {
