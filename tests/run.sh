@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project on a fresh machine: installs what the tests need when it is missing
-# (Debian packages; needs root or sudo), then the .NET tests, the PyTorch reference tests and the
-# check that the committed golden files are current. Ends with one line: "N passed, N failed".
+# (Debian packages; needs root or sudo), then the .NET tests, the PyTorch reference tests, the formatting
+# check, the package check and the check that the committed golden files are current. Ends with one line:
+# "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,6 +33,16 @@ if [ -d tests/python ]; then
   f=$(grep -oE '[0-9]+ (failed|errors?)' "$log" | awk '{s += $1} END {print s + 0}')
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
 fi
+
+# Formatting and code style as .editorconfig sets them.
+if dotnet format V2Meow.Runtime.sln --verify-no-changes --no-restore; then passed=$((passed + 1)); else
+  echo "dotnet format: files differ from .editorconfig's style (run: dotnet format V2Meow.Runtime.sln)"; failed=$((failed + 1)); status=1; fi
+
+# The NuGet packages: every packable project packs, and each holds only its own assembly (no tooling or tests).
+pack=$(mktemp -d)
+if dotnet pack V2Meow.Runtime.sln -c Release --no-build -o "$pack" -v quiet -nologo && "$PY" tests/package_contents.py "$pack"; then
+  passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
+rm -rf "$pack"
 
 # The committed goldens must be what the reference produces today.
 if [ -x weights-spec/reference/make_goldens.sh ]; then
