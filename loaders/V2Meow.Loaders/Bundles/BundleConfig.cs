@@ -31,9 +31,9 @@ public sealed record BundleConfig(
     /// <summary>Decoder vocabulary of a stage (SPEC §7): stage 1 adds BOS, stage 2 SEP and coarse codes, stage 3 all codes and SEP.</summary>
     public int VocabSize(string stage) => stage switch
     {
-        "stage1" => Tokens.SemanticCodes + 1,
-        "stage2" => Tokens.SemanticCodes + 1 + Tokens.CoarseLevels * Tokens.CodebookSize,
-        "stage3" => TotalLevels * Tokens.CodebookSize + 1,
+        "stage1" => checked(Tokens.SemanticCodes + 1),
+        "stage2" => checked(Tokens.SemanticCodes + 1 + Tokens.CoarseLevels * Tokens.CodebookSize),
+        "stage3" => checked(TotalLevels * Tokens.CodebookSize + 1),
         _ => throw new ArgumentOutOfRangeException(nameof(stage), stage, "not a transformer stage"),
     };
 
@@ -43,7 +43,7 @@ public sealed record BundleConfig(
     public int FramesPerSemantic => (int)Math.Round(Rates.AcousticHz / Rates.SemanticHz);
 
     /// <summary>Audio samples per acoustic frame: the product of the codec's strides.</summary>
-    public int Hop => Codec.Strides.Aggregate(1, (a, b) => a * b);
+    public int Hop => Codec.Strides.Aggregate(1, (a, b) => checked(a * b));
 }
 
 public sealed record RatesConfig(double VideoFps, double SemanticHz, double AcousticHz, int SampleRate);
