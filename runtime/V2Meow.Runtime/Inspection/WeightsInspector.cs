@@ -22,7 +22,11 @@ public static class WeightsInspector
         if (files.Length == 0)
             throw new BundleException($"{path}: not a bundle; the folder holds no .safetensors files");
         if (File.Exists(System.IO.Path.Combine(path, "config.json")))
-            using (Bundle.Open(path)) { } // full SPEC validation: config, components, every tensor
+        {
+            // Full SPEC validation: config, components, every tensor, and the optional text tower as generate loads it.
+            using var bundle = Bundle.Open(path);
+            Generation.TextTower.Load(bundle.Folder, bundle.Config);
+        }
         return files.Select(InspectFile).ToList();
     }
 
