@@ -86,8 +86,11 @@ public static class BundleConfigReader
 
     static readonly JsonDocumentOptions Strict = new() { AllowDuplicateProperties = false, MaxDepth = 16 };
 
+    /// <summary>A completed section as JSON with config.json's field names, so a difference is named as the user wrote it.</summary>
     static JsonObject SectionOf(BundleConfig config, string component) =>
-        JsonSerializer.SerializeToNode(component == "codec" ? config.Codec : (object)config.Stage(component))!.AsObject();
+        JsonSerializer.SerializeToNode(component == "codec" ? config.Codec : (object)config.Stage(component), SectionNames)!.AsObject();
+
+    static readonly JsonSerializerOptions SectionNames = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     static string Cut(string text) => text.Length <= 80 ? text : text[..77] + "...";
 

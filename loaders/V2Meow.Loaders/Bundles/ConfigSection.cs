@@ -133,7 +133,8 @@ internal sealed partial class ConfigSection
     {
         if (!TryGet(key, out var value))
             return fallback ?? throw Error(Path(key), "required");
-        string expected = $"a {(nonEmpty ? "non-empty " : "")}list of at most {maxCount} integers {IntRange(minimum, maximum)[3..]}";
+        string each = maximum == int.MaxValue ? $">= {minimum}" : $"in [{minimum}, {maximum}]";
+        string expected = $"a {(nonEmpty ? "non-empty " : "")}list of at most {maxCount} integers {each}";
         if (value.ValueKind != JsonValueKind.Array || (nonEmpty && value.GetArrayLength() == 0) || value.GetArrayLength() > maxCount)
             throw Error(Path(key), $"expected {expected}, found {Shown(value)}");
         return value.EnumerateArray().Select(item =>
