@@ -141,7 +141,7 @@ public class HostileCommandLineTests(TestMedia media)
             if [ "$last" = "pipe:1" ]; then exec "{Which("ffmpeg")}" "$@"; fi
             echo partial > "${"{"}last#file:{"}"}"
             echo $$ > "{marker}"
-            exec sleep 600
+            exec sleep 120
             """.Replace("\r", ""));
         File.SetUnixFileMode(fake.File("ffmpeg"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         File.CreateSymbolicLink(fake.File("ffprobe"), Which("ffprobe"));
