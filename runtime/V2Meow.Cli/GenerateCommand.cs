@@ -1,4 +1,6 @@
 using System.Globalization;
+using V2Meow.Loaders.Files;
+using V2Meow.Loaders.Video;
 using V2Meow.Runtime.Families.V2Meow;
 using V2Meow.Runtime;
 using V2Meow.Runtime.Backends;
@@ -16,6 +18,9 @@ public static class GenerateCommand
         usage: v2meow generate VIDEO [-o OUT.wav|OUT.mp4] [--bundle DIR] [--features [STREAM=]FILE …]
                                [--style-embedding FILE] [--prompt TEXT] [--seed N] [--candidates N]
                                [--temperatures T1,T2,T3] [--top-k N] [--device auto|cuda|opencl|ilgpu-cpu|cpu]
+                               [--max-seconds S]
+          --candidates  1 to 64 candidates, written as OUT.0.wav, OUT.1.wav, …
+          --max-seconds longest video accepted (default 7200): a damaged header can claim any length
         """;
 
     sealed class Options
@@ -24,6 +29,7 @@ public static class GenerateCommand
         public Dictionary<string, string> Features = new(StringComparer.Ordinal);
         public ulong Seed;
         public int Candidates = 1, TopK;
+        public double MaxSeconds = VideoProbe.DefaultMaxDurationSeconds;
         public double?[] Temperatures = [null, null, null];
     }
 
@@ -33,6 +39,10 @@ public static class GenerateCommand
         if (o.Video is null) throw new UsageException("generate needs a VIDEO\n" + Usage);
         string outputPath = o.Output ?? Path.GetFileNameWithoutExtension(o.Video) + ".music.wav";
         if (!File.Exists(o.Video)) throw new UsageException($"{o.Video}: no such file");
+        // Every output is checked before any work: a bad -o found after a long generation wastes it all,
+        // and an output that is one of the inputs would replace it.
+        string?[] inputs = [o.Video, o.StyleEmbedding, .. o.Features.Values, .. BundleFiles(o.Bundle)];
+        for (int b = 0; b < o.Candidates; b++) OutputFile.Check(MusicWriter.PathFor(outputPath, b, o.Candidates), inputs);
 
         var device = DeviceKinds.Resolve(o.Device);
         if (o.Bundle is null) error.WriteLine($"using the {DefaultModel.Label}");
@@ -48,7 +58,11 @@ public static class GenerateCommand
             try { pipeline.TextTower!.Embed(o.Prompt); }
             catch (ArgumentException e) { throw new UsageException(e.Message); }
         }
-        var input = new VideoInput { VideoPath = o.Video, FeatureFiles = o.Features, StyleEmbeddingFile = o.StyleEmbedding, Prompt = o.Prompt };
+        var input = new VideoInput
+        {
+            VideoPath = o.Video, FeatureFiles = o.Features, StyleEmbeddingFile = o.StyleEmbedding, Prompt = o.Prompt,
+            MaxDurationSeconds = o.MaxSeconds,
+        };
         var options = new GenerationOptions
         {
             Seed = o.Seed,
@@ -98,7 +112,13 @@ public static class GenerateCommand
                 case "--seed": o.Seed = ParseNumber<ulong>(a, Value()); break;
                 case "--candidates":
                     o.Candidates = ParseNumber<int>(a, Value());
-                    if (o.Candidates < 1) throw new UsageException("--candidates must be at least 1");
+                    if (o.Candidates is < 1 or > GenerationOptions.MaxCandidates)
+                        throw new UsageException($"--candidates must be from 1 to {GenerationOptions.MaxCandidates}");
+                    break;
+                case "--max-seconds":
+                    o.MaxSeconds = ParseNumber<double>(a, Value());
+                    if (!double.IsFinite(o.MaxSeconds) || o.MaxSeconds < VideoProbe.MinDurationSeconds)
+                        throw new UsageException($"--max-seconds must be a number of seconds >= {VideoProbe.MinDurationSeconds}");
                     break;
                 case "--top-k":
                     o.TopK = ParseNumber<int>(a, Value());
@@ -107,7 +127,9 @@ public static class GenerateCommand
                 case "--temperatures": o.Temperatures = ParseTemperatures(Value()); break;
                 case "--features":
                     AddFeature(o, Value());
-                    while (i + 1 < args.Length && !args[i + 1].StartsWith('-')) AddFeature(o, args[++i]);
+                    // More files may follow, but only what looks like one (STREAM=FILE, .npy, .safetensors):
+                    // "--features a.npy VIDEO" must leave VIDEO to be the video.
+                    while (i + 1 < args.Length && IsFeatureArgument(args[i + 1])) AddFeature(o, args[++i]);
                     break;
                 default:
                     if (a.StartsWith('-')) throw new UsageException($"unknown option {a}\n{Usage}");
@@ -118,6 +140,14 @@ public static class GenerateCommand
         }
         return o;
     }
+
+    static bool IsFeatureArgument(string argument) =>
+        !argument.StartsWith('-') && (argument.Contains('=') ||
+            Path.GetExtension(argument).ToLowerInvariant() is ".npy" or ".safetensors");
+
+    /// <summary>The files of a bundle folder, which an output must not replace either.</summary>
+    static IEnumerable<string> BundleFiles(string? bundle) =>
+        bundle is not null && Directory.Exists(bundle) ? Directory.EnumerateFiles(bundle) : [];
 
     /// <summary>STREAM=FILE, or FILE whose name (without extension) is the stream's.</summary>
     static void AddFeature(Options o, string value)

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using V2Meow.Cli;
 
 // Ctrl+C cancels the running generation cleanly (nothing is left at the output path); a second one kills.
@@ -8,4 +9,12 @@ Console.CancelKeyPress += (_, e) =>
     e.Cancel = true;
     cancel.Cancel();
 };
+// SIGTERM (kill, systemd, Kubernetes) cleans up as Ctrl+C does: partial outputs, temporary files and the
+// ffmpeg children go; a second one terminates at once.
+using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+{
+    if (cancel.IsCancellationRequested) return;
+    context.Cancel = true;
+    cancel.Cancel();
+});
 return await CommandLine.RunAsync(args, Console.Out, Console.Error, cancel.Token);

@@ -28,6 +28,28 @@ public sealed class Muxer
             $"cannot write a '{(other.Length == 0 ? "(no extension)" : other)}' file; use .mp4, .mkv or .mov"),
     };
 
+    /// <summary>
+    /// What ffmpeg wrote must read back as the video with one audio track, about as long as the video:
+    /// a truncated file (a full disk) fails this even when ffmpeg said nothing.
+    /// </summary>
+    async Task CheckWrittenAsync(string temporary, string outputPath, VideoProbe video, CancellationToken cancellationToken)
+    {
+        VideoProbe written;
+        try
+        {
+            written = await VideoProbe.ProbeAsync(temporary, _binaries, cancellationToken).ConfigureAwait(false);
+        }
+        catch (MediaException e)
+        {
+            throw new MediaException(outputPath, $"ffmpeg wrote an unreadable file; is the disk full? ({e.Message})", e);
+        }
+        bool complete = written.HasVideo && written.HasAudio &&
+            (video.DurationSeconds <= 0 || written.DurationSeconds >= video.DurationSeconds * 0.9 - 0.5);
+        if (!complete)
+            throw new MediaException(outputPath, System.FormattableString.Invariant(
+                $"ffmpeg wrote an incomplete file ({written.DurationSeconds:0.##} s of {video.DurationSeconds:0.##} s, video {written.HasVideo}, audio {written.HasAudio}); is the disk full?"));
+    }
+
     /// <summary>Writes <paramref name="videoPath"/> with <paramref name="wavPath"/> as its only audio track to <paramref name="outputPath"/>.</summary>
     public async Task MuxAsync(string videoPath, string wavPath, string outputPath, CancellationToken cancellationToken = default)
     {
@@ -45,7 +67,7 @@ public sealed class Muxer
         List<string> arguments =
         [
             "-nostdin", "-hide_banner", "-nostats", "-loglevel", "error", "-y",
-            "-i", videoPath, "-i", wavPath,
+            "-i", VideoProbe.FileArgument(videoPath), "-i", VideoProbe.FileArgument(wavPath),
             "-map", $"0:{video.VideoStreamIndex}", "-map", "1:a:0",
             "-c:v", "copy", "-c:a", "aac",
             "-map_metadata", "0",
@@ -53,7 +75,7 @@ public sealed class Muxer
         ];
         // moov atom first: the file plays while it downloads; costs one rewrite of the (small) header.
         if (container is "mp4" or "mov") arguments.AddRange(["-movflags", "+faststart"]);
-        arguments.Add(temporary);
+        arguments.Add(VideoProbe.FileArgument(temporary));
 
         bool moved = false;
         try
@@ -61,12 +83,15 @@ public sealed class Muxer
             await using (var ffmpeg = FFmpegProcess.Start(_binaries.FFmpegPath(videoPath), arguments, readOutput: false, videoPath))
             {
                 int exitCode = await ffmpeg.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-                if (exitCode != 0)
+                // ffmpeg can exit 0 after a failed write ("No space left on device"): at -loglevel error
+                // anything it prints is an error, so a file it complained about is never renamed into place.
+                if (exitCode != 0 || ffmpeg.PrintedErrors)
                     throw new MediaException(outputPath,
-                        $"cannot write '{videoPath}' with '{wavPath}' as its audio (ffmpeg: {ffmpeg.ErrorSummary(temporary)})");
+                        $"cannot write '{videoPath}' with '{wavPath}' as its audio (ffmpeg: {ffmpeg.ErrorSummary(VideoProbe.FileArgument(temporary))})");
             }
             if (!File.Exists(temporary) || new FileInfo(temporary).Length == 0)
                 throw new MediaException(outputPath, "ffmpeg finished without writing the file");
+            await CheckWrittenAsync(temporary, outputPath, video, cancellationToken).ConfigureAwait(false);
             try
             {
                 File.Move(temporary, fullOutput, overwrite: true);

@@ -1,3 +1,4 @@
+using V2Meow.Loaders.Files;
 using V2Meow.Loaders.Safetensors;
 
 namespace V2Meow.Loaders.Bundles;
@@ -26,9 +27,10 @@ public sealed class Bundle : IDisposable
         if (!Directory.Exists(folder))
             throw new BundleException($"{folder}: bundle folder does not exist");
         string configPath = Path.Combine(folder, "config.json");
-        if (!File.Exists(configPath))
+        if (InputFile.KindOf(configPath) == FileKind.Missing)
             throw new BundleException($"{folder}: not a bundle; config.json is missing");
-        var config = BundleConfigReader.Load(configPath);
+        string configJson = BundleConfigReader.ReadText(configPath);
+        var config = BundleConfigReader.Parse(configJson, configPath);
 
         var files = new Dictionary<string, SafetensorsFile>(StringComparer.Ordinal);
         try
@@ -36,11 +38,13 @@ public sealed class Bundle : IDisposable
             foreach (string component in BundleConfig.Components)
             {
                 string path = Path.Combine(folder, component + ".safetensors");
-                if (!File.Exists(path))
+                if (InputFile.KindOf(path) == FileKind.Missing)
                     throw new BundleException($"{folder}: component '{component}' is missing; expected {path}");
                 var file = SafetensorsFile.Open(path);
                 files[component] = file;
                 Validate(file, config, component);
+                BundleConfigReader.CheckComponentSection(configJson, configPath, config, component,
+                    file.Metadata.GetValueOrDefault("config"), file.Path);
             }
         }
         catch
@@ -77,7 +81,13 @@ public sealed class Bundle : IDisposable
         var expected = BundleLayout.Expected(config, component);
         var dtype = DTypeOf(config);
         foreach (var (name, shape) in expected)
-            file.Get(name, shape, dtype);
+        {
+            var view = file.Get(name, shape, dtype);
+            long bad = FiniteValues.FirstNonFinite(view);
+            if (bad >= 0)
+                throw new SafetensorsFormatException(file.Path, name,
+                    $"element {bad} is {FiniteValues.Describe(view, bad)}; weights must be finite");
+        }
         foreach (var tensor in file.Tensors)
             if (!expected.ContainsKey(tensor.Name))
                 throw new SafetensorsFormatException(file.Path, tensor.Name,

@@ -32,9 +32,9 @@ public sealed record BundleConfig(
     /// <summary>Decoder vocabulary of a stage (SPEC §7): stage 1 adds BOS, stage 2 SEP and coarse codes, stage 3 all codes and SEP.</summary>
     public int VocabSize(StageId stage) => stage switch
     {
-        StageId.Stage1 => Tokens.SemanticCodes + 1,
-        StageId.Stage2 => Tokens.SemanticCodes + 1 + Tokens.CoarseLevels * Tokens.CodebookSize,
-        StageId.Stage3 => TotalLevels * Tokens.CodebookSize + 1,
+        StageId.Stage1 => checked(Tokens.SemanticCodes + 1),
+        StageId.Stage2 => checked(Tokens.SemanticCodes + 1 + Tokens.CoarseLevels * Tokens.CodebookSize),
+        StageId.Stage3 => checked(TotalLevels * Tokens.CodebookSize + 1),
         _ => throw new ArgumentOutOfRangeException(nameof(stage), stage, "not a transformer stage"),
     };
 
@@ -44,7 +44,7 @@ public sealed record BundleConfig(
     public int FramesPerSemantic => (int)Math.Round(Rates.AcousticHz / Rates.SemanticHz);
 
     /// <summary>Audio samples per acoustic frame: the product of the codec's strides.</summary>
-    public int Hop => Codec.Strides.Aggregate(1, (a, b) => a * b);
+    public int Hop => Codec.Strides.Aggregate(1, (a, b) => checked(a * b));
 }
 
 public sealed record RatesConfig(double VideoFps, double SemanticHz, double AcousticHz, int SampleRate);

@@ -1,4 +1,7 @@
+using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
+using V2Meow.Loaders.Files;
 
 namespace V2Meow.Loaders.Bundles;
 
@@ -11,21 +14,93 @@ public static class BundleConfigReader
     static readonly string[] TransformerFields =
         ["d_model", "n_heads", "head_dim", "d_ff", "activation", "norm", "norm_eps", "rel_buckets", "rel_max_distance", "attention_scale"];
 
-    public static BundleConfig Load(string path)
+    /// <summary>
+    /// Largest config.json read: 1 MiB. A real one is a few kilobytes; without a bound a link to /dev/zero
+    /// or a 2 GiB "name" string exhausts memory before any field is checked (SPEC §3).
+    /// </summary>
+    public const int MaxConfigBytes = 1 << 20;
+
+    public static BundleConfig Load(string path) => Parse(ReadText(path), path);
+
+    /// <summary>
+    /// The text of config.json: a regular file once links are followed (a FIFO would block forever, a
+    /// device never ends), at most <see cref="MaxConfigBytes"/>, UTF-8.
+    /// </summary>
+    public static string ReadText(string path)
     {
-        string text;
-        try { text = File.ReadAllText(path); }
+        var (target, length) = InputFile.Require(path, problem => new BundleException($"{path}: {problem}"));
+        if (length > MaxConfigBytes)
+            throw new BundleException($"{path}: {length} bytes; a config.json is at most {MaxConfigBytes} bytes (SPEC §3)");
+        try
+        {
+            using var stream = new FileStream(target, FileMode.Open, FileAccess.Read, FileShare.Read);
+            var bytes = new byte[MaxConfigBytes + 1];
+            int read = stream.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false);
+            if (read > MaxConfigBytes)
+                throw new BundleException($"{path}: more than {MaxConfigBytes} bytes; a config.json is at most {MaxConfigBytes} bytes (SPEC §3)");
+            return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes, 0, read);
+        }
+        catch (DecoderFallbackException)
+        {
+            throw new BundleException($"{path}: not valid UTF-8 text");
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new BundleException($"{path}: cannot be read: {e.Message}", e);
         }
-        return Parse(text, path);
     }
+
+    /// <summary>
+    /// Checks a component file's <c>__metadata__</c> "config" against config.json (SPEC §2.3): the section is
+    /// put in place of config.json's own and both are completed with the defaults, so key order, whitespace
+    /// and omitted defaults do not matter; a changed activation, attention_scale, norm_eps or codec padding does.
+    /// </summary>
+    public static void CheckComponentSection(string configJson, string configPath, BundleConfig config, string component,
+        string? sectionJson, string file)
+    {
+        if (sectionJson is null)
+            throw new BundleException($"{file}: __metadata__ 'config': missing; every bundle file carries its section of config.json (SPEC §2.3)");
+        BundleConfig fromFile;
+        try
+        {
+            var root = JsonNode.Parse(configJson, documentOptions: Strict)!.AsObject();
+            root[component] = JsonNode.Parse(sectionJson, documentOptions: Strict);
+            fromFile = Parse(root.ToJsonString(), configPath);
+        }
+        catch (Exception e) when (e is JsonException or BundleException or InvalidOperationException)
+        {
+            string problem = e.Message.StartsWith(configPath + ": ", StringComparison.Ordinal) ? e.Message[(configPath.Length + 2)..] : e.Message;
+            throw new BundleException($"{file}: __metadata__ 'config': not a valid '{component}' section ({OneLine(problem)})", e);
+        }
+        var expected = SectionOf(config, component);
+        var found = SectionOf(fromFile, component);
+        foreach (var (key, value) in expected)
+        {
+            string theirs = found.TryGetPropertyValue(key, out var other) ? other?.ToJsonString() ?? "null" : "(none)";
+            string ours = value?.ToJsonString() ?? "null";
+            if (ours != theirs)
+                throw new BundleException($"{file}: __metadata__ 'config': field '{key}': config.json ({configPath}) has {Cut(ours)}, the file {Cut(theirs)}; " +
+                    "the file was exported with another config (SPEC §2.3)");
+        }
+    }
+
+    static readonly JsonDocumentOptions Strict = new() { AllowDuplicateProperties = false, MaxDepth = 16 };
+
+    /// <summary>A completed section as JSON with config.json's field names, so a difference is named as the user wrote it.</summary>
+    static JsonObject SectionOf(BundleConfig config, string component) =>
+        JsonSerializer.SerializeToNode(StageIds.TryParse(component, out var stage) ? config.Stage(stage) : (object)config.Codec, SectionNames)!.AsObject();
+
+    static readonly JsonSerializerOptions SectionNames = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    static string Cut(string text) => text.Length <= 80 ? text : text[..77] + "...";
+
+    static string OneLine(string text) => text.ReplaceLineEndings(" ");
 
     public static BundleConfig Parse(string json, string file)
     {
         JsonDocument document;
-        try { document = JsonDocument.Parse(json); }
+        // Duplicate keys are refused: which of two "d_model"s wins is a guess no reader should make.
+        try { document = JsonDocument.Parse(json, Strict); }
         catch (JsonException e) { throw new BundleException($"{file}: not valid JSON: {e.Message}", e); }
         using (document)
         {
@@ -36,23 +111,24 @@ public static class BundleConfigReader
 
             var rates = root.OptionalSection("rates");
             rates.AllowOnly("video_fps", "semantic_hz", "acoustic_hz", "sample_rate");
-            var r = new RatesConfig(rates.Number("video_fps", 1), rates.Number("semantic_hz", 25),
-                rates.Number("acoustic_hz", 50), rates.Int("sample_rate", 1, 16000));
+            var r = new RatesConfig(rates.Number("video_fps", 1, minimum: 0.01, maximum: 240),
+                rates.Number("semantic_hz", 25, minimum: 0.01, maximum: 1000),
+                rates.Number("acoustic_hz", 50, minimum: 0.01, maximum: 10_000), rates.Int("sample_rate", 1, 16000, 384_000));
 
             var tokens = root.OptionalSection("tokens");
             tokens.AllowOnly("semantic_codes", "codebook_size", "coarse_levels", "fine_levels");
-            var t = new TokensConfig(tokens.Int("semantic_codes", 1, 1024), tokens.Int("codebook_size", 1, 1024),
-                tokens.Int("coarse_levels", 1, 4), tokens.Int("fine_levels", 1, 8));
+            var t = new TokensConfig(tokens.Int("semantic_codes", 1, 1024, 1 << 20), tokens.Int("codebook_size", 1, 1024, 1 << 16),
+                tokens.Int("coarse_levels", 1, 4, 64), tokens.Int("fine_levels", 1, 8, 64));
 
             var windows = root.OptionalSection("windows");
             windows.AllowOnly("stage1_seconds", "stage2_seconds", "stage3_seconds");
-            var w = new WindowsConfig(windows.Number("stage1_seconds", 10), windows.Number("stage2_seconds", 10),
-                windows.Number("stage3_seconds", 3));
+            var w = new WindowsConfig(windows.Number("stage1_seconds", 10, maximum: MaxWindowSeconds),
+                windows.Number("stage2_seconds", 10, maximum: MaxWindowSeconds), windows.Number("stage3_seconds", 3, maximum: MaxWindowSeconds));
 
             var temps = root.OptionalSection("temperatures");
             temps.AllowOnly("stage1", "stage2", "stage3");
-            var temperatures = new TemperaturesConfig(temps.Number("stage1", 1.0, positive: false),
-                temps.Number("stage2", 0.95, positive: false), temps.Number("stage3", 0.4, positive: false));
+            var temperatures = new TemperaturesConfig(temps.Number("stage1", 1.0, positive: false, maximum: 100),
+                temps.Number("stage2", 0.95, positive: false, maximum: 100), temps.Number("stage3", 0.4, positive: false, maximum: 100));
 
             var s1 = root.Section("stage1");
             s1.AllowOnly([.. TransformerFields, "encoder_layers", "decoder_layers", "streams", "style_dim", "time_embedding"]);
@@ -90,26 +166,37 @@ public static class BundleConfigReader
         }
     }
 
+    /// <summary>Longest stage window (SPEC §3.4): a window is one sequence in memory at once.</summary>
+    const double MaxWindowSeconds = 3600;
+    /// <summary>Most tokens in one window (SPEC §3.4): window seconds × rate.</summary>
+    const double MaxWindowSteps = 1 << 20;
+    /// <summary>Most layers in one stack (SPEC §3.6).</summary>
+    const int MaxLayers = 1024;
+    /// <summary>Largest hop, samples per codec frame (SPEC §3.10).</summary>
+    const long MaxHop = 1 << 20;
+
     static TransformerConfig Transformer(ConfigSection s, string variant, bool encoder)
     {
-        int d = s.Int("d_model", 1), h = s.Int("n_heads", 1);
+        int d = s.Int("d_model", 1, maximum: 1 << 16), h = s.Int("n_heads", 1, maximum: 1024);
         if (!s.Has("head_dim") && d % h != 0)
             throw s.Error($"{s.Where}.head_dim", $"required when d_model ({d}) is not a multiple of n_heads ({h})");
-        int dh = s.Int("head_dim", 1, d / h);
-        int buckets = s.Int("rel_buckets", 4, 32);
+        int dh = s.Int("head_dim", 1, d / h, 4096);
+        if ((long)h * dh > 1 << 16)
+            throw s.Error($"{s.Where}.head_dim", $"n_heads × head_dim = {(long)h * dh} exceeds {1 << 16}");
+        int buckets = s.Int("rel_buckets", 4, 32, 1024);
         if (buckets % 2 != 0) throw s.Error($"{s.Where}.rel_buckets", $"expected an even number, found {buckets}");
-        int distance = s.Int("rel_max_distance", 1, 128);
+        int distance = s.Int("rel_max_distance", 1, 128, 1 << 16);
         if (distance <= buckets / 2)
             throw s.Error($"{s.Where}.rel_max_distance", $"expected > rel_buckets/2 = {buckets / 2}, found {distance}");
-        int ff = s.Int("d_ff", 1);
+        int ff = s.Int("d_ff", 1, maximum: 1 << 18);
         string activation = s.Choice("activation", ["gelu", "relu", "geglu"], "gelu");
         string norm = s.Choice("norm", ["layernorm", "rmsnorm"], "layernorm");
-        double eps = s.Number("norm_eps", 1e-6);
-        double scale = s.Number("attention_scale", 1.0 / Math.Sqrt(dh));
-        int encoderLayers = encoder ? s.Int("encoder_layers", 1) : 0;
-        int decoderLayers = s.Int("decoder_layers", 1);
+        double eps = s.Number("norm_eps", 1e-6, maximum: 1);
+        double scale = s.Number("attention_scale", 1.0 / Math.Sqrt(dh), maximum: 1000);
+        int encoderLayers = encoder ? s.Int("encoder_layers", 1, maximum: MaxLayers) : 0;
+        int decoderLayers = s.Int("decoder_layers", 1, maximum: MaxLayers);
         List<StreamConfig> streams = encoder ? Streams(s) : [];
-        int styleDim = encoder ? s.Int("style_dim", 0, 0) : 0;
+        int styleDim = encoder ? s.Int("style_dim", 0, 0, 1 << 16) : 0;
         return new TransformerConfig(d, h, dh, ff, activation, norm, eps, buckets, distance, scale,
             encoderLayers, decoderLayers, streams, styleDim, variant);
     }
@@ -117,10 +204,10 @@ public static class BundleConfigReader
     /// <summary>stage1.time_embedding: absent or null for none (SPEC §6.8).</summary>
     static TimeEmbeddingConfig? TimeEmbedding(ConfigSection stage, int dModel)
     {
-        if (!stage.Has("time_embedding")) return null;
+        if (!stage.HasNonNull("time_embedding")) return null;
         var s = stage.Section("time_embedding");
         s.AllowOnly("min_period", "max_period");
-        double low = s.Number("min_period"), high = s.Number("max_period");
+        double low = s.Number("min_period", maximum: 1e6), high = s.Number("max_period", maximum: 1e6);
         if (high <= low) throw s.Error($"{s.Where}.max_period", $"expected > min_period ({low}), found {high}");
         if (dModel % 2 != 0) throw s.Error(s.Where, $"needs an even d_model (sine and cosine pairs), found {dModel}");
         return new TimeEmbeddingConfig(low, high);
@@ -129,7 +216,7 @@ public static class BundleConfigReader
     static List<StreamConfig> Streams(ConfigSection s)
     {
         var result = new List<StreamConfig>();
-        foreach (var stream in s.List("streams"))
+        foreach (var stream in s.List("streams", maxCount: 64))
         {
             string name = stream.String("name", "");
             if (!ConfigSection.StreamName().IsMatch(name))
@@ -140,12 +227,12 @@ public static class BundleConfigReader
             if (kind == "dense")
             {
                 stream.AllowOnly("name", "kind", "dim");
-                result.Add(new StreamConfig(name, kind, stream.Int("dim", 1), 0, 0));
+                result.Add(new StreamConfig(name, kind, stream.Int("dim", 1, maximum: 1 << 20), 0, 0));
             }
             else
             {
                 stream.AllowOnly("name", "kind", "vocab", "tokens_per_frame");
-                result.Add(new StreamConfig(name, kind, 0, stream.Int("vocab", 1), stream.Int("tokens_per_frame", 1, 1)));
+                result.Add(new StreamConfig(name, kind, 0, stream.Int("vocab", 1, maximum: 1 << 24), stream.Int("tokens_per_frame", 1, 1, 4096)));
             }
         }
         return result;
@@ -154,17 +241,24 @@ public static class BundleConfigReader
     static CodecConfig Codec(ConfigSection c)
     {
         c.AllowOnly("kind", "codebook_dim", "latent_dim", "out_proj", "channels", "strides", "kernel_size", "residual_dilations", "padding", "activation");
-        int dim = c.Int("codebook_dim", 1);
-        int latent = c.Int("latent_dim", 1, dim);
+        int dim = c.Int("codebook_dim", 1, maximum: 1 << 16);
+        int latent = c.Int("latent_dim", 1, dim, 1 << 16);
         bool? explicitProj = c.OptionalBool("out_proj");
         if (latent != dim && explicitProj == false)
             throw c.Error("codec.out_proj", $"false, but latent_dim {latent} != codebook_dim {dim} needs the projection");
-        int[] strides = c.IntList("strides", 1, nonEmpty: true);
-        int[] channels = c.IntList("channels", 1);
+        int[] strides = c.IntList("strides", 1, nonEmpty: true, maximum: 4096, maxCount: 32);
+        // The hop is the product of the strides; [64, 67108869] wraps an int to a plausible 320.
+        long hop = 1;
+        foreach (int stride in strides)
+        {
+            hop *= stride;
+            if (hop > MaxHop) throw c.Error("codec.strides", $"the product of the strides (the hop) exceeds {MaxHop} samples per frame");
+        }
+        int[] channels = c.IntList("channels", 1, maximum: 1 << 16, maxCount: 33);
         if (channels.Length != strides.Length + 1)
             throw c.Error("codec.channels", $"expected {strides.Length + 1} integers >= 1 (one more than strides), found {channels.Length}");
         return new CodecConfig(dim, latent, latent != dim || explicitProj == true, channels, strides,
-            c.Int("kernel_size", 1, 7), c.IntList("residual_dilations", 1, [1, 3, 9]),
+            c.Int("kernel_size", 1, 7, 4096), c.IntList("residual_dilations", 1, [1, 3, 9], maximum: 1 << 16),
             c.Choice("padding", ["causal", "centred"], "causal"), c.Choice("activation", ["elu", "snake"], "elu"))
         {
             // The kinds this build's readers know; the runtime's CodecDecoders runs each (SPEC §3.6).
@@ -192,6 +286,8 @@ public static class BundleConfigReader
             for (int i = 0; i < hz.Length; i++)
             {
                 double steps = seconds * hz[i];
+                if (steps > MaxWindowSteps)
+                    throw root.Error($"windows.{stage}_seconds", $"{seconds} s at rates.{names[i]} {hz[i]} is {steps} steps; a window holds at most {MaxWindowSteps}");
                 if (Math.Abs(steps - Math.Round(steps)) > 1e-9)
                     throw root.Error($"windows.{stage}_seconds", $"{seconds} s at rates.{names[i]} {hz[i]} is not a whole number of steps");
             }

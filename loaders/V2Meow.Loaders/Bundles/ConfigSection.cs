@@ -25,10 +25,23 @@ internal sealed partial class ConfigSection
 
     string Path(string key) => Where.Length == 0 ? key : $"{Where}.{key}";
 
-    bool TryGet(string key, out JsonElement value) =>
-        _element.TryGetProperty(key, out value) && value.ValueKind != JsonValueKind.Null;
+    /// <summary>
+    /// The field's value when present. null is not "absent": a field left out takes its default, but
+    /// <c>"rates": null</c> is far more likely a mistake than a request for defaults, so it is an error
+    /// (only <see cref="HasNonNull"/> callers, where the SPEC allows null, see it as absent).
+    /// </summary>
+    bool TryGet(string key, out JsonElement value)
+    {
+        if (!_element.TryGetProperty(key, out value)) return false;
+        if (value.ValueKind == JsonValueKind.Null)
+            throw Error(Path(key), "expected a value, found null; leave the field out to take its default");
+        return true;
+    }
 
     public bool Has(string key) => TryGet(key, out _);
+
+    /// <summary>Present and not null: for the fields the SPEC lets be null (stage1.time_embedding).</summary>
+    public bool HasNonNull(string key) => _element.TryGetProperty(key, out var value) && value.ValueKind != JsonValueKind.Null;
 
     public void AllowOnly(params string[] allowed)
     {
@@ -49,24 +62,43 @@ internal sealed partial class ConfigSection
 
     static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement;
 
-    public int Int(string key, int minimum, int? fallback = null)
+    /// <summary>An integer in [<paramref name="minimum"/>, <paramref name="maximum"/>] (SPEC §3 gives every range).</summary>
+    public int Int(string key, int minimum, int? fallback = null, int maximum = int.MaxValue)
     {
         if (!TryGet(key, out var value))
             return fallback ?? throw Error(Path(key), "required");
-        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out int result) || result < minimum)
-            throw Error(Path(key), $"expected an integer >= {minimum}, found {value.GetRawText()}");
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out int result) || result < minimum || result > maximum)
+            throw Error(Path(key), $"expected {IntRange(minimum, maximum)}, found {Shown(value)}");
         return result;
     }
 
-    public double Number(string key, double? fallback = null, bool positive = true)
+    /// <summary>
+    /// A finite number above 0 (or at least 0 when not <paramref name="positive"/>), at least
+    /// <paramref name="minimum"/> and at most <paramref name="maximum"/>.
+    /// </summary>
+    public double Number(string key, double? fallback = null, bool positive = true, double minimum = 0, double maximum = double.MaxValue)
     {
         if (!TryGet(key, out var value))
             return fallback ?? throw Error(Path(key), "required");
         if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out double result) || !double.IsFinite(result))
-            throw Error(Path(key), $"expected a number, found {value.GetRawText()}");
-        if (positive ? result <= 0 : result < 0)
-            throw Error(Path(key), $"expected a number {(positive ? ">" : ">=")} 0, found {value.GetRawText()}");
+            throw Error(Path(key), $"expected a number, found {Shown(value)}");
+        if ((positive ? result <= 0 : result < 0) || result < minimum || result > maximum)
+        {
+            string low = minimum > 0 ? $">= {minimum.ToString(System.Globalization.CultureInfo.InvariantCulture)}" : positive ? "> 0" : ">= 0";
+            string high = maximum < double.MaxValue ? $" and <= {maximum.ToString(System.Globalization.CultureInfo.InvariantCulture)}" : "";
+            throw Error(Path(key), $"expected a number {low}{high}, found {Shown(value)}");
+        }
         return result;
+    }
+
+    static string IntRange(int minimum, int maximum) =>
+        maximum == int.MaxValue ? $"an integer >= {minimum}" : $"an integer in [{minimum}, {maximum}]";
+
+    /// <summary>A value as the error shows it: its JSON text, cut short (a 2 GiB string is not echoed).</summary>
+    static string Shown(JsonElement value)
+    {
+        string text = value.GetRawText();
+        return text.Length <= 80 ? text : text[..77] + "...";
     }
 
     public string Choice(string key, string[] choices, string? fallback = null)
@@ -75,7 +107,7 @@ internal sealed partial class ConfigSection
             return fallback ?? throw Error(Path(key), "required");
         string? text = value.ValueKind == JsonValueKind.String ? value.GetString() : null;
         if (text is null || Array.IndexOf(choices, text) < 0)
-            throw Error(Path(key), $"expected one of {string.Join(", ", choices)}, found {value.GetRawText()}");
+            throw Error(Path(key), $"expected one of {string.Join(", ", choices)}, found {Shown(value)}");
         return text;
     }
 
@@ -92,26 +124,31 @@ internal sealed partial class ConfigSection
         {
             JsonValueKind.True => true,
             JsonValueKind.False => false,
-            _ => throw Error(Path(key), $"expected true or false, found {value.GetRawText()}"),
+            _ => throw Error(Path(key), $"expected true or false, found {Shown(value)}"),
         };
     }
 
-    public int[] IntList(string key, int minimum, int[]? fallback = null, bool nonEmpty = false)
+    /// <summary>A list of at most <paramref name="maxCount"/> integers, each in [<paramref name="minimum"/>, <paramref name="maximum"/>].</summary>
+    public int[] IntList(string key, int minimum, int[]? fallback = null, bool nonEmpty = false, int maximum = int.MaxValue, int maxCount = 64)
     {
         if (!TryGet(key, out var value))
             return fallback ?? throw Error(Path(key), "required");
-        if (value.ValueKind != JsonValueKind.Array || (nonEmpty && value.GetArrayLength() == 0))
-            throw Error(Path(key), $"expected a {(nonEmpty ? "non-empty " : "")}list of integers >= {minimum}, found {value.GetRawText()}");
+        string each = maximum == int.MaxValue ? $">= {minimum}" : $"in [{minimum}, {maximum}]";
+        string expected = $"a {(nonEmpty ? "non-empty " : "")}list of at most {maxCount} integers {each}";
+        if (value.ValueKind != JsonValueKind.Array || (nonEmpty && value.GetArrayLength() == 0) || value.GetArrayLength() > maxCount)
+            throw Error(Path(key), $"expected {expected}, found {Shown(value)}");
         return value.EnumerateArray().Select(item =>
-            item.ValueKind == JsonValueKind.Number && item.TryGetInt32(out int v) && v >= minimum
+            item.ValueKind == JsonValueKind.Number && item.TryGetInt32(out int v) && v >= minimum && v <= maximum
                 ? v
-                : throw Error(Path(key), $"expected a list of integers >= {minimum}, found {value.GetRawText()}")).ToArray();
+                : throw Error(Path(key), $"expected {expected}, found {Shown(value)}")).ToArray();
     }
 
-    public IEnumerable<ConfigSection> List(string key)
+    public IEnumerable<ConfigSection> List(string key, int maxCount = 64)
     {
         if (!TryGet(key, out var value) || value.ValueKind != JsonValueKind.Array || value.GetArrayLength() == 0)
             throw Error(Path(key), "expected a non-empty list");
+        if (value.GetArrayLength() > maxCount)
+            throw Error(Path(key), $"expected at most {maxCount} entries, found {value.GetArrayLength()}");
         int i = 0;
         foreach (var item in value.EnumerateArray())
             yield return new ConfigSection(_file, $"{Path(key)}[{i++}]", item);

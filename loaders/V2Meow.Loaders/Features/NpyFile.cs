@@ -148,9 +148,17 @@ public static class NpyFile
         if (shape.Length is 0 or > 2)
             throw new MediaException(path, $"expected a 1-D or 2-D array, found {shape.Length}-D shape [{string.Join(", ", shape)}]");
 
-        long count = 1;
-        foreach (long d in shape) count = checked(count * d);
-        long dataBytes = checked(count * ItemSize(dtype));
+        long dataBytes;
+        try
+        {
+            long count = 1;
+            foreach (long d in shape) count = checked(count * d);
+            dataBytes = checked(count * ItemSize(dtype));
+        }
+        catch (OverflowException)
+        {
+            throw new MediaException(path, $"shape [{string.Join(", ", shape)}] of '{descr}' overflows a 64-bit size");
+        }
         long available = bytes.Length - prefix - headerLength;
         if (available != dataBytes)
             throw new MediaException(path, available < dataBytes

@@ -1,4 +1,5 @@
 using System.IO.MemoryMappedFiles;
+using V2Meow.Loaders.Files;
 
 namespace V2Meow.Loaders.Safetensors;
 
@@ -40,17 +41,20 @@ public sealed unsafe class SafetensorsFile : IDisposable
 
     public static SafetensorsFile Open(string path)
     {
-        FileInfo info = new(path);
-        if (!info.Exists)
+        // Links are followed (a Hugging Face cache links into blobs/) and the target's size is the one that
+        // counts; the target must be a regular file: a device such as /dev/zero cannot be mapped.
+        var kind = InputFile.KindOf(path);
+        if (kind == FileKind.Missing)
             throw new SafetensorsFormatException(path, null, "file does not exist");
-        if (info.Length < 8)
+        var (target, length) = InputFile.Require(path, problem => new SafetensorsFormatException(path, null, problem));
+        if (length < 8)
             throw new SafetensorsFormatException(path, null,
-                $"file is {info.Length} bytes; expected at least 8 (the header length prefix)");
+                $"file is {length} bytes; expected at least 8 (the header length prefix)");
 
         MemoryMappedFile map;
         try
         {
-            map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
+            map = MemoryMappedFile.CreateFromFile(target, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -60,7 +64,7 @@ public sealed unsafe class SafetensorsFile : IDisposable
         byte* pointer = null;
         view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
         pointer += view.PointerOffset;
-        return new SafetensorsFile(path, info.Length, map, view, pointer);
+        return new SafetensorsFile(path, length, map, view, pointer);
     }
 
     public bool Contains(string name) => Header.TryGet(name, out _);

@@ -39,9 +39,11 @@ public sealed class SafetensorsHeader
                 $"file is {fileLength} bytes; expected at least 8 (the header length prefix)");
         ulong raw = BitConverter.ToUInt64(prefix[..8]);
         if (!BitConverter.IsLittleEndian) raw = System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(raw);
+        // The value is not echoed: for a file that is not safetensors at all these are its first 8 bytes
+        // (a link to a system file would print part of it).
         if (raw > MaxHeaderBytes)
             throw new SafetensorsFormatException(file, null,
-                $"header length {raw} exceeds the limit of {MaxHeaderBytes} bytes");
+                $"not a safetensors file: its first 8 bytes are not a header length (a little-endian integer of at most {MaxHeaderBytes})");
         if ((long)raw > fileLength - 8)
             throw new SafetensorsFormatException(file, null,
                 $"header length {raw} runs past the end of the file ({fileLength - 8} bytes follow the prefix); the file is truncated or corrupt");

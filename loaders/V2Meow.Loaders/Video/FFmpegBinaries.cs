@@ -23,14 +23,6 @@ public sealed class FFmpegBinaries
     /// <summary>Full path of the ffprobe executable; <paramref name="forFile"/> is the media file named in the error.</summary>
     public string FFprobePath(string? forFile) => Resolve("ffprobe", forFile);
 
-    /// <summary>FFMpegCore options pointing at the folder ffprobe was found in.</summary>
-    internal FFOptions ProbeOptions(string? forFile)
-    {
-        var options = GlobalFFOptions.Current.Clone();
-        options.BinaryFolder = Path.GetDirectoryName(FFprobePath(forFile)) ?? "";
-        return options;
-    }
-
     string Resolve(string tool, string? forFile)
     {
         string executable = OperatingSystem.IsWindows() ? tool + ".exe" : tool;

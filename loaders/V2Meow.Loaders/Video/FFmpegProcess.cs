@@ -74,6 +74,12 @@ internal sealed partial class FFmpegProcess : IAsyncDisposable
         return Summarise(lines, filePath, maxMessages);
     }
 
+    /// <summary>Whether ffmpeg printed anything on stderr; run at <c>-loglevel error</c>, anything it prints is an error.</summary>
+    public bool PrintedErrors
+    {
+        get { lock (_errorLines) return _errorLines.Count > 0; }
+    }
+
     internal static string Summarise(IEnumerable<string> lines, string? filePath, int maxMessages)
     {
         var messages = new List<string>();

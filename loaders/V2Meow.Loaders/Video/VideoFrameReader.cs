@@ -78,7 +78,11 @@ public sealed class VideoFrameReader
     public static int CountFrames(double seconds, double fps)
     {
         double exact = Math.Max(0, seconds) * fps;
-        return (int)Math.Max(1, Math.Ceiling(exact - 1e-6));
+        double count = Math.Max(1, Math.Ceiling(exact - 1e-6));
+        // A cast would wrap a count past int.MaxValue into a plausible (or negative) number of frames.
+        if (!(count <= int.MaxValue))
+            throw new ArgumentOutOfRangeException(nameof(seconds), seconds, $"{seconds} s at {fps} fps is more frames than can be counted");
+        return (int)count;
     }
 
     /// <summary>
@@ -101,12 +105,13 @@ public sealed class VideoFrameReader
     public async IAsyncEnumerable<VideoFrame> ReadFramesAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         string path = Probe.Path;
+        string input = VideoProbe.FileArgument(path);
         int frameBytes = checked(FrameWidth * FrameHeight * 3);
         string fps = Fps.ToString("R", CultureInfo.InvariantCulture);
         string[] arguments =
         [
             "-nostdin", "-hide_banner", "-nostats", "-loglevel", "error",
-            "-i", path,
+            "-i", input,
             "-map", $"0:{Probe.VideoStreamIndex}", "-an", "-sn", "-dn",
             // fps: round=near takes, for output i, the last frame before (i + 0.5) / fps; eof_action=pass
             // emits the final frame of clips shorter than one output interval instead of nothing.
@@ -135,12 +140,12 @@ public sealed class VideoFrameReader
             int exitCode = await ffmpeg.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
             if (exitCode != 0 || last is null)
                 throw new MediaException(path, $"decoding failed after {decoded} of {FrameCount} frames " +
-                    $"(ffmpeg: {ffmpeg.ErrorSummary(path)})");
+                    $"(ffmpeg: {ffmpeg.ErrorSummary(input)})");
             int missing = FrameCount - decoded;
             if (missing > 1 && missing / Fps > 0.5)
                 throw new MediaException(path, string.Create(CultureInfo.InvariantCulture,
                     $"decoding stopped at {decoded / Fps:0.##} s of {Probe.DurationSeconds:0.##} s; the file is " +
-                    $"truncated or damaged (ffmpeg: {ffmpeg.ErrorSummary(path)})"));
+                    $"truncated or damaged (ffmpeg: {ffmpeg.ErrorSummary(input)})"));
             for (int i = decoded; i < FrameCount; i++)
                 yield return new VideoFrame(i, (i + 0.5) / Fps, FrameWidth, FrameHeight, last.Rgb);
         }

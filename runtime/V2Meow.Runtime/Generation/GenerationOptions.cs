@@ -6,7 +6,13 @@ public sealed record GenerationOptions
     /// <summary>Same seed, same bundle, same input → the same audio, on every run and every backend.</summary>
     public ulong Seed { get; init; }
 
-    /// <summary>Independent candidates for one video, generated as one batch.</summary>
+    /// <summary>
+    /// Most candidates one generation takes: every candidate holds its own caches and waveform, so memory
+    /// grows with the count (100000 candidates once grew past 8.9 GB before failing).
+    /// </summary>
+    public const int MaxCandidates = 64;
+
+    /// <summary>Independent candidates for one video, generated as one batch (1 to <see cref="MaxCandidates"/>).</summary>
     public int Candidates { get; init; } = 1;
 
     /// <summary>Per-stage temperatures; null takes config.json's (1.0 / 0.95 / 0.4 by default).</summary>
@@ -19,7 +25,8 @@ public sealed record GenerationOptions
 
     internal void Validate()
     {
-        if (Candidates < 1) throw new ArgumentOutOfRangeException(nameof(Candidates), Candidates, "at least one candidate");
+        if (Candidates is < 1 or > MaxCandidates)
+            throw new ArgumentOutOfRangeException(nameof(Candidates), Candidates, $"from 1 to {MaxCandidates} candidates");
         if (TopK < 0) throw new ArgumentOutOfRangeException(nameof(TopK), TopK, "0 (off) or more");
         foreach (var (name, t) in new[] { ("stage 1", Stage1Temperature), ("stage 2", Stage2Temperature), ("stage 3", Stage3Temperature) })
             if (t is { } v && (!double.IsFinite(v) || v < 0))

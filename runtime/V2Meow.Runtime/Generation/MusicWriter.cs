@@ -1,4 +1,6 @@
 using V2Meow.Loaders.Audio;
+using V2Meow.Loaders.Files;
+using V2Meow.Loaders.Video;
 
 namespace V2Meow.Runtime.Generation;
 
@@ -16,7 +18,13 @@ public static class MusicWriter
     {
         if (candidate < 0 || candidate >= result.Candidates)
             throw new ArgumentOutOfRangeException(nameof(candidate), candidate, $"the result has {result.Candidates} candidates");
+        OutputFile.Check(outputPath, [videoPath]);
         float[] samples = result.Waveforms[candidate];
+        // WavWriter would write NaN as silence: a waveform that is not finite is an error, not music.
+        int bad = Array.FindIndex(samples, v => !float.IsFinite(v));
+        if (bad >= 0)
+            throw new MediaException(outputPath,
+                $"candidate {candidate}: codec.waveform sample {bad} is {samples[bad]}; the model's output is not finite, nothing was written");
         if (IsWav(outputPath))
         {
             WavWriter.Write(outputPath, samples, result.SampleRate);

@@ -36,12 +36,40 @@ public sealed class TextTower
         using var file = SafetensorsFile.Open(path);
         if (!file.Metadata.TryGetValue("words", out var wordsJson))
             throw new SafetensorsFormatException(path, null, "__metadata__ lacks 'words' (a JSON list of the vocabulary)");
-        string[] words;
-        try { words = JsonSerializer.Deserialize<string[]>(wordsJson) ?? []; }
+        string?[] words;
+        try { words = JsonSerializer.Deserialize<string?[]>(wordsJson) ?? []; }
         catch (JsonException e) { throw new SafetensorsFormatException(path, null, $"__metadata__ 'words' is not a JSON list of strings ({e.Message})", e); }
+        // Prompts are matched lower-cased, so two words equal after lower-casing would be one key.
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < words.Length; i++)
+        {
+            if (string.IsNullOrWhiteSpace(words[i]))
+                throw new SafetensorsFormatException(path, null, $"__metadata__ 'words': entry {i} is {(words[i] is null ? "null" : "blank")}; expected a word");
+            if (!seen.TryAdd(words[i]!.ToLowerInvariant(), i))
+                throw new SafetensorsFormatException(path, null,
+                    $"__metadata__ 'words': entries {seen[words[i]!.ToLowerInvariant()]} and {i} are the same word '{Shown(words[i]!)}' (prompts are matched lower-cased)");
+        }
         int dim = Math.Max(config.Stage1.StyleDim, config.Stage2.StyleDim);
         var view = file.Get("embeddings", [words.Length, dim], DType.F32, DType.F16, DType.BF16);
-        return new TextTower(words.Select(w => w.ToLowerInvariant()).ToArray(), view.ToFloat32(), dim);
+        long bad = FiniteValues.FirstNonFinite(view);
+        if (bad >= 0)
+            throw new SafetensorsFormatException(path, "embeddings",
+                $"element {bad} (word '{Shown(words[bad / Math.Max(dim, 1)]!)}') is {FiniteValues.Describe(view, bad)}; embeddings must be finite");
+        return new TextTower(words.Select(w => w!.ToLowerInvariant()).ToArray(), view.ToFloat32(), dim);
+    }
+
+    /// <summary>
+    /// Text from a user or a file as an error shows it: control characters (a terminal escape, a newline)
+    /// as \u escapes, and at most 80 characters, so a 130 KB prompt is not echoed whole.
+    /// </summary>
+    static string Shown(string text)
+    {
+        const int Limit = 80;
+        var shown = new System.Text.StringBuilder();
+        foreach (char c in text.Length > Limit ? text[..Limit] : text)
+            shown.Append(char.IsControl(c) ? $"\\u{(int)c:x4}" : c);
+        if (text.Length > Limit) shown.Append($"… ({text.Length} characters)");
+        return shown.ToString();
     }
 
     /// <summary>The style vector of <paramref name="prompt"/>; words outside the vocabulary are ignored, but at least one must be known.</summary>
@@ -56,7 +84,7 @@ public sealed class TextTower
             for (int j = 0; j < Dim; j++) sum[j] += _embeddings[row * Dim + j];
         }
         if (known == 0)
-            throw new ArgumentException($"prompt '{prompt}': none of its words is known to this bundle's text tower; it knows: {string.Join(" ", Words)}");
+            throw new ArgumentException($"prompt '{Shown(prompt)}': none of its words is known to this bundle's text tower; it knows: {string.Join(" ", Words)}");
         // As torch.nn.functional.normalize: divide by max(‖v‖, 1e-12).
         double norm = Math.Max(Math.Sqrt(sum.Sum(v => v * v)), 1e-12);
         return sum.Select(v => (float)(v / norm)).ToArray();

@@ -34,8 +34,14 @@ public sealed class VideoFeatures
     /// </summary>
     public static async Task<VideoFeatures> LoadAsync(VideoInput input, BundleConfig config, CancellationToken cancellationToken)
     {
-        var probe = (await VideoProbe.ProbeAsync(input.VideoPath, null, cancellationToken).ConfigureAwait(false)).RequireVideo();
+        var probe = (await VideoProbe.ProbeAsync(input.VideoPath, null, cancellationToken).ConfigureAwait(false))
+            .RequireVideo().RequireDuration(input.MaxDurationSeconds);
         double fps = config.Rates.VideoFps;
+        // Every count derived from the duration (frames, tokens, samples) must fit an int; the largest is the samples.
+        double fastest = Math.Max(Math.Max(fps, config.Rates.SampleRate), Math.Max(config.Rates.SemanticHz, config.Rates.AcousticHz));
+        if (probe.DurationSeconds * fastest >= int.MaxValue)
+            throw new MediaException(input.VideoPath,
+                $"{probe.DurationSeconds:0.##} s at {fastest} per second is more than one generation can count; use a shorter video");
         int frames = VideoFrameReader.CountFrames(probe.DurationSeconds, fps);
 
         var needed = new Dictionary<string, StreamConfig>(StringComparer.Ordinal);
@@ -66,8 +72,11 @@ public sealed class VideoFeatures
         if (style is not null)
         {
             if (styleDim == 0) throw new MediaException(input.StyleEmbeddingFile, "the bundle takes no style embedding (style_dim is 0)");
-            if (style.Length != styleDim || style.Any(v => !float.IsFinite(v)))
+            if (style.Length != styleDim)
                 throw new MediaException(input.StyleEmbeddingFile, $"style embedding: expected {styleDim} finite floats, found {style.Length}");
+            int bad = Array.FindIndex(style, v => !float.IsFinite(v));
+            if (bad >= 0)
+                throw new MediaException(input.StyleEmbeddingFile, $"style embedding: value {bad} is {style[bad]}; expected {styleDim} finite floats");
         }
         return new VideoFeatures(streams, fps, probe.DurationSeconds, frames, style);
     }

@@ -21,4 +21,10 @@ public sealed record VideoInput
 
     /// <summary>A text prompt ("slow dark piano") turned into the style vector by the bundle's text tower.</summary>
     public string? Prompt { get; init; }
+
+    /// <summary>
+    /// Longest video accepted, in seconds (two hours by default): a damaged header can claim any length,
+    /// and memory and time grow with it. Longer videos are refused before any work.
+    /// </summary>
+    public double MaxDurationSeconds { get; init; } = Loaders.Video.VideoProbe.DefaultMaxDurationSeconds;
 }

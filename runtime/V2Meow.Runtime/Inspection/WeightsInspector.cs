@@ -22,7 +22,7 @@ public static class WeightsInspector
         if (files.Length == 0)
             throw new BundleException($"{path}: not a bundle; the folder holds no .safetensors files");
         if (File.Exists(System.IO.Path.Combine(path, "config.json")))
-            ModelFamilies.Of(path).Validate(path); // the family's full SPEC validation: config, components, every tensor
+            ModelFamilies.Of(path).Validate(path); // the family's full SPEC validation: config, components, every tensor, text tower
         return files.Select(InspectFile).ToList();
     }
 

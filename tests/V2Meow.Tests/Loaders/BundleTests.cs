@@ -84,7 +84,7 @@ public class BundleTests
     [Theory]
     [InlineData("""{"format":"v2meow/2"}""", "config.format")]
     [InlineData("""{"format":"v2meow/1","stage1":{"encoder_layers":1}}""", "config.json: stage1.d_model: required")]
-    [InlineData("""{"format":"v2meow/1","tokens":{"codebook_size":0}}""", "tokens.codebook_size: expected an integer >= 1")]
+    [InlineData("""{"format":"v2meow/1","tokens":{"codebook_size":0}}""", "tokens.codebook_size: expected an integer in [1, 65536]")]
     [InlineData("not json", "not valid JSON")]
     public void BadConfigNamesTheField(string json, string expected)
     {

@@ -24,7 +24,7 @@ public class SafetensorsMalformedTests
     {
         { "zero-byte file", [], "expected at least 8" },
         { "shorter than the prefix", [1, 2, 3], "expected at least 8" },
-        { "header length over 100 MB", Build(OneFloat, 4, 200_000_000), "exceeds the limit" },
+        { "header length over 100 MB", Build(OneFloat, 4, 200_000_000), "are not a header length" },
         { "header length past end of file", Build(OneFloat, 4, 10_000), "runs past the end of the file" },
         { "truncated data", Build(OneFloat, 2), "run past the data section" },
         { "header not UTF-8", Build([0x7B, 0xFF, 0xFE, 0x7D], 0), "not valid UTF-8" },

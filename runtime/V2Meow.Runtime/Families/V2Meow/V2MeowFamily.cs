@@ -1,5 +1,6 @@
 using V2Meow.Loaders.Bundles;
 using V2Meow.Runtime.Backends;
+using V2Meow.Runtime.Generation;
 using V2Meow.Runtime.Verification;
 
 namespace V2Meow.Runtime.Families.V2Meow;
@@ -20,7 +21,9 @@ public sealed class V2MeowFamily : ModelFamily
 
     public override void Validate(string bundleFolder)
     {
-        using (Bundle.Open(bundleFolder)) { }
+        // Every tensor of every component, and the optional text tower as generate loads it.
+        using var bundle = Bundle.Open(bundleFolder);
+        TextTower.Load(bundle.Folder, bundle.Config);
     }
 
     public override GoldenVerifier CreateVerifier() => GoldenVerifier.CreateDefault();

@@ -119,6 +119,7 @@ public sealed class V2MeowPipeline : IMusicPipeline
 
         var clock = Stopwatch.StartNew();
         var features = await VideoFeatures.LoadAsync(input, Config, cancellationToken).ConfigureAwait(false);
+        MemoryEstimate.Check(Config, features.DurationSeconds, options.Candidates, MemoryEstimate.AvailableBytes);
         var timings = new List<StageTiming> { new(PipelineStage.Features, clock.Elapsed, features.Frames, "frames") };
         progress?.Report(new GenerationProgress(PipelineStage.Features, 1, 1, features.Frames, features.Frames));
 
