@@ -11,6 +11,7 @@ public static class BundleConfigReader
     static readonly string[] TransformerFields =
         ["d_model", "n_heads", "head_dim", "d_ff", "activation", "norm", "norm_eps", "rel_buckets", "rel_max_distance", "attention_scale"];
 
+    /// <summary>Reads and validates the config.json at <paramref name="path"/>; throws <see cref="BundleException"/> naming the field.</summary>
     public static BundleConfig Load(string path)
     {
         string text;
@@ -22,6 +23,7 @@ public static class BundleConfigReader
         return Parse(text, path);
     }
 
+    /// <summary>Validates config.json text; <paramref name="file"/> only names the source in error messages.</summary>
     public static BundleConfig Parse(string json, string file)
     {
         JsonDocument document;
