@@ -3,7 +3,13 @@ using System.Reflection;
 namespace V2Meow.Kernels;
 
 /// <summary>How a kernel is launched: ILGPU groups it itself, or the launcher picks the groups.</summary>
-public enum KernelGrouping { Implicit, Explicit }
+public enum KernelGrouping
+{
+    /// <summary>Loaded with LoadAutoGroupedKernel: one index per thread, ILGPU picks the group size.</summary>
+    Implicit,
+    /// <summary>Loaded with LoadKernel: the launcher passes a KernelConfig with the grid, group and shared memory.</summary>
+    Explicit,
+}
 
 /// <summary>
 /// Marks a static method as a kernel entry point, so the PTX and OpenCL C code-generation tests find it
