@@ -71,7 +71,10 @@ public readonly struct PagedKeyRows : IKeyRows
     readonly int _tableOffset;
     readonly int _blockSize;
 
-    /// <summary>Keys through the block table starting at <paramref name="tableOffset"/> in <paramref name="tables"/>, with blocks of <paramref name="blockSize"/> rows.</summary>
+    /// <summary>
+    /// Keys through the block table starting at <paramref name="tableOffset"/> in <paramref name="tables"/>, with blocks of
+    /// <paramref name="blockSize"/> rows.
+    /// </summary>
     public PagedKeyRows(ArrayView<int> tables, int tableOffset, int blockSize)
     {
         _tables = tables;
@@ -111,7 +114,9 @@ public static class AttentionKernels
         ArrayView<int> rowSlot, ArrayView<int> rowPosition, ArrayView<float> bias, ArrayView<float> y, AttentionShape shape, PagedLayout layout) =>
         AttendPaged<SharedMemoryReduction>(q, kCache, vCache, tables, rowSlot, rowPosition, bias, y, shape, layout);
 
-    /// <summary>Causal attention through the block tables, reducing with warp shuffles (CUDA); launched by <see cref="Attention.Paged"/>.</summary>
+    /// <summary>
+    /// Causal attention through the block tables, reducing with warp shuffles (CUDA); launched by <see cref="Attention.Paged"/>.
+    /// </summary>
     [Kernel(KernelGrouping.Explicit, NeedsWarpShuffles = true)]
     public static void PagedShuffle(ArrayView<float> q, ArrayView<float> kCache, ArrayView<float> vCache, ArrayView<int> tables,
         ArrayView<int> rowSlot, ArrayView<int> rowPosition, ArrayView<float> bias, ArrayView<float> y, AttentionShape shape, PagedLayout layout) =>
@@ -204,7 +209,10 @@ public sealed class Attention
     readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>,
         ArrayView<int>, int, PagedLayout> _write;
 
-    /// <summary>Compiles the dense, paged and cache-write kernels for <paramref name="accelerator"/>, shuffles or shared memory as <paramref name="geometry"/> says.</summary>
+    /// <summary>
+    /// Compiles the dense, paged and cache-write kernels for <paramref name="accelerator"/>, shuffles or shared memory as
+    /// <paramref name="geometry"/> says.
+    /// </summary>
     public Attention(Accelerator accelerator, KernelGeometry geometry)
     {
         _geometry = geometry;
@@ -227,7 +235,10 @@ public sealed class Attention
         ArrayView<int> rowSlot, ArrayView<int> rowPosition, ArrayView<float> bias, ArrayView<float> y, int rows, AttentionShape shape, PagedLayout layout) =>
         _paged(stream, Config(rows, shape), q, kCache, vCache, tables, rowSlot, rowPosition, bias, y, shape, layout);
 
-    /// <summary>Stores <paramref name="rows"/> rows of k and v ([rows, inner]) at their positions in the cache blocks, before a paged launch reads them.</summary>
+    /// <summary>
+    /// Stores <paramref name="rows"/> rows of k and v ([rows, inner]) at their positions in the cache blocks, before a paged launch reads
+    /// them.
+    /// </summary>
     public void WriteKeyValues(AcceleratorStream stream, ArrayView<float> k, ArrayView<float> v, ArrayView<float> kCache, ArrayView<float> vCache,
         ArrayView<int> tables, ArrayView<int> rowSlot, ArrayView<int> rowPosition, int rows, int inner, PagedLayout layout) =>
         _write(stream, rows * inner, k, v, kCache, vCache, tables, rowSlot, rowPosition, inner, layout);

@@ -160,7 +160,9 @@ public sealed class Gemm
     readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<ushort>, int, ArrayView<float>, int, int, int> _gemv16;
     readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<ushort>, int, ArrayView<float>, int, int> _rowwise16;
 
-    /// <summary>Compiles every GEMM path for <paramref name="accelerator"/>; <paramref name="geometry"/> sets tile, group size and reduction.</summary>
+    /// <summary>
+    /// Compiles every GEMM path for <paramref name="accelerator"/>; <paramref name="geometry"/> sets tile, group size and reduction.
+    /// </summary>
     public Gemm(Accelerator accelerator, KernelGeometry geometry)
     {
         _geometry = geometry;

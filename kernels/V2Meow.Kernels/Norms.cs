@@ -71,7 +71,9 @@ public sealed class Norms
     readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float> _layerNorm;
     readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float> _rmsNorm;
 
-    /// <summary>Compiles the norm kernels for <paramref name="accelerator"/>, shuffles or shared memory as <paramref name="geometry"/> says.</summary>
+    /// <summary>
+    /// Compiles the norm kernels for <paramref name="accelerator"/>, shuffles or shared memory as <paramref name="geometry"/> says.
+    /// </summary>
     public Norms(Accelerator accelerator, KernelGeometry geometry)
     {
         _geometry = geometry;

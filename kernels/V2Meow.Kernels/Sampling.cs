@@ -106,7 +106,10 @@ public sealed class Sampling : IDisposable
             geometry.UseWarpShuffles ? SamplingKernels.SampleShuffle : SamplingKernels.SampleShared);
     }
 
-    /// <summary>Draws one id per row of <paramref name="logits"/> [rows, vocab] into output, as <paramref name="request"/> says (SPEC §8.2); grows the scratch as needed.</summary>
+    /// <summary>
+    /// Draws one id per row of <paramref name="logits"/> [rows, vocab] into output, as <paramref name="request"/> says (SPEC §8.2); grows
+    /// the scratch as needed.
+    /// </summary>
     public void Sample(AcceleratorStream stream, ArrayView<float> logits, int rows, int vocab, double temperature, ArrayView<int> output, SamplingRequest request)
     {
         long needed = Math.Max(1L, (long)rows * request.Window);

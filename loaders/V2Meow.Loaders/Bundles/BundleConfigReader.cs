@@ -11,7 +11,9 @@ public static class BundleConfigReader
     static readonly string[] TransformerFields =
         ["d_model", "n_heads", "head_dim", "d_ff", "activation", "norm", "norm_eps", "rel_buckets", "rel_max_distance", "attention_scale"];
 
-    /// <summary>Reads and validates the config.json at <paramref name="path"/>; throws <see cref="BundleException"/> naming the field.</summary>
+    /// <summary>
+    /// Reads and validates the config.json at <paramref name="path"/>; throws <see cref="BundleException"/> naming the field.
+    /// </summary>
     public static BundleConfig Load(string path)
     {
         string text;

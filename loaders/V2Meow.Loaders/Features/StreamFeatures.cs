@@ -38,7 +38,10 @@ public sealed class StreamFeatures
         return new StreamFeatures(stream, values.GetLength(0), values, null);
     }
 
-    /// <summary>Token ids for <paramref name="stream"/>, frame-major; the length must be a whole number of frames of tokens_per_frame ids (not copied).</summary>
+    /// <summary>
+    /// Token ids for <paramref name="stream"/>, frame-major; the length must be a whole number of frames of tokens_per_frame ids (not
+    /// copied).
+    /// </summary>
     public static StreamFeatures FromTokens(StreamConfig stream, int[] ids)
     {
         if (stream.IsDense) throw new ArgumentException($"stream '{stream.Name}' is a dense stream", nameof(stream));

@@ -19,7 +19,9 @@ public sealed class SafetensorsWriter
         return this;
     }
 
-    /// <summary>Adds a tensor of raw little-endian bytes; <paramref name="data"/> must be exactly the shape's element count × the dtype's size.</summary>
+    /// <summary>
+    /// Adds a tensor of raw little-endian bytes; <paramref name="data"/> must be exactly the shape's element count × the dtype's size.
+    /// </summary>
     public SafetensorsWriter Add(string name, DType dtype, long[] shape, ReadOnlySpan<byte> data)
     {
         long count = 1;

@@ -21,7 +21,9 @@ public static class DeviceKinds
     /// <summary>Environment variable that picks the device when no option does.</summary>
     public const string EnvironmentVariable = "V2MEOW_DEVICE";
 
-    /// <summary>The kind "auto", "cuda", "opencl", "ilgpu-cpu" or "cpu" names (any case); anything else is a <see cref="DeviceException"/>.</summary>
+    /// <summary>
+    /// The kind "auto", "cuda", "opencl", "ilgpu-cpu" or "cpu" names (any case); anything else is a <see cref="DeviceException"/>.
+    /// </summary>
     public static DeviceKind Parse(string text) => text.Trim().ToLowerInvariant() switch
     {
         "auto" => DeviceKind.Auto,

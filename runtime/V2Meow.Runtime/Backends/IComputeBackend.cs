@@ -17,9 +17,13 @@ public partial interface IComputeBackend : IDisposable
 
     /// <summary>An f32 tensor of <paramref name="shape"/>, contents undefined; the caller owns and disposes it.</summary>
     DeviceTensor Allocate(params int[] shape);
-    /// <summary>An f32 tensor of <paramref name="shape"/> holding <paramref name="values"/> (exactly as many as the shape); the caller owns it.</summary>
+    /// <summary>
+    /// An f32 tensor of <paramref name="shape"/> holding <paramref name="values"/> (exactly as many as the shape); the caller owns it.
+    /// </summary>
     DeviceTensor Upload(ReadOnlySpan<float> values, params int[] shape);
-    /// <summary>Copies the whole tensor to <paramref name="destination"/>, which must have its length; waits for the ops before it.</summary>
+    /// <summary>
+    /// Copies the whole tensor to <paramref name="destination"/>, which must have its length; waits for the ops before it.
+    /// </summary>
     void Download(DeviceTensor tensor, Span<float> destination);
     /// <summary>Waits until every op issued so far has finished.</summary>
     void Synchronize();

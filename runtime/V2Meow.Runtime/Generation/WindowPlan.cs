@@ -17,7 +17,10 @@ public readonly record struct Window(int Index, int Start, int End, int Carried)
 /// </summary>
 public static class WindowPlan
 {
-    /// <summary>The windows covering [0, <paramref name="total"/>): <paramref name="width"/> units each, consecutive windows overlapping by <paramref name="overlap"/>.</summary>
+    /// <summary>
+    /// The windows covering [0, <paramref name="total"/>): <paramref name="width"/> units each, consecutive windows overlapping by
+    /// <paramref name="overlap"/>.
+    /// </summary>
     public static IReadOnlyList<Window> Cover(int total, int width, int overlap)
     {
         if (total < 0) throw new ArgumentOutOfRangeException(nameof(total), total, "a length ≥ 0");

@@ -26,7 +26,9 @@ public sealed class CodecGoldenVerifier : IGoldenComponentVerifier
         return Verify(decoder, context.Golden, context.Tolerance);
     }
 
-    /// <summary>Decodes the golden's codes with <paramref name="decoder"/> and compares every codec.* tensor at <paramref name="tolerance"/>.</summary>
+    /// <summary>
+    /// Decodes the golden's codes with <paramref name="decoder"/> and compares every codec.* tensor at <paramref name="tolerance"/>.
+    /// </summary>
     public static IReadOnlyList<TensorComparison> Verify(ICodecDecoder decoder, SafetensorsFile golden, double tolerance)
     {
         var codesView = golden.Get(CodesName);

@@ -51,7 +51,9 @@ public sealed class GoldenVerifier
         return Verify(bundle, golden, backend, progress);
     }
 
-    /// <summary>Runs each component of <paramref name="golden"/> through its verifier, passing every comparison line to <paramref name="progress"/>.</summary>
+    /// <summary>
+    /// Runs each component of <paramref name="golden"/> through its verifier, passing every comparison line to <paramref name="progress"/>.
+    /// </summary>
     public VerificationReport Verify(Bundle bundle, SafetensorsFile golden, IComputeBackend backend, Action<string>? progress = null)
     {
         double tolerance = GoldenTolerance.For(bundle.WeightDType);

@@ -117,7 +117,9 @@ public sealed partial class IlgpuBackend : IComputeBackend
 
     T Own<T>(DeviceBuffer buffer, string role) where T : DeviceBuffer => TensorChecks.Owned<T>(this, buffer, role);
 
-    /// <summary>Waits for the stream, then frees the sampling scratch, the accelerator and the context; dispose every tensor first.</summary>
+    /// <summary>
+    /// Waits for the stream, then frees the sampling scratch, the accelerator and the context; dispose every tensor first.
+    /// </summary>
     public void Dispose()
     {
         _stream.Synchronize();
