@@ -12,14 +12,20 @@ namespace V2Meow.Kernels;
 /// </summary>
 public struct AttentionShape
 {
+    /// <summary>H, attention heads.</summary>
     public int Heads;
+    /// <summary>Dh, columns per head.</summary>
     public int HeadDim;
+    /// <summary>Multiplies q·k before the bias (SPEC §3.6 attention_scale).</summary>
     public float Scale;
+    /// <summary>1 to add the relative-position bias table, 0 for none (cross-attention).</summary>
     public int HasBias;
+    /// <summary>Key − query offsets are clamped to ±MaxDistance; the bias table has 2 · MaxDistance + 1 columns per head.</summary>
     public int MaxDistance;
     /// <summary>Key rows of a dense launch; paged launches take the count from each row's position.</summary>
     public int Keys;
 
+    /// <summary>H · Dh: the floats of one query, key, value or output row.</summary>
     public readonly int Inner => Heads * HeadDim;
 }
 
@@ -29,10 +35,14 @@ public struct AttentionShape
 /// </summary>
 public struct PagedLayout
 {
+    /// <summary>B, key/value rows per cache block.</summary>
     public int BlockSize;
+    /// <summary>Entries per block table row: the most blocks one sequence can hold.</summary>
     public int MaxBlocks;
+    /// <summary>Added to every row's position: the decode step within the launch.</summary>
     public int Step;
 
+    /// <summary>The position of row <paramref name="row"/> in its sequence: rowPosition[row] + Step.</summary>
     public readonly int Position(ArrayView<int> rowPosition, int row) => rowPosition[row] + Step;
 
     /// <summary>Where the keys of row <paramref name="row"/>'s sequence lie.</summary>
@@ -43,11 +53,14 @@ public struct PagedLayout
 /// <summary>Where key j of the current query's sequence lies in the key/value buffers.</summary>
 public interface IKeyRows
 {
+    /// <summary>The buffer row holding key <paramref name="key"/>.</summary>
     int Row(int key);
 }
 
+/// <summary>Key j is row j of the key/value buffers: dense launches.</summary>
 public readonly struct ContiguousKeyRows : IKeyRows
 {
+    /// <summary>Returns <paramref name="key"/>.</summary>
     public int Row(int key) => key;
 }
 
@@ -58,6 +71,10 @@ public readonly struct PagedKeyRows : IKeyRows
     readonly int _tableOffset;
     readonly int _blockSize;
 
+    /// <summary>
+    /// Keys through the block table starting at <paramref name="tableOffset"/> in <paramref name="tables"/>, with blocks of
+    /// <paramref name="blockSize"/> rows.
+    /// </summary>
     public PagedKeyRows(ArrayView<int> tables, int tableOffset, int blockSize)
     {
         _tables = tables;
@@ -65,6 +82,7 @@ public readonly struct PagedKeyRows : IKeyRows
         _blockSize = blockSize;
     }
 
+    /// <summary>tables[offset + key / B] · B + key mod B.</summary>
     public int Row(int key)
     {
         int block = key / _blockSize;
@@ -80,19 +98,25 @@ public readonly struct PagedKeyRows : IKeyRows
 /// </summary>
 public static class AttentionKernels
 {
+    /// <summary>Dense attention, reducing in shared memory; launched by <see cref="Attention.Dense"/>.</summary>
     [Kernel(KernelGrouping.Explicit)]
     public static void DenseShared(ArrayView<float> q, ArrayView<float> k, ArrayView<float> v, ArrayView<float> bias, ArrayView<float> y, AttentionShape shape) =>
         Attend<ContiguousKeyRows, SharedMemoryReduction>(q, k, v, bias, y, default, shape.Keys, Grid.IdxX, shape);
 
+    /// <summary>Dense attention, reducing with warp shuffles (CUDA); launched by <see cref="Attention.Dense"/>.</summary>
     [Kernel(KernelGrouping.Explicit, NeedsWarpShuffles = true)]
     public static void DenseShuffle(ArrayView<float> q, ArrayView<float> k, ArrayView<float> v, ArrayView<float> bias, ArrayView<float> y, AttentionShape shape) =>
         Attend<ContiguousKeyRows, WarpShuffleReduction>(q, k, v, bias, y, default, shape.Keys, Grid.IdxX, shape);
 
+    /// <summary>Causal attention through the block tables, reducing in shared memory; launched by <see cref="Attention.Paged"/>.</summary>
     [Kernel(KernelGrouping.Explicit)]
     public static void PagedShared(ArrayView<float> q, ArrayView<float> kCache, ArrayView<float> vCache, ArrayView<int> tables,
         ArrayView<int> rowSlot, ArrayView<int> rowPosition, ArrayView<float> bias, ArrayView<float> y, AttentionShape shape, PagedLayout layout) =>
         AttendPaged<SharedMemoryReduction>(q, kCache, vCache, tables, rowSlot, rowPosition, bias, y, shape, layout);
 
+    /// <summary>
+    /// Causal attention through the block tables, reducing with warp shuffles (CUDA); launched by <see cref="Attention.Paged"/>.
+    /// </summary>
     [Kernel(KernelGrouping.Explicit, NeedsWarpShuffles = true)]
     public static void PagedShuffle(ArrayView<float> q, ArrayView<float> kCache, ArrayView<float> vCache, ArrayView<int> tables,
         ArrayView<int> rowSlot, ArrayView<int> rowPosition, ArrayView<float> bias, ArrayView<float> y, AttentionShape shape, PagedLayout layout) =>
@@ -185,6 +209,10 @@ public sealed class Attention
     readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>,
         ArrayView<int>, int, PagedLayout> _write;
 
+    /// <summary>
+    /// Compiles the dense, paged and cache-write kernels for <paramref name="accelerator"/>, shuffles or shared memory as
+    /// <paramref name="geometry"/> says.
+    /// </summary>
     public Attention(Accelerator accelerator, KernelGeometry geometry)
     {
         _geometry = geometry;
@@ -207,6 +235,10 @@ public sealed class Attention
         ArrayView<int> rowSlot, ArrayView<int> rowPosition, ArrayView<float> bias, ArrayView<float> y, int rows, AttentionShape shape, PagedLayout layout) =>
         _paged(stream, Config(rows, shape), q, kCache, vCache, tables, rowSlot, rowPosition, bias, y, shape, layout);
 
+    /// <summary>
+    /// Stores <paramref name="rows"/> rows of k and v ([rows, inner]) at their positions in the cache blocks, before a paged launch reads
+    /// them.
+    /// </summary>
     public void WriteKeyValues(AcceleratorStream stream, ArrayView<float> k, ArrayView<float> v, ArrayView<float> kCache, ArrayView<float> vCache,
         ArrayView<int> tables, ArrayView<int> rowSlot, ArrayView<int> rowPosition, int rows, int inner, PagedLayout layout) =>
         _write(stream, rows * inner, k, v, kCache, vCache, tables, rowSlot, rowPosition, inner, layout);

@@ -73,6 +73,7 @@ public sealed class CodecActivations
     readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>> _tanh;
     readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> _snake;
 
+    /// <summary>Compiles the ELU, tanh and Snake kernels for <paramref name="accelerator"/>.</summary>
     public CodecActivations(Accelerator accelerator)
     {
         _elu = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>>(CodecActivationKernels.Elu);
@@ -81,6 +82,7 @@ public sealed class CodecActivations
             CodecActivationKernels.Snake);
     }
 
+    /// <summary>ELU (alpha 1) over the first <paramref name="length"/> elements.</summary>
     public void Elu(AcceleratorStream stream, ArrayView<float> input, ArrayView<float> output, int length)
     {
         _elu(stream, length, input, output);
@@ -93,6 +95,7 @@ public sealed class CodecActivations
         _snake(stream, channels * length, input, alpha, output, length);
     }
 
+    /// <summary>tanh over the first <paramref name="length"/> elements: the codec's output activation.</summary>
     public void Tanh(AcceleratorStream stream, ArrayView<float> input, ArrayView<float> output, int length)
     {
         _tanh(stream, length, input, output);

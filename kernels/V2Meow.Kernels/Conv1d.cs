@@ -53,6 +53,7 @@ public sealed class Conv1d
     readonly Action<AcceleratorStream, Index2D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
         ArrayView<float>, int, int, int, int, int, int> _direct;
 
+    /// <summary>Compiles the Conv1d kernel for <paramref name="accelerator"/>.</summary>
     public Conv1d(Accelerator accelerator)
     {
         _direct = accelerator.LoadAutoGroupedKernel<Index2D, ArrayView<float>, ArrayView<float>, ArrayView<float>,

@@ -50,6 +50,7 @@ public sealed class ConvTranspose1d
     readonly Action<AcceleratorStream, Index2D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
         int, int, int, int, int, int, int> _gather;
 
+    /// <summary>Compiles the ConvTranspose1d kernel for <paramref name="accelerator"/>.</summary>
     public ConvTranspose1d(Accelerator accelerator)
     {
         _gather = accelerator.LoadAutoGroupedKernel<Index2D, ArrayView<float>, ArrayView<float>, ArrayView<float>,

@@ -7,13 +7,17 @@ namespace V2Meow.Kernels;
 /// <summary>Where a kernel reads weights from: f32 as stored, or 16-bit widened to f32 on load.</summary>
 public interface IWeightSource
 {
+    /// <summary>Element <paramref name="index"/> of the weights, as f32.</summary>
     float Load(int index);
 }
 
+/// <summary>f32 weights read as stored.</summary>
 public readonly struct Float32Weights : IWeightSource
 {
     readonly ArrayView<float> _values;
+    /// <summary>Weights in <paramref name="values"/>.</summary>
     public Float32Weights(ArrayView<float> values) => _values = values;
+    /// <summary>values[index].</summary>
     public float Load(int index) => _values[index];
 }
 
@@ -22,11 +26,13 @@ public readonly struct PackedWeights : IWeightSource
 {
     readonly ArrayView<ushort> _bits;
     readonly int _format;
+    /// <summary>16-bit weights in <paramref name="bits"/>; <paramref name="format"/> is a <see cref="WeightFormat"/> as an int.</summary>
     public PackedWeights(ArrayView<ushort> bits, int format)
     {
         _bits = bits;
         _format = format;
     }
+    /// <summary>bits[index] widened to f32.</summary>
     public float Load(int index) => WeightFormats.Widen(_bits[index], _format);
 }
 
@@ -37,10 +43,12 @@ public readonly struct PackedWeights : IWeightSource
 /// </summary>
 public static class GemmKernels
 {
+    /// <summary>Tiled GEMM with f32 weights.</summary>
     [Kernel(KernelGrouping.Explicit)]
     public static void Tiled(ArrayView<float> x, ArrayView<float> w, ArrayView<float> y, int m, int k, int n) =>
         TiledCore(x, new Float32Weights(w), y, m, k, n);
 
+    /// <summary>Tiled GEMM with 16-bit weights (<paramref name="format"/> a <see cref="WeightFormat"/>).</summary>
     [Kernel(KernelGrouping.Explicit)]
     public static void Tiled16(ArrayView<float> x, ArrayView<ushort> w, int format, ArrayView<float> y, int m, int k, int n) =>
         TiledCore(x, new PackedWeights(w, format), y, m, k, n);
@@ -54,10 +62,12 @@ public static class GemmKernels
     public static void Rowwise(Index1D i, ArrayView<float> x, ArrayView<float> w, ArrayView<float> y, int k, int n) =>
         RowwiseCore(i, x, new Float32Weights(w), y, k, n);
 
+    /// <summary>As <see cref="Rowwise"/>, with 16-bit weights.</summary>
     [Kernel(KernelGrouping.Implicit)]
     public static void Rowwise16(Index1D i, ArrayView<float> x, ArrayView<ushort> w, int format, ArrayView<float> y, int k, int n) =>
         RowwiseCore(i, x, new PackedWeights(w, format), y, k, n);
 
+    /// <summary>GEMV with f32 weights, one group per output element, reducing in shared memory.</summary>
     [Kernel(KernelGrouping.Explicit)]
     public static void GemvShared(ArrayView<float> x, ArrayView<float> w, ArrayView<float> y, int m, int k, int n) =>
         GemvCore<Float32Weights, SharedMemoryReduction>(x, new Float32Weights(w), y, k, n);
@@ -67,10 +77,12 @@ public static class GemmKernels
     public static void GemvShuffle(ArrayView<float> x, ArrayView<float> w, ArrayView<float> y, int m, int k, int n) =>
         GemvCore<Float32Weights, WarpShuffleReduction>(x, new Float32Weights(w), y, k, n);
 
+    /// <summary>As <see cref="GemvShared"/>, with 16-bit weights.</summary>
     [Kernel(KernelGrouping.Explicit)]
     public static void Gemv16Shared(ArrayView<float> x, ArrayView<ushort> w, int format, ArrayView<float> y, int m, int k, int n) =>
         GemvCore<PackedWeights, SharedMemoryReduction>(x, new PackedWeights(w, format), y, k, n);
 
+    /// <summary>As <see cref="GemvShuffle"/>, with 16-bit weights.</summary>
     [Kernel(KernelGrouping.Explicit, NeedsWarpShuffles = true)]
     public static void Gemv16Shuffle(ArrayView<float> x, ArrayView<ushort> w, int format, ArrayView<float> y, int m, int k, int n) =>
         GemvCore<PackedWeights, WarpShuffleReduction>(x, new PackedWeights(w, format), y, k, n);
@@ -148,6 +160,9 @@ public sealed class Gemm
     readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<ushort>, int, ArrayView<float>, int, int, int> _gemv16;
     readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<ushort>, int, ArrayView<float>, int, int> _rowwise16;
 
+    /// <summary>
+    /// Compiles every GEMM path for <paramref name="accelerator"/>; <paramref name="geometry"/> sets tile, group size and reduction.
+    /// </summary>
     public Gemm(Accelerator accelerator, KernelGeometry geometry)
     {
         _geometry = geometry;
@@ -167,6 +182,7 @@ public sealed class Gemm
     /// <summary>The path a launch of <paramref name="m"/> rows takes on this accelerator.</summary>
     public GemmPath PathFor(int m) => _geometry.IsEmulated ? GemmPath.Rowwise : m <= GemvMaxRows ? GemmPath.Gemv : GemmPath.Tiled;
 
+    /// <summary>y[m, n] = x[m, k] · w[n, k]ᵀ on the path <see cref="PathFor"/> picks.</summary>
     public void Run(AcceleratorStream stream, ArrayView<float> x, ArrayView<float> w, ArrayView<float> y, int m, int k, int n) =>
         Run(PathFor(m), stream, x, w, y, m, k, n);
 
@@ -185,6 +201,7 @@ public sealed class Gemm
         }
     }
 
+    /// <summary>A launch with 16-bit weights on a given path, whatever this accelerator would pick.</summary>
     public void Run(GemmPath path, AcceleratorStream stream, ArrayView<float> x, ArrayView<ushort> w, WeightFormat format, ArrayView<float> y, int m, int k, int n)
     {
         switch (path)

@@ -8,6 +8,10 @@ namespace V2Meow.Kernels;
 /// </summary>
 public readonly record struct KernelGeometry(int GroupSize, int Tile, int WarpSize, bool UseWarpShuffles, bool IsEmulated = false)
 {
+    /// <summary>
+    /// The geometry for <paramref name="accelerator"/>: one warp a group on ILGPU's CPU accelerator, up to 256 threads on GPUs; warp
+    /// shuffles on CUDA only.
+    /// </summary>
     public static KernelGeometry For(Accelerator accelerator)
     {
         int maxThreads = accelerator.MaxNumThreadsPerGroup;

@@ -12,18 +12,22 @@ namespace V2Meow.Kernels;
 /// </summary>
 public static class NormsKernels
 {
+    /// <summary>LayerNorm, reducing in shared memory.</summary>
     [Kernel(KernelGrouping.Explicit)]
     public static void LayerNormShared(ArrayView<float> x, ArrayView<float> weight, ArrayView<float> bias, ArrayView<float> y, int columns, float eps) =>
         LayerNormCore<SharedMemoryReduction>(x, weight, bias, y, columns, eps);
 
+    /// <summary>LayerNorm, reducing with warp shuffles (CUDA).</summary>
     [Kernel(KernelGrouping.Explicit, NeedsWarpShuffles = true)]
     public static void LayerNormShuffle(ArrayView<float> x, ArrayView<float> weight, ArrayView<float> bias, ArrayView<float> y, int columns, float eps) =>
         LayerNormCore<WarpShuffleReduction>(x, weight, bias, y, columns, eps);
 
+    /// <summary>RMSNorm, reducing in shared memory.</summary>
     [Kernel(KernelGrouping.Explicit)]
     public static void RmsNormShared(ArrayView<float> x, ArrayView<float> weight, ArrayView<float> y, int columns, float eps) =>
         RmsNormCore<SharedMemoryReduction>(x, weight, y, columns, eps);
 
+    /// <summary>RMSNorm, reducing with warp shuffles (CUDA).</summary>
     [Kernel(KernelGrouping.Explicit, NeedsWarpShuffles = true)]
     public static void RmsNormShuffle(ArrayView<float> x, ArrayView<float> weight, ArrayView<float> y, int columns, float eps) =>
         RmsNormCore<WarpShuffleReduction>(x, weight, y, columns, eps);
@@ -67,6 +71,9 @@ public sealed class Norms
     readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float> _layerNorm;
     readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float> _rmsNorm;
 
+    /// <summary>
+    /// Compiles the norm kernels for <paramref name="accelerator"/>, shuffles or shared memory as <paramref name="geometry"/> says.
+    /// </summary>
     public Norms(Accelerator accelerator, KernelGeometry geometry)
     {
         _geometry = geometry;
@@ -76,9 +83,11 @@ public sealed class Norms
             geometry.UseWarpShuffles ? NormsKernels.RmsNormShuffle : NormsKernels.RmsNormShared);
     }
 
+    /// <summary>LayerNorm of each of <paramref name="rows"/> rows of <paramref name="columns"/>: weight and bias [columns].</summary>
     public void LayerNorm(AcceleratorStream stream, ArrayView<float> x, ArrayView<float> weight, ArrayView<float> bias, ArrayView<float> y, int rows, int columns, float eps) =>
         _layerNorm(stream, Config(rows), x, weight, bias, y, columns, eps);
 
+    /// <summary>RMSNorm of each of <paramref name="rows"/> rows of <paramref name="columns"/>: weight [columns], no bias.</summary>
     public void RmsNorm(AcceleratorStream stream, ArrayView<float> x, ArrayView<float> weight, ArrayView<float> y, int rows, int columns, float eps) =>
         _rmsNorm(stream, Config(rows), x, weight, y, columns, eps);
 

@@ -64,15 +64,19 @@ public static class Reductions
 /// </summary>
 public interface IGroupReduction
 {
+    /// <summary>The sum of <paramref name="value"/> over the group's threads.</summary>
     float Sum(float value, ArrayView<float> scratch);
+    /// <summary>The max of <paramref name="value"/> over the group's threads.</summary>
     float Max(float value, ArrayView<float> scratch);
 }
 
 /// <summary>Tree reductions in shared memory; the group size must be a power of two.</summary>
 public readonly struct SharedMemoryReduction : IGroupReduction
 {
+    /// <summary>The sum over the group, by a tree in shared memory.</summary>
     public float Sum(float value, ArrayView<float> scratch) => Reductions.GroupSumShared(value, scratch);
 
+    /// <summary>The max over the group, by a tree in shared memory.</summary>
     public float Max(float value, ArrayView<float> scratch)
     {
         int lane = Group.IdxX;
@@ -93,8 +97,10 @@ public readonly struct SharedMemoryReduction : IGroupReduction
 /// <summary>Warp shuffles inside each warp, then the warp leaders meet in shared memory (CUDA).</summary>
 public readonly struct WarpShuffleReduction : IGroupReduction
 {
+    /// <summary>The sum over the group, by warp shuffles.</summary>
     public float Sum(float value, ArrayView<float> scratch) => Reductions.GroupSumShuffle(value, scratch);
 
+    /// <summary>The max over the group, by warp shuffles.</summary>
     public float Max(float value, ArrayView<float> scratch)
     {
         for (int offset = Warp.WarpSize / 2; offset > 0; offset /= 2)

@@ -34,6 +34,7 @@ public sealed class Rvq
 {
     readonly Action<AcceleratorStream, Index2D, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int, int, int> _lookup;
 
+    /// <summary>Compiles the RVQ lookup kernel for <paramref name="accelerator"/>.</summary>
     public Rvq(Accelerator accelerator)
     {
         _lookup = accelerator.LoadAutoGroupedKernel<Index2D, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int, int, int>(

@@ -15,10 +15,12 @@ namespace V2Meow.Kernels;
 /// </summary>
 public static class SamplingKernels
 {
+    /// <summary>Samples one row per group, reducing in shared memory.</summary>
     [Kernel(KernelGrouping.Explicit, NeedsFloat64 = true)]
     public static void SampleShared(ArrayView<float> logits, int vocab, double temperature, ArrayView<double> weights, ArrayView<int> output, SamplingRequest request) =>
         Sample<SharedMemoryReduction>(logits, vocab, temperature, weights, output, request);
 
+    /// <summary>Samples one row per group, reducing with warp shuffles (CUDA).</summary>
     [Kernel(KernelGrouping.Explicit, NeedsWarpShuffles = true, NeedsFloat64 = true)]
     public static void SampleShuffle(ArrayView<float> logits, int vocab, double temperature, ArrayView<double> weights, ArrayView<int> output, SamplingRequest request) =>
         Sample<WarpShuffleReduction>(logits, vocab, temperature, weights, output, request);
@@ -95,6 +97,7 @@ public sealed class Sampling : IDisposable
     readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, int, double, ArrayView<double>, ArrayView<int>, SamplingRequest> _sample;
     MemoryBuffer1D<double, Stride1D.Dense>? _weights;
 
+    /// <summary>Compiles the sampling kernel for <paramref name="accelerator"/>; the f64 scratch is allocated on first use.</summary>
     public Sampling(Accelerator accelerator, KernelGeometry geometry)
     {
         _accelerator = accelerator;
@@ -103,6 +106,10 @@ public sealed class Sampling : IDisposable
             geometry.UseWarpShuffles ? SamplingKernels.SampleShuffle : SamplingKernels.SampleShared);
     }
 
+    /// <summary>
+    /// Draws one id per row of <paramref name="logits"/> [rows, vocab] into output, as <paramref name="request"/> says (SPEC §8.2); grows
+    /// the scratch as needed.
+    /// </summary>
     public void Sample(AcceleratorStream stream, ArrayView<float> logits, int rows, int vocab, double temperature, ArrayView<int> output, SamplingRequest request)
     {
         long needed = Math.Max(1L, (long)rows * request.Window);
@@ -118,5 +125,6 @@ public sealed class Sampling : IDisposable
         _sample(stream, config, logits, vocab, temperature, _weights.View, output, request);
     }
 
+    /// <summary>Frees the f64 weight scratch; call after the stream has synchronised.</summary>
     public void Dispose() => _weights?.Dispose();
 }

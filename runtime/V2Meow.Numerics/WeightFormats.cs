@@ -8,8 +8,11 @@ namespace V2Meow.Numerics;
 /// </summary>
 public enum WeightFormat
 {
+    /// <summary>32-bit floats, used as stored.</summary>
     Float32 = 0,
+    /// <summary>IEEE half, widened exactly to f32 in registers.</summary>
     Float16 = 1,
+    /// <summary>bfloat16, widened exactly to f32 in registers (the top half of an f32).</summary>
     BFloat16 = 2,
 }
 

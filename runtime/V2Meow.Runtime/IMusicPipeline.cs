@@ -15,8 +15,11 @@ public interface IMusicPipeline : IDisposable
     ModelFamily Family { get; }
     /// <summary>The bundle's name field (config.json).</summary>
     string ModelName { get; }
+    /// <summary>The bundle folder the model was loaded from.</summary>
     string BundleFolder { get; }
+    /// <summary>The device the model runs on.</summary>
     DeviceInfo Device { get; }
+    /// <summary>Audio samples per second of the generated waveforms (config.json rates.sample_rate).</summary>
     int SampleRate { get; }
     /// <summary>The bundle's text tower, or null: <see cref="VideoInput.Prompt"/> needs one.</summary>
     TextTower? TextTower { get; }

@@ -16,6 +16,7 @@ public sealed class Muxer
 {
     readonly FFmpegBinaries _binaries;
 
+    /// <summary>A muxer running the ffmpeg of <paramref name="binaries"/>, or <see cref="FFmpegBinaries.Default"/> when null.</summary>
     public Muxer(FFmpegBinaries? binaries = null) => _binaries = binaries ?? FFmpegBinaries.Default;
 
     /// <summary>ffmpeg's muxer name for the output's extension: .mp4, .mkv or .mov (any case).</summary>

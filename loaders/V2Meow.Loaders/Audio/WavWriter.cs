@@ -10,7 +10,9 @@ namespace V2Meow.Loaders.Audio;
 /// </summary>
 public static class WavWriter
 {
+    /// <summary>16-bit signed PCM.</summary>
     public const int BitsPerSample = 16;
+    /// <summary>Mono.</summary>
     public const int Channels = 1;
     /// <summary>RIFF header, fmt chunk and data chunk header.</summary>
     public const int HeaderBytes = 44;

@@ -12,7 +12,9 @@ public sealed class Bundle : IDisposable
 {
     readonly Dictionary<string, SafetensorsFile> _files;
 
+    /// <summary>The bundle folder as given to <see cref="Open"/>.</summary>
     public string Folder { get; }
+    /// <summary>The validated config.json, defaults filled in.</summary>
     public BundleConfig Config { get; }
 
     Bundle(string folder, BundleConfig config, Dictionary<string, SafetensorsFile> files)
@@ -22,6 +24,10 @@ public sealed class Bundle : IDisposable
         _files = files;
     }
 
+    /// <summary>
+    /// Opens and validates a bundle folder: config.json, then every component file against SPEC §5. Throws
+    /// <see cref="BundleException"/> or <see cref="SafetensorsFormatException"/> naming the file and the tensor.
+    /// </summary>
     public static Bundle Open(string folder)
     {
         if (!Directory.Exists(folder))
@@ -94,6 +100,7 @@ public sealed class Bundle : IDisposable
                     $"not part of component '{component}' in SPEC §5 (misnamed, or from another component)");
     }
 
+    /// <summary>Closes the memory-mapped component files; tensors read from them must not be used afterwards.</summary>
     public void Dispose()
     {
         foreach (var f in _files.Values) f.Dispose();

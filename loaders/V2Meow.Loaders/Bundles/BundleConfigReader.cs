@@ -20,6 +20,7 @@ public static class BundleConfigReader
     /// </summary>
     public const int MaxConfigBytes = 1 << 20;
 
+    /// <summary>Reads and validates the config.json at <paramref name="path"/>; throws <see cref="BundleException"/> naming the field.</summary>
     public static BundleConfig Load(string path) => Parse(ReadText(path), path);
 
     /// <summary>
@@ -96,6 +97,7 @@ public static class BundleConfigReader
 
     static string OneLine(string text) => text.ReplaceLineEndings(" ");
 
+    /// <summary>Validates config.json text; <paramref name="file"/> only names the source in error messages.</summary>
     public static BundleConfig Parse(string json, string file)
     {
         JsonDocument document;

@@ -6,6 +6,7 @@ namespace V2Meow.Loaders.Bundles;
 /// </summary>
 public static class BundleLayout
 {
+    /// <summary>The tensors of <paramref name="component"/> ("stage1", "stage2", "stage3" or "codec"), name → shape (SPEC §5).</summary>
     public static IReadOnlyDictionary<string, long[]> Expected(BundleConfig config, string component) =>
         StageIds.TryParse(component, out var stage) ? Stage(config, stage)
         : component == "codec" ? Codec(config)

@@ -7,8 +7,11 @@ namespace V2Meow.Loaders.Bundles;
 /// </summary>
 public enum StageId
 {
+    /// <summary>Visual features (and optional style) → semantic tokens.</summary>
     Stage1 = 1,
+    /// <summary>Semantic tokens → coarse acoustic codes.</summary>
     Stage2 = 2,
+    /// <summary>Coarse acoustic codes → fine acoustic codes.</summary>
     Stage3 = 3,
 }
 

@@ -38,6 +38,7 @@ namespace V2Meow.Loaders.Features;
 /// </remarks>
 public sealed class BuiltInVisualExtractor
 {
+    /// <summary>The stream name a bundle declares to take these features (SPEC.md, "Built-in visual extractor").</summary>
     public const string StreamName = "builtin";
 
     /// <summary>Length of a feature row.</summary>
@@ -68,6 +69,7 @@ public sealed class BuiltInVisualExtractor
 
     readonly FFmpegBinaries? _binaries;
 
+    /// <summary>An extractor decoding with the ffmpeg of <paramref name="binaries"/>, or the default lookup when null.</summary>
     public BuiltInVisualExtractor(FFmpegBinaries? binaries = null) => _binaries = binaries;
 
     /// <summary>

@@ -23,9 +23,13 @@ public enum NpyDType
 /// <summary>A 1-D or 2-D numpy array read from a .npy file: C order, little-endian data as stored.</summary>
 public sealed class NpyArray
 {
+    /// <summary>The file the array was read from, for messages.</summary>
     public string Path { get; }
+    /// <summary>The element type as stored.</summary>
     public NpyDType DType { get; }
+    /// <summary>[n] or [rows, columns].</summary>
     public long[] Shape { get; }
+    /// <summary>The raw little-endian elements, C order.</summary>
     public ReadOnlyMemory<byte> Data { get; }
 
     internal NpyArray(string path, NpyDType dtype, long[] shape, ReadOnlyMemory<byte> data)
@@ -36,8 +40,11 @@ public sealed class NpyArray
         Data = data;
     }
 
+    /// <summary>Number of elements, the product of the shape.</summary>
     public long ElementCount => Shape.Aggregate(1L, (a, b) => a * b);
+    /// <summary>Whether the elements are f2, f4 or f8.</summary>
     public bool IsFloat => DType is NpyDType.Float16 or NpyDType.Float32 or NpyDType.Float64;
+    /// <summary>The shape as "[a, b]", for messages.</summary>
     public string ShapeText => "[" + string.Join(", ", Shape) + "]";
 
     /// <summary>Every element widened or narrowed to float32 (f8 rounds to nearest, integers convert exactly up to 2^24).</summary>
@@ -86,6 +93,7 @@ public static class NpyFile
 {
     static ReadOnlySpan<byte> Magic => [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 
+    /// <summary>Reads and validates a .npy file; any problem is a <see cref="MediaException"/> naming it.</summary>
     public static NpyArray Read(string path)
     {
         VideoProbe.CheckReadableFile(path);
@@ -169,6 +177,7 @@ public static class NpyFile
         return new NpyArray(path, dtype, shape, file.Slice(prefix + (int)headerLength, (int)dataBytes));
     }
 
+    /// <summary>Bytes per element.</summary>
     public static int ItemSize(NpyDType dtype) => dtype switch
     {
         NpyDType.Float16 => 2,
@@ -176,6 +185,7 @@ public static class NpyFile
         _ => 8,
     };
 
+    /// <summary>The numpy descr of <paramref name="dtype"/>, e.g. "&lt;f4".</summary>
     public static string Descr(NpyDType dtype) => dtype switch
     {
         NpyDType.Float16 => "<f2",

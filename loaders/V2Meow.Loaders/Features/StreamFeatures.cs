@@ -9,6 +9,7 @@ namespace V2Meow.Loaders.Features;
 /// </summary>
 public sealed class StreamFeatures
 {
+    /// <summary>The stream these features feed: its name, kind and sizes.</summary>
     public StreamConfig Stream { get; }
 
     /// <summary>Video frames covered (T).</summary>
@@ -28,6 +29,7 @@ public sealed class StreamFeatures
         Tokens = tokens;
     }
 
+    /// <summary>Dense features <c>[frames, dim]</c> for <paramref name="stream"/>; the columns must equal its dim (not copied).</summary>
     public static StreamFeatures FromDense(StreamConfig stream, float[,] values)
     {
         if (!stream.IsDense) throw new ArgumentException($"stream '{stream.Name}' is a tokens stream", nameof(stream));
@@ -36,6 +38,10 @@ public sealed class StreamFeatures
         return new StreamFeatures(stream, values.GetLength(0), values, null);
     }
 
+    /// <summary>
+    /// Token ids for <paramref name="stream"/>, frame-major; the length must be a whole number of frames of tokens_per_frame ids (not
+    /// copied).
+    /// </summary>
     public static StreamFeatures FromTokens(StreamConfig stream, int[] ids)
     {
         if (stream.IsDense) throw new ArgumentException($"stream '{stream.Name}' is a dense stream", nameof(stream));

@@ -5,12 +5,19 @@ namespace V2Meow.Loaders.Files;
 /// <summary>What a path names once its links are followed.</summary>
 public enum FileKind
 {
+    /// <summary>Nothing at the path.</summary>
     Missing,
+    /// <summary>A regular file: the only kind an input may be.</summary>
     Regular,
+    /// <summary>A folder.</summary>
     Directory,
+    /// <summary>A named pipe: reading it blocks until a writer comes.</summary>
     Fifo,
+    /// <summary>A character device such as /dev/zero: it may never end.</summary>
     CharacterDevice,
+    /// <summary>A block device such as a disk.</summary>
     BlockDevice,
+    /// <summary>A Unix domain socket.</summary>
     Socket,
     /// <summary>A link that points to nothing, or a chain of links that loops.</summary>
     BrokenLink,

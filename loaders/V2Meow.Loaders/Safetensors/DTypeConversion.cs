@@ -6,6 +6,9 @@ namespace V2Meow.Loaders.Safetensors;
 /// <summary>Element conversions between the stored dtypes and the f32 that kernels compute in.</summary>
 public static class DTypeConversion
 {
+    /// <summary>
+    /// Widens (or, for F64 and 64-bit integers, rounds) every element of <paramref name="source"/> to f32; BF16 and F16 widen exactly.
+    /// </summary>
     public static void ToFloat32(ReadOnlySpan<byte> source, DType dtype, Span<float> destination)
     {
         switch (dtype)
@@ -30,6 +33,9 @@ public static class DTypeConversion
         }
     }
 
+    /// <summary>
+    /// Integer elements as int32; false with the first value outside int32 in <paramref name="bad"/>. Float dtypes throw.
+    /// </summary>
     public static bool TryToInt32(ReadOnlySpan<byte> source, DType dtype, Span<int> destination, out long bad)
     {
         bad = 0;

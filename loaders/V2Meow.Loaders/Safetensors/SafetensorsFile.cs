@@ -14,10 +14,15 @@ public sealed unsafe class SafetensorsFile : IDisposable
     readonly byte* _base;
     bool _disposed;
 
+    /// <summary>The path the file was opened from, as given.</summary>
     public string Path { get; }
+    /// <summary>File size in bytes.</summary>
     public long Length { get; }
+    /// <summary>The validated header: metadata and tensor entries.</summary>
     public SafetensorsHeader Header { get; }
+    /// <summary>The header's __metadata__ strings (SPEC §2.3), empty when there are none.</summary>
     public IReadOnlyDictionary<string, string> Metadata => Header.Metadata;
+    /// <summary>Every tensor entry in file order.</summary>
     public IReadOnlyList<TensorEntry> Tensors => Header.Tensors;
 
     SafetensorsFile(string path, long length, MemoryMappedFile map, MemoryMappedViewAccessor view, byte* basePointer)
@@ -39,6 +44,7 @@ public sealed unsafe class SafetensorsFile : IDisposable
         }
     }
 
+    /// <summary>Maps the file read-only and validates its header; any problem is a <see cref="SafetensorsFormatException"/>.</summary>
     public static SafetensorsFile Open(string path)
     {
         // Links are followed (a Hugging Face cache links into blobs/) and the target's size is the one that
@@ -67,6 +73,7 @@ public sealed unsafe class SafetensorsFile : IDisposable
         return new SafetensorsFile(path, length, map, view, pointer);
     }
 
+    /// <summary>Whether the header has a tensor called <paramref name="name"/>.</summary>
     public bool Contains(string name) => Header.TryGet(name, out _);
 
     /// <summary>The tensor called <paramref name="name"/>; a missing one is a format error naming it.</summary>
@@ -94,6 +101,7 @@ public sealed unsafe class SafetensorsFile : IDisposable
         return view;
     }
 
+    /// <summary>Unmaps the file; every <see cref="TensorView"/> from it is invalid afterwards.</summary>
     public void Dispose()
     {
         if (_disposed) return;

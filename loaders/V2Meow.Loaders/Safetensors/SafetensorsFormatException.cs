@@ -6,9 +6,15 @@ namespace V2Meow.Loaders.Safetensors;
 /// </summary>
 public sealed class SafetensorsFormatException : Exception
 {
+    /// <summary>The safetensors file at fault.</summary>
     public string FilePath { get; }
+    /// <summary>The tensor at fault; null for a problem with the file or its header as a whole.</summary>
     public string? TensorName { get; }
 
+    /// <summary>
+    /// A format error; the message becomes "file: tensor 'name': problem" (without the tensor part when <paramref name="tensorName"/> is
+    /// null).
+    /// </summary>
     public SafetensorsFormatException(string filePath, string? tensorName, string problem, Exception? inner = null)
         : base(Compose(filePath, tensorName, problem), inner)
     {

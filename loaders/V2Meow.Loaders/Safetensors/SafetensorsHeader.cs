@@ -13,6 +13,7 @@ public sealed class SafetensorsHeader
     /// <summary>Largest header we accept; the format's reference implementation uses the same bound.</summary>
     public const long MaxHeaderBytes = 100_000_000;
 
+    /// <summary>The __metadata__ strings; empty when the header has none.</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; }
     /// <summary>Entries in file order (ascending data offset).</summary>
     public IReadOnlyList<TensorEntry> Tensors { get; }
@@ -29,6 +30,7 @@ public sealed class SafetensorsHeader
         _byName = tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
     }
 
+    /// <summary>The entry of the tensor called <paramref name="name"/>, if the header has one.</summary>
     public bool TryGet(string name, out TensorEntry entry) => _byName.TryGetValue(name, out entry!);
 
     /// <summary>Reads the 8-byte length prefix and checks it against the file size.</summary>

@@ -12,12 +12,16 @@ public sealed class SafetensorsWriter
     readonly List<(string Name, DType DType, long[] Shape, byte[] Data)> _tensors = new();
     readonly Dictionary<string, string> _metadata = new(StringComparer.Ordinal);
 
+    /// <summary>Sets a __metadata__ string, replacing an earlier value for <paramref name="key"/>.</summary>
     public SafetensorsWriter AddMetadata(string key, string value)
     {
         _metadata[key] = value;
         return this;
     }
 
+    /// <summary>
+    /// Adds a tensor of raw little-endian bytes; <paramref name="data"/> must be exactly the shape's element count × the dtype's size.
+    /// </summary>
     public SafetensorsWriter Add(string name, DType dtype, long[] shape, ReadOnlySpan<byte> data)
     {
         long count = 1;
@@ -30,11 +34,14 @@ public sealed class SafetensorsWriter
         return this;
     }
 
+    /// <summary>Adds a tensor from unmanaged elements whose size matches <paramref name="dtype"/>'s.</summary>
     public SafetensorsWriter Add<T>(string name, DType dtype, long[] shape, ReadOnlySpan<T> values) where T : unmanaged =>
         Add(name, dtype, shape, System.Runtime.InteropServices.MemoryMarshal.AsBytes(values));
 
+    /// <summary>Adds an F32 tensor.</summary>
     public SafetensorsWriter AddFloat32(string name, long[] shape, ReadOnlySpan<float> values) => Add(name, DType.F32, shape, values);
 
+    /// <summary>The whole file: length prefix, header, data.</summary>
     public byte[] ToBytes()
     {
         using var stream = new MemoryStream();
@@ -42,6 +49,7 @@ public sealed class SafetensorsWriter
         return stream.ToArray();
     }
 
+    /// <summary>Writes the whole file (length prefix, header, data) to <paramref name="stream"/>.</summary>
     public void WriteTo(Stream stream)
     {
         byte[] header = BuildHeader();

@@ -8,11 +8,17 @@ public readonly unsafe struct TensorView
     readonly SafetensorsFile _file;
     readonly byte* _data;
 
+    /// <summary>The header entry: name, dtype, shape and byte range.</summary>
     public TensorEntry Entry { get; }
+    /// <summary>The tensor's name in the file.</summary>
     public string Name => Entry.Name;
+    /// <summary>The element type as stored.</summary>
     public DType DType => Entry.DType;
+    /// <summary>Shape, outermost dimension first (row-major).</summary>
     public long[] Shape => Entry.Shape;
+    /// <summary>Number of elements, the product of the shape.</summary>
     public long ElementCount => Entry.ElementCount;
+    /// <summary>Path of the file the tensor lives in, for messages.</summary>
     public string FilePath => _file.Path;
 
     internal TensorView(SafetensorsFile file, TensorEntry entry, byte* data)
@@ -22,6 +28,7 @@ public readonly unsafe struct TensorView
         _data = data;
     }
 
+    /// <summary>The stored bytes, straight from the mapping; throws once the file is disposed or past 2 GiB.</summary>
     public ReadOnlySpan<byte> Bytes
     {
         get
@@ -51,6 +58,7 @@ public readonly unsafe struct TensorView
         DTypeConversion.ToFloat32(Bytes, DType, destination);
     }
 
+    /// <summary>A new f32 array holding every element converted (<see cref="CopyToFloat32"/>).</summary>
     public float[] ToFloat32()
     {
         var result = new float[checked((int)ElementCount)];

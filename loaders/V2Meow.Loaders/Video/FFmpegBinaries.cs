@@ -15,6 +15,7 @@ public sealed class FFmpegBinaries
     /// <summary>The folder to look in; null for the default lookup.</summary>
     public string? Folder { get; }
 
+    /// <summary>Binaries in <paramref name="folder"/>; null for GlobalFFOptions' folder, else the PATH.</summary>
     public FFmpegBinaries(string? folder) => Folder = folder;
 
     /// <summary>Full path of the ffmpeg executable; <paramref name="forFile"/> is the media file named in the error.</summary>

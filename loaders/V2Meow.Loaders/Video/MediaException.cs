@@ -10,6 +10,7 @@ public sealed class MediaException : Exception
     /// <summary>The file the problem is about; null when no one file is to blame.</summary>
     public string? FilePath { get; }
 
+    /// <summary>A media error; the message becomes "filePath: problem", or just the problem when no file is named.</summary>
     public MediaException(string? filePath, string problem, Exception? inner = null)
         : base(filePath is null ? problem : $"{filePath}: {problem}", inner)
     {

@@ -5,15 +5,20 @@ namespace V2Meow.Loaders.Video;
 /// </summary>
 public sealed class VideoFrame
 {
+    /// <summary>Position in the sampled sequence, 0-based.</summary>
     public int Index { get; }
 
     /// <summary>The time in seconds this frame stands for: the middle of its sampling interval, (Index + 0.5) / fps.</summary>
     public double Time { get; }
 
+    /// <summary>Width in pixels.</summary>
     public int Width { get; }
+    /// <summary>Height in pixels.</summary>
     public int Height { get; }
+    /// <summary>RGB24 pixels, row-major, top row first, Width × Height × 3 bytes.</summary>
     public ReadOnlyMemory<byte> Rgb { get; }
 
+    /// <summary>A frame over <paramref name="rgb"/> (not copied), which must hold exactly width × height × 3 bytes.</summary>
     public VideoFrame(int index, double time, int width, int height, ReadOnlyMemory<byte> rgb)
     {
         if (rgb.Length != checked(width * height * 3))
@@ -25,6 +30,7 @@ public sealed class VideoFrame
         Rgb = rgb;
     }
 
+    /// <summary>The colour at column <paramref name="x"/>, row <paramref name="y"/> (0, 0 is the top left).</summary>
     public (byte R, byte G, byte B) Pixel(int x, int y)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(x);

@@ -39,13 +39,17 @@ public sealed class VideoFrameReader
 {
     readonly FFmpegBinaries _binaries;
 
+    /// <summary>What ffprobe reported about the file.</summary>
     public VideoProbe Probe { get; }
+    /// <summary>Frames sampled per second.</summary>
     public double Fps { get; }
 
     /// <summary>How many frames <see cref="ReadFramesAsync"/> yields: max(1, ⌈duration × fps⌉).</summary>
     public int FrameCount { get; }
 
+    /// <summary>Width of every frame handed out: upright, scaled, even.</summary>
     public int FrameWidth { get; }
+    /// <summary>Height of every frame handed out: upright, scaled, even.</summary>
     public int FrameHeight { get; }
 
     VideoFrameReader(VideoProbe probe, double fps, int frameWidth, int frameHeight, FFmpegBinaries binaries)

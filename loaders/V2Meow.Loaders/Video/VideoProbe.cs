@@ -12,6 +12,7 @@ namespace V2Meow.Loaders.Video;
 /// </summary>
 public sealed record VideoProbe
 {
+    /// <summary>The file that was probed.</summary>
     public required string Path { get; init; }
 
     /// <summary>ffprobe's container format name, e.g. "mov,mp4,m4a,3gp,3g2,mj2" or "matroska,webm".</summary>
@@ -23,18 +24,23 @@ public sealed record VideoProbe
     /// </summary>
     public required double DurationSeconds { get; init; }
 
+    /// <summary><see cref="DurationSeconds"/> as a TimeSpan (TimeSpan.MaxValue past its range).</summary>
     public TimeSpan Duration => DurationSeconds < TimeSpan.MaxValue.TotalSeconds ? TimeSpan.FromSeconds(DurationSeconds) : TimeSpan.MaxValue;
 
+    /// <summary>Whether the file has a real video stream (cover art does not count).</summary>
     public required bool HasVideo { get; init; }
+    /// <summary>Whether the file has an audio stream.</summary>
     public required bool HasAudio { get; init; }
 
     /// <summary>Index of the video stream in the file (for ffmpeg's <c>-map 0:N</c>); -1 without video.</summary>
     public required int VideoStreamIndex { get; init; }
 
+    /// <summary>ffprobe's codec name of the video stream, e.g. "h264"; empty without video.</summary>
     public string VideoCodec { get; init; } = "";
 
     /// <summary>Stored picture size, before sample aspect ratio and rotation.</summary>
     public required int Width { get; init; }
+    /// <summary>Stored picture height; see <see cref="Width"/>.</summary>
     public required int Height { get; init; }
 
     /// <summary>
@@ -45,6 +51,7 @@ public sealed record VideoProbe
 
     /// <summary>Picture size as shown: sample aspect ratio applied, then width and height swapped for 90/270.</summary>
     public required int DisplayWidth { get; init; }
+    /// <summary>Shown picture height; see <see cref="DisplayWidth"/>.</summary>
     public required int DisplayHeight { get; init; }
 
     /// <summary>Average frames per second over the stream (variable-frame-rate files included); 0 without video.</summary>

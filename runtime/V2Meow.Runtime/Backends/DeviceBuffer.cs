@@ -6,11 +6,16 @@ namespace V2Meow.Runtime.Backends;
 /// </summary>
 public abstract class DeviceBuffer : IDisposable
 {
+    /// <summary>Dimensions, outermost first; a copy of the shape given at allocation.</summary>
     public int[] Shape { get; }
+    /// <summary>Elements: the product of <see cref="Shape"/>.</summary>
     public int Length { get; }
+    /// <summary>The backend that allocated the buffer and alone may use it.</summary>
     public IComputeBackend Backend { get; }
+    /// <summary>Whether <see cref="Dispose"/> has run; ops on a disposed buffer throw.</summary>
     public bool IsDisposed { get; private set; }
 
+    /// <summary>Records the owner and a copy of the shape; a negative dimension or more than int.MaxValue elements throws.</summary>
     protected DeviceBuffer(IComputeBackend backend, int[] shape)
     {
         Backend = backend;
@@ -24,8 +29,10 @@ public abstract class DeviceBuffer : IDisposable
         Length = checked((int)length);
     }
 
+    /// <summary>The shape as "[a, b, …]", for messages.</summary>
     public string ShapeText => "[" + string.Join(", ", Shape) + "]";
 
+    /// <summary>Frees the backend memory once; later calls do nothing. Only after the stream using it has synchronised.</summary>
     public void Dispose()
     {
         if (IsDisposed) return;
@@ -34,5 +41,6 @@ public abstract class DeviceBuffer : IDisposable
         GC.SuppressFinalize(this);
     }
 
+    /// <summary>Frees the backend memory; called once, by <see cref="Dispose"/>.</summary>
     protected abstract void Release();
 }

@@ -10,6 +10,7 @@ public sealed record DeviceInfo(
     int ProcessorCount,
     string Capabilities)
 {
+    /// <summary>One line for <c>v2meow devices</c>: kind, name, memory in GiB and the limits.</summary>
     public override string ToString() =>
         $"{DeviceKinds.Name(Kind),-9} {Name}  memory {MemoryBytes / (1024.0 * 1024 * 1024):F1} GiB  " +
         $"groups ≤ {MaxThreadsPerGroup} threads  warp {WarpSize}  processors {ProcessorCount}  {Capabilities}";

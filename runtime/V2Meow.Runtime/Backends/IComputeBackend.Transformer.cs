@@ -6,12 +6,19 @@ namespace V2Meow.Runtime.Backends;
 /// <summary>The ops of the three token stages (SPEC §6–§8): norms, activations, attention, the KV cache, sampling.</summary>
 public partial interface IComputeBackend
 {
+    /// <summary>An int tensor of <paramref name="shape"/> (token ids, block tables), contents undefined; the caller owns it.</summary>
     DeviceIntTensor AllocateInts(params int[] shape);
+    /// <summary>
+    /// An int tensor of <paramref name="shape"/> holding <paramref name="values"/> (exactly as many as the shape); the caller owns it.
+    /// </summary>
     DeviceIntTensor UploadInts(ReadOnlySpan<int> values, params int[] shape);
     /// <summary>Overwrites the whole of <paramref name="destination"/> (block tables, row layouts).</summary>
     void UploadInts(ReadOnlySpan<int> values, DeviceIntTensor destination);
     /// <summary>Overwrites elements [offset, offset + values.Length) of <paramref name="destination"/> (tokens fed as they are, not sampled).</summary>
     void UploadInts(ReadOnlySpan<int> values, DeviceIntTensor destination, int offset);
+    /// <summary>
+    /// Copies the whole tensor to <paramref name="destination"/>, which must have its length; waits for the ops before it.
+    /// </summary>
     void DownloadInts(DeviceIntTensor tensor, Span<int> destination);
 
     /// <summary>
@@ -37,6 +44,7 @@ public partial interface IComputeBackend
 
     /// <summary>The exact-erf GELU; input and output may be the same tensor.</summary>
     void Gelu(DeviceTensor input, DeviceTensor output);
+    /// <summary>max(x, 0); input and output may be the same tensor.</summary>
     void Relu(DeviceTensor input, DeviceTensor output);
     /// <summary>output = gelu(gate) · up; output may be gate or up.</summary>
     void Geglu(DeviceTensor gate, DeviceTensor up, DeviceTensor output);

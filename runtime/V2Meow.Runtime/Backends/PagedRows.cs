@@ -12,6 +12,8 @@ public readonly record struct PagedRows(
     DeviceIntTensor RowPosition,
     int Step)
 {
+    /// <summary>Entries per block table: the most blocks one sequence can hold.</summary>
     public int MaxBlocks => BlockTables.Shape[^1];
+    /// <summary>Query rows in the launch, one per RowSlot entry.</summary>
     public int Rows => RowSlot.Length;
 }

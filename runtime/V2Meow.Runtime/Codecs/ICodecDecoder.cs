@@ -15,6 +15,7 @@ public interface ICodecDecoder : IDisposable
     int CodebookSize { get; }
     /// <summary>Samples per code frame.</summary>
     int Hop { get; }
+    /// <summary>Audio samples per second of the waveform: frames per second × <see cref="Hop"/>.</summary>
     int SampleRate { get; }
     /// <summary>Frames of context either side that one output frame depends on: what a chunked decode must overlap.</summary>
     int ReceptiveFieldFrames { get; }

@@ -25,5 +25,6 @@ public abstract class ModelFamily
     /// <summary>Every verifier of the family's golden files (SPEC §10), for <c>verify</c>.</summary>
     public abstract GoldenVerifier CreateVerifier();
 
+    /// <summary>The family's <see cref="Format"/>.</summary>
     public override string ToString() => Format;
 }

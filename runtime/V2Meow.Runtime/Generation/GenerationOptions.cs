@@ -17,7 +17,9 @@ public sealed record GenerationOptions
 
     /// <summary>Per-stage temperatures; null takes config.json's (1.0 / 0.95 / 0.4 by default).</summary>
     public double? Stage1Temperature { get; init; }
+    /// <summary>Stage 2's temperature; null takes config.json's.</summary>
     public double? Stage2Temperature { get; init; }
+    /// <summary>Stage 3's temperature; null takes config.json's.</summary>
     public double? Stage3Temperature { get; init; }
 
     /// <summary>Sample only among the k most likely tokens; 0 turns it off.</summary>

@@ -11,5 +11,6 @@ public sealed record GenerationResult(
     IReadOnlyList<int[]> SemanticTokens,
     IReadOnlyList<StageTiming> Timings)
 {
+    /// <summary>How many waveforms were generated.</summary>
     public int Candidates => Waveforms.Count;
 }

@@ -11,8 +11,13 @@ namespace V2Meow.Runtime.Generation;
 /// </summary>
 public static class MusicWriter
 {
+    /// <summary>Whether <paramref name="path"/> ends in .wav (any case), which is written without muxing.</summary>
     public static bool IsWav(string path) => Path.GetExtension(path).Equals(".wav", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// Writes waveform <paramref name="candidate"/> of <paramref name="result"/> to <paramref name="outputPath"/>: a WAV, or
+    /// <paramref name="videoPath"/> with the music as its audio track for .mp4, .mkv and .mov.
+    /// </summary>
     public static async Task WriteAsync(GenerationResult result, int candidate, string outputPath, string videoPath,
         CancellationToken cancellationToken = default)
     {

@@ -11,12 +11,15 @@ namespace V2Meow.Runtime.Generation;
 /// </summary>
 public sealed class TextTower
 {
+    /// <summary>The optional component's key in config.json; its weights are text_tower.safetensors in the bundle.</summary>
     public const string Component = "text_tower";
 
     readonly Dictionary<string, int> _index;
     readonly float[] _embeddings;
 
+    /// <summary>The vocabulary, in embedding row order.</summary>
     public IReadOnlyList<string> Words { get; }
+    /// <summary>Length of a word embedding and of the style vector it produces.</summary>
     public int Dim { get; }
 
     TextTower(string[] words, float[] embeddings, int dim)

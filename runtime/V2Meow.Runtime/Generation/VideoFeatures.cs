@@ -14,8 +14,11 @@ public sealed class VideoFeatures
     readonly IReadOnlyDictionary<string, StreamFeatures> _streams;
     readonly double _fps;
 
+    /// <summary>The video's length in seconds, which the music matches.</summary>
     public double DurationSeconds { get; }
+    /// <summary>Feature rows per stream: one per video frame at video_fps.</summary>
     public int Frames { get; }
+    /// <summary>The style vector the encoders take (a prompt's or a file's); null for none.</summary>
     public float[]? Style { get; }
 
     VideoFeatures(IReadOnlyDictionary<string, StreamFeatures> streams, double fps, double duration, int frames, float[]? style)

@@ -3,6 +3,7 @@ namespace V2Meow.Runtime.Generation;
 /// <summary>One window of a sliding-window pass: units [Start, End), the first <see cref="Carried"/> of them taken from the window before.</summary>
 public readonly record struct Window(int Index, int Start, int End, int Carried)
 {
+    /// <summary>End − Start: the window's units, carried and new.</summary>
     public int Length => End - Start;
     /// <summary>Units this window generates.</summary>
     public int New => Length - Carried;
@@ -16,6 +17,10 @@ public readonly record struct Window(int Index, int Start, int End, int Carried)
 /// </summary>
 public static class WindowPlan
 {
+    /// <summary>
+    /// The windows covering [0, <paramref name="total"/>): <paramref name="width"/> units each, consecutive windows overlapping by
+    /// <paramref name="overlap"/>.
+    /// </summary>
     public static IReadOnlyList<Window> Cover(int total, int width, int overlap)
     {
         if (total < 0) throw new ArgumentOutOfRangeException(nameof(total), total, "a length ≥ 0");

@@ -12,6 +12,10 @@ public sealed record InspectedFile(string Path, long Bytes, IReadOnlyDictionary<
 /// </summary>
 public static class WeightsInspector
 {
+    /// <summary>
+    /// Validates the .safetensors file or bundle folder at <paramref name="path"/>; for a bundle folder the family validates it first, then
+    /// lists each .safetensors file in it.
+    /// </summary>
     public static IReadOnlyList<InspectedFile> Inspect(string path)
     {
         if (File.Exists(path)) return [InspectFile(path)];

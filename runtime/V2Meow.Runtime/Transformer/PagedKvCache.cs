@@ -14,6 +14,7 @@ namespace V2Meow.Runtime.Transformer;
 /// </summary>
 public sealed class PagedKvCache : IDisposable
 {
+    /// <summary>Positions per block unless the caller picks another size.</summary>
     public const int DefaultBlockSize = 16;
 
     readonly IComputeBackend _backend;
@@ -23,18 +24,29 @@ public sealed class PagedKvCache : IDisposable
     readonly int[] _hostTables;
     bool _tablesChanged = true;
 
+    /// <summary>Decoder layers; each has its own key and value tensors.</summary>
     public int Layers { get; }
+    /// <summary>Width of a key or value row: heads · head_dim.</summary>
     public int Inner { get; }
+    /// <summary>B, positions per block.</summary>
     public int BlockSize { get; }
+    /// <summary>Entries of a block table: ⌈maxLength / BlockSize⌉.</summary>
     public int MaxBlocksPerSequence { get; }
     /// <summary>Positions one sequence may hold: whole blocks.</summary>
     public int MaxLength => MaxBlocksPerSequence * BlockSize;
+    /// <summary>Sequence slots, and rows of <see cref="Tables"/>.</summary>
     public int MaxSequences => _slots.Length;
+    /// <summary>Blocks in the pool.</summary>
     public int Capacity => _pool.Capacity;
+    /// <summary>Blocks no sequence holds.</summary>
     public int FreeBlocks => _pool.FreeCount;
     /// <summary>[slots, max blocks per sequence] on the device; unused entries are 0.</summary>
     public DeviceIntTensor Tables { get; }
 
+    /// <summary>
+    /// A cache of <paramref name="blocks"/> blocks of <paramref name="blockSize"/> positions for <paramref name="layers"/> layers of
+    /// width <paramref name="inner"/>, up to <paramref name="maxSequences"/> sequences of <paramref name="maxLength"/> positions each.
+    /// </summary>
     public PagedKvCache(IComputeBackend backend, int layers, int inner, int blocks, int maxSequences, int maxLength, int blockSize = DefaultBlockSize)
     {
         if (layers < 1 || inner < 1 || blocks < 1 || maxSequences < 1 || maxLength < 1 || blockSize < 1)
@@ -69,14 +81,18 @@ public sealed class PagedKvCache : IDisposable
     public static int BlocksFor(int sequences, int length, int blockSize = DefaultBlockSize) =>
         sequences * ((length + blockSize - 1) / blockSize);
 
+    /// <summary>Layer <paramref name="layer"/>'s keys, [blocks · B, Inner].</summary>
     public DeviceTensor Keys(int layer) => _keys[layer];
+    /// <summary>Layer <paramref name="layer"/>'s values, [blocks · B, Inner].</summary>
     public DeviceTensor Values(int layer) => _values[layer];
 
+    /// <summary>Positions the sequence in <paramref name="slot"/> holds.</summary>
     public int Length(int slot) => Table(slot).Length;
 
     /// <summary>The sequence's block table: the pool blocks that hold its positions, in position order.</summary>
     public IReadOnlyList<int> BlocksOf(int slot) => Table(slot).Blocks;
 
+    /// <summary>How many sequences hold <paramref name="block"/>; more than one means it is shared.</summary>
     public int ReferencesOf(int block) => _pool.References(block);
 
     /// <summary>A new empty sequence; returns its slot.</summary>
@@ -202,6 +218,7 @@ public sealed class PagedKvCache : IDisposable
         return slot;
     }
 
+    /// <summary>Frees the key, value and table tensors; only once the stream using them has synchronised.</summary>
     public void Dispose()
     {
         foreach (var t in _keys) t?.Dispose();

@@ -7,6 +7,10 @@ namespace V2Meow.Runtime.Transformer;
 /// </summary>
 public static class RelativePositionBuckets
 {
+    /// <summary>
+    /// The bucket of <paramref name="relative"/> = key − query among <paramref name="buckets"/>; bidirectional (encoder) halves the buckets
+    /// per sign (SPEC §6.5).
+    /// </summary>
     public static int Bucket(int relative, bool bidirectional, int buckets, int maxDistance)
     {
         int half = buckets, baseBucket = 0, distance;

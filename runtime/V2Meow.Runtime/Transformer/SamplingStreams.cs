@@ -8,7 +8,9 @@ namespace V2Meow.Runtime.Transformer;
 /// </summary>
 public static class SamplingStreams
 {
+    /// <summary>2^32: the stream distance between consecutive candidates.</summary>
     public const ulong CandidateStride = 1UL << 32;
 
+    /// <summary>The stream of <paramref name="candidate"/> in stage <paramref name="stage"/>: stage + candidate · 2^32.</summary>
     public static ulong For(int stage, int candidate = 0) => (ulong)stage + (ulong)candidate * CandidateStride;
 }

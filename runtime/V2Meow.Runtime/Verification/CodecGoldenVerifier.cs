@@ -13,16 +13,22 @@ namespace V2Meow.Runtime.Verification;
 /// </summary>
 public sealed class CodecGoldenVerifier : IGoldenComponentVerifier
 {
+    /// <summary>The golden tensor of input codes, [levels, frames].</summary>
     public const string CodesName = "codec.input.codes";
 
+    /// <summary>"codec".</summary>
     public string Component => "codec";
 
+    /// <inheritdoc/>
     public IReadOnlyList<TensorComparison> Verify(GoldenContext context)
     {
         using var decoder = CodecDecoders.Load(context.Bundle, context.Backend);
         return Verify(decoder, context.Golden, context.Tolerance);
     }
 
+    /// <summary>
+    /// Decodes the golden's codes with <paramref name="decoder"/> and compares every codec.* tensor at <paramref name="tolerance"/>.
+    /// </summary>
     public static IReadOnlyList<TensorComparison> Verify(ICodecDecoder decoder, SafetensorsFile golden, double tolerance)
     {
         var codesView = golden.Get(CodesName);

@@ -16,8 +16,10 @@ namespace V2Meow.Runtime.Verification;
 /// </summary>
 public sealed class GenerationGoldenVerifier : IGoldenComponentVerifier
 {
+    /// <summary>"generation".</summary>
     public string Component => "generation";
 
+    /// <inheritdoc/>
     public IReadOnlyList<TensorComparison> Verify(GoldenContext context)
     {
         var golden = context.Golden;

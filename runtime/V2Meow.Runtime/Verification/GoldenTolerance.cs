@@ -11,10 +11,14 @@ namespace V2Meow.Runtime.Verification;
 /// </summary>
 public static class GoldenTolerance
 {
+    /// <summary>f32 bundles: summation order alone.</summary>
     public const double Float32 = 1e-4;
+    /// <summary>f16 bundles: one f16 rounding step.</summary>
     public const double Float16 = 1e-3;
+    /// <summary>bf16 bundles: one bf16 rounding step.</summary>
     public const double BFloat16 = 1e-2;
 
+    /// <summary>The tolerance for a bundle whose weights are <paramref name="weights"/>; f32 for any other dtype.</summary>
     public static double For(DType weights) => weights switch
     {
         DType.F16 => Float16,

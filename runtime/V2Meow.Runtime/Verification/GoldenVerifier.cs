@@ -7,6 +7,7 @@ namespace V2Meow.Runtime.Verification;
 /// <summary>Everything one verification found: the comparisons, and the components no verifier covered.</summary>
 public sealed record VerificationReport(IReadOnlyList<TensorComparison> Comparisons, IReadOnlyList<string> Unverified, double Tolerance)
 {
+    /// <summary>Whether every comparison is within its tolerance; unverified components do not fail it.</summary>
     public bool Passes => Comparisons.All(c => c.Passes);
 
     /// <summary>The comparison furthest past its tolerance (or closest to it when all pass).</summary>
@@ -36,10 +37,13 @@ public sealed class GoldenVerifier
         return verifier;
     }
 
+    /// <summary>Adds a verifier for its component, replacing one registered for the same component.</summary>
     public void Register(IGoldenComponentVerifier verifier) => _verifiers[verifier.Component] = verifier;
 
+    /// <summary>The components a verifier is registered for.</summary>
     public IReadOnlyCollection<string> Components => _verifiers.Keys;
 
+    /// <summary>Opens the bundle and the golden file, verifies, and closes them.</summary>
     public VerificationReport Verify(string bundleFolder, string goldenPath, IComputeBackend backend, Action<string>? progress = null)
     {
         using var bundle = Bundle.Open(bundleFolder);
@@ -47,6 +51,9 @@ public sealed class GoldenVerifier
         return Verify(bundle, golden, backend, progress);
     }
 
+    /// <summary>
+    /// Runs each component of <paramref name="golden"/> through its verifier, passing every comparison line to <paramref name="progress"/>.
+    /// </summary>
     public VerificationReport Verify(Bundle bundle, SafetensorsFile golden, IComputeBackend backend, Action<string>? progress = null)
     {
         double tolerance = GoldenTolerance.For(bundle.WeightDType);

@@ -17,5 +17,6 @@ public interface IGoldenComponentVerifier
     /// <summary>The name prefix this verifier owns: "stage1", "sampling", "codec", …</summary>
     string Component { get; }
 
+    /// <summary>Runs the component on the golden inputs in <paramref name="context"/> and compares every golden output.</summary>
     IReadOnlyList<TensorComparison> Verify(GoldenContext context);
 }

@@ -12,8 +12,10 @@ namespace V2Meow.Runtime.Verification;
 /// </summary>
 public sealed class SamplingGoldenVerifier : IGoldenComponentVerifier
 {
+    /// <summary>"sampling".</summary>
     public string Component => "sampling";
 
+    /// <inheritdoc/>
     public IReadOnlyList<TensorComparison> Verify(GoldenContext context)
     {
         var golden = context.Golden;

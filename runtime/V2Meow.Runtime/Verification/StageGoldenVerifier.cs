@@ -18,8 +18,10 @@ public sealed class StageGoldenVerifier(StageId id) : IGoldenComponentVerifier
     /// <summary>The golden prefix, "stage1" …: every tensor of this stage is named "{stage}.…".</summary>
     readonly string stage = id.Name();
 
+    /// <summary>The stage's name: "stage1", "stage2" or "stage3".</summary>
     public string Component => stage;
 
+    /// <inheritdoc/>
     public IReadOnlyList<TensorComparison> Verify(GoldenContext context)
     {
         var golden = context.Golden;

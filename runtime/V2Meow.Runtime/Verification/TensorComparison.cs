@@ -9,10 +9,13 @@ namespace V2Meow.Runtime.Verification;
 /// </summary>
 public sealed record TensorComparison(string Name, string Shape, double MaxAbsError, double RelativeError, double Tolerance)
 {
+    /// <summary>The smallest scale the relative error divides by, so all-zero goldens still compare.</summary>
     public const double Floor = 1e-6;
 
+    /// <summary>RelativeError ≤ Tolerance; a NaN never passes.</summary>
     public bool Passes => RelativeError <= Tolerance;
 
+    /// <summary>Compares float tensors: max absolute error, and relative error against the golden's largest magnitude.</summary>
     public static TensorComparison Floats(string name, string shape, ReadOnlySpan<float> actual, ReadOnlySpan<float> expected, double tolerance)
     {
         if (actual.Length != expected.Length)
@@ -29,6 +32,7 @@ public sealed record TensorComparison(string Name, string Shape, double MaxAbsEr
         return new TensorComparison(name, shape, maxAbs, relative, tolerance);
     }
 
+    /// <summary>Compares integer tensors exactly: the relative error is the fraction of entries that differ, the tolerance 0.</summary>
     public static TensorComparison Integers(string name, string shape, ReadOnlySpan<int> actual, ReadOnlySpan<int> expected)
     {
         if (actual.Length != expected.Length)
@@ -44,6 +48,7 @@ public sealed record TensorComparison(string Name, string Shape, double MaxAbsEr
         return new TensorComparison(name, shape, maxAbs, actual.Length == 0 ? 0 : (double)differing / actual.Length, 0);
     }
 
+    /// <summary>One report line: ok or FAIL, name, shape, errors and tolerance.</summary>
     public override string ToString() =>
         $"{(Passes ? "ok  " : "FAIL")} {Name,-34} {Shape,-12} max abs {MaxAbsError:E2}  rel {RelativeError:E2}  (tolerance {Tolerance:E0})";
 }

@@ -80,9 +80,9 @@ public class ModelFamilyTests
     public void AnOversizedConfigIsRefusedBeforeItIsParsed()
     {
         using var dir = new TempDirectory();
-        File.WriteAllText(dir.File("config.json"), "{\"format\": \"v2meow/1\", \"name\": \"" + new string('x', (int)BundleFormat.MaxConfigBytes) + "\"}");
+        File.WriteAllText(dir.File("config.json"), "{\"format\": \"v2meow/1\", \"name\": \"" + new string('x', (int)BundleConfigReader.MaxConfigBytes) + "\"}");
         var e = Assert.Throws<BundleException>(() => ModelFamilies.Of(dir.Path));
-        Assert.Contains($"a config.json is at most {BundleFormat.MaxConfigBytes} bytes", e.Message);
+        Assert.Contains($"a config.json is at most {BundleConfigReader.MaxConfigBytes} bytes", e.Message);
     }
 
     [Theory]

@@ -20,6 +20,7 @@ public sealed partial class CpuBackend
     /// <summary>Samples of one work item: long enough to amortise the call, short enough for many items per core.</summary>
     const int TimeChunk = 512;
 
+    /// <inheritdoc/>
     public void RvqLookup(DeviceTensor codebooks, DeviceIntTensor codes, int levels, DeviceTensor output)
     {
         var (cb, ids, y) = (Own<CpuTensor>(codebooks, "codebooks"), Own<CpuIntTensor>(codes, "codes"), Own<CpuTensor>(output, "output"));
@@ -37,6 +38,7 @@ public sealed partial class CpuBackend
         }
     }
 
+    /// <inheritdoc/>
     public void Conv1d(DeviceTensor input, DeviceTensor weight, DeviceTensor bias, DeviceTensor output,
         int dilation, ConvPadding padding, DeviceTensor? residual = null)
     {
@@ -67,6 +69,7 @@ public sealed partial class CpuBackend
         }
     }
 
+    /// <inheritdoc/>
     public void ConvTranspose1d(DeviceTensor input, DeviceTensor weight, DeviceTensor bias, DeviceTensor output,
         int stride, ConvPadding padding)
     {
@@ -122,6 +125,7 @@ public sealed partial class CpuBackend
         }
     }
 
+    /// <inheritdoc/>
     public void Elu(DeviceTensor input, DeviceTensor output)
     {
         var (x, y) = (Own<CpuTensor>(input, "input"), Own<CpuTensor>(output, "output"));
@@ -148,6 +152,7 @@ public sealed partial class CpuBackend
         for (; i < x.Length; i++) y[i] = x[i] > 0f ? x[i] : MathF.Exp(x[i]) - 1f;
     }
 
+    /// <inheritdoc/>
     public void Snake(DeviceTensor input, DeviceTensor alpha, DeviceTensor output)
     {
         var (x, a, y) = (Own<CpuTensor>(input, "input"), Own<CpuTensor>(alpha, "alpha"), Own<CpuTensor>(output, "output"));
@@ -183,6 +188,7 @@ public sealed partial class CpuBackend
         }
     }
 
+    /// <inheritdoc/>
     public void Tanh(DeviceTensor input, DeviceTensor output)
     {
         var (x, y) = (Own<CpuTensor>(input, "input"), Own<CpuTensor>(output, "output"));

@@ -12,8 +12,10 @@ public sealed partial class CpuBackend
     // Below this many elements an element-wise op runs on the calling thread: a parallel loop costs more than it saves.
     const int ParallelThreshold = 1 << 15;
 
+    /// <inheritdoc/>
     public DeviceIntTensor AllocateInts(params int[] shape) => new CpuIntTensor(this, shape);
 
+    /// <inheritdoc/>
     public DeviceIntTensor UploadInts(ReadOnlySpan<int> values, params int[] shape)
     {
         var tensor = new CpuIntTensor(this, shape);
@@ -26,6 +28,7 @@ public sealed partial class CpuBackend
         return tensor;
     }
 
+    /// <inheritdoc/>
     public void UploadInts(ReadOnlySpan<int> values, DeviceIntTensor destination)
     {
         var t = Own<CpuIntTensor>(destination, "destination");
@@ -33,6 +36,7 @@ public sealed partial class CpuBackend
         values.CopyTo(t.Data);
     }
 
+    /// <inheritdoc/>
     public void UploadInts(ReadOnlySpan<int> values, DeviceIntTensor destination, int offset)
     {
         var t = Own<CpuIntTensor>(destination, "destination");
@@ -41,6 +45,7 @@ public sealed partial class CpuBackend
         values.CopyTo(t.Data.AsSpan(offset));
     }
 
+    /// <inheritdoc/>
     public void DownloadInts(DeviceIntTensor tensor, Span<int> destination)
     {
         var t = Own<CpuIntTensor>(tensor, "download");
@@ -53,9 +58,11 @@ public sealed partial class CpuBackend
     public WeightTensor UploadWeights(TensorView view) =>
         new CpuWeightTensor(this, view.Shape.Select(d => checked((int)d)).ToArray(), view.ToFloat32());
 
+    /// <inheritdoc/>
     public WeightTensor UploadWeights(ReadOnlySpan<float> values, int rows, int columns) =>
         new CpuWeightTensor(this, [rows, columns], values.ToArray());
 
+    /// <inheritdoc/>
     public void MatMul(DeviceTensor input, WeightTensor weight, DeviceTensor output)
     {
         var (x, y) = (Own<CpuTensor>(input, "input"), Own<CpuTensor>(output, "output"));
@@ -64,6 +71,7 @@ public sealed partial class CpuBackend
         CpuGemm.Multiply(x.Data, w.Data, y.Data, m, k, n, _parallel);
     }
 
+    /// <inheritdoc/>
     public void AddBias(DeviceTensor x, DeviceTensor bias)
     {
         var (t, b) = (Own<CpuTensor>(x, "x"), Own<CpuTensor>(bias, "bias"));
@@ -72,6 +80,7 @@ public sealed partial class CpuBackend
         ForRows(t.Rows, columns, row => TensorPrimitives.Add(t.Span.Slice(row * columns, columns), b.Span, t.Span.Slice(row * columns, columns)));
     }
 
+    /// <inheritdoc/>
     public void LayerNorm(DeviceTensor input, DeviceTensor weight, DeviceTensor bias, float eps, DeviceTensor output)
     {
         var (x, w, b, y) = (Own<CpuTensor>(input, "input"), Own<CpuTensor>(weight, "weight"), Own<CpuTensor>(bias, "bias"), Own<CpuTensor>(output, "output"));
@@ -90,6 +99,7 @@ public sealed partial class CpuBackend
         });
     }
 
+    /// <inheritdoc/>
     public void RmsNorm(DeviceTensor input, DeviceTensor weight, float eps, DeviceTensor output)
     {
         var (x, w, y) = (Own<CpuTensor>(input, "input"), Own<CpuTensor>(weight, "weight"), Own<CpuTensor>(output, "output"));
@@ -105,6 +115,7 @@ public sealed partial class CpuBackend
         });
     }
 
+    /// <inheritdoc/>
     public void Gelu(DeviceTensor input, DeviceTensor output)
     {
         var (x, y) = (Own<CpuTensor>(input, "input"), Own<CpuTensor>(output, "output"));
@@ -112,6 +123,7 @@ public sealed partial class CpuBackend
         ChunkedParallel.For(x.Length, _parallel, (start, length) => GeluSpan(x.Data.AsSpan(start, length), y.Data.AsSpan(start, length)));
     }
 
+    /// <inheritdoc/>
     public void Relu(DeviceTensor input, DeviceTensor output)
     {
         var (x, y) = (Own<CpuTensor>(input, "input"), Own<CpuTensor>(output, "output"));
@@ -119,6 +131,7 @@ public sealed partial class CpuBackend
         TensorPrimitives.Max(x.Span, 0f, y.Span);
     }
 
+    /// <inheritdoc/>
     public void Geglu(DeviceTensor gate, DeviceTensor up, DeviceTensor output)
     {
         var (g, u, y) = (Own<CpuTensor>(gate, "gate"), Own<CpuTensor>(up, "up"), Own<CpuTensor>(output, "output"));
@@ -137,6 +150,7 @@ public sealed partial class CpuBackend
         });
     }
 
+    /// <inheritdoc/>
     public void Embedding(DeviceIntTensor ids, WeightTensor table, DeviceTensor output, TokenLookup lookup)
     {
         var (i, t, y) = (Own<CpuIntTensor>(ids, "ids"), Own<CpuWeightTensor>(table, "table"), Own<CpuTensor>(output, "output"));
@@ -151,6 +165,7 @@ public sealed partial class CpuBackend
         }
     }
 
+    /// <inheritdoc/>
     public void Attention(DeviceTensor q, DeviceTensor k, DeviceTensor v, DeviceTensor output, AttentionHeads heads, PositionBias? bias)
     {
         var (qs, ks, vs, ys) = (Own<CpuTensor>(q, "q"), Own<CpuTensor>(k, "k"), Own<CpuTensor>(v, "v"), Own<CpuTensor>(output, "output"));
@@ -161,6 +176,7 @@ public sealed partial class CpuBackend
             new ContiguousRows(), keys, queryPosition: row, table?.Data, bias?.MaxDistance ?? 0, scores));
     }
 
+    /// <inheritdoc/>
     public void WriteKeyValues(DeviceTensor k, DeviceTensor v, DeviceTensor kCache, DeviceTensor vCache, PagedRows rows)
     {
         var (ks, vs, kc, vc) = (Own<CpuTensor>(k, "k"), Own<CpuTensor>(v, "v"), Own<CpuTensor>(kCache, "k cache"), Own<CpuTensor>(vCache, "v cache"));
@@ -177,6 +193,7 @@ public sealed partial class CpuBackend
         }
     }
 
+    /// <inheritdoc/>
     public void PagedAttention(DeviceTensor q, DeviceTensor kCache, DeviceTensor vCache, DeviceTensor output, PagedRows rows, AttentionHeads heads, PositionBias bias)
     {
         var (qs, kc, vc, ys) = (Own<CpuTensor>(q, "q"), Own<CpuTensor>(kCache, "k cache"), Own<CpuTensor>(vCache, "v cache"), Own<CpuTensor>(output, "output"));
@@ -192,6 +209,7 @@ public sealed partial class CpuBackend
         });
     }
 
+    /// <inheritdoc/>
     public void CopyRows(DeviceTensor source, int sourceRow, DeviceTensor destination, int destinationRow, int rows)
     {
         var (s, d) = (Own<CpuTensor>(source, "source"), Own<CpuTensor>(destination, "destination"));
@@ -200,6 +218,7 @@ public sealed partial class CpuBackend
         Array.Copy(s.Data, sourceRow * columns, d.Data, destinationRow * columns, rows * columns);
     }
 
+    /// <inheritdoc/>
     public void Sample(DeviceTensor logits, double temperature, SamplingRequest request, DeviceIntTensor output)
     {
         var (l, o) = (Own<CpuTensor>(logits, "logits"), Own<CpuIntTensor>(output, "output"));

@@ -11,9 +11,12 @@ public sealed partial class CpuBackend : IComputeBackend
 {
     readonly ParallelOptions _parallel;
 
+    /// <inheritdoc/>
     public DeviceKind Kind => DeviceKind.Cpu;
+    /// <inheritdoc/>
     public DeviceInfo Device { get; }
 
+    /// <summary>A backend running its parallel loops on <paramref name="threads"/> threads; all processors when null.</summary>
     public CpuBackend(int? threads = null)
     {
         int count = Math.Max(1, threads ?? Environment.ProcessorCount);
@@ -21,6 +24,7 @@ public sealed partial class CpuBackend : IComputeBackend
         Device = Describe(count);
     }
 
+    /// <summary>What <c>v2meow devices</c> shows for the CPU backend with <paramref name="threads"/> threads.</summary>
     public static DeviceInfo Describe(int threads) => new(
         DeviceKind.Cpu,
         $"managed SIMD ({System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}, {System.Numerics.Vector<float>.Count * 32}-bit vectors)",
@@ -30,8 +34,10 @@ public sealed partial class CpuBackend : IComputeBackend
         ProcessorCount: threads,
         Capabilities: "f32 compute; f16/bf16 weights widened on load");
 
+    /// <inheritdoc/>
     public DeviceTensor Allocate(params int[] shape) => new CpuTensor(this, shape);
 
+    /// <inheritdoc/>
     public DeviceTensor Upload(ReadOnlySpan<float> values, params int[] shape)
     {
         var tensor = new CpuTensor(this, shape);
@@ -44,6 +50,7 @@ public sealed partial class CpuBackend : IComputeBackend
         return tensor;
     }
 
+    /// <inheritdoc/>
     public void Download(DeviceTensor tensor, Span<float> destination)
     {
         var t = Own<CpuTensor>(tensor, "download");
@@ -52,8 +59,10 @@ public sealed partial class CpuBackend : IComputeBackend
         t.Span.CopyTo(destination);
     }
 
+    /// <inheritdoc/>
     public void Synchronize() { }
 
+    /// <inheritdoc/>
     public void Add(DeviceTensor a, DeviceTensor b, DeviceTensor output)
     {
         var (x, y, z) = (Own<CpuTensor>(a, "a"), Own<CpuTensor>(b, "b"), Own<CpuTensor>(output, "output"));
@@ -62,6 +71,7 @@ public sealed partial class CpuBackend : IComputeBackend
         TensorPrimitives.Add(x.Span, y.Span, z.Span);
     }
 
+    /// <inheritdoc/>
     public void MatMul(DeviceTensor input, DeviceTensor weight, DeviceTensor output)
     {
         var (x, w, y) = (Own<CpuTensor>(input, "input"), Own<CpuTensor>(weight, "weight"), Own<CpuTensor>(output, "output"));
@@ -72,5 +82,6 @@ public sealed partial class CpuBackend : IComputeBackend
 
     T Own<T>(DeviceBuffer buffer, string role) where T : DeviceBuffer => TensorChecks.Owned<T>(this, buffer, role);
 
+    /// <summary>Nothing to release: the CPU backend's tensors are managed arrays, owned and disposed by their holders.</summary>
     public void Dispose() { }
 }

@@ -20,6 +20,7 @@ public sealed partial class IlgpuBackend
     ConvTranspose1dLauncher CodecConvTransposeKernels => _codecConvTranspose ??= new ConvTranspose1dLauncher(_accelerator);
     CodecActivations CodecActivationsKernels => _codecActivations ??= new CodecActivations(_accelerator);
 
+    /// <inheritdoc/>
     public void RvqLookup(DeviceTensor codebooks, DeviceIntTensor codes, int levels, DeviceTensor output)
     {
         var (cb, c, y) = (Own<IlgpuTensor>(codebooks, "codebooks"), Own<IlgpuIntTensor>(codes, "codes"), Own<IlgpuTensor>(output, "output"));
@@ -28,6 +29,7 @@ public sealed partial class IlgpuBackend
         CodecRvqKernels.Lookup(_stream, c.View, cb.View, y.View, levels, k, d, frames);
     }
 
+    /// <inheritdoc/>
     public void Conv1d(DeviceTensor input, DeviceTensor weight, DeviceTensor bias, DeviceTensor output,
         int dilation, ConvPadding padding, DeviceTensor? residual = null)
     {
@@ -39,6 +41,7 @@ public sealed partial class IlgpuBackend
             CodecChecks.PadLeft(k, dilation, padding));
     }
 
+    /// <inheritdoc/>
     public void ConvTranspose1d(DeviceTensor input, DeviceTensor weight, DeviceTensor bias, DeviceTensor output,
         int stride, ConvPadding padding)
     {
@@ -49,6 +52,7 @@ public sealed partial class IlgpuBackend
             CodecChecks.TransposedStart(stride, padding), frames * stride);
     }
 
+    /// <inheritdoc/>
     public void Elu(DeviceTensor input, DeviceTensor output)
     {
         var (x, y) = (Own<IlgpuTensor>(input, "input"), Own<IlgpuTensor>(output, "output"));
@@ -57,6 +61,7 @@ public sealed partial class IlgpuBackend
         CodecActivationsKernels.Elu(_stream, x.View, y.View, x.Length);
     }
 
+    /// <inheritdoc/>
     public void Snake(DeviceTensor input, DeviceTensor alpha, DeviceTensor output)
     {
         var (x, a, y) = (Own<IlgpuTensor>(input, "input"), Own<IlgpuTensor>(alpha, "alpha"), Own<IlgpuTensor>(output, "output"));
@@ -65,6 +70,7 @@ public sealed partial class IlgpuBackend
         CodecActivationsKernels.Snake(_stream, x.View, a.View, y.View, channels, length);
     }
 
+    /// <inheritdoc/>
     public void Tanh(DeviceTensor input, DeviceTensor output)
     {
         var (x, y) = (Own<IlgpuTensor>(input, "input"), Own<IlgpuTensor>(output, "output"));

@@ -23,8 +23,10 @@ public sealed partial class IlgpuBackend
     Attention AttentionKernels => _attention ??= new Attention(_accelerator, Geometry);
     Sampling SamplingKernels => _sampling ??= CreateSampling();
 
+    /// <inheritdoc/>
     public DeviceIntTensor AllocateInts(params int[] shape) => new IlgpuIntTensor(this, _accelerator, shape);
 
+    /// <inheritdoc/>
     public DeviceIntTensor UploadInts(ReadOnlySpan<int> values, params int[] shape)
     {
         var tensor = new IlgpuIntTensor(this, _accelerator, shape);
@@ -37,6 +39,7 @@ public sealed partial class IlgpuBackend
         return tensor;
     }
 
+    /// <inheritdoc/>
     public void UploadInts(ReadOnlySpan<int> values, DeviceIntTensor destination)
     {
         var t = Own<IlgpuIntTensor>(destination, "destination");
@@ -44,6 +47,7 @@ public sealed partial class IlgpuBackend
         if (values.Length > 0) t.View.SubView(0, values.Length).CopyFromCPU(_stream, values);
     }
 
+    /// <inheritdoc/>
     public void UploadInts(ReadOnlySpan<int> values, DeviceIntTensor destination, int offset)
     {
         var t = Own<IlgpuIntTensor>(destination, "destination");
@@ -52,6 +56,7 @@ public sealed partial class IlgpuBackend
         if (values.Length > 0) t.View.SubView(offset, values.Length).CopyFromCPU(_stream, values);
     }
 
+    /// <inheritdoc/>
     public void DownloadInts(DeviceIntTensor tensor, Span<int> destination)
     {
         var t = Own<IlgpuIntTensor>(tensor, "download");
@@ -77,6 +82,7 @@ public sealed partial class IlgpuBackend
         return weights;
     }
 
+    /// <inheritdoc/>
     public WeightTensor UploadWeights(ReadOnlySpan<float> values, int rows, int columns)
     {
         var weights = IlgpuWeightTensor.FromSingle(this, _accelerator, [rows, columns], values);
@@ -84,6 +90,7 @@ public sealed partial class IlgpuBackend
         return weights;
     }
 
+    /// <inheritdoc/>
     public void MatMul(DeviceTensor input, WeightTensor weight, DeviceTensor output)
     {
         var (x, y) = (Own<IlgpuTensor>(input, "input"), Own<IlgpuTensor>(output, "output"));
@@ -94,6 +101,7 @@ public sealed partial class IlgpuBackend
         else _gemm.Run(_stream, x.View, w.Packed, w.Format, y.View, m, k, n);
     }
 
+    /// <inheritdoc/>
     public void AddBias(DeviceTensor x, DeviceTensor bias)
     {
         var (t, b) = (Own<IlgpuTensor>(x, "x"), Own<IlgpuTensor>(bias, "bias"));
@@ -102,6 +110,7 @@ public sealed partial class IlgpuBackend
         _elementwise.AddBias(_stream, t.View, b.View, t.Length, t.Columns);
     }
 
+    /// <inheritdoc/>
     public void LayerNorm(DeviceTensor input, DeviceTensor weight, DeviceTensor bias, float eps, DeviceTensor output)
     {
         var (x, w, b, y) = (Own<IlgpuTensor>(input, "input"), Own<IlgpuTensor>(weight, "weight"), Own<IlgpuTensor>(bias, "bias"), Own<IlgpuTensor>(output, "output"));
@@ -110,6 +119,7 @@ public sealed partial class IlgpuBackend
         NormKernels.LayerNorm(_stream, x.View, w.View, b.View, y.View, x.Rows, x.Columns, eps);
     }
 
+    /// <inheritdoc/>
     public void RmsNorm(DeviceTensor input, DeviceTensor weight, float eps, DeviceTensor output)
     {
         var (x, w, y) = (Own<IlgpuTensor>(input, "input"), Own<IlgpuTensor>(weight, "weight"), Own<IlgpuTensor>(output, "output"));
@@ -118,6 +128,7 @@ public sealed partial class IlgpuBackend
         NormKernels.RmsNorm(_stream, x.View, w.View, y.View, x.Rows, x.Columns, eps);
     }
 
+    /// <inheritdoc/>
     public void Gelu(DeviceTensor input, DeviceTensor output)
     {
         var (x, y) = (Own<IlgpuTensor>(input, "input"), Own<IlgpuTensor>(output, "output"));
@@ -126,6 +137,7 @@ public sealed partial class IlgpuBackend
         ActivationKernels.Gelu(_stream, x.View, y.View, x.Length);
     }
 
+    /// <inheritdoc/>
     public void Relu(DeviceTensor input, DeviceTensor output)
     {
         var (x, y) = (Own<IlgpuTensor>(input, "input"), Own<IlgpuTensor>(output, "output"));
@@ -134,6 +146,7 @@ public sealed partial class IlgpuBackend
         ActivationKernels.Relu(_stream, x.View, y.View, x.Length);
     }
 
+    /// <inheritdoc/>
     public void Geglu(DeviceTensor gate, DeviceTensor up, DeviceTensor output)
     {
         var (g, u, y) = (Own<IlgpuTensor>(gate, "gate"), Own<IlgpuTensor>(up, "up"), Own<IlgpuTensor>(output, "output"));
@@ -143,6 +156,7 @@ public sealed partial class IlgpuBackend
         ActivationKernels.Geglu(_stream, g.View, u.View, y.View, g.Length);
     }
 
+    /// <inheritdoc/>
     public void Embedding(DeviceIntTensor ids, WeightTensor table, DeviceTensor output, TokenLookup lookup)
     {
         var (i, t, y) = (Own<IlgpuIntTensor>(ids, "ids"), Own<IlgpuWeightTensor>(table, "table"), Own<IlgpuTensor>(output, "output"));
@@ -157,6 +171,7 @@ public sealed partial class IlgpuBackend
         else EmbeddingKernels.Gather(_stream, i.View, t.Packed, t.Format, y.View, rows, kernelLookup);
     }
 
+    /// <inheritdoc/>
     public void Attention(DeviceTensor q, DeviceTensor k, DeviceTensor v, DeviceTensor output, AttentionHeads heads, PositionBias? bias)
     {
         var (qs, ks, vs, ys) = (Own<IlgpuTensor>(q, "q"), Own<IlgpuTensor>(k, "k"), Own<IlgpuTensor>(v, "v"), Own<IlgpuTensor>(output, "output"));
@@ -167,6 +182,7 @@ public sealed partial class IlgpuBackend
         AttentionKernels.Dense(_stream, qs.View, ks.View, vs.View, table, ys.View, qs.Rows, Shape(heads, bias, ks.Rows));
     }
 
+    /// <inheritdoc/>
     public void WriteKeyValues(DeviceTensor k, DeviceTensor v, DeviceTensor kCache, DeviceTensor vCache, PagedRows rows)
     {
         var (ks, vs, kc, vc) = (Own<IlgpuTensor>(k, "k"), Own<IlgpuTensor>(v, "v"), Own<IlgpuTensor>(kCache, "k cache"), Own<IlgpuTensor>(vCache, "v cache"));
@@ -177,6 +193,7 @@ public sealed partial class IlgpuBackend
             Own<IlgpuIntTensor>(rows.RowSlot, "row slots").View, Own<IlgpuIntTensor>(rows.RowPosition, "row positions").View, ks.Rows, ks.Columns, Layout(rows));
     }
 
+    /// <inheritdoc/>
     public void PagedAttention(DeviceTensor q, DeviceTensor kCache, DeviceTensor vCache, DeviceTensor output, PagedRows rows, AttentionHeads heads, PositionBias bias)
     {
         var (qs, kc, vc, ys) = (Own<IlgpuTensor>(q, "q"), Own<IlgpuTensor>(kCache, "k cache"), Own<IlgpuTensor>(vCache, "v cache"), Own<IlgpuTensor>(output, "output"));
@@ -188,6 +205,7 @@ public sealed partial class IlgpuBackend
             ys.View, qs.Rows, Shape(heads, bias, 0), Layout(rows));
     }
 
+    /// <inheritdoc/>
     public void CopyRows(DeviceTensor source, int sourceRow, DeviceTensor destination, int destinationRow, int rows)
     {
         var (s, d) = (Own<IlgpuTensor>(source, "source"), Own<IlgpuTensor>(destination, "destination"));
@@ -197,6 +215,7 @@ public sealed partial class IlgpuBackend
         s.View.SubView(sourceRow * columns, rows * columns).CopyTo(_stream, d.View.SubView(destinationRow * columns, rows * columns));
     }
 
+    /// <inheritdoc/>
     public void Sample(DeviceTensor logits, double temperature, SamplingRequest request, DeviceIntTensor output)
     {
         var (l, o) = (Own<IlgpuTensor>(logits, "logits"), Own<IlgpuIntTensor>(output, "output"));

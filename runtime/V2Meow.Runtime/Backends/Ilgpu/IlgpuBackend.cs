@@ -17,8 +17,11 @@ public sealed partial class IlgpuBackend : IComputeBackend
     readonly Elementwise _elementwise;
     readonly Gemm _gemm;
 
+    /// <inheritdoc/>
     public DeviceKind Kind { get; }
+    /// <inheritdoc/>
     public DeviceInfo Device { get; }
+    /// <summary>Group sizes, tile and reduction strategy taken from this accelerator's limits.</summary>
     public KernelGeometry Geometry { get; }
 
     IlgpuBackend(DeviceKind kind, Context context, Accelerator accelerator)
@@ -50,8 +53,10 @@ public sealed partial class IlgpuBackend : IComputeBackend
         }
     }
 
+    /// <inheritdoc/>
     public DeviceTensor Allocate(params int[] shape) => new IlgpuTensor(this, _accelerator, shape);
 
+    /// <inheritdoc/>
     public DeviceTensor Upload(ReadOnlySpan<float> values, params int[] shape)
     {
         var tensor = new IlgpuTensor(this, _accelerator, shape);
@@ -64,6 +69,7 @@ public sealed partial class IlgpuBackend : IComputeBackend
         return tensor;
     }
 
+    /// <inheritdoc/>
     public void Download(DeviceTensor tensor, Span<float> destination)
     {
         var t = Own<IlgpuTensor>(tensor, "download");
@@ -73,8 +79,10 @@ public sealed partial class IlgpuBackend : IComputeBackend
         _stream.Synchronize();
     }
 
+    /// <inheritdoc/>
     public void Synchronize() => _stream.Synchronize();
 
+    /// <inheritdoc/>
     public void Add(DeviceTensor a, DeviceTensor b, DeviceTensor output)
     {
         var (x, y, z) = (Own<IlgpuTensor>(a, "a"), Own<IlgpuTensor>(b, "b"), Own<IlgpuTensor>(output, "output"));
@@ -84,6 +92,7 @@ public sealed partial class IlgpuBackend : IComputeBackend
         _elementwise.Add(_stream, Exact(x), Exact(y), Exact(z));
     }
 
+    /// <inheritdoc/>
     public void MatMul(DeviceTensor input, DeviceTensor weight, DeviceTensor output)
     {
         var (x, w, y) = (Own<IlgpuTensor>(input, "input"), Own<IlgpuTensor>(weight, "weight"), Own<IlgpuTensor>(output, "output"));
@@ -108,6 +117,9 @@ public sealed partial class IlgpuBackend : IComputeBackend
 
     T Own<T>(DeviceBuffer buffer, string role) where T : DeviceBuffer => TensorChecks.Owned<T>(this, buffer, role);
 
+    /// <summary>
+    /// Waits for the stream, then frees the sampling scratch, the accelerator and the context; dispose every tensor first.
+    /// </summary>
     public void Dispose()
     {
         _stream.Synchronize();

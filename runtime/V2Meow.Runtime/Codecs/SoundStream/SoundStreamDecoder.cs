@@ -24,7 +24,9 @@ public sealed class SoundStreamDecoder : ICodecDecoder
     /// <summary>The codec.kind this decoder implements.</summary>
     public const string KindName = "soundstream";
 
+    /// <inheritdoc/>
     public string Kind => KindName;
+    /// <summary>The bundle's codec section (SPEC §3.10) the decoder was built from.</summary>
     public CodecConfig Config { get; }
     /// <summary>Q: the quantizer levels the codec has; a decode may use the first 1 … Q.</summary>
     public int Levels { get; }
@@ -32,7 +34,9 @@ public sealed class SoundStreamDecoder : ICodecDecoder
     public int CodebookSize { get; }
     /// <summary>Samples per frame, the product of the strides.</summary>
     public int Hop { get; }
+    /// <inheritdoc/>
     public int SampleRate { get; }
+    /// <summary>How every convolution pads: causal or centred (SPEC §9.2).</summary>
     public ConvPadding Padding { get; }
 
     sealed record ConvWeights(DeviceTensor Weight, DeviceTensor Bias);
@@ -292,6 +296,7 @@ public sealed class SoundStreamDecoder : ICodecDecoder
         }
     }
 
+    /// <summary>Waits for the backend, then frees the codec's weights; the backend stays the caller's.</summary>
     public void Dispose()
     {
         if (_disposed) return;

@@ -16,10 +16,13 @@ public sealed class CoarseToFineStage : TokenStage
 {
     CoarseToFineStage(Bundle bundle, IComputeBackend backend) : base(bundle, StageId.Stage3, backend) { }
 
+    /// <summary>Loads stage 3's weights from <paramref name="bundle"/> onto <paramref name="backend"/>; the stage owns them.</summary>
     public static CoarseToFineStage Load(Bundle bundle, IComputeBackend backend) => new(bundle, backend);
 
+    /// <summary>temperatures.stage3 (0.4 by default).</summary>
     public override double DefaultTemperature => Bundle.Temperatures.Stage3;
 
+    /// <summary>SEP = (coarse_levels + fine_levels) · codebook_size, between the coarse and the fine codes (SPEC §7.3).</summary>
     public int Separator => (Tokens.CoarseLevels + Tokens.FineLevels) * Tokens.CodebookSize;
 
     /// <summary>Acoustic frames per window: stage3_seconds · acoustic_hz (a whole number, SPEC §3.4).</summary>

@@ -18,10 +18,13 @@ public sealed class SemanticToCoarseStage : TokenStage
 {
     SemanticToCoarseStage(Bundle bundle, IComputeBackend backend) : base(bundle, StageId.Stage2, backend) { }
 
+    /// <summary>Loads stage 2's weights from <paramref name="bundle"/> onto <paramref name="backend"/>; the stage owns them.</summary>
     public static SemanticToCoarseStage Load(Bundle bundle, IComputeBackend backend) => new(bundle, backend);
 
+    /// <summary>temperatures.stage2 (0.95 by default).</summary>
     public override double DefaultTemperature => Bundle.Temperatures.Stage2;
 
+    /// <summary>Whether the bundle's stage 2 uses the interleaved layout rather than the prefix one (SPEC §7.2).</summary>
     public bool IsInterleaved => Config.IsInterleaved;
 
     /// <summary>Acoustic frames per semantic token: r in the interleaved layout, where windows and carried frames are whole groups of r.</summary>
@@ -30,6 +33,7 @@ public sealed class SemanticToCoarseStage : TokenStage
     /// <summary>Positions per semantic token in the interleaved layout: the token and its r frames.</summary>
     public int GroupLength => WindowGeometry.InterleavedGroupLength(Bundle);
 
+    /// <summary>SEP = semantic_codes, between the semantic tokens and the coarse codes in the prefix layout (SPEC §7.2).</summary>
     public int Separator => Tokens.SemanticCodes;
 
     /// <summary>Allowed ids of the k-th coarse token of the output (tokens.py stage2_range).</summary>

@@ -11,14 +11,21 @@ namespace V2Meow.Runtime.Families.V2Meow;
 public abstract class TokenStage : IDisposable
 {
     private protected StageModel Model { get; }
+    /// <summary>The bundle's config.json.</summary>
     public BundleConfig Bundle { get; }
+    /// <summary>The token counts (SPEC §3.3) the stage's id ranges derive from.</summary>
     public TokensConfig Tokens => Bundle.Tokens;
+    /// <summary>This stage's transformer section of config.json.</summary>
     public TransformerConfig Config => Model.Config;
+    /// <summary>The backend the stage's weights live on.</summary>
     public IComputeBackend Backend => Model.Backend;
+    /// <summary>Which of the three stages this is.</summary>
     public StageId Id => Model.Id;
     /// <summary>"stage1", "stage2" or "stage3".</summary>
     public string Name => Model.Name;
+    /// <summary>The decoder's vocabulary: rows of its embedding and its output head (SPEC §7).</summary>
     public int Vocabulary => Model.Vocabulary;
+    /// <summary>Whether the stage has an encoder over the video streams.</summary>
     public bool HasEncoder => Model.HasEncoder;
     /// <summary>config.json's temperature for this stage (SPEC §3.5).</summary>
     public abstract double DefaultTemperature { get; }
@@ -71,6 +78,7 @@ public abstract class TokenStage : IDisposable
             throw new ArgumentException($"{Name}: {positions} decoder positions exceed one window of {WindowLength} (SPEC §4); split the work into windows");
     }
 
+    /// <summary>Frees the stage's weights and scratch on the backend.</summary>
     public void Dispose()
     {
         Model.Dispose();

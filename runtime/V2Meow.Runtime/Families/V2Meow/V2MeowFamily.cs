@@ -14,11 +14,15 @@ public sealed class V2MeowFamily : ModelFamily
     /// <summary>The one instance <see cref="ModelFamilies"/> lists.</summary>
     internal static V2MeowFamily Instance { get; } = new();
 
+    /// <summary>"v2meow/1".</summary>
     public override string Format => BundleConfig.FormatName;
+    /// <summary>"v2meow".</summary>
     public override string Name => "v2meow";
 
+    /// <inheritdoc/>
     public override IMusicPipeline Load(string bundleFolder, IComputeBackend backend) => V2MeowPipeline.Load(this, bundleFolder, backend);
 
+    /// <inheritdoc/>
     public override void Validate(string bundleFolder)
     {
         // Every tensor of every component, and the optional text tower as generate loads it.
@@ -26,5 +30,6 @@ public sealed class V2MeowFamily : ModelFamily
         TextTower.Load(bundle.Folder, bundle.Config);
     }
 
+    /// <summary>The verifiers of a v2meow/1 golden file: the three stages, sampling, generation and the codec.</summary>
     public override GoldenVerifier CreateVerifier() => GoldenVerifier.CreateDefault();
 }

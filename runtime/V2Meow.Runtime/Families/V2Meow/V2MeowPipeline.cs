@@ -29,11 +29,17 @@ public sealed class V2MeowPipeline : IMusicPipeline
     readonly SemaphoreSlim _device = new(1, 1);
     bool _disposed;
 
+    /// <inheritdoc/>
     public ModelFamily Family { get; }
+    /// <inheritdoc/>
     public string ModelName => Config.Name;
+    /// <summary>The bundle's config.json, defaults filled in.</summary>
     public BundleConfig Config => _bundle.Config;
+    /// <inheritdoc/>
     public string BundleFolder => _bundle.Folder;
+    /// <inheritdoc/>
     public DeviceInfo Device => _backend.Device;
+    /// <inheritdoc/>
     public int SampleRate => Config.Rates.SampleRate;
     /// <summary>The bundle's text tower, or null: prompts need one.</summary>
     public TextTower? TextTower { get; }
@@ -257,6 +263,7 @@ public sealed class V2MeowPipeline : IMusicPipeline
         return new AcousticCodes(coarse.Levels + fine.Levels, coarse.Frames, codes);
     }
 
+    /// <summary>Waits for a running generation, then frees the codec, the stages, the backend and the bundle.</summary>
     public void Dispose()
     {
         if (_disposed) return;

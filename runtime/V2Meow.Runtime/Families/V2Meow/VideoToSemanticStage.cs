@@ -13,10 +13,13 @@ public sealed class VideoToSemanticStage : TokenStage
 {
     VideoToSemanticStage(Bundle bundle, IComputeBackend backend) : base(bundle, StageId.Stage1, backend) { }
 
+    /// <summary>Loads stage 1's weights from <paramref name="bundle"/> onto <paramref name="backend"/>; the stage owns them.</summary>
     public static VideoToSemanticStage Load(Bundle bundle, IComputeBackend backend) => new(bundle, backend);
 
+    /// <summary>temperatures.stage1 (1.0 by default).</summary>
     public override double DefaultTemperature => Bundle.Temperatures.Stage1;
 
+    /// <summary>BOS = semantic_codes, the first token of every decoder sequence (SPEC §7.1).</summary>
     public int Bos => Tokens.SemanticCodes;
 
     /// <summary>[BOS, semantic…] (tokens.py stage1_sequence).</summary>
