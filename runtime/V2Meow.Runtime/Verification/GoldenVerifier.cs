@@ -50,6 +50,9 @@ public sealed record VerificationReport(IReadOnlyList<TensorComparison> Comparis
 /// </summary>
 public sealed partial class GoldenVerifier
 {
+    /// <summary>The prefix of each computed float tensor's float64 evaluation: float64.{name} (SPEC §10).</summary>
+    public const string Float64Prefix = "float64.";
+
     readonly Dictionary<string, IGoldenComponentVerifier> _verifiers = new(StringComparer.Ordinal);
 
     /// <summary>The stage, sampling and generation verifiers, plus any a partial part of this class registers (see <see cref="AddCodecVerifier"/>).</summary>
@@ -111,9 +114,6 @@ public sealed partial class GoldenVerifier
                 throw new SafetensorsFormatException(golden.Path, entry.Name, "no computed float tensor of the runtime has this name without the prefix");
         return new VerificationReport(comparisons, unverified, tolerance);
     }
-
-    /// <summary>The prefix of each computed float tensor's float64 evaluation: float64.{name} (SPEC §10).</summary>
-    public const string Float64Prefix = "float64.";
 
     /// <summary>
     /// A float comparison judged against float64.{name}: the runtime's values and the golden's float32 ones

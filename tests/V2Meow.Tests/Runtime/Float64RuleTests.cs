@@ -80,6 +80,30 @@ public class Float64RuleTests(BackendFixture backends, ITestOutputHelper output)
         Assert.True(within.Passes, within.Comparisons.Single(c => c.Name == tensor).ToString());
     }
 
+    [Theory]
+    [InlineData("float64.codec.waveform", null, "missing")]
+    [InlineData(null, "float64.codec.blocks.7", "no computed float tensor")]
+    public void Float64TensorsMustPairWithTheComputedOnes(string? drop, string? extra, string problem)
+    {
+        using var folder = new TempDirectory();
+        string path = folder.File("golden.safetensors");
+        using (var source = SafetensorsFile.Open(GoldenSets.Golden("odd")))
+        {
+            var writer = new SafetensorsWriter();
+            foreach (var entry in source.Tensors.Where(t => t.Name.Contains("codec.", StringComparison.Ordinal) && t.Name != drop))
+                writer.Add(entry.Name, entry.DType, entry.Shape, source.Get(entry.Name).Bytes);
+            if (extra is not null) writer.Add(extra, DType.F64, [1], BitConverter.GetBytes(0.0));
+            writer.Save(path);
+        }
+        using var bundle = Bundle.Open(GoldenSets.Bundle("odd"));
+        using var golden = SafetensorsFile.Open(path);
+        var verifier = new GoldenVerifier();
+        verifier.Register(new CodecGoldenVerifier());
+        var e = Assert.Throws<SafetensorsFormatException>(() => verifier.Verify(bundle, golden, backends.Get("cpu")));
+        Assert.Contains($"'{drop ?? extra}'", e.Message);
+        Assert.Contains(problem, e.Message);
+    }
+
     /// <summary>The verifier of <paramref name="tensor"/>'s component, with the runtime's result moved by <paramref name="shift"/> at its middle element.</summary>
     static GoldenVerifier Verifier(string tensor, double? shift)
     {
