@@ -1,7 +1,8 @@
 """Runs `v2meow verify` on fresh seeds of the example configs, on both CPU-side backends (SPEC §10).
 
     verify_seeds.py [--seeds N] [--first-seed S] [--configs tiny,odd,...] [--devices cpu,ilgpu-cpu]
-                    [--work DIR] [--log FILE]
+                    [--work DIR] [--data FILE.jsonl] [--log FILE]
+    verify_seeds.py --render DATA.jsonl [DATA.jsonl ...] [--log FILE]
 
 For each config in weights-spec/examples/ (or those named) and each k in 0..N-1 it exports a bundle with
 seed S + k, writes its golden (float32 and float64 evaluations) with golden seed S + 50000 + k, and runs
@@ -9,7 +10,8 @@ seed S + k, writes its golden (float32 and float64 evaluations) with golden seed
 101-103; the default S = 7000 is far from them. Each bundle is deleted once verified (paper-size bundles
 are gigabytes).
 
-The log (markdown) holds, per config and per tensor, the worst ratio of the runtime's error against float64
+Each verify run is appended to the data file (JSON lines) as soon as it ends, so runs split over several
+processes (one per config, say) or cut short can be rendered together with --render. The log (markdown) holds, per config and per tensor, the worst ratio of the runtime's error against float64
 to PyTorch-f32's over all seeds, per device, the worst runtime error as a fraction of its limit, and the
 number of failing runs; then one line per verify run. Exits 1 if any run failed.
 """
@@ -17,6 +19,7 @@ number of failing runs; then one line per verify run. Exits 1 if any run failed.
 import argparse
 import collections
 import datetime
+import json
 import math
 import os
 import re
@@ -100,76 +103,54 @@ def fmt(v, spec):
     return "-" if v is None or math.isnan(v) else "inf" if math.isinf(v) else format(v, spec)
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--seeds", type=int, default=20)
-    p.add_argument("--first-seed", type=int, default=7000)
-    p.add_argument("--configs", default=",".join(sorted(f[:-5] for f in os.listdir(EXAMPLES) if f.endswith(".json"))))
-    p.add_argument("--devices", default="cpu,ilgpu-cpu")
-    p.add_argument("--work", default=None, help="scratch folder (default: a temp dir, removed)")
-    p.add_argument("--log", default=os.path.join(HERE, "verify_seeds.log"))
-    args = p.parse_args(argv)
-    configs, devices = args.configs.split(","), args.devices.split(",")
-
-    import tempfile
-    work = args.work or tempfile.mkdtemp(prefix="verify_seeds.")
-    runs = []  # (config, seed, golden_seed, device, code, seconds, last line)
-    # (config, tensor) -> device -> list of (pass, runtime, torch, ratio, limit)
-    results = collections.defaultdict(lambda: collections.defaultdict(list))
+def render(records, command):
+    """The markdown log of a list of run records (see run_all)."""
+    configs, devices = [], []
+    for r in records:
+        if r["config"] not in configs:
+            configs.append(r["config"])
+        if r["device"] != "-" and r["device"] not in devices:
+            devices.append(r["device"])
+    results = collections.defaultdict(lambda: collections.defaultdict(list))  # (config, tensor) -> device -> values
     order = collections.defaultdict(list)
-    started = datetime.datetime.now(datetime.timezone.utc)
-    for config in configs:
-        for k in range(args.seeds):
-            seed, golden_seed = args.first_seed + k, args.first_seed + 50000 + k
-            folder = os.path.join(work, f"{config}.{seed}")
-            seconds, error = make_set(config, seed, golden_seed, folder)
-            if error:
-                runs.append((config, seed, golden_seed, "-", "export", seconds, " ".join(error)))
-                print(f"{config} seed {seed}: export failed: {error}", flush=True)
-                continue
-            for device in devices:
-                code, seconds, tensors, last = verify(folder, device)
-                runs.append((config, seed, golden_seed, device, code, seconds, last))
-                for name, value in tensors.items():
-                    if name not in order[config]:
-                        order[config].append(name)
-                    results[(config, name)][device].append(value)
-                print(f"{config} seed {seed} {device}: exit {code} in {seconds:.1f} s: {last}", flush=True)
-            shutil.rmtree(folder, ignore_errors=True)
-    if not args.work:
-        shutil.rmtree(work, ignore_errors=True)
-
-    failed = [r for r in runs if r[4] != 0]
+    for r in records:
+        for name, value in r["tensors"].items():
+            if name not in order[r["config"]]:
+                order[r["config"]].append(name)
+            results[(r["config"], name)][r["device"]].append(value)
+    failed = [r for r in records if r["code"] != 0]
+    seeds = sorted({r["seed"] for r in records})
     out = [
-        f"# v2meow verify on fresh seeds ({started:%Y-%m-%d %H:%M} UTC)",
+        "# v2meow verify on fresh seeds",
         "",
-        f"weights-spec/reference/verify_seeds.py --seeds {args.seeds} --first-seed {args.first_seed} "
-        f"--configs {args.configs} --devices {args.devices}",
-        f"commit {run(['git', 'rev-parse', '--short', 'HEAD']).stdout.strip()}; export seeds {args.first_seed}.."
-        f"{args.first_seed + args.seeds - 1}, golden seeds {args.first_seed + 50000}..{args.first_seed + 50000 + args.seeds - 1}",
+        f"    {command}",
         "",
-        f"{len(runs)} verify runs, {len(runs) - len(failed)} passed, {len(failed)} failed.",
+        f"commit {run(['git', 'rev-parse', '--short', 'HEAD']).stdout.strip()}, rendered "
+        f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; export seeds {seeds[0] if seeds else '-'}.."
+        f"{seeds[-1] if seeds else '-'}, golden seed = export seed + 50000",
+        "",
+        f"{len(records)} verify runs, {len(records) - len(failed)} passed, {len(failed)} failed.",
         "",
         "Per tensor, over all seeds: `ratio` is the worst runtime error / PyTorch-f32 error (both against float64),",
         "`of limit` the worst runtime error / its limit (fails above 1), `torch` the worst PyTorch-f32 error,",
-        "`fail` the runs in which the tensor failed. Integer tensors (ids, buckets, codes) are exact or fail.",
+        "`fail` the runs in which the tensor failed, `runs` how many runs measured it.",
         "",
     ]
     for config in configs:
         if not order[config]:
             continue
-        out += [f"## {config}", ""]
+        runs_here = {d: sum(1 for r in records if r["config"] == config and r["device"] == d) for d in devices}
+        out += [f"## {config}", "", "runs: " + ", ".join(f"{d} {n}" for d, n in runs_here.items()), ""]
         head = "| tensor | torch |" + "".join(f" {d} ratio | {d} of limit | {d} fail |" for d in devices)
         out += [head, "|---|---:|" + "---:|---:|---:|" * len(devices)]
-        integers = [n for n in order[config] if results[(config, n)][devices[0]][0][1] is None]
+        integers = [n for n in order[config] if next(v for d in devices for v in results[(config, n)][d])[1] is None]
         cells = "".join(f" exact | | {sum(not v[0] for n in integers for v in results[(config, n)][d])} |" for d in devices)
         out.append(f"| {len(integers)} integer tensors (buckets, codes, sampled ids) | |{cells}")
         for name in order[config]:
             if name in integers:
                 continue
             by_device = results[(config, name)]
-            any_values = [v for d in devices for v in by_device[d]]
-            torch = worst([v[2] for v in any_values])
+            torch = worst([v[2] for d in devices for v in by_device[d]])
             cells = ""
             for d in devices:
                 values = by_device[d]
@@ -178,12 +159,65 @@ def main(argv=None):
             out.append(f"| {name} | {fmt(torch, '.1e')} |{cells}")
         out.append("")
     out += ["## Runs", "", "| config | seed | golden seed | device | exit | seconds | last line |", "|---|---:|---:|---|---:|---:|---|"]
-    out += [f"| {c} | {s} | {g} | {d} | {code} | {sec:.1f} | {last} |" for c, s, g, d, code, sec, last in runs]
-    with open(args.log, "w") as f:
-        f.write("\n".join(out) + "\n")
-    print(f"wrote {args.log}: {len(runs)} runs, {len(failed)} failed")
-    return 1 if failed else 0
+    out += [f"| {r['config']} | {r['seed']} | {r['golden_seed']} | {r['device']} | {r['code']} | {r['seconds']:.1f} | {r['last']} |"
+            for r in records]
+    return "\n".join(out) + "\n", len(failed)
 
+
+def run_all(args, data):
+    """Exports, writes goldens and verifies; appends one record per verify run to `data`."""
+    import tempfile
+    work = args.work or tempfile.mkdtemp(prefix="verify_seeds.")
+    for config in args.configs.split(","):
+        for k in range(args.seeds):
+            seed, golden_seed = args.first_seed + k, args.first_seed + 50000 + k
+            folder = os.path.join(work, f"{config}.{seed}")
+            records = []
+            seconds, error = make_set(config, seed, golden_seed, folder)
+            if error:
+                records.append(dict(config=config, seed=seed, golden_seed=golden_seed, device="-", code="export",
+                                    seconds=seconds, last=" ".join(error), tensors={}))
+                print(f"{config} seed {seed}: export failed: {error}", flush=True)
+            else:
+                for device in args.devices.split(","):
+                    code, seconds, tensors, last = verify(folder, device)
+                    records.append(dict(config=config, seed=seed, golden_seed=golden_seed, device=device, code=code,
+                                        seconds=seconds, last=last, tensors=tensors))
+                    print(f"{config} seed {seed} {device}: exit {code} in {seconds:.1f} s: {last}", flush=True)
+            with open(data, "a") as f:
+                for r in records:
+                    f.write(json.dumps(r) + "\n")
+            shutil.rmtree(folder, ignore_errors=True)
+    if not args.work:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--seeds", type=int, default=20)
+    p.add_argument("--first-seed", type=int, default=7000)
+    p.add_argument("--configs", default=",".join(sorted(f[:-5] for f in os.listdir(EXAMPLES) if f.endswith(".json"))))
+    p.add_argument("--devices", default="cpu,ilgpu-cpu")
+    p.add_argument("--work", default=None, help="scratch folder (default: a temp dir, removed)")
+    p.add_argument("--data", default=None, help="JSON lines of the runs, appended to (default: beside the log)")
+    p.add_argument("--render", nargs="+", default=None, metavar="DATA", help="only render these data files")
+    p.add_argument("--log", default=os.path.join(HERE, "verify_seeds.log"))
+    args = p.parse_args(argv)
+    command = "weights-spec/reference/verify_seeds.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    if args.render:
+        files = args.render
+    else:
+        files = [args.data or os.path.splitext(args.log)[0] + ".jsonl"]
+        run_all(args, files[0])
+    records = []
+    for path in files:
+        with open(path) as f:
+            records += [json.loads(line) for line in f if line.strip()]
+    text, failed = render(records, command)
+    with open(args.log, "w") as f:
+        f.write(text)
+    print(f"wrote {args.log}: {len(records)} runs, {failed} failed")
+    return 1 if failed else 0
 
 if __name__ == "__main__":
     sys.exit(main())
