@@ -103,8 +103,20 @@ def fmt(v, spec):
     return "-" if v is None or math.isnan(v) else "inf" if math.isinf(v) else format(v, spec)
 
 
+def kind(name):
+    """stage2.decoder.layers.3 -> decoder.layers.*; codec.blocks.1 -> codec.blocks.*; stage1.logits -> logits."""
+    name = re.sub(r"\.\d+$", ".*", name)
+    return name.split(".", 1)[1] if name.startswith("stage") else name
+
+
 def render(records, command):
-    """The markdown log of a list of run records (see run_all)."""
+    """The markdown log of a list of run records (see run_all); a repeated (config, seed, device) counts once."""
+    seen, unique = set(), []
+    for r in records:
+        if (r["config"], r["seed"], r["device"]) not in seen:
+            seen.add((r["config"], r["seed"], r["device"]))
+            unique.append(r)
+    records = unique
     configs, devices = [], []
     for r in records:
         if r["config"] not in configs:
@@ -133,9 +145,25 @@ def render(records, command):
         "",
         "Per tensor, over all seeds: `ratio` is the worst runtime error / PyTorch-f32 error (both against float64),",
         "`of limit` the worst runtime error / its limit (fails above 1), `torch` the worst PyTorch-f32 error,",
-        "`fail` the runs in which the tensor failed, `runs` how many runs measured it.",
+        "`fail` the runs in which the tensor failed.",
+        "",
+        "## Worst ratio by kind of tensor (all stages, layers and blocks together)",
         "",
     ]
+    columns = [(c, d) for c in configs for d in devices if any(r["config"] == c and r["device"] == d for r in records)]
+    kinds = []
+    by_kind = collections.defaultdict(list)
+    for r in records:
+        for name, v in r["tensors"].items():
+            if v[1] is None:
+                continue
+            if kind(name) not in kinds:
+                kinds.append(kind(name))
+            by_kind[(kind(name), r["config"], r["device"])].append(v[3])
+    out += ["| tensor | " + " | ".join(f"{c} {d}" for c, d in columns) + " |", "|---|" + "---:|" * len(columns)]
+    for k in sorted(kinds):
+        out.append(f"| {k} | " + " | ".join(fmt(worst(by_kind[(k, c, d)]), ".2f") for c, d in columns) + " |")
+    out.append("")
     for config in configs:
         if not order[config]:
             continue
