@@ -605,6 +605,10 @@ def expected_golden_names(config, meta):
     names.add("sampling.logits")
     names |= {"generation.stage2.semantic", "generation.stage2.carried", "generation.stage2.coarse"}
     names |= {case["name"] for case in json.loads(meta["sampling"])["cases"]}
+    # Every computed float tensor has its float64 evaluation beside it; inputs and integers do not.
+    computed = {n for n in names if n.startswith(("stage", "codec."))
+                and not n.endswith(("buckets", ".codes")) and ".input." not in n}
+    names |= {"float64." + n for n in computed}
     return names
 
 
@@ -620,10 +624,28 @@ def test_committed_goldens_are_complete(name):
     for key, value in tensors.items():
         integer = key.endswith(("tokens", "buckets", "codes")) or ".input.streams." in key and value.dtype.kind == "i" \
             or key.startswith(("sampling.tokens.", "generation."))
-        assert dtypes[key] == ("I32" if integer else "F32"), key
+        assert dtypes[key] == ("I32" if integer else "F64" if key.startswith("float64.") else "F32"), key
     hop = config_mod.hop(config)
     assert tensors["codec.waveform"].shape == (tensors["codec.input.codes"].shape[1] * hop,)
     assert tensors["stage1.logits"].shape[0] % 16 != 0
+    assert meta["format"] == "v2meow-golden/2"
+
+
+@pytest.mark.parametrize("name", EXPORTED + ("tiny_f16",))
+def test_committed_float64_goldens_are_a_float64_evaluation(name):
+    """float64.{name} is the same graph evaluated in float64, not the float32 tensor widened: through the
+    transformer it differs from the float32 one by float32 rounding, a few 1e-7 of the scale (more than none,
+    far less than a different input or weight would give); elsewhere within 1e-2 (the waveform is the least
+    conditioned tensor)."""
+    tensors, _, _ = safetensors_io.read(os.path.join(GOLDEN, name, "golden.safetensors"))
+    for key in (k for k in tensors if k.startswith("float64.")):
+        truth, f32 = tensors[key], tensors[key[len("float64."):]]
+        assert truth.dtype == np.float64 and truth.shape == f32.shape, key
+        error = np.abs(f32 - truth).max() / max(np.abs(truth).max(), 1e-6)
+        if key.endswith(("layers.0", "logits", ".out")):
+            assert 1e-9 < error < 1e-5, (key, error)
+        else:
+            assert error < 1e-2, (key, error)
 
 
 def test_committed_tiny_goldens_reproduce():

@@ -20,9 +20,17 @@ come from numpy's legacy RandomState, whose streams never change. Names
   sampling.logits f32 [N, V]; sampling.tokens.t{temperature}.s{seed} int32 [N]
   generation.stage2.semantic int32 [N]; generation.stage2.carried int32 [Qc, Tc];
   generation.stage2.coarse int32 [Qc, Tn]  (one seeded stage-2 window, generation.py)
+  float64.{name}                 f64, beside every float tensor above that is computed (not the inputs)
+
+The float64 tensors evaluate the same graph again in float64: the same modules with the same weights
+(widened exactly from the bundle dtype) on the same inputs. They are what the runtime's verifier measures
+both the runtime and these float32 tensors against (SPEC §10). Every float tensor here comes from a
+teacher-forced graph whose tokens are inputs; the only sampled tokens (generation.*) are integers compared
+exactly, so no sampled token feeds a float64 tensor and the two evaluations are of one graph.
 """
 
 import argparse
+import copy
 import json
 import sys
 
@@ -37,7 +45,8 @@ import safetensors_io
 import sampling
 import tokens as tokens_mod
 
-FORMAT = "v2meow-golden/1"
+FORMAT = "v2meow-golden/2"
+FLOAT64 = "float64."  # prefix of the float64 evaluation of each computed float tensor
 
 # Lengths chosen so no sequence is a multiple of 16 (kernels tile by 16 and
 # up; ragged tails are where they break).
@@ -62,6 +71,21 @@ def spanning(rng, shape, high):
 
 def f32(t):
     return t.detach().cpu().numpy().astype(np.float32)
+
+
+def f64(t):
+    return t.detach().cpu().numpy().astype(np.float64)
+
+
+def float64_twin(m):
+    """The same module with every parameter widened to float64 (exact: f16, bf16 and f32 all are)."""
+    return copy.deepcopy(m).double()
+
+
+def put(out, name, value, value64):
+    """A computed float tensor and its float64 evaluation."""
+    out[name] = f32(value)
+    out[FLOAT64 + name] = f64(value64)
 
 
 def i32(a):
@@ -102,12 +126,12 @@ def decoder_input(rng, config, stage):
     return seq, {"coarse_frames": frames, "fine_frames": frames}
 
 
-def stack_goldens(out, prefix, result):
+def stack_goldens(out, prefix, result, result64):
     out[f"{prefix}.buckets"] = i32(result["buckets"])
-    out[f"{prefix}.embed"] = f32(result["embed"])
-    for i, layer in enumerate(result["layers"]):
-        out[f"{prefix}.layers.{i}"] = f32(layer)
-    out[f"{prefix}.out"] = f32(result["out"])
+    put(out, f"{prefix}.embed", result["embed"], result64["embed"])
+    for i, (layer, layer64) in enumerate(zip(result["layers"], result64["layers"])):
+        put(out, f"{prefix}.layers.{i}", layer, layer64)
+    put(out, f"{prefix}.out", result["out"], result64["out"])
 
 
 def stage_goldens(out, folder, config, stage, rng):
@@ -125,17 +149,21 @@ def stage_goldens(out, folder, config, stage, rng):
     seq, layout_info = decoder_input(rng, config, stage)
     info.update(layout_info)
     out[f"{stage}.input.tokens"] = i32(seq)
-    with torch.no_grad():
-        result = m(
-            torch.from_numpy(seq.astype(np.int64)),
-            None if streams is None else {k: torch.from_numpy(v if v.dtype.kind == "f" else v.astype(np.int64))
-                                          for k, v in streams.items()},
-            None if style is None else torch.from_numpy(style),
-        )
+
+    def run(model, dtype):
+        with torch.no_grad():
+            return model(
+                torch.from_numpy(seq.astype(np.int64)),
+                None if streams is None else {k: torch.from_numpy(v.astype(dtype) if v.dtype.kind == "f" else v.astype(np.int64))
+                                              for k, v in streams.items()},
+                None if style is None else torch.from_numpy(style.astype(dtype)),
+            )
+
+    result, result64 = run(m, np.float32), run(float64_twin(m), np.float64)
     if "encoder" in result:
-        stack_goldens(out, f"{stage}.encoder", result["encoder"])
-    stack_goldens(out, f"{stage}.decoder", result["decoder"])
-    out[f"{stage}.logits"] = f32(result["decoder"]["logits"])
+        stack_goldens(out, f"{stage}.encoder", result["encoder"], result64["encoder"])
+    stack_goldens(out, f"{stage}.decoder", result["decoder"], result64["decoder"])
+    put(out, f"{stage}.logits", result["decoder"]["logits"], result64["decoder"]["logits"])
     return info
 
 
@@ -146,11 +174,12 @@ def codec_goldens(out, folder, config, rng):
     out["codec.input.codes"] = i32(codes)
     with torch.no_grad():
         result = m(torch.from_numpy(codes.astype(np.int64)))
-    out["codec.latent"] = f32(result["latent"])
-    out["codec.in_conv"] = f32(result["in_conv"])
-    for b, block in enumerate(result["blocks"]):
-        out[f"codec.blocks.{b}"] = f32(block)
-    out["codec.waveform"] = f32(result["waveform"])
+        result64 = float64_twin(m)(torch.from_numpy(codes.astype(np.int64)))
+    put(out, "codec.latent", result["latent"], result64["latent"])
+    put(out, "codec.in_conv", result["in_conv"], result64["in_conv"])
+    for b, (block, block64) in enumerate(zip(result["blocks"], result64["blocks"])):
+        put(out, f"codec.blocks.{b}", block, block64)
+    put(out, "codec.waveform", result["waveform"], result64["waveform"])
     return {"frames": CODEC_FRAMES}
 
 
@@ -224,7 +253,7 @@ def make(folder, seed):
         "bundle": config["name"],
         "bundle_dtype": config["dtype"],
         "seed": str(seed),
-        "compute": "float32, weights upcast from the bundle dtype",
+        "compute": "float32, weights upcast from the bundle dtype; float64.* the same graph in float64",
         "inputs": json.dumps(inputs, separators=(",", ":"), sort_keys=True),
         "sampling": json.dumps(sampling_goldens(out, rng), separators=(",", ":")),
         "generation": json.dumps(generation_goldens(out, folder, config, seed), separators=(",", ":")),

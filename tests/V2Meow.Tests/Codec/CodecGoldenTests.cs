@@ -24,34 +24,41 @@ public class CodecGoldenTests(BackendFixture backends, ITestOutputHelper output)
     }
 
     /// <summary>
-    /// Relative error per tensor is max|a − b| / max(max|b|, 1e-6), b the golden (TensorComparison.Floats).
-    /// 1e-4 for every set: the reference computes in f32 too, so what separates us is summation order
-    /// (fused multiply-adds, tiling) through about a dozen layers of sums of ≤ 224 terms, a few 1e-7 per
-    /// layer; the sets measure ≈ 1e-6. tiny_f16 is held to the same 1e-4, tighter than the 1e-3 that
-    /// GoldenTolerance states for f16 bundles: its goldens were computed from the f16 weights widened exactly
-    /// to f32, which is what the decoder uploads, so f16 rounding is not part of the difference.
+    /// For the format-error tests, which fail before any comparison: the float32 bound of a direct comparison
+    /// (GoldenTolerance.Float32).
     /// </summary>
-    const double Tolerance = 1e-4;
+    const double Tolerance = GoldenTolerance.Float32;
 
+    /// <summary>
+    /// Judged as <c>v2meow verify</c> judges: each tensor's error against the golden's float64 evaluation
+    /// within <see cref="GoldenTolerance.Limit"/> of PyTorch-f32's own (4×, at least 16 float32 roundings,
+    /// at most 1e-4 where PyTorch is within it). tiny_f16 is held to the same rule as the f32 sets: its goldens
+    /// were computed from the f16 weights widened exactly, which is what the decoder uploads, so f16 rounding
+    /// is not part of either error.
+    /// </summary>
     [Theory]
     [MemberData(nameof(SetsAndBackends))]
     public void MatchesTheReference(string set, string backendName)
     {
         using var bundle = Bundle.Open(GoldenSets.Bundle(set));
         using var golden = SafetensorsFile.Open(GoldenSets.Golden(set));
-        using var decoder = SoundStreamDecoder.Load(bundle, backends.Get(backendName));
-        var results = CodecGoldenVerifier.Verify(decoder, golden, Tolerance);
+        var verifier = new GoldenVerifier();
+        verifier.Register(new CodecGoldenVerifier());
+        var report = verifier.Verify(bundle, golden, backends.Get(backendName));
+        var results = report.Comparisons;
 
         foreach (var result in results) output.WriteLine($"{set} {backendName}: {result}");
-        // Every codec.* tensor of the golden is accounted for, in pipeline order.
+        // Every codec.* tensor of the golden is accounted for, in pipeline order, each float one judged against
+        // its float64 evaluation.
         var expectedNames = new List<string> { "codec.input.codes", "codec.latent", "codec.in_conv" };
         expectedNames.AddRange(Enumerable.Range(0, bundle.Config.Codec.Strides.Count).Select(b => $"codec.blocks.{b}"));
         expectedNames.Add("codec.waveform");
         Assert.Equal(expectedNames, results.Select(r => r.Name));
         Assert.Equal(expectedNames.Order(StringComparer.Ordinal),
             golden.Tensors.Select(t => t.Name).Where(n => n.StartsWith("codec.", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
+        Assert.All(results.Skip(1), r => Assert.NotNull(r.Float64));
         foreach (var result in results)
-            Assert.True(result.Passes && result.RelativeError < Tolerance, $"{set} {backendName}: {result}");
+            Assert.True(result.Passes, $"{set} {backendName}: {result}");
     }
 
     [Fact]
