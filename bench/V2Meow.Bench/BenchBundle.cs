@@ -1,5 +1,5 @@
-using V2Meow.Loaders.Bundles;
 using V2Meow.Benchmarking;
+using V2Meow.Loaders.Bundles;
 
 namespace V2Meow.Bench;
 

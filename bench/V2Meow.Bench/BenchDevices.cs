@@ -1,5 +1,5 @@
-using V2Meow.Runtime.Backends.Cpu;
 using V2Meow.Runtime.Backends;
+using V2Meow.Runtime.Backends.Cpu;
 
 namespace V2Meow.Bench;
 

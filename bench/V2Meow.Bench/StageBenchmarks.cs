@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Attributes;
+using V2Meow.Benchmarking;
 using V2Meow.Loaders.Bundles;
 using V2Meow.Runtime.Backends;
-using V2Meow.Benchmarking;
 
 namespace V2Meow.Bench;
 

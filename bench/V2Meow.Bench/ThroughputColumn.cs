@@ -1,8 +1,8 @@
-using System.Globalization;
-using System.Reflection;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
+using System.Globalization;
+using System.Reflection;
 
 namespace V2Meow.Bench;
 

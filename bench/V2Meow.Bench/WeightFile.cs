@@ -1,4 +1,3 @@
-using V2Meow.Numerics;
 using V2Meow.Loaders.Safetensors;
 using V2Meow.Runtime.Backends;
 

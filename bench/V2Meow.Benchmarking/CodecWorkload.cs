@@ -1,6 +1,5 @@
 using V2Meow.Loaders.Bundles;
 using V2Meow.Runtime.Backends;
-using V2Meow.Runtime.Codecs.SoundStream;
 using V2Meow.Runtime.Codecs;
 
 namespace V2Meow.Benchmarking;

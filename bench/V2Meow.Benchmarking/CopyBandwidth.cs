@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using V2Meow.Runtime.Backends.Cpu;
 using V2Meow.Runtime.Backends;
+using V2Meow.Runtime.Backends.Cpu;
 
 namespace V2Meow.Benchmarking;
 

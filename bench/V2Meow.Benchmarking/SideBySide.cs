@@ -1,9 +1,9 @@
 using System.Runtime.InteropServices;
 using V2Meow.Loaders.Bundles;
-using V2Meow.Runtime.Backends.Cpu;
-using V2Meow.Runtime.Backends;
-using V2Meow.Runtime.Families.V2Meow;
 using V2Meow.Runtime;
+using V2Meow.Runtime.Backends;
+using V2Meow.Runtime.Backends.Cpu;
+using V2Meow.Runtime.Families.V2Meow;
 
 namespace V2Meow.Benchmarking;
 

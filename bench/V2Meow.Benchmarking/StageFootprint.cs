@@ -1,7 +1,6 @@
-using V2Meow.Numerics;
-using V2Meow.Kernels;
 using V2Meow.Loaders.Bundles;
 using V2Meow.Loaders.Safetensors;
+using V2Meow.Numerics;
 using V2Meow.Runtime.Backends;
 using V2Meow.Runtime.Families.V2Meow;
 using V2Meow.Runtime.Transformer;

@@ -1,6 +1,6 @@
-using V2Meow.Numerics;
 using ILGPU;
 using ILGPU.Runtime;
+using V2Meow.Numerics;
 
 namespace V2Meow.Kernels;
 

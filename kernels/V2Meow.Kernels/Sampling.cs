@@ -1,7 +1,7 @@
-using V2Meow.Numerics;
 using ILGPU;
 using ILGPU.Algorithms;
 using ILGPU.Runtime;
+using V2Meow.Numerics;
 
 namespace V2Meow.Kernels;
 

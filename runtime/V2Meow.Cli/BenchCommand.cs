@@ -1,6 +1,6 @@
 using System.Globalization;
-using V2Meow.Runtime.Backends;
 using V2Meow.Benchmarking;
+using V2Meow.Runtime.Backends;
 
 namespace V2Meow.Cli;
 

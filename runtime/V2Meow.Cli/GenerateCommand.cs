@@ -1,7 +1,6 @@
 using System.Globalization;
 using V2Meow.Loaders.Files;
 using V2Meow.Loaders.Video;
-using V2Meow.Runtime.Families.V2Meow;
 using V2Meow.Runtime;
 using V2Meow.Runtime.Backends;
 using V2Meow.Runtime.Generation;

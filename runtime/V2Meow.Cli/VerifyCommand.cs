@@ -1,6 +1,6 @@
+using V2Meow.Runtime;
 using V2Meow.Runtime.Backends;
 using V2Meow.Runtime.Verification;
-using V2Meow.Runtime;
 
 namespace V2Meow.Cli;
 

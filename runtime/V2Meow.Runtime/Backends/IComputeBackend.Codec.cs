@@ -1,5 +1,3 @@
-using V2Meow.Runtime.Codecs.SoundStream;
-
 namespace V2Meow.Runtime.Backends;
 
 /// <summary>Where a length-keeping convolution puts its zero padding (SPEC §9.2).</summary>
@@ -88,12 +86,12 @@ internal static class CodecChecks
     public static void RvqCodeRange(ReadOnlySpan<int> codes, int levels, int frames, int codebookSize)
     {
         for (int level = 0; level < levels; level++)
-        for (int t = 0; t < frames; t++)
-        {
-            int code = codes[level * frames + t];
-            if ((uint)code >= (uint)codebookSize)
-                throw new ArgumentException($"rvq: level {level}, frame {t}: code {code} is outside [0, {codebookSize})", nameof(codes));
-        }
+            for (int t = 0; t < frames; t++)
+            {
+                int code = codes[level * frames + t];
+                if ((uint)code >= (uint)codebookSize)
+                    throw new ArgumentException($"rvq: level {level}, frame {t}: code {code} is outside [0, {codebookSize})", nameof(codes));
+            }
     }
 
     /// <summary>Checks the Conv call; returns (Ci, Co, L, k).</summary>

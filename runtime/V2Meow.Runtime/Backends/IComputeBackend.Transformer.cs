@@ -1,5 +1,5 @@
-using V2Meow.Numerics;
 using V2Meow.Loaders.Safetensors;
+using V2Meow.Numerics;
 
 namespace V2Meow.Runtime.Backends;
 

@@ -1,6 +1,6 @@
-namespace V2Meow.Runtime.Transformer;
-
 using V2Meow.Runtime.Backends;
+
+namespace V2Meow.Runtime.Transformer;
 
 /// <summary>The four projections of one attention block (SPEC §5): q, k, v [inner, d] and o [d, inner].</summary>
 internal sealed record AttentionWeights(WeightTensor Q, WeightTensor K, WeightTensor V, WeightTensor O)

@@ -1,7 +1,5 @@
 using V2Meow.Loaders.Safetensors;
-using V2Meow.Runtime.Codecs.SoundStream;
 using V2Meow.Runtime.Codecs;
-using V2Meow.Runtime.Verification;
 
 namespace V2Meow.Runtime.Verification;
 

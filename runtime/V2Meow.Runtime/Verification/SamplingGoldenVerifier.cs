@@ -1,7 +1,6 @@
-using V2Meow.Numerics;
 using System.Globalization;
-using V2Meow.Kernels;
 using V2Meow.Loaders.Safetensors;
+using V2Meow.Numerics;
 
 namespace V2Meow.Runtime.Verification;
 

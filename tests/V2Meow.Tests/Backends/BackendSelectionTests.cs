@@ -1,5 +1,5 @@
-using V2Meow.Runtime.Backends.Ilgpu;
 using V2Meow.Runtime.Backends;
+using V2Meow.Runtime.Backends.Ilgpu;
 
 namespace V2Meow.Tests.Backends;
 

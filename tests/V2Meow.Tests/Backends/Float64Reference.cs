@@ -71,26 +71,26 @@ internal static class Float64Reference
         int inner = heads * dh;
         var y = new double[n * inner];
         for (int i = 0; i < n; i++)
-        for (int h = 0; h < heads; h++)
-        {
-            int position = queryOffset + i;
-            int count = causal ? position + 1 : m;
-            var s = new double[count];
-            for (int j = 0; j < count; j++)
+            for (int h = 0; h < heads; h++)
             {
-                double dot = 0;
-                for (int d = 0; d < dh; d++) dot += (double)q[i * inner + h * dh + d] * k[j * inner + h * dh + d];
-                s[j] = scale * dot + (bias?.Invoke(h, j - position) ?? 0);
+                int position = queryOffset + i;
+                int count = causal ? position + 1 : m;
+                var s = new double[count];
+                for (int j = 0; j < count; j++)
+                {
+                    double dot = 0;
+                    for (int d = 0; d < dh; d++) dot += (double)q[i * inner + h * dh + d] * k[j * inner + h * dh + d];
+                    s[j] = scale * dot + (bias?.Invoke(h, j - position) ?? 0);
+                }
+                double max = s.Max(), sum = 0;
+                for (int j = 0; j < count; j++) sum += s[j] = Math.Exp(s[j] - max);
+                for (int d = 0; d < dh; d++)
+                {
+                    double acc = 0;
+                    for (int j = 0; j < count; j++) acc += s[j] * v[j * inner + h * dh + d];
+                    y[i * inner + h * dh + d] = acc / sum;
+                }
             }
-            double max = s.Max(), sum = 0;
-            for (int j = 0; j < count; j++) sum += s[j] = Math.Exp(s[j] - max);
-            for (int d = 0; d < dh; d++)
-            {
-                double acc = 0;
-                for (int j = 0; j < count; j++) acc += s[j] * v[j * inner + h * dh + d];
-                y[i * inner + h * dh + d] = acc / sum;
-            }
-        }
         return y;
     }
 

@@ -1,6 +1,5 @@
-using V2Meow.Numerics;
-using V2Meow.Kernels;
 using V2Meow.Loaders.Safetensors;
+using V2Meow.Numerics;
 using V2Meow.Runtime.Backends;
 using static V2Meow.Tests.Backends.Float64Reference;
 
@@ -103,8 +102,8 @@ public class TransformerOpsTests(BackendFixture backends) : IClassFixture<Backen
             backend.MatMul(tx, weights, ty);
             var expected = new double[m * n];
             for (int i = 0; i < m; i++)
-            for (int j = 0; j < n; j++)
-            for (int t = 0; t < k; t++) expected[i * n + j] += (double)x[i * k + t] * w[j * k + t];
+                for (int j = 0; j < n; j++)
+                    for (int t = 0; t < k; t++) expected[i * n + j] += (double)x[i * k + t] * w[j * k + t];
             // Widening is exact, so only f32 accumulation order differs from the f64 loop.
             Assert.True(RelativeError(Download(backend, ty), expected) < 1e-5, $"{dtype} [{m},{k},{n}]");
         }

@@ -1,9 +1,8 @@
+using V2Meow.Benchmarking;
+using V2Meow.Loaders.Bundles;
 using V2Meow.Runtime.Backends.Cpu;
 using V2Meow.Runtime.Families.V2Meow;
 using V2Meow.Tests.Cli;
-using V2Meow.Loaders.Bundles;
-using V2Meow.Runtime.Backends;
-using V2Meow.Benchmarking;
 
 namespace V2Meow.Tests.Benchmarking;
 

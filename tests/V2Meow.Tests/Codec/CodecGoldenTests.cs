@@ -1,7 +1,6 @@
 using V2Meow.Loaders.Bundles;
 using V2Meow.Loaders.Safetensors;
 using V2Meow.Runtime.Codecs.SoundStream;
-using V2Meow.Runtime.Codecs;
 using V2Meow.Runtime.Verification;
 using V2Meow.Tests.Backends;
 using Xunit.Abstractions;
@@ -18,8 +17,8 @@ public class CodecGoldenTests(BackendFixture backends, ITestOutputHelper output)
     {
         var data = new TheoryData<string, string>();
         foreach (var set in GoldenSets.Names)
-        foreach (var backend in BackendFixture.Names)
-            data.Add(set, backend);
+            foreach (var backend in BackendFixture.Names)
+                data.Add(set, backend);
         return data;
     }
 

@@ -1,6 +1,5 @@
-using V2Meow.Runtime.Backends.Cpu;
 using V2Meow.Runtime.Backends;
-using V2Meow.Runtime.Codecs;
+using V2Meow.Runtime.Backends.Cpu;
 using V2Meow.Tests.Backends;
 
 namespace V2Meow.Tests.Codec;
@@ -50,22 +49,22 @@ public class CodecOpsTests(BackendFixture backends) : IClassFixture<BackendFixtu
         var backend = backends.Get(backendName);
         int seed = 0;
         foreach (var (ci, co, length, k, dilation) in ConvCases(backendName))
-        foreach (bool causal in new[] { true, false })
-        {
-            seed++;
-            float[] x = CodecReference.Random(ci * length, seed), w = CodecReference.Random(co * ci * k, seed + 1000),
-                b = CodecReference.Random(co, seed + 2000);
-            using var tx = backend.Upload(x, ci, length);
-            using var tw = backend.Upload(w, co, ci, k);
-            using var tb = backend.Upload(b, co);
-            using var ty = backend.Upload(CodecReference.Poison(co * length), co, length);
-            backend.Conv1d(tx, tw, tb, ty, dilation, causal ? ConvPadding.Causal : ConvPadding.Centred);
-            var (expected, magnitude) = CodecReference.Conv1d(x, w, b, ci, co, length, k, dilation, causal);
-            // f32 accumulation (fused multiply-adds, another order) against f64: the error is bounded by
-            // n·eps·Σ|terms| with n = ci·k ≤ 133 here; 2e-6·Σ|terms| sits above what that reaches in practice.
-            AssertClose($"{backendName} conv1d ci {ci} co {co} L {length} k {k} δ {dilation} {(causal ? "causal" : "centred")}",
-                Download(backend, ty), expected, magnitude, 2e-6);
-        }
+            foreach (bool causal in new[] { true, false })
+            {
+                seed++;
+                float[] x = CodecReference.Random(ci * length, seed), w = CodecReference.Random(co * ci * k, seed + 1000),
+                    b = CodecReference.Random(co, seed + 2000);
+                using var tx = backend.Upload(x, ci, length);
+                using var tw = backend.Upload(w, co, ci, k);
+                using var tb = backend.Upload(b, co);
+                using var ty = backend.Upload(CodecReference.Poison(co * length), co, length);
+                backend.Conv1d(tx, tw, tb, ty, dilation, causal ? ConvPadding.Causal : ConvPadding.Centred);
+                var (expected, magnitude) = CodecReference.Conv1d(x, w, b, ci, co, length, k, dilation, causal);
+                // f32 accumulation (fused multiply-adds, another order) against f64: the error is bounded by
+                // n·eps·Σ|terms| with n = ci·k ≤ 133 here; 2e-6·Σ|terms| sits above what that reaches in practice.
+                AssertClose($"{backendName} conv1d ci {ci} co {co} L {length} k {k} δ {dilation} {(causal ? "causal" : "centred")}",
+                    Download(backend, ty), expected, magnitude, 2e-6);
+            }
     }
 
     [Theory]
@@ -106,22 +105,22 @@ public class CodecOpsTests(BackendFixture backends) : IClassFixture<BackendFixtu
         if (backendName == "cpu") cases.AddRange([(32, 17, 301, 8, 16), (13, 6, 1031, 2, 4), (9, 5, 611, 5, 10)]);
         int seed = 100;
         foreach (var (ci, co, frames, stride, k) in cases)
-        foreach (bool causal in new[] { true, false })
-        {
-            seed++;
-            float[] x = CodecReference.Random(ci * frames, seed), w = CodecReference.Random(ci * co * k, seed + 1000),
-                b = CodecReference.Random(co, seed + 2000);
-            int length = frames * stride;
-            using var tx = backend.Upload(x, ci, frames);
-            using var tw = backend.Upload(w, ci, co, k);
-            using var tb = backend.Upload(b, co);
-            using var ty = backend.Upload(CodecReference.Poison(co * length), co, length);
-            backend.ConvTranspose1d(tx, tw, tb, ty, stride, causal ? ConvPadding.Causal : ConvPadding.Centred);
-            var (expected, magnitude) = CodecReference.ConvTranspose1d(x, w, b, ci, co, frames, k, stride, causal);
-            // As Conv1d: f32 sums of ci·⌈k/s⌉ ≤ 64 terms against f64.
-            AssertClose($"{backendName} conv_transpose1d ci {ci} co {co} T {frames} s {stride} k {k} {(causal ? "causal" : "centred")}",
-                Download(backend, ty), expected, magnitude, 2e-6);
-        }
+            foreach (bool causal in new[] { true, false })
+            {
+                seed++;
+                float[] x = CodecReference.Random(ci * frames, seed), w = CodecReference.Random(ci * co * k, seed + 1000),
+                    b = CodecReference.Random(co, seed + 2000);
+                int length = frames * stride;
+                using var tx = backend.Upload(x, ci, frames);
+                using var tw = backend.Upload(w, ci, co, k);
+                using var tb = backend.Upload(b, co);
+                using var ty = backend.Upload(CodecReference.Poison(co * length), co, length);
+                backend.ConvTranspose1d(tx, tw, tb, ty, stride, causal ? ConvPadding.Causal : ConvPadding.Centred);
+                var (expected, magnitude) = CodecReference.ConvTranspose1d(x, w, b, ci, co, frames, k, stride, causal);
+                // As Conv1d: f32 sums of ci·⌈k/s⌉ ≤ 64 terms against f64.
+                AssertClose($"{backendName} conv_transpose1d ci {ci} co {co} T {frames} s {stride} k {k} {(causal ? "causal" : "centred")}",
+                    Download(backend, ty), expected, magnitude, 2e-6);
+            }
     }
 
     [Theory]

@@ -1,5 +1,3 @@
-using V2Meow.Runtime.Codecs;
-
 namespace V2Meow.Tests.Codec;
 
 /// <summary>
@@ -24,26 +22,26 @@ public static class CodecReference
         var value = new double[co * length];
         var magnitude = new double[co * length];
         for (int o = 0; o < co; o++)
-        for (int t = 0; t < length; t++)
-        {
-            double acc = bias[o], mag = Math.Abs(bias[o]);
-            for (int i = 0; i < ci; i++)
-            for (int j = 0; j < k; j++)
+            for (int t = 0; t < length; t++)
             {
-                int s = t + j * dilation - left;
-                if (s < 0 || s >= length) continue;
-                double term = (double)w[(o * ci + i) * k + j] * x[i * length + s];
-                acc += term;
-                mag += Math.Abs(term);
+                double acc = bias[o], mag = Math.Abs(bias[o]);
+                for (int i = 0; i < ci; i++)
+                    for (int j = 0; j < k; j++)
+                    {
+                        int s = t + j * dilation - left;
+                        if (s < 0 || s >= length) continue;
+                        double term = (double)w[(o * ci + i) * k + j] * x[i * length + s];
+                        acc += term;
+                        mag += Math.Abs(term);
+                    }
+                if (residual is not null)
+                {
+                    acc += residual[o * length + t];
+                    mag += Math.Abs(residual[o * length + t]);
+                }
+                value[o * length + t] = acc;
+                magnitude[o * length + t] = mag;
             }
-            if (residual is not null)
-            {
-                acc += residual[o * length + t];
-                mag += Math.Abs(residual[o * length + t]);
-            }
-            value[o * length + t] = acc;
-            magnitude[o * length + t] = mag;
-        }
         return (value, magnitude);
     }
 
@@ -55,31 +53,31 @@ public static class CodecReference
         var full = new double[co * fullLength];
         var fullMag = new double[co * fullLength];
         for (int o = 0; o < co; o++)
-        for (int tau = 0; tau < fullLength; tau++)
-        {
-            full[o * fullLength + tau] = bias[o];
-            fullMag[o * fullLength + tau] = Math.Abs(bias[o]);
-        }
+            for (int tau = 0; tau < fullLength; tau++)
+            {
+                full[o * fullLength + tau] = bias[o];
+                fullMag[o * fullLength + tau] = Math.Abs(bias[o]);
+            }
         for (int i = 0; i < ci; i++)
-        for (int o = 0; o < co; o++)
-        for (int t = 0; t < frames; t++)
-        for (int j = 0; j < k; j++)
-        {
-            double term = (double)w[(i * co + o) * k + j] * x[i * frames + t];
-            full[o * fullLength + t * stride + j] += term;
-            fullMag[o * fullLength + t * stride + j] += Math.Abs(term);
-        }
+            for (int o = 0; o < co; o++)
+                for (int t = 0; t < frames; t++)
+                    for (int j = 0; j < k; j++)
+                    {
+                        double term = (double)w[(i * co + o) * k + j] * x[i * frames + t];
+                        full[o * fullLength + t * stride + j] += term;
+                        fullMag[o * fullLength + t * stride + j] += Math.Abs(term);
+                    }
         int start = causal ? 0 : stride / 2, length = frames * stride;
         var value = new double[co * length];
         var magnitude = new double[co * length];
         for (int o = 0; o < co; o++)
-        for (int u = 0; u < length; u++)
-        {
-            // Past the full length (only if k < 2s) a sample receives no taps: the bias alone.
-            int tau = u + start;
-            value[o * length + u] = tau < fullLength ? full[o * fullLength + tau] : bias[o];
-            magnitude[o * length + u] = tau < fullLength ? fullMag[o * fullLength + tau] : Math.Abs(bias[o]);
-        }
+            for (int u = 0; u < length; u++)
+            {
+                // Past the full length (only if k < 2s) a sample receives no taps: the bias alone.
+                int tau = u + start;
+                value[o * length + u] = tau < fullLength ? full[o * fullLength + tau] : bias[o];
+                magnitude[o * length + u] = tau < fullLength ? fullMag[o * fullLength + tau] : Math.Abs(bias[o]);
+            }
         return (value, magnitude);
     }
 
@@ -91,13 +89,13 @@ public static class CodecReference
         var value = new double[d * frames];
         var magnitude = new double[d * frames];
         for (int q = 0; q < levels; q++)
-        for (int t = 0; t < frames; t++)
-        for (int c = 0; c < d; c++)
-        {
-            double v = codebooks[(q * k + codes[q * frames + t]) * d + c];
-            value[c * frames + t] += v;
-            magnitude[c * frames + t] += Math.Abs(v);
-        }
+            for (int t = 0; t < frames; t++)
+                for (int c = 0; c < d; c++)
+                {
+                    double v = codebooks[(q * k + codes[q * frames + t]) * d + c];
+                    value[c * frames + t] += v;
+                    magnitude[c * frames + t] += Math.Abs(v);
+                }
         return (value, magnitude);
     }
 }

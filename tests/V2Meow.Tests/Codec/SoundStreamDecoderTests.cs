@@ -1,7 +1,6 @@
 using V2Meow.Loaders.Bundles;
 using V2Meow.Loaders.Safetensors;
 using V2Meow.Runtime.Codecs.SoundStream;
-using V2Meow.Runtime.Codecs;
 using V2Meow.Runtime.Verification;
 using V2Meow.Tests.Backends;
 
@@ -85,8 +84,8 @@ public class SoundStreamDecoderTests(BackendFixture backends) : IClassFixture<Ba
         var flat = GoldenCodes("enc_dec", out int q, out int frames);
         var grid = new int[q, frames];
         for (int l = 0; l < q; l++)
-        for (int t = 0; t < frames; t++)
-            grid[l, t] = flat[l * frames + t];
+            for (int t = 0; t < frames; t++)
+                grid[l, t] = flat[l * frames + t];
         Assert.Equal(decoder.Decode(flat, q), decoder.Decode(grid));
         Assert.Empty(decoder.Decode(new int[q, 0]));
     }

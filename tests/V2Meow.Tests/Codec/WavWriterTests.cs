@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.Text;
 using V2Meow.Loaders.Audio;
 using V2Meow.Loaders.Video;
-using V2Meow.Runtime.Codecs;
 
 namespace V2Meow.Tests.Codec;
 

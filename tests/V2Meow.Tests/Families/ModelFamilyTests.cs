@@ -1,8 +1,8 @@
 using System.Text.Json.Nodes;
 using V2Meow.Loaders.Bundles;
-using V2Meow.Runtime.Backends.Cpu;
 using V2Meow.Runtime;
 using V2Meow.Runtime.Backends;
+using V2Meow.Runtime.Backends.Cpu;
 using V2Meow.Runtime.Codecs;
 using V2Meow.Runtime.Codecs.SoundStream;
 using V2Meow.Runtime.Families.V2Meow;

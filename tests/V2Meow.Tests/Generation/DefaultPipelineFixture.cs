@@ -1,6 +1,5 @@
 using V2Meow.Runtime.Backends;
 using V2Meow.Runtime.Families.V2Meow;
-using V2Meow.Runtime.Generation;
 
 namespace V2Meow.Tests.Generation;
 

@@ -1,5 +1,5 @@
-using V2Meow.Tests.Cli;
 using V2Meow.Loaders.Features;
+using V2Meow.Tests.Cli;
 using V2Meow.Tests.Video;
 
 namespace V2Meow.Tests.Generation;

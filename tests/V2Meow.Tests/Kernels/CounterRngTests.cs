@@ -1,5 +1,4 @@
 using V2Meow.Numerics;
-using V2Meow.Kernels;
 
 namespace V2Meow.Tests.Kernels;
 

@@ -1,8 +1,8 @@
-using V2Meow.Numerics;
 using ILGPU;
 using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
 using V2Meow.Kernels;
+using V2Meow.Numerics;
 using static V2Meow.Tests.Backends.Float64Reference;
 
 namespace V2Meow.Tests.Kernels;
@@ -41,8 +41,8 @@ public class GemmPathTests
             accelerator.Synchronize();
             var expected = new double[m * n];
             for (int i = 0; i < m; i++)
-            for (int j = 0; j < n; j++)
-            for (int t = 0; t < k; t++) expected[i * n + j] += (double)x[i * k + t] * w[j * k + t];
+                for (int j = 0; j < n; j++)
+                    for (int t = 0; t < k; t++) expected[i * n + j] += (double)x[i * k + t] * w[j * k + t];
             // f16 widening is exact; only the f32 accumulation order differs from the f64 loop.
             Assert.True(RelativeError(ty.GetAsArray1D(), expected) < 1e-5, $"{path} [{m},{k},{n}]");
         }

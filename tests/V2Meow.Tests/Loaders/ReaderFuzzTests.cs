@@ -214,17 +214,17 @@ public class ReaderFuzzTests(ITestOutputHelper log)
                 case 2: bytes.RemoveRange(at, Math.Min(bytes.Count - at, 1 + random.Next(16))); break;
                 case 3: bytes.InsertRange(at, Enumerable.Range(0, 1 + random.Next(8)).Select(_ => (byte)random.Next(256))); break;
                 case 4:
-                {
-                    int cut = random.Next(2) == 0 ? at : random.Next(bytes.Count); // truncated in the header or anywhere
-                    bytes.RemoveRange(cut, bytes.Count - cut);
-                    break;
-                }
+                    {
+                        int cut = random.Next(2) == 0 ? at : random.Next(bytes.Count); // truncated in the header or anywhere
+                        bytes.RemoveRange(cut, bytes.Count - cut);
+                        break;
+                    }
                 case 5:
-                {
-                    int from = random.Next(bytes.Count), length = Math.Min(bytes.Count - from, 1 + random.Next(64));
-                    bytes.InsertRange(at, bytes.GetRange(from, length));
-                    break;
-                }
+                    {
+                        int from = random.Next(bytes.Count), length = Math.Min(bytes.Count - from, 1 + random.Next(64));
+                        bytes.InsertRange(at, bytes.GetRange(from, length));
+                        break;
+                    }
                 case 6: ReplaceToken(bytes, header, random, isNumber: true); break;
                 case 7: ReplaceToken(bytes, header, random, isNumber: false); break;
                 default:

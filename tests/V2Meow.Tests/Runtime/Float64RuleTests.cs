@@ -43,8 +43,8 @@ public class Float64RuleTests(BackendFixture backends, ITestOutputHelper output)
         var data = new TheoryData<string, string>();
         // Well-conditioned tensors (limits near 1e-6) and the codec's least-conditioned one, of the odd set.
         foreach (var tensor in new[] { "stage2.logits", "stage1.encoder.layers.0", "codec.waveform" })
-        foreach (var backend in new[] { "cpu", "ilgpu-cpu" })
-            data.Add(tensor, backend);
+            foreach (var backend in new[] { "cpu", "ilgpu-cpu" })
+                data.Add(tensor, backend);
         return data;
     }
 

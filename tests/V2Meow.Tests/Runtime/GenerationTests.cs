@@ -1,7 +1,6 @@
-using V2Meow.Numerics;
 using System.Text.Json.Nodes;
-using V2Meow.Kernels;
 using V2Meow.Loaders.Bundles;
+using V2Meow.Numerics;
 using V2Meow.Runtime.Codecs;
 using V2Meow.Runtime.Families.V2Meow;
 using V2Meow.Runtime.Transformer;

@@ -1,5 +1,5 @@
-using V2Meow.Tests.Cli;
 using V2Meow.Loaders.Safetensors;
+using V2Meow.Tests.Cli;
 
 namespace V2Meow.Tests.Runtime;
 

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
-using V2Meow.Runtime.Backends;
 
 namespace V2Meow.Runtime.Backends.Cpu;
 
@@ -31,11 +30,11 @@ public sealed partial class CpuBackend
         Array.Clear(latent, 0, y.Length);
         // Levels in order, as the reference sums them, so the latent is bit-identical to it.
         for (int q = 0; q < levels; q++)
-        for (int t = 0; t < frames; t++)
-        {
-            int row = (q * k + ids.Data[q * frames + t]) * d;
-            for (int c = 0; c < d; c++) latent[c * frames + t] += books[row + c];
-        }
+            for (int t = 0; t < frames; t++)
+            {
+                int row = (q * k + ids.Data[q * frames + t]) * d;
+                for (int c = 0; c < d; c++) latent[c * frames + t] += books[row + c];
+            }
     }
 
     /// <inheritdoc/>
@@ -104,12 +103,12 @@ public sealed partial class CpuBackend
             for (int phase = 0; phase < stride; phase++)
             {
                 for (int o = 0; o < co; o++)
-                for (int i = 0; i < ci; i++)
-                for (int m = 0; m < taps; m++)
-                {
-                    int j = phase + (taps - 1 - m) * stride;
-                    phaseWeights[(o * ci + i) * taps + m] = j < k ? wt[(i * co + o) * k + j] : 0f;
-                }
+                    for (int i = 0; i < ci; i++)
+                        for (int m = 0; m < taps; m++)
+                        {
+                            int j = phase + (taps - 1 - m) * stride;
+                            phaseWeights[(o * ci + i) * taps + m] = j < k ? wt[(i * co + o) * k + j] : 0f;
+                        }
                 ConvolveRows(padded, rowStride, ci, phaseWeights, co, taps, 1, phaseLength, null, null,
                     phases, phase * co * phaseLength);
             }

@@ -1,8 +1,7 @@
-using V2Meow.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 using V2Meow.Loaders.Safetensors;
-using V2Meow.Runtime.Backends;
+using V2Meow.Numerics;
 
 namespace V2Meow.Runtime.Backends.Cpu;
 

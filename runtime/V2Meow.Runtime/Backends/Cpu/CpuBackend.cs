@@ -1,5 +1,4 @@
 using System.Numerics.Tensors;
-using V2Meow.Runtime.Backends;
 
 namespace V2Meow.Runtime.Backends.Cpu;
 

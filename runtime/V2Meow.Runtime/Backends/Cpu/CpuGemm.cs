@@ -1,6 +1,5 @@
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
-using V2Meow.Runtime.Backends;
 
 namespace V2Meow.Runtime.Backends.Cpu;
 

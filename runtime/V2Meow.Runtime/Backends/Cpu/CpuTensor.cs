@@ -1,5 +1,3 @@
-using V2Meow.Runtime.Backends;
-
 namespace V2Meow.Runtime.Backends.Cpu;
 
 /// <summary>A tensor of the CPU backend: a managed array, row-major.</summary>

@@ -1,5 +1,4 @@
 using V2Meow.Numerics;
-using V2Meow.Runtime.Backends;
 
 namespace V2Meow.Runtime.Backends.Cpu;
 

@@ -1,9 +1,6 @@
-using ILGPU;
-using ILGPU.Runtime;
+using V2Meow.Kernels;
 using Conv1dLauncher = V2Meow.Kernels.Conv1d;
 using ConvTranspose1dLauncher = V2Meow.Kernels.ConvTranspose1d;
-using V2Meow.Kernels;
-using V2Meow.Runtime.Backends;
 
 namespace V2Meow.Runtime.Backends.Ilgpu;
 

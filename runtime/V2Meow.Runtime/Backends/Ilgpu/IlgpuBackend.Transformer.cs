@@ -1,10 +1,8 @@
-using V2Meow.Numerics;
-using ILGPU;
 using ILGPU.Runtime;
 using ILGPU.Runtime.OpenCL;
 using V2Meow.Kernels;
 using V2Meow.Loaders.Safetensors;
-using V2Meow.Runtime.Backends;
+using V2Meow.Numerics;
 
 namespace V2Meow.Runtime.Backends.Ilgpu;
 

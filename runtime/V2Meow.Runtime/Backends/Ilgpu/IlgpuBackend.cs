@@ -1,7 +1,6 @@
 using ILGPU;
 using ILGPU.Runtime;
 using V2Meow.Kernels;
-using V2Meow.Runtime.Backends;
 
 namespace V2Meow.Runtime.Backends.Ilgpu;
 

@@ -1,6 +1,5 @@
 using ILGPU;
 using ILGPU.Runtime;
-using V2Meow.Runtime.Backends;
 
 namespace V2Meow.Runtime.Backends.Ilgpu;
 

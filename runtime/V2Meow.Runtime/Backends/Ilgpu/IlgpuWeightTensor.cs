@@ -1,8 +1,6 @@
-using V2Meow.Numerics;
 using ILGPU;
 using ILGPU.Runtime;
-using V2Meow.Kernels;
-using V2Meow.Runtime.Backends;
+using V2Meow.Numerics;
 
 namespace V2Meow.Runtime.Backends.Ilgpu;
 

@@ -1,7 +1,6 @@
 using V2Meow.Loaders.Bundles;
 using V2Meow.Loaders.Safetensors;
 using V2Meow.Runtime.Backends;
-using V2Meow.Runtime.Codecs;
 
 namespace V2Meow.Runtime.Codecs.SoundStream;
 
@@ -140,8 +139,8 @@ public sealed class SoundStreamDecoder : ICodecDecoder
         int levels = codes.GetLength(0), frames = codes.GetLength(1);
         var flat = new int[levels * frames];
         for (int q = 0; q < levels; q++)
-        for (int t = 0; t < frames; t++)
-            flat[q * frames + t] = codes[q, t];
+            for (int t = 0; t < frames; t++)
+                flat[q * frames + t] = codes[q, t];
         return Decode(flat, levels);
     }
 
@@ -192,13 +191,13 @@ public sealed class SoundStreamDecoder : ICodecDecoder
                 $"codec: {codes.Length} codes do not fill {levels} levels × whole frames", nameof(codes));
         int frames = codes.Length / levels;
         for (int q = 0; q < levels; q++)
-        for (int t = 0; t < frames; t++)
-        {
-            int code = codes[q * frames + t];
-            if ((uint)code >= (uint)CodebookSize)
-                throw new ArgumentException(
-                    $"codec: level {q}, frame {t}: code {code} is outside [0, {CodebookSize})", nameof(codes));
-        }
+            for (int t = 0; t < frames; t++)
+            {
+                int code = codes[q * frames + t];
+                if ((uint)code >= (uint)CodebookSize)
+                    throw new ArgumentException(
+                        $"codec: level {q}, frame {t}: code {code} is outside [0, {CodebookSize})", nameof(codes));
+            }
         return frames;
     }
 

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using V2Meow.Loaders.Bundles;
 using V2Meow.Runtime.Backends;
-using V2Meow.Runtime.Codecs.SoundStream;
 using V2Meow.Runtime.Codecs;
 using V2Meow.Runtime.Generation;
 
