@@ -228,7 +228,7 @@ def resolve(raw):
     codec = c["codec"]
     _no_unknown(codec, "codec", ("kind", "codebook_dim", "latent_dim", "out_proj", "channels", "strides",
                                  "kernel_size", "residual_dilations", "padding", "activation"))
-    # codec.kind picks the decoder (SPEC §3.6). Absent means "soundstream" and stays absent, so bundles
+    # codec.kind picks the decoder (SPEC §3.10). Absent means "soundstream" and stays absent, so bundles
     # written before the field existed keep their bytes and their goldens.
     if codec.get("kind", CODEC_KINDS[0]) not in CODEC_KINDS:
         raise ConfigError(f"codec.kind: expected one of {list(CODEC_KINDS)}, found {codec.get('kind')!r}")

@@ -147,7 +147,7 @@ public sealed record CodecConfig(
     string Padding,
     string Activation = "elu")
 {
-    /// <summary>codec.kind (SPEC §3.6): which decoder runs the codes. Absent in config.json means "soundstream".</summary>
+    /// <summary>codec.kind (SPEC §3.10): which decoder runs the codes. Absent in config.json means "soundstream".</summary>
     public string Kind { get; init; } = "soundstream";
 
     /// <summary>Causal padding, all on the left (SPEC §9.2); otherwise centred.</summary>

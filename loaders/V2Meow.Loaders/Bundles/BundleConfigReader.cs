@@ -263,7 +263,7 @@ public static class BundleConfigReader
             c.Int("kernel_size", 1, 7, 4096), c.IntList("residual_dilations", 1, [1, 3, 9], maximum: 1 << 16),
             c.Choice("padding", ["causal", "centred"], "causal"), c.Choice("activation", ["elu", "snake"], "elu"))
         {
-            // The kinds this build's readers know; the runtime's CodecDecoders runs each (SPEC §3.6).
+            // The kinds this build's readers know; the runtime's CodecDecoders runs each (SPEC §3.10).
             Kind = c.Choice("kind", ["soundstream"], "soundstream"),
         };
     }

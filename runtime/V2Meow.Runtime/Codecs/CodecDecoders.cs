@@ -5,7 +5,7 @@ using V2Meow.Runtime.Codecs.SoundStream;
 namespace V2Meow.Runtime.Codecs;
 
 /// <summary>
-/// The codec kinds this build runs, by <c>codec.kind</c> (SPEC §3.6). A new kind is a folder beside
+/// The codec kinds this build runs, by <c>codec.kind</c> (SPEC §3.10). A new kind is a folder beside
 /// SoundStream/ with its decoder, plus one line here and its name in the config readers.
 /// </summary>
 public static class CodecDecoders
