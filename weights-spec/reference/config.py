@@ -27,12 +27,42 @@ class ConfigError(Exception):
 _MISSING = object()
 
 
+# SPEC §3's upper bounds, the same the runtime's reader (BundleConfigReader) enforces: a config outside them
+# is refused here too, so the reference never exports a bundle the runtime would reject. Keyed by
+# "section.field", or by the field alone for the fields every stage or stream has.
+_MAXIMUM = {
+    "rates.video_fps": 240, "rates.semantic_hz": 1000, "rates.acoustic_hz": 10_000, "rates.sample_rate": 384_000,
+    "tokens.semantic_codes": 1 << 20, "tokens.codebook_size": 1 << 16, "tokens.coarse_levels": 64,
+    "tokens.fine_levels": 64,
+    "windows.stage1_seconds": 3600, "windows.stage2_seconds": 3600, "windows.stage3_seconds": 3600,
+    "temperatures.stage1": 100, "temperatures.stage2": 100, "temperatures.stage3": 100,
+    "codec.codebook_dim": 1 << 16, "codec.latent_dim": 1 << 16, "codec.kernel_size": 4096,
+}
+_FIELD_MAXIMUM = {
+    "d_model": 1 << 16, "n_heads": 1024, "head_dim": 4096, "rel_buckets": 1024, "rel_max_distance": 1 << 16,
+    "d_ff": 1 << 18, "norm_eps": 1, "attention_scale": 1000, "encoder_layers": 1024, "decoder_layers": 1024,
+    "style_dim": 1 << 16, "dim": 1 << 20, "vocab": 1 << 24, "tokens_per_frame": 4096,
+    "min_period": 1e6, "max_period": 1e6,
+}
+# Rates must be at least this: a rate of 1e-300 would make every window empty.
+_MINIMUM = {"rates.video_fps": 0.01, "rates.semantic_hz": 0.01, "rates.acoustic_hz": 0.01}
+MAX_WINDOW_STEPS = 1 << 20
+MAX_HOP = 1 << 20
+
+
+def _maximum(where, key):
+    return _MAXIMUM.get(f"{where}.{key}", _FIELD_MAXIMUM.get(key))
+
+
 def _int(section, key, where, minimum, default=_MISSING):
     value = section.get(key, default)
     if value is _MISSING:
         raise ConfigError(f"{where}.{key}: required")
+    maximum = _maximum(where, key)
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ConfigError(f"{where}.{key}: expected an integer >= {minimum}, found {value!r}")
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"{where}.{key}: expected an integer from {minimum} to {maximum}, found {value!r}")
     section[key] = value
     return value
 
@@ -47,6 +77,9 @@ def _num(section, key, where, default=_MISSING, positive=True):
         raise ConfigError(f"{where}.{key}: expected a number > 0, found {value!r}")
     if not positive and value < 0:
         raise ConfigError(f"{where}.{key}: expected a number >= 0, found {value!r}")
+    low, high = _MINIMUM.get(f"{where}.{key}"), _maximum(where, key)
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ConfigError(f"{where}.{key}: expected a number from {low if low is not None else 0} to {high}, found {value!r}")
     section[key] = value
     return value
 
@@ -245,6 +278,8 @@ def resolve(raw):
         isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in strides
     ):
         raise ConfigError(f"codec.strides: expected a non-empty list of integers >= 1, found {strides!r}")
+    if len(strides) > 32 or max(strides) > 4096:
+        raise ConfigError(f"codec.strides: expected 1 to 32 integers, each 1 to 4096, found {strides!r}")
     channels = codec.get("channels")
     if not isinstance(channels, list) or len(channels) != len(strides) + 1 or not all(
         isinstance(ch, int) and not isinstance(ch, bool) and ch >= 1 for ch in channels
@@ -252,14 +287,20 @@ def resolve(raw):
         raise ConfigError(
             f"codec.channels: expected {len(strides) + 1} integers >= 1 (one more than strides), found {channels!r}"
         )
+    if max(channels) > 1 << 16:
+        raise ConfigError(f"codec.channels: expected integers from 1 to 65536, found {channels!r}")
     _int(codec, "kernel_size", "codec", 1, 7)
     dil = codec.setdefault("residual_dilations", [1, 3, 9])
     if not isinstance(dil, list) or not all(isinstance(x, int) and not isinstance(x, bool) and x >= 1 for x in dil):
         raise ConfigError(f"codec.residual_dilations: expected a list of integers >= 1, found {dil!r}")
+    if len(dil) > 64 or any(x > 1 << 16 for x in dil):
+        raise ConfigError(f"codec.residual_dilations: expected at most 64 integers, each 1 to 65536, found {dil!r}")
     _choice(codec, "padding", "codec", ("causal", "centred"), "causal")
     _choice(codec, "activation", "codec", ("elu", "snake"), "elu")
 
     hop = math.prod(strides)
+    if hop > MAX_HOP:
+        raise ConfigError(f"codec.strides: hop {hop} (product of strides) is more than {MAX_HOP}")
     if rates["acoustic_hz"] * hop != rates["sample_rate"]:
         raise ConfigError(
             f"codec.strides: hop {hop} (product of strides) times rates.acoustic_hz "
@@ -270,6 +311,8 @@ def resolve(raw):
         seconds = windows[f"{stage}_seconds"]
         for hz in hz_keys:
             n = seconds * rates[hz]
+            if n > MAX_WINDOW_STEPS:
+                raise ConfigError(f"windows.{stage}_seconds: {seconds} s at rates.{hz} {rates[hz]} is more than {MAX_WINDOW_STEPS} steps")
             if abs(n - round(n)) > 1e-9:
                 raise ConfigError(f"windows.{stage}_seconds: {seconds} s at rates.{hz} {rates[hz]} is not a whole number of steps")
     return c
