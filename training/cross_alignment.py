@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 import common
-import generate
+import pipeline  # weights-spec/reference/pipeline.py, on the path once common is imported
 from common import ref
 import tokens as tok
 
@@ -51,7 +51,7 @@ def main():
           "|---|---|---|---|---|")
     models_by_name = []
     for folder in args.bundle:
-        config, models = generate.load_bundle(folder)
+        config, models = pipeline.load_bundle(folder)
         models_by_name.append((config["name"], config, models["stage1"]))
     for item in args.checkpoint:
         config_path, checkpoint = item.split(":", 1)

@@ -3,7 +3,7 @@
     evaluate.py --bundle DIR [--clips 24] [--style-clips 8] [--workers 2] [--temperature stage2=0.5] [--split heldout]
 
 Music is generated from the `builtin` rows of each held-out clip with
-generate.py (the reference modules and the SPEC §8 sampler, seed 0), then:
+pipeline.py (the reference modules and the SPEC §8 sampler, seed 0), then:
 
 - Onset rate (onsets per second; spectral-flux peaks of a 100 Hz log-mel,
   above mean + 0.25 std, >= 50 ms apart) against the clip's motion (mean
@@ -49,7 +49,7 @@ import torch
 
 import common
 import bundle as bundle_io  # weights-spec/reference, on the path once common is imported
-import generate
+import pipeline  # weights-spec/reference/pipeline.py, on the path once common is imported
 import text_tower
 
 ONSET_RATE = 100.0  # text_tower.onset_times: frames of the 100 Hz onset envelope
@@ -192,10 +192,10 @@ _STATE = {}
 def _work(job):
     torch.set_num_threads(1)
     if "models" not in _STATE:
-        _STATE["config"], _STATE["models"] = generate.load_bundle(_STATE["bundle"], _STATE["temperatures"])
+        _STATE["config"], _STATE["models"] = pipeline.load_bundle(_STATE["bundle"], _STATE["temperatures"])
     i, features, style_name = job
     style = None if style_name is None else text_tower.style_for(PROMPTS[style_name])
-    wav, _, _ = generate.generate(_STATE["config"], _STATE["models"], features, style, seed=0)
+    wav, _, _ = pipeline.generate(_STATE["config"], _STATE["models"], features, style, seed=0)
     return i, style_name, wav
 
 

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 import common
-import generate
+import pipeline  # weights-spec/reference/pipeline.py, on the path once common is imported
 import train_stages
 
 
@@ -29,7 +29,7 @@ def main():
     torch.set_num_threads(1)
     result = {}
     for folder in args.bundle:
-        config, models = generate.load_bundle(folder)
+        config, models = pipeline.load_bundle(folder)
         row = {}
         for stage in (1, 2, 3):
             data = train_stages.load_data("heldout", config, stage=stage)

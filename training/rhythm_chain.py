@@ -13,7 +13,7 @@ data/codes_heldout.npy from semantic.py and train_codec.py encode), the music of
 
 scored with evaluate.py's pulse clarity, harmonic share, onset rate and beat alignment with
 the clip's corpus music (F1 gain over every other clip's music, evaluate.beat_alignment), seed 0,
-the bundle's temperatures and windows as generate.py runs them. --temperature overrides a stage's
+the bundle's temperatures and windows as pipeline.py runs them. --temperature overrides a stage's
 sampling temperature, a diagnostic (how much of a stage's loss is the spread it samples from rather
 than what it ranks first); --links scores only some links (the corpus's music is always scored). Writes
 logs/rhythm_chain.json and prints a Markdown table.
@@ -30,7 +30,7 @@ import torch
 import common
 import bundle as bundle_io  # weights-spec/reference, on the path once common is imported
 import evaluate
-import generate
+import pipeline  # weights-spec/reference/pipeline.py, on the path once common is imported
 
 CHAIN = ("corpus", "codes", "coarse->3", "semantic->2->3", "video->1->2->3")
 _STATE = {}
@@ -41,15 +41,15 @@ def link_music(config, models, link, features, semantic, codes, seed=0):
     """One clip's waveform for a link of CHAIN other than "corpus": features are its video rows, semantic
     and codes its true tokens."""
     if link == "video->1->2->3":
-        return generate.generate(config, models, features, None, seed=seed)[0]
+        return pipeline.generate(config, models, features, None, seed=seed)[0]
     qc = config["tokens"]["coarse_levels"]
     if link == "codes":
         out = codes
     elif link == "coarse->3":
-        out = np.concatenate([codes[:qc], generate.fine_from_coarse(config, models, codes[:qc], seed)])
+        out = np.concatenate([codes[:qc], pipeline.fine_from_coarse(config, models, codes[:qc], seed)])
     elif link == "semantic->2->3":
-        coarse = generate.coarse_from_semantic(config, models, list(semantic), seed)
-        out = np.concatenate([coarse, generate.fine_from_coarse(config, models, coarse, seed)])
+        coarse = pipeline.coarse_from_semantic(config, models, list(semantic), seed)
+        out = np.concatenate([coarse, pipeline.fine_from_coarse(config, models, coarse, seed)])
     else:
         raise ValueError(f"not a generated link: {link}")
     return models["codec"](torch.tensor(out))["waveform"].numpy()
@@ -58,7 +58,7 @@ def link_music(config, models, link, features, semantic, codes, seed=0):
 def _work(job):
     torch.set_num_threads(1)
     if "models" not in _STATE:
-        _STATE["config"], _STATE["models"] = generate.load_bundle(_STATE["bundle"], _STATE["temperatures"])
+        _STATE["config"], _STATE["models"] = pipeline.load_bundle(_STATE["bundle"], _STATE["temperatures"])
     i, link, features, semantic, codes = job
     return i, link, link_music(_STATE["config"], _STATE["models"], link, features, semantic, codes)
 

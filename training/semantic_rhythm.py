@@ -23,7 +23,7 @@ import torch
 
 import common
 import evaluate
-import generate
+import pipeline  # weights-spec/reference/pipeline.py, on the path once common is imported
 import text_tower
 
 
@@ -64,11 +64,11 @@ def main():
           "|---|---|---|---|---|---|---|")
     row("true (from the corpus music)", np.load(os.path.join(common.DATA, "semantic_heldout.npy")).astype(np.int64)[:n])
     for folder in args.bundle:
-        config, models = generate.load_bundle(folder)
+        config, models = pipeline.load_bundle(folder)
         features = common.load_features("heldout", config)
         temperature = config["temperatures"]["stage1"] if args.temperature is None else args.temperature
         row(f"{config['name']} stage 1 ({config['rates']['video_fps']:g} fps, T {temperature:g})",
-            [np.array(generate.semantic_from_features(config, models, features[i], temperature=temperature))
+            [np.array(pipeline.semantic_from_features(config, models, features[i], temperature=temperature))
              for i in range(n)])
     with open(args.out, "w", encoding="utf-8") as f:
         json.dump(result, f, indent=2)

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 import common
-import generate
+import pipeline  # weights-spec/reference/pipeline.py, on the path once common is imported
 import rhythm_chain
 
 SEPARATOR = 6  # white rows between panels
@@ -56,7 +56,7 @@ def write_png(path, rgb):
 
 
 def chain(bundle, clip):
-    config, models = generate.load_bundle(bundle)
+    config, models = pipeline.load_bundle(bundle)
     held = common.load_corpus("heldout")
     semantic = np.load(os.path.join(common.DATA, "semantic_heldout.npy")).astype(np.int64)[clip]
     codes = np.load(os.path.join(common.DATA, "codes_heldout.npy")).astype(np.int64)[clip]

@@ -6,7 +6,7 @@ namespace V2Meow.Tests.Generation;
 
 /// <summary>
 /// The whole pipeline against the Python reference on the embedded default model: the same video and seed
-/// through training/generate.py (the reference modules, the SPEC §8 sampler, stage 2's windows chained as
+/// through weights-spec/reference/pipeline.py (the reference modules, the SPEC §8 sampler, stage 2's windows chained as
 /// the runtime chains them) and through <see cref="V2MeowPipeline"/> on the CPU backend must give the same
 /// semantic tokens and the same waveform. Stage 1 fits one window here and stage 3's windows are independent
 /// in both, so every stage is compared token for token, and stage 2 over two overlapping windows with a
@@ -26,11 +26,11 @@ public class ReferenceGenerationParityTests(DefaultPipelineFixture fixture) : IC
         using var temp = new TempDirectory();
         string video = temp.File("clip.mp4");
         // 4 s: stage 2 (interleaved, 3 s windows of 75 groups) runs groups 0-74 and then 38-99, carrying 37; the
-        // last stage-3 window is short. Whole seconds, because generate.py takes the length from the feature rows.
+        // last stage-3 window is short. Whole seconds, because pipeline.py takes the length from the feature rows.
         ReferenceProcess.Run(ReferenceProcess.Python, [Path.Combine(root, "training", "corpus.py"), "video", "--seed", "77",
             "--index", "5", "--seconds", "4", "--out", video], root);
         string arrays = temp.File("reference");
-        ReferenceProcess.Run(ReferenceProcess.Python, [Path.Combine(root, "training", "generate.py"), "--bundle",
+        ReferenceProcess.Run(ReferenceProcess.Python, [Path.Combine(root, "weights-spec", "reference", "pipeline.py"), "--bundle",
             Path.Combine(root, "runtime", "V2Meow.Runtime", "DefaultModel", "bundle"), "--video", video, "--seed", "11",
             "--out", temp.File("reference.wav"), "--arrays", arrays], root);
 

@@ -1,8 +1,8 @@
 """Video features -> music with a bundle, in Python: the reference modules and the SPEC §8 sampler.
 
-    generate.py --bundle DIR --features FEATURES.npy --out music.wav [--style STYLE.npy | --prompt TEXT] [--seed N]
-    generate.py --bundle DIR --video clip.mp4 --out music.wav --prompt "fast bright major piano drums"
-    generate.py ... --arrays DIR   # also semantic.npy, codes.npy, waveform.npy, for the runtime's parity test
+    pipeline.py --bundle DIR --features FEATURES.npy --out music.wav [--style STYLE.npy | --prompt TEXT] [--seed N]
+    pipeline.py --bundle DIR --video clip.mp4 --out music.wav --prompt "fast bright major piano drums"
+    pipeline.py ... --arrays DIR   # also semantic.npy, codes.npy, waveform.npy, for the runtime's parity test
 
 Stage 1 runs over windows of windows.stage1_seconds (the encoder sees that
 window's feature rows and the style vector; zeros when none is given, as the
@@ -15,21 +15,19 @@ ranges of SPEC §7.
 """
 
 import argparse
+import json
 import os
-import sys
+import wave
 
 import numpy as np
 import torch
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "weights-spec", "reference"))
-
-import config as config_mod  # noqa: E402
-import generation  # noqa: E402
-import model as ref  # noqa: E402
-import safetensors_io  # noqa: E402
-import sampling  # noqa: E402
-import tokens as tok  # noqa: E402
+import config as config_mod
+import generation
+import model as ref
+import safetensors_io
+import sampling
+import tokens as tok
 
 
 def load_bundle(folder, temperatures=None):
@@ -146,6 +144,33 @@ def fine_from_coarse(config, models, coarse, seed=0):
     return np.array(fine, dtype=np.int64).reshape(-1, qf).T
 
 
+def prompt_style(folder, text):
+    """The bundle's text tower applied to a prompt (SPEC, optional component `text_tower`): the counts of its
+    vocabulary words weight their embeddings, and the sum is scaled to unit length."""
+    path = os.path.join(folder, "text_tower.safetensors")
+    if not os.path.isfile(path):
+        raise SystemExit(f"{folder}: --prompt needs a bundle with a text tower (text_tower.safetensors)")
+    tensors, _, metadata = safetensors_io.read_f32(path)
+    words = json.loads(metadata["words"])
+    counts = np.zeros(len(words))
+    for word in text.lower().split():
+        if word in words:
+            counts[words.index(word)] += 1
+    if not counts.any():
+        raise SystemExit(f"'{text}': none of the tower's words ({' '.join(words)})")
+    v = counts @ tensors["embeddings"].astype(np.float64)
+    return (v / max(np.linalg.norm(v), 1e-12)).astype(np.float32)
+
+
+def write_wav(path, audio, sample_rate):
+    """16-bit mono PCM, clipped to [-1, 1]."""
+    with wave.open(path, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(sample_rate)
+        w.writeframes((np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes())
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--bundle", required=True)
@@ -170,18 +195,14 @@ def main():
     if args.style:
         style = np.load(args.style)
     elif args.prompt:
-        import text_tower
-
-        style = text_tower.style_for(args.prompt)
+        style = prompt_style(args.bundle, args.prompt)
     wav, semantic, codes = generate(config, models, features, style, args.seed)
     if args.arrays:
         os.makedirs(args.arrays, exist_ok=True)
         np.save(os.path.join(args.arrays, "semantic.npy"), np.asarray(semantic, dtype=np.int32))
         np.save(os.path.join(args.arrays, "codes.npy"), codes.astype(np.int32))
         np.save(os.path.join(args.arrays, "waveform.npy"), wav)
-    import corpus
-
-    corpus.write_wav(args.out, wav)
+    write_wav(args.out, wav, config["rates"]["sample_rate"])
     print(f"wrote {args.out}: {len(wav) / config['rates']['sample_rate']:.1f} s")
 
 
