@@ -17,7 +17,10 @@ import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REFERENCE = os.path.join(HERE, "..", "weights-spec", "reference")
+# The evaluation scripts (training/evaluation/) are modules the build steps and experiments use too.
+EVALUATION = os.path.join(HERE, "evaluation")
 sys.path.insert(0, REFERENCE)
+sys.path.insert(0, EVALUATION)
 
 import config as config_mod  # noqa: E402
 import model as ref  # noqa: E402

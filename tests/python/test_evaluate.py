@@ -8,6 +8,7 @@ import numpy as np
 from scipy.stats import binomtest
 
 sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "training")))
+sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "training", "evaluation")))
 
 import evaluate  # noqa: E402
 

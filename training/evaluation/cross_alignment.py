@@ -18,6 +18,9 @@ import os
 import numpy as np
 import torch
 
+import sys
+# training/ holds common (which puts weights-spec/reference and training/evaluation on the path) and the build steps.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import common
 import pipeline  # weights-spec/reference/pipeline.py, on the path once common is imported
 from common import ref

@@ -26,12 +26,16 @@ The F1 gain over every other clip's music bounds what any model fed those rows c
 import argparse
 import json
 import os
+import sys
 
 import numpy as np
 
-import common
-import corpus
-import evaluate
+# training/ holds common (which puts weights-spec/reference and training/evaluation on the path), corpus and the
+# build steps.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+import common  # noqa: E402
+import corpus  # noqa: E402
+import evaluate  # noqa: E402
 
 FPS = (None, 12, 6, 3, 1)
 
@@ -60,7 +64,7 @@ def events(clip, tempo, fps):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--clips", type=int, default=40)
-    p.add_argument("--out", default=os.path.join(common.LOGS, "beat_ceiling.json"))
+    p.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "logs", "beat_ceiling.json"))
     args = p.parse_args()
     held = common.load_corpus("heldout")
     n = min(args.clips, held["audio"].shape[0])

@@ -16,7 +16,8 @@ import numpy as np
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "weights-spec", "reference"))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "weights-spec", "reference"))
+sys.path.insert(0, os.path.join(HERE, "..", ".."))  # training/: common
 import buckets  # noqa: E402
 import common  # noqa: E402
 

@@ -11,11 +11,16 @@ pooled; the runs must be on different clips, or a clip would count twice.
 
 import argparse
 import json
+import os
 import sys
 
 import numpy as np
 
-import evaluate
+# training/ holds common (which puts weights-spec/reference and training/evaluation on the path), corpus and the
+# build steps.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+import common  # noqa: E402,F401  (puts training/evaluation on the path)
+import evaluate  # noqa: E402
 
 
 def load_onsets(runs):

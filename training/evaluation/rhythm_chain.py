@@ -27,6 +27,9 @@ import os
 import numpy as np
 import torch
 
+import sys
+# training/ holds common (which puts weights-spec/reference and training/evaluation on the path) and the build steps.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import common
 import bundle as bundle_io  # weights-spec/reference, on the path once common is imported
 import evaluate

@@ -23,6 +23,8 @@ import wave
 import numpy as np
 import torch
 
+# training/ holds common (which puts weights-spec/reference and training/evaluation on the path) and the build steps.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import common
 import evaluate
 
