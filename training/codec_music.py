@@ -66,8 +66,9 @@ class MusicCodec(nn.Module):
         t = config["tokens"]
         self.levels = t["coarse_levels"] + t["fine_levels"]
         self.encoder = ConvEncoder(c)
-        # decay 0.99 and a low dead-code floor: 1024 codes see ~0.16 vectors per step each at batch 8 x 0.4 s.
-        self.rvq = EmaRvq(self.levels, t["codebook_size"], c["codebook_dim"], decay=0.99, dead_below=dead_below)
+        # A low dead-code floor: 1024 codes see ~0.16 vectors per step each at batch 8 x 0.4 s, so a code is
+        # restarted when used less than once in ~50 steps; decay 0.97 finds the unused ones of the start early.
+        self.rvq = EmaRvq(self.levels, t["codebook_size"], c["codebook_dim"], decay=0.97, dead_below=dead_below)
         self.decoder = ref.SoundStreamDecoder(c)
 
     def forward(self, wav, keep=None):
