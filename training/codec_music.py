@@ -86,3 +86,11 @@ class MusicCodec(nn.Module):
 def bits_per_second(config, levels):
     """Bitrate at `levels` RVQ levels: frames/s x levels x log2(codebook size)."""
     return config["rates"]["acoustic_hz"] * levels * np.log2(config["tokens"]["codebook_size"])
+
+
+def bundle_state(model_state):
+    """The exported part of a MusicCodec state dict, named as the bundle's codec component (SPEC §5.2):
+    `rvq.codebooks` and the reference decoder's `decoder.*`; the encoder and the EMA statistics stay out."""
+    out = {"rvq.codebooks": model_state["rvq.codebooks"].float()}
+    out.update({k: v.float() for k, v in model_state.items() if k.startswith("decoder.")})
+    return out

@@ -1,6 +1,6 @@
 """Train the real-music codec (codec_music.py) on the real-music corpus, resumably.
 
-    train_codec_music.py --minutes 120 [--config codec_music.json] [--data data/music/train] [--threads 2]
+    train_codec_music.py --minutes 120 [--total-minutes 600] [--config codec_music.json] [--data data/music/train]
 
 Reconstruction loss: train_codec.stft_loss (spectral convergence + log-magnitude L1 at n_fft 256 ... 4096,
 hop n_fft / 4) + log-mel L1 (common.log_mel, hop 160) + 0.1 x waveform L1 + 0.25 x commitment, as the
@@ -108,6 +108,8 @@ def main():
     p.add_argument("--config", default=os.path.join(HERE, "codec_music.json"))
     p.add_argument("--data", default=os.path.join(common.DATA, "music", "train"))
     p.add_argument("--minutes", type=float, default=60, help="wall-clock budget of this run")
+    p.add_argument("--total-minutes", type=float, default=None,
+                   help="stop once the checkpoint has this much training in all (a rerun then does nothing)")
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--frames", type=int, default=20, help="crop length in codec frames")
     p.add_argument("--lr", type=float, default=3e-4)
@@ -124,6 +126,9 @@ def main():
     opt_g = torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.5, 0.9))
     opt_d = torch.optim.Adam(disc.parameters(), lr=args.lr, betas=(0.5, 0.9))
     step, seconds, source = resume(model, disc, opt_g, opt_d)
+    if args.total_minutes is not None and seconds >= args.total_minutes * 60:
+        print(f"{source}: {seconds / 60:.1f} min of training already, --total-minutes {args.total_minutes}: done")
+        return
     rng = np.random.default_rng([args.seed, step])  # a resumed run draws new crops, not the first run's again
     pool = CropPool(args.data)
     hop = int(np.prod(config["codec"]["strides"]))
@@ -135,7 +140,8 @@ def main():
                     f"{args.disc_start}, budget {args.minutes} min, threads {torch.get_num_threads()}")
     start = last_save = last_list = time.time()
     avg = None
-    while time.time() - start < args.minutes * 60:
+    total = float("inf") if args.total_minutes is None else args.total_minutes * 60
+    while time.time() - start < args.minutes * 60 and seconds + time.time() - start < total:
         if time.time() - last_list > 300:
             pool.refresh()
             last_list = time.time()
