@@ -86,7 +86,8 @@ def _can_render():
 @pytest.mark.skipif(not _can_render(), reason="fluidsynth or the General MIDI banks (fluid-soundfont-gm, "
                                                  "musescore-general-soundfont-small) are not installed")
 def test_rendered_loud_sections_are_louder(monkeypatch):
-    monkeypatch.setattr(music_corpus, "BANKS", tuple(b for b in music_corpus.BANKS if os.path.exists(b)))
+    # One bank, the first installed: FluidR3's .sf2 loads in a fraction of the time the .sf3 takes to unpack.
+    monkeypatch.setattr(music_corpus, "BANKS", tuple(b for b in music_corpus.BANKS if os.path.exists(b))[:1])
     with tempfile.TemporaryDirectory() as out:
         music_corpus.build_composed(6, 1, out, first=2)
         audio, captions = music_corpus.load_shards(out)
