@@ -3,10 +3,13 @@
 Definition (the model card quotes it):
 - both signals 16 kHz mono, the same length, scaled by one gain: 1 / RMS of the reference, so a codec that
   changes the level is charged for it, and quiet and loud clips weigh alike;
-- power spectrogram: Hann window of 1024 samples (64 ms), hop 256 (16 ms), no centring pad;
+- power spectrogram: Hann window of 1024 samples (64 ms), hop 256 (16 ms), no centring pad, |FFT|^2
+  divided by the window's sum of squares, so white noise of RMS 1 has power 1 in every bin;
 - 64 triangular mel bands from 30 Hz to 8 kHz (HTK mel scale, common.mel_filterbank's bands);
-- level per band and frame: 10 log10(max(power, 1e-8)), that is floored at -80 dB relative to a
-  full-scale-RMS signal, so silence in one and faint noise in the other do not count without bound;
+- level per band and frame: 10 log10(max(power, 1e-6)), that is floored 60 dB below white noise at the
+  reference's RMS: a band that far below the music is not heard beside it, so a codec is not charged for
+  what a listener would not notice (Opus's bandwidth limit counts only where the high band is audible),
+  and silence in one and faint noise in the other do not count without bound;
 - distance: the mean over frames and bands of |level(reference) - level(reconstruction)|, in dB.
 """
 
@@ -14,7 +17,7 @@ import numpy as np
 
 import common
 
-N_FFT, HOP, FLOOR = 1024, 256, 1e-8
+N_FFT, HOP, FLOOR = 1024, 256, 1e-6
 _FB = common.mel_filterbank(N_FFT).numpy().astype(np.float64)
 
 
@@ -22,7 +25,8 @@ def log_mel_db(x):
     """x [samples] float -> [frames, 64] levels in dB."""
     frames = 1 + (len(x) - N_FFT) // HOP
     idx = np.arange(N_FFT)[None] + HOP * np.arange(frames)[:, None]
-    power = np.abs(np.fft.rfft(x[idx] * np.hanning(N_FFT + 1)[:-1], axis=1)) ** 2
+    window = np.hanning(N_FFT + 1)[:-1]  # periodic Hann
+    power = np.abs(np.fft.rfft(x[idx] * window, axis=1)) ** 2 / np.sum(window ** 2)
     return 10 * np.log10(np.maximum(power @ _FB.T, FLOOR))
 
 
