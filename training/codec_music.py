@@ -67,8 +67,10 @@ class MusicCodec(nn.Module):
         self.levels = t["coarse_levels"] + t["fine_levels"]
         self.encoder = ConvEncoder(c)
         # A low dead-code floor: 1024 codes see ~0.16 vectors per step each at batch 8 x 0.4 s, so a code is
-        # restarted when used less than once in ~50 steps; decay 0.97 finds the unused ones of the start early.
-        self.rvq = EmaRvq(self.levels, t["codebook_size"], c["codebook_dim"], decay=0.97, dead_below=dead_below)
+        # restarted when used less than once in ~50 steps. Restarted codes start at a count of 0.1, so one
+        # that stays unused is tried again after ~50 steps; each restart takes its own vector of the batch.
+        self.rvq = EmaRvq(self.levels, t["codebook_size"], c["codebook_dim"], decay=0.97, dead_below=dead_below,
+                          distinct_restarts=True, restart_count=0.1)
         self.decoder = ref.SoundStreamDecoder(c)
 
     def forward(self, wav, keep=None):

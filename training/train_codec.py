@@ -71,9 +71,10 @@ class SpectralEncoder(nn.Module):
 
 
 class EmaRvq(nn.Module):
-    def __init__(self, levels, size, dim, decay=0.97, dead_below=0.3):
+    def __init__(self, levels, size, dim, decay=0.97, dead_below=0.3, distinct_restarts=False, restart_count=1.0):
         super().__init__()
         self.levels, self.size, self.decay, self.dead_below = levels, size, decay, dead_below
+        self.distinct_restarts, self.restart_count = distinct_restarts, restart_count
         self.register_buffer("codebooks", torch.randn(levels, size, dim) * 0.1)
         self.register_buffer("ema_count", torch.ones(levels, size))
         self.register_buffer("ema_sum", self.codebooks.clone())
@@ -116,7 +117,17 @@ class EmaRvq(nn.Module):
                 smoothed = (self.ema_count[level] + 1e-5) / (n + self.size * 1e-5) * n
                 self.codebooks[level] = self.ema_sum[level] / smoothed[:, None]
                 dead = self.ema_count[level] < self.dead_below  # 0.3: unused for ~40 steps at decay 0.97
-                if dead.any():
+                if dead.any() and self.distinct_restarts:
+                    # At most half the batch's vectors, each to one code: restarting many codes on copies of
+                    # a few vectors leaves them duplicates that stay unused (a 1024-code book, small batches).
+                    n = residual.shape[0]
+                    dead = dead.nonzero()[:, 0]
+                    dead = dead[torch.randperm(len(dead))[: n // 2]]
+                    pick = residual[torch.randperm(n)[: len(dead)]]
+                    self.codebooks[level][dead] = pick
+                    self.ema_sum[level][dead] = pick * self.restart_count
+                    self.ema_count[level][dead] = self.restart_count
+                elif dead.any():
                     k = int(dead.sum())
                     pick = residual[torch.randint(0, residual.shape[0], (k,))]
                     self.codebooks[level][dead] = pick
