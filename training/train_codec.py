@@ -99,7 +99,8 @@ class EmaRvq(nn.Module):
                 n = residual.shape[0]
                 # Fewer vectors than codes (a large codebook, small batch): draw with replacement, jittered.
                 pick = (residual[torch.randperm(n)[: self.size]] if n >= self.size else
-                        residual[torch.randint(0, n, (self.size,))] * (1 + 0.05 * torch.randn(self.size, 1)))
+                        residual[torch.randint(0, n, (self.size,))] *
+                        (1 + 0.05 * torch.randn(self.size, 1, device=residual.device)))
                 self.codebooks[level] = pick
                 self.ema_sum[level] = pick
                 residual = residual - self.codebooks[level][self.nearest(level, residual)]
@@ -134,7 +135,7 @@ class EmaRvq(nn.Module):
                     self.ema_sum[level][dead] = pick
                     self.ema_count[level][dead] = 1.0
             if keep is not None:
-                q_out = q * (level < keep).repeat_interleave(t)[:, None]
+                q_out = q * (level < keep).to(q.device).repeat_interleave(t)[:, None]
                 quantised = quantised + q_out
             else:
                 quantised = quantised + q
@@ -167,7 +168,7 @@ def config_total_levels(config):
 def stft_loss(x, y):
     loss = 0.0
     for n in (256, 512, 1024, 2048, 4096):
-        w = torch.hann_window(n)
+        w = torch.hann_window(n, device=x.device)
         sx = torch.stft(x, n, n // 4, window=w, return_complex=True).abs() + 1e-5
         sy = torch.stft(y, n, n // 4, window=w, return_complex=True).abs() + 1e-5
         loss = loss + torch.norm(sy - sx) / torch.norm(sy) + (sx.log() - sy.log()).abs().mean()

@@ -89,14 +89,14 @@ def save(model, disc, opt_g, opt_d, step, config, seconds):
 def resume(model, disc, opt_g, opt_d):
     """(step, training seconds so far) from the newest checkpoint there is; (0, 0) when none."""
     if os.path.exists(STATE):
-        s = torch.load(STATE)
+        s = torch.load(STATE, map_location=next(model.parameters()).device)
         model.load_state_dict(s["model"])
         disc.load_state_dict(s["disc"])
         opt_g.load_state_dict(s["opt_g"])
         opt_d.load_state_dict(s["opt_d"])
         return s["step"], s["seconds"], STATE
     if os.path.exists(SMALL):
-        s = torch.load(SMALL)
+        s = torch.load(SMALL, map_location=next(model.parameters()).device)
         model.load_state_dict(to_float(s["model"]))
         disc.load_state_dict(to_float(s["disc"]))
         return s["step"], s["seconds"], SMALL
@@ -117,12 +117,13 @@ def main():
     p.add_argument("--save-minutes", type=float, default=5)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu", help="cuda on a GPU machine (not tried here: no GPU)")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     config = common.load_config(args.config)
-    model = MusicCodec(config)
-    disc = MultiScaleStftDiscriminator()
+    model = MusicCodec(config).to(args.device)
+    disc = MultiScaleStftDiscriminator().to(args.device)
     opt_g = torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.5, 0.9))
     opt_d = torch.optim.Adam(disc.parameters(), lr=args.lr, betas=(0.5, 0.9))
     step, seconds, source = resume(model, disc, opt_g, opt_d)
@@ -145,7 +146,7 @@ def main():
         if time.time() - last_list > 300:
             pool.refresh()
             last_list = time.time()
-        wav = pool.crops(rng, args.batch, samples, hop)
+        wav = pool.crops(rng, args.batch, samples, hop).to(args.device)
         drop = torch.rand(args.batch) < 0.5
         keep = torch.where(drop, torch.randint(1, model.levels + 1, (args.batch,)), torch.full((args.batch,), model.levels))
         out, codes, commit = model(wav, keep)
