@@ -96,3 +96,11 @@ def test_rendered_loud_sections_are_louder(monkeypatch):
         assert cap["rms_db"] == pytest.approx(music_corpus.rms_db(clip / 32767), abs=0.01)
     by_energy = sorted(zip((c["energy_value"] for c in captions), (c["rms_db"] for c in captions)))
     assert by_energy[-1][1] > by_energy[0][1]  # the most energetic clip is louder than the least
+
+
+@pytest.mark.skipif(not os.path.exists(music_corpus.WADS[1]), reason="Freedoom (package freedoom) is not installed")
+def test_freedoom_music_lumps_are_midi_files_with_notes():
+    tracks = music_corpus.wad_music(music_corpus.WADS[1])
+    assert len(tracks) > 20 and all(name.startswith("D_") for name, _ in tracks)
+    events = midi_file.read(tracks[0][1])
+    assert events["notes"] and events["ticks"] > 0
