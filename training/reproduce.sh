@@ -31,7 +31,7 @@ CORPUS=$!
 
 # 2. The codec, beside the corpus build (it re-lists the shards every 5 minutes), until it has
 #    --total-minutes of training; then the side-by-side with Opus on held-out recordings and rendered music.
-$N $PY train_codec_music.py --minutes 100000 --total-minutes 140 --threads 1
+$N $PY train_codec_music.py --minutes 100000 --total-minutes 150 --threads 1
 $N $PY codec_vs_opus.py --set recordings --clips 24
 $N $PY codec_vs_opus.py --set rendered --clips 24
 wait $CORPUS

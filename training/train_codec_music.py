@@ -113,7 +113,7 @@ def main():
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--frames", type=int, default=20, help="crop length in codec frames")
     p.add_argument("--lr", type=float, default=3e-4)
-    p.add_argument("--disc-start", type=int, default=800, help="step at which the discriminator joins")
+    p.add_argument("--disc-start", type=int, default=500, help="step at which the discriminator joins")
     p.add_argument("--save-minutes", type=float, default=5)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
