@@ -165,8 +165,9 @@ def log_mel(audio, hop=640, n_fft=1024):
     """audio [B, samples] float -> log-mel [B, frames, 64], frame i centred at i * hop (25 Hz at hop 640)."""
     if n_fft not in _FB:
         _FB[n_fft] = mel_filterbank(n_fft)
-    spec = torch.stft(audio, n_fft, hop, window=torch.hann_window(n_fft), return_complex=True).abs() ** 2
-    mel = torch.einsum("mf,bft->btm", _FB[n_fft], spec)
+    window = torch.hann_window(n_fft, device=audio.device)
+    spec = torch.stft(audio, n_fft, hop, window=window, return_complex=True).abs() ** 2
+    mel = torch.einsum("mf,bft->btm", _FB[n_fft].to(audio.device), spec)
     return torch.log(mel + 1e-5)
 
 

@@ -1,81 +1,128 @@
 #!/bin/sh
-# The commands that trained the embedded default model (v4), in order (training/MODEL_CARD.md has the times),
-# then its evaluation. The one-off analyses live in experiments/<name>/ (each with run.sh and a README).
-# Everything is seeded; data/ and runs/ are regenerated, never committed. Run from the repository root.
-# The machine was 2 CPU cores; each step runs under `nice -n 10`. v4 is v3 with stage 2 trained 75 minutes
-# longer; v3 kept v2's codec and stage 3 and v1's semantic tokens and text tower: the commands that made
-# those, run again from scratch instead of the steps marked below, are at the end.
+# How the default models are made, step by step:
+#
+#   reproduce.sh v4      the embedded default model (v4) and its evaluation, in order (MODEL_CARD.md has the times)
+#   reproduce.sh music   the real-music corpus and codec for default model v5 (in progress); each step skips
+#                        what is already done, so after an interruption the same command continues
+#
+# The one-off analyses live in experiments/<name>/ (each with run.sh and a README). Everything is seeded;
+# data/ and runs/ are regenerated, never committed; checkpoints/ and logs/ are committed. Run from anywhere.
+# The machine was 2 CPU cores; each long step runs under `nice -n 10`. v4 is v3 with stage 2 trained 75
+# minutes longer; v3 kept v2's codec and stage 3 and v1's semantic tokens and text tower: the commands that
+# made those, run again from scratch instead of the steps marked below, are at the end of the v4 part.
 set -e
 cd "$(dirname "$0")"
 PY=/usr/bin/python3
 N="nice -n 10"
 BUNDLE=../runtime/V2Meow.Runtime/DefaultModel/bundle
 
-# 1. Corpus: 600 training clips (seed 1) and 40 held-out clips (seed 2), 10 s each, with the `builtin`
-#    rows at 1 fps; the rows at the default model's 3 fps (rates.video_fps) as their own files.
-$N $PY corpus.py build --seed 2 --clips 40 --out data/heldout.npz
-$N $PY corpus.py build --seed 1 --clips 600 --out data/train.npz
-$N $PY corpus.py features --seed 2 --clips 40 --fps 3 --out data/features_heldout_3fps.npy
-$N $PY corpus.py features --seed 1 --clips 600 --fps 3 --out data/features_train_3fps.npy
+v4() {
+  # 1. Corpus: 600 training clips (seed 1) and 40 held-out clips (seed 2), 10 s each, with the `builtin`
+  #    rows at 1 fps; the rows at the default model's 3 fps (rates.video_fps) as their own files.
+  $N $PY corpus.py build --seed 2 --clips 40 --out data/heldout.npz
+  $N $PY corpus.py build --seed 1 --clips 600 --out data/train.npz
+  $N $PY corpus.py features --seed 2 --clips 40 --fps 3 --out data/features_heldout_3fps.npy
+  $N $PY corpus.py features --seed 1 --clips 600 --fps 3 --out data/features_train_3fps.npy
 
-# 2. Semantic tokens (k-means over log-mel; reproduces v1's bit for bit), and the captions' style vectors
-#    from the committed text tower (text_tower.json, v1's).
-$N $PY semantic.py --seed 0
-$N $PY text_tower.py styles
+  # 2. Semantic tokens (k-means over log-mel; reproduces v1's bit for bit), and the captions' style vectors
+  #    from the committed text tower (text_tower.json, v1's).
+  $N $PY semantic.py --seed 0
+  $N $PY text_tower.py styles
 
-# 3. Acoustic codes: the shipped codec is v2's, whose encoder was not kept, so v3 fitted a new encoder to
-#    the v2 bundle's decoder and codebooks, held fixed, and encoded the corpus with it. Keep a copy of the
-#    v2 bundle first (v3's export below replaces it): its codec and stage 3 go into v3 unchanged.
-cp -r "$BUNDLE" runs/v2_bundle
-$N $PY train_codec.py fit-encoder --bundle runs/v2_bundle --minutes 25 --seed 0 --threads 2
-$N $PY train_codec.py encode --threads 2
-$N $PY train_codec.py evaluate --log codec_encoder.log
+  # 3. Acoustic codes: the shipped codec is v2's, whose encoder was not kept, so v3 fitted a new encoder to
+  #    the v2 bundle's decoder and codebooks, held fixed, and encoded the corpus with it. Keep a copy of the
+  #    v2 bundle first (v3's export below replaces it): its codec and stage 3 go into v3 unchanged.
+  cp -r "$BUNDLE" runs/v2_bundle
+  $N $PY train_codec.py fit-encoder --bundle runs/v2_bundle --minutes 25 --seed 0 --threads 2
+  $N $PY train_codec.py encode --threads 2
+  $N $PY train_codec.py evaluate --log codec_encoder.log
 
-# 4. Stages 1 and 2 (wall-clock budgets). v3 trained stage 1 (3 fps rows) and stage 2 (interleaved layout,
-#    crops of its 3 s window) side by side on one thread each, then stage 2 for 30 more minutes on two
-#    threads from that checkpoint with a fresh schedule; v4 trained v3's stage 2 for 75 more minutes on one
-#    thread (beside experiments/stage1_time_embedding), again with a fresh schedule.
-$N $PY train_stages.py 1 --minutes 40 --seed 0 --batch 16
-$N $PY train_stages.py 2 --minutes 35 --seed 0 --batch 16
-cp runs/stage2.pt runs/stage2_part1.pt
-$N $PY train_stages.py 2 --minutes 30 --seed 1 --batch 16 --threads 2 --init runs/stage2_part1.pt
-cp runs/stage2.pt runs/stage2_v3.pt
-$N $PY train_stages.py 2 --minutes 75 --seed 2 --batch 16 --lr 5e-4 --init runs/stage2_v3.pt
+  # 4. Stages 1 and 2 (wall-clock budgets). v3 trained stage 1 (3 fps rows) and stage 2 (interleaved layout,
+  #    crops of its 3 s window) side by side on one thread each, then stage 2 for 30 more minutes on two
+  #    threads from that checkpoint with a fresh schedule; v4 trained v3's stage 2 for 75 more minutes on one
+  #    thread (beside experiments/stage1_time_embedding), again with a fresh schedule.
+  $N $PY train_stages.py 1 --minutes 40 --seed 0 --batch 16
+  $N $PY train_stages.py 2 --minutes 35 --seed 0 --batch 16
+  cp runs/stage2.pt runs/stage2_part1.pt
+  $N $PY train_stages.py 2 --minutes 30 --seed 1 --batch 16 --threads 2 --init runs/stage2_part1.pt
+  cp runs/stage2.pt runs/stage2_v3.pt
+  $N $PY train_stages.py 2 --minutes 75 --seed 2 --batch 16 --lr 5e-4 --init runs/stage2_v3.pt
 
-# 5. Export and check: stages 1 and 2 from runs/, the codec and stage 3 from the v2 bundle. The bundle it
-#    replaces (v3, when v4 was made) is kept for the comparisons of step 6.
-cp -r "$BUNDLE" runs/v3_bundle
-$PY assemble.py --out runs/default_state.pt --reuse stage3 codec --reuse-from runs/v2_bundle
-$PY ../weights-spec/reference/export.py --config ../weights-spec/examples/default.json \
-    --state-dict runs/default_state.pt --out "$BUNDLE"
-$PY export_text_tower.py --bundle "$BUNDLE"
-$PY ../weights-spec/reference/check.py "$BUNDLE"
+  # 5. Export and check: stages 1 and 2 from runs/, the codec and stage 3 from the v2 bundle. The bundle it
+  #    replaces (v3, when v4 was made) is kept for the comparisons of step 6.
+  cp -r "$BUNDLE" runs/v3_bundle
+  $PY assemble.py --out runs/default_state.pt --reuse stage3 codec --reuse-from runs/v2_bundle
+  $PY ../weights-spec/reference/export.py --config ../weights-spec/examples/default.json \
+      --state-dict runs/default_state.pt --out "$BUNDLE"
+  $PY export_text_tower.py --bundle "$BUNDLE"
+  $PY ../weights-spec/reference/check.py "$BUNDLE"
 
-# 6. Evaluation on the held-out clips (numbers in MODEL_CARD.md), with v3 beside it (runs/v3_bundle: the
-#    bundle as v3 shipped it, kept before step 5).
-$N $PY evaluation/evaluate.py --bundle "$BUNDLE" --clips 40 --style-clips 8 --workers 2 --save-audio runs/samples
-$N $PY evaluation/evaluate.py --bundle runs/v3_bundle --clips 40 --style-clips 8 --workers 2 --out logs/eval_v3.json
-# The random-weights baseline of the tables (24 clips).
-sed 's/"default-synthetic-v4"/"default-random-init"/' ../weights-spec/examples/default.json > runs/random.json
-$PY ../weights-spec/reference/export.py --config runs/random.json --seed 7 --out runs/random_bundle
-$N $PY evaluation/evaluate.py --bundle runs/random_bundle --clips 24 --style-clips 0 --workers 2 \
-    --out logs/eval_random_weights.json
-# Pulse clarity and beat alignment along the chain of stages, each fed the true tokens of the one before;
-# each stage's held-out cross-entropy; the figure.
-$N $PY evaluation/rhythm_chain.py --bundle "$BUNDLE" --clips 24 --workers 2
-$N $PY evaluation/rhythm_chain.py --bundle runs/v3_bundle --clips 24 --workers 2 --out logs/rhythm_chain_v3.json
-$N $PY evaluation/heldout_ce.py --bundle runs/v3_bundle --bundle "$BUNDLE"
-$N $PY evaluation/spectrogram_figure.py --bundle "$BUNDLE"
-# Non-corpus videos (ffmpeg test sources) through the C# runtime, `./v2meow generate`.
-$N $PY evaluation/evaluate_videos.py --seeds 3
+  # 6. Evaluation on the held-out clips (numbers in MODEL_CARD.md), with v3 beside it (runs/v3_bundle: the
+  #    bundle as v3 shipped it, kept before step 5).
+  $N $PY evaluation/evaluate.py --bundle "$BUNDLE" --clips 40 --style-clips 8 --workers 2 --save-audio runs/samples
+  $N $PY evaluation/evaluate.py --bundle runs/v3_bundle --clips 40 --style-clips 8 --workers 2 --out logs/eval_v3.json
+  # The random-weights baseline of the tables (24 clips).
+  sed 's/"default-synthetic-v4"/"default-random-init"/' ../weights-spec/examples/default.json > runs/random.json
+  $PY ../weights-spec/reference/export.py --config runs/random.json --seed 7 --out runs/random_bundle
+  $N $PY evaluation/evaluate.py --bundle runs/random_bundle --clips 24 --style-clips 0 --workers 2 \
+      --out logs/eval_random_weights.json
+  # Pulse clarity and beat alignment along the chain of stages, each fed the true tokens of the one before;
+  # each stage's held-out cross-entropy; the figure.
+  $N $PY evaluation/rhythm_chain.py --bundle "$BUNDLE" --clips 24 --workers 2
+  $N $PY evaluation/rhythm_chain.py --bundle runs/v3_bundle --clips 24 --workers 2 --out logs/rhythm_chain_v3.json
+  $N $PY evaluation/heldout_ce.py --bundle runs/v3_bundle --bundle "$BUNDLE"
+  $N $PY evaluation/spectrogram_figure.py --bundle "$BUNDLE"
+  # Non-corpus videos (ffmpeg test sources) through the C# runtime, `./v2meow generate`.
+  $N $PY evaluation/evaluate_videos.py --seeds 3
 
-# From scratch, in place of what v3 reused (v1/v2's commands; then steps 4-6 above, with stage 3 trained
-# and every component assembled from runs/):
-#   $N $PY text_tower.py train --seed 0                      # instead of `styles`; rewrites text_tower.json
-#   $N $PY train_codec.py train --minutes 10 --max-steps 200 --seed 0 --pool 200
-#   mv runs/codec.pt runs/codec_pilot.pt
-#   $N $PY train_codec.py train --minutes 50 --seed 0 --pool 300 --threads 2 --init runs/codec_pilot.pt
-#   $N $PY train_codec.py encode
-#   $N $PY train_codec.py evaluate
-#   $N $PY train_stages.py 3 --minutes 20 --seed 0
-#   $PY assemble.py --out runs/default_state.pt
+  # From scratch, in place of what v3 reused (v1/v2's commands; then steps 4-6 above, with stage 3 trained
+  # and every component assembled from runs/):
+  #   $N $PY text_tower.py train --seed 0                      # instead of `styles`; rewrites text_tower.json
+  #   $N $PY train_codec.py train --minutes 10 --max-steps 200 --seed 0 --pool 200
+  #   mv runs/codec.pt runs/codec_pilot.pt
+  #   $N $PY train_codec.py train --minutes 50 --seed 0 --pool 300 --threads 2 --init runs/codec_pilot.pt
+  #   $N $PY train_codec.py encode
+  #   $N $PY train_codec.py evaluate
+  #   $N $PY train_stages.py 3 --minutes 20 --seed 0
+  #   $PY assemble.py --out runs/default_state.pt
+}
+
+music() {
+  # 0. What the corpus is made from (Debian packages; licences in MODEL_CARD.md, "Real-music corpus").
+  need=""
+  for pkg in fluidsynth fluid-soundfont-gm musescore-general-soundfont-small freedoom singularity-music ffmpeg; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || need="$need $pkg"
+  done
+  if [ -n "$need" ]; then
+    sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+    $sudo apt-get update -qq && $sudo apt-get install -y -qq --no-install-recommends $need
+  fi
+
+  # 1. Corpus (music_corpus.py): Freedoom's tracks (every eighth held out), the held-out recordings
+  #    (Singularity, odd-numbered tracks; evaluation only), held-out composed pieces (seed 2) and the
+  #    training pieces (seed 1). About 65 s of music per composed piece; 1000 pieces is about 18 h.
+  $N $PY music_corpus.py freedoom --split train --out data/music/train
+  $N $PY music_corpus.py freedoom --split heldout --out data/music/heldout
+  $N $PY music_corpus.py recordings --split heldout --out data/music/heldout_rec
+  $N $PY music_corpus.py composed --seed 2 --pieces 30 --out data/music/heldout
+  $N $PY music_corpus.py composed --seed 1 --pieces 1000 --out data/music/train &
+  CORPUS=$!
+
+  # 2. The codec, beside the corpus build (it re-lists the shards every 5 minutes), until it has
+  #    --total-minutes of training; then the side-by-side with Opus on held-out recordings and rendered music.
+  $N $PY train_codec_music.py --minutes 100000 --total-minutes 150 --threads 1
+  $N $PY evaluation/codec_vs_opus.py --set recordings --clips 24
+  $N $PY evaluation/codec_vs_opus.py --set rendered --clips 24
+  wait $CORPUS
+
+  # 3. Paired videos' feature rows (music_video.py), for stage 1 of default model v5 (not trained yet).
+  #    Example video: $PY music_video.py video --folder data/music/heldout --index 0 --out clip.mp4
+  [ -f data/music/features_heldout_3fps.npy ] || \
+    $N $PY music_video.py features --folder data/music/heldout --fps 3 --out data/music/features_heldout_3fps.npy
+}
+
+case "${1:-}" in
+  v4) v4 ;;
+  music) music ;;
+  *) echo "usage: reproduce.sh v4|music" >&2; exit 2 ;;
+esac

@@ -71,9 +71,10 @@ class SpectralEncoder(nn.Module):
 
 
 class EmaRvq(nn.Module):
-    def __init__(self, levels, size, dim, decay=0.97):
+    def __init__(self, levels, size, dim, decay=0.97, dead_below=0.3, distinct_restarts=False, restart_count=1.0):
         super().__init__()
-        self.levels, self.size, self.decay = levels, size, decay
+        self.levels, self.size, self.decay, self.dead_below = levels, size, decay, dead_below
+        self.distinct_restarts, self.restart_count = distinct_restarts, restart_count
         self.register_buffer("codebooks", torch.randn(levels, size, dim) * 0.1)
         self.register_buffer("ema_count", torch.ones(levels, size))
         self.register_buffer("ema_sum", self.codebooks.clone())
@@ -84,8 +85,10 @@ class EmaRvq(nn.Module):
         d = (r * r).sum(1, keepdim=True) - 2 * r @ cb.t() + (cb * cb).sum(1)[None]
         return d.argmin(1)
 
-    def forward(self, z):
-        """z [B, D, T] -> (quantised with straight-through, codes [B, Q, T], commitment loss)."""
+    def forward(self, z, keep=None):
+        """z [B, D, T] -> (quantised with straight-through, codes [B, Q, T], commitment loss). keep [B], when
+        given, is how many levels each item's output sums (quantiser dropout, SoundStream §3.3); the
+        codebooks still learn from every level's residual."""
         b, d, t = z.shape
         flat = z.permute(0, 2, 1).reshape(-1, d)
         residual = flat.detach()
@@ -93,7 +96,11 @@ class EmaRvq(nn.Module):
         codes = []
         if self.training and self.initialised.item() == 0:
             for level in range(self.levels):
-                pick = residual[torch.randperm(residual.shape[0])[: self.size]]
+                n = residual.shape[0]
+                # Fewer vectors than codes (a large codebook, small batch): draw with replacement, jittered.
+                pick = (residual[torch.randperm(n)[: self.size]] if n >= self.size else
+                        residual[torch.randint(0, n, (self.size,))] *
+                        (1 + 0.05 * torch.randn(self.size, 1, device=residual.device)))
                 self.codebooks[level] = pick
                 self.ema_sum[level] = pick
                 residual = residual - self.codebooks[level][self.nearest(level, residual)]
@@ -110,14 +117,28 @@ class EmaRvq(nn.Module):
                 n = self.ema_count[level].sum()
                 smoothed = (self.ema_count[level] + 1e-5) / (n + self.size * 1e-5) * n
                 self.codebooks[level] = self.ema_sum[level] / smoothed[:, None]
-                dead = self.ema_count[level] < 0.3  # unused for ~40 steps
-                if dead.any():
+                dead = self.ema_count[level] < self.dead_below  # 0.3: unused for ~40 steps at decay 0.97
+                if dead.any() and self.distinct_restarts:
+                    # At most half the batch's vectors, each to one code: restarting many codes on copies of
+                    # a few vectors leaves them duplicates that stay unused (a 1024-code book, small batches).
+                    n = residual.shape[0]
+                    dead = dead.nonzero()[:, 0]
+                    dead = dead[torch.randperm(len(dead))[: n // 2]]
+                    pick = residual[torch.randperm(n)[: len(dead)]]
+                    self.codebooks[level][dead] = pick
+                    self.ema_sum[level][dead] = pick * self.restart_count
+                    self.ema_count[level][dead] = self.restart_count
+                elif dead.any():
                     k = int(dead.sum())
                     pick = residual[torch.randint(0, residual.shape[0], (k,))]
                     self.codebooks[level][dead] = pick
                     self.ema_sum[level][dead] = pick
                     self.ema_count[level][dead] = 1.0
-            quantised = quantised + q
+            if keep is not None:
+                q_out = q * (level < keep).to(q.device).repeat_interleave(t)[:, None]
+                quantised = quantised + q_out
+            else:
+                quantised = quantised + q
             residual = residual - q
             codes.append(idx)
         commit = F.mse_loss(flat, quantised.detach())
@@ -147,7 +168,7 @@ def config_total_levels(config):
 def stft_loss(x, y):
     loss = 0.0
     for n in (256, 512, 1024, 2048, 4096):
-        w = torch.hann_window(n)
+        w = torch.hann_window(n, device=x.device)
         sx = torch.stft(x, n, n // 4, window=w, return_complex=True).abs() + 1e-5
         sy = torch.stft(y, n, n // 4, window=w, return_complex=True).abs() + 1e-5
         loss = loss + torch.norm(sy - sx) / torch.norm(sy) + (sx.log() - sy.log()).abs().mean()

@@ -1,6 +1,6 @@
 #!/bin/sh
 # One experiment, not part of the shipped model (README.md beside this file). Run from anywhere; paths are
-# training/'s, as in training/reproduce.sh, whose steps 1-5 it assumes have run (data/ and runs/).
+# training/'s, as in training/reproduce.sh, whose v4 steps 1-5 it assumes have run (data/ and runs/).
 set -e
 cd "$(dirname "$0")/../.."
 . experiments/common.sh

@@ -1,0 +1,299 @@
+"""The real-music corpus: real instruments and recordings cut into captioned 10 s clips, made on demand
+from seeds and Debian packages (never committed; under training/data/music/).
+
+    music_corpus.py composed --seed 1 --pieces 400 --out data/music/train      # procedurally composed scores
+    music_corpus.py freedoom --split train --out data/music/train               # Freedoom's MIDI tracks
+    music_corpus.py recordings --split heldout --out data/music/heldout_rec     # Singularity's recordings
+
+Sources (licences from /usr/share/doc/<package>/copyright; training/MODEL_CARD.md has the list):
+- scores: compose.py (this repository), rendered by `fluidsynth` through one of two General MIDI banks of
+  recorded instruments, FluidR3_GM (package fluid-soundfont-gm, MIT) or MuseScore_General_Lite
+  (musescore-general-soundfont-small, MIT), drawn per piece;
+- real compositions: the 67 music lumps of freedoom1.wad and freedoom2.wad (package freedoom, BSD-3-Clause),
+  MIDI files inside the WADs, rendered the same way; every eighth track (index % 8 == 7) is held out;
+- recordings: the Ogg tracks of singularity-music (CC-BY-SA-3.0), decoded by ffmpeg. They are held out
+  for evaluation only by default (odd-numbered tracks, sorted by name); `--split train` gives the
+  even-numbered ones, which a codec trained on would arguably make an adaptation under CC-BY-SA (see
+  the model card), so the default training does not use them.
+
+Each source writes one shard per piece or track, NAME.npz: `audio` int16 [clips, 160000] (16 kHz mono)
+and `captions` (a JSON list, one object per clip: source, attributes and a `text` caption). A shard that
+exists is skipped, so a build that was interrupted continues where it stopped.
+"""
+
+import argparse
+import glob
+import json
+import os
+import struct
+import subprocess
+import tempfile
+
+import numpy as np
+from scipy.io import wavfile
+from scipy.signal import resample_poly
+
+import compose
+import midi_file
+
+SR = 16000
+CLIP_SECONDS = 10
+RENDER_SR = 32000  # fluidsynth renders at twice the corpus rate; resample_poly's filter removes its aliasing
+BANKS = ("/usr/share/sounds/sf2/FluidR3_GM.sf2", "/usr/share/sounds/sf3/MuseScore_General_Lite.sf3")
+WADS = ("/usr/share/games/doom/freedoom1.wad", "/usr/share/games/doom/freedoom2.wad")
+RECORDINGS = "/usr/share/games/singularity/music"
+
+
+# ---------------------------------------------------------------- rendering
+
+def render_midi(midi_path, bank, reverb, gain=0.6):
+    """fluidsynth (arguments as a list, no shell) -> float mono at SR."""
+    with tempfile.TemporaryDirectory() as tmp:
+        wav = os.path.join(tmp, "out.wav")
+        subprocess.run(["fluidsynth", "-ni", "-q", "-F", wav, "-r", str(RENDER_SR), "-g", str(gain),
+                        "-R", "1" if reverb else "0", "-C", "1" if reverb else "0", bank, midi_path],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        rate, data = wavfile.read(wav)
+    assert rate == RENDER_SR, f"{midi_path}: fluidsynth wrote {rate} Hz, asked for {RENDER_SR}"
+    mono = data.astype(np.float64).mean(axis=1) / 32768 if data.ndim == 2 else data / 32768
+    return resample_poly(mono, 1, RENDER_SR // SR)
+
+
+def decode_recording(path):
+    """Any audio file ffmpeg reads -> float mono at SR."""
+    raw = subprocess.run(["ffmpeg", "-v", "error", "-i", path, "-ac", "1", "-ar", str(SR), "-f", "s16le", "-"],
+                         check=True, capture_output=True).stdout
+    return np.frombuffer(raw, dtype=np.int16).astype(np.float64) / 32768
+
+
+def rms_db(x):
+    return float(20 * np.log10(np.sqrt(np.mean(np.square(x))) + 1e-9))
+
+
+def level(audio, target_db):
+    """The piece at `target_db` RMS (dBFS), peaks limited to 0.99: levels vary between pieces (the seed picks
+    the target) but a piece's own dynamics stay."""
+    y = audio * 10 ** ((target_db - rms_db(audio)) / 20)
+    peak = np.abs(y).max()
+    return y * (0.99 / peak) if peak > 0.99 else y
+
+
+def cut(audio):
+    """Non-overlapping CLIP_SECONDS clips (the tail dropped) -> [(start_s, int16 clip)], near-silent ones
+    (below -50 dBFS) left out."""
+    n = SR * CLIP_SECONDS
+    out = []
+    for k in range(len(audio) // n):
+        clip = audio[k * n:(k + 1) * n]
+        if rms_db(clip) > -50:
+            out.append((k * CLIP_SECONDS, np.round(clip * 32767).astype(np.int16)))
+    return out
+
+
+def write_shard(path, clips, captions):
+    np.savez(path + ".tmp.npz", audio=np.stack(clips), captions=json.dumps(captions))
+    os.replace(path + ".tmp.npz", path)  # a reader never sees half a shard
+
+
+def energy_word(value):
+    return "low" if value < 0.45 else "medium" if value < 0.75 else "high"
+
+
+def tempo_word(bpm):
+    return "slow" if bpm < 90 else "medium" if bpm < 130 else "fast"
+
+
+def caption_text(attrs):
+    parts = [f"{tempo_word(attrs['bpm'])} {attrs['bpm']:.0f} bpm"] if attrs.get("bpm") else []
+    if attrs.get("mode"):
+        parts.append(f"{attrs['key']} {attrs['mode']}")
+    if attrs.get("style"):
+        parts.append(attrs["style"])
+    parts.append(", ".join(attrs["instruments"]))
+    parts.append(f"{attrs['energy']} energy")
+    return "; ".join(parts)
+
+
+# ---------------------------------------------------------------- composed scores
+
+def composed_captions(seed, index):
+    """The captions of piece `index`'s clips as the score defines them (no rendering): one per clip, for
+    the clip that starts at k * CLIP_SECONDS."""
+    piece = compose.plan(seed, index)
+    _, starts, total_beats = compose.notes(piece)
+    spb = 60.0 / piece["bpm"]
+    families = [compose.family(p) for p in compose.programs(piece).values()]
+    instruments = list(dict.fromkeys(families)) + (["drums"] if piece["drums"] else [])
+    captions = []
+    for k in range(int(total_beats * spb // CLIP_SECONDS)):
+        t0, t1 = k * CLIP_SECONDS / spb, (k + 1) * CLIP_SECONDS / spb  # in beats
+        bounds = starts + [total_beats]
+        overlap = [(min(t1, bounds[i + 1]) - max(t0, bounds[i]), s) for i, s in enumerate(piece["sections"])]
+        weight = sum(max(0, o) for o, _ in overlap)
+        energy = sum(max(0, o) * s[1] for o, s in overlap) / weight
+        names = [s[0] for o, s in overlap if o > 0]
+        attrs = {"source": "composed", "seed": seed, "index": index, "start_s": k * CLIP_SECONDS,
+                 "bpm": piece["bpm"], "key": compose.NOTE_NAMES[piece["tonic"]], "mode": piece["mode"],
+                 "style": piece["style"], "instruments": instruments,
+                 "programs": compose.programs(piece), "sections": names,
+                 "energy": energy_word(energy), "energy_value": round(energy, 3)}
+        attrs["text"] = caption_text(attrs)
+        captions.append(attrs)
+    return captions
+
+
+def build_composed(seed, pieces, out, first=0):
+    os.makedirs(out, exist_ok=True)
+    for index in range(first, first + pieces):
+        path = os.path.join(out, f"composed_s{seed}_{index:05d}.npz")
+        if os.path.exists(path):
+            continue
+        piece = compose.plan(seed, index)
+        notes, _, _ = compose.notes(piece)
+        rng = np.random.default_rng([seed, index, 1])
+        with tempfile.TemporaryDirectory() as tmp:
+            mid = os.path.join(tmp, "piece.mid")
+            midi_file.write(mid, notes, piece["bpm"], compose.programs(piece))
+            audio = render_midi(mid, BANKS[int(rng.integers(0, len(BANKS)))], piece["reverb"])
+        audio = level(audio, rng.uniform(-28, -16))
+        clips = cut(audio)
+        captions = composed_captions(seed, index)
+        keep = [(c, captions[start // CLIP_SECONDS]) for start, c in clips if start // CLIP_SECONDS < len(captions)]
+        for clip, cap in keep:
+            cap["rms_db"] = round(rms_db(clip / 32767), 2)
+        if keep:
+            write_shard(path, [c for c, _ in keep], [cap for _, cap in keep])
+        print(f"{path}: {len(keep)} clips", flush=True)
+
+
+# ---------------------------------------------------------------- Freedoom's MIDI
+
+def wad_music(path):
+    """(lump name, MIDI bytes) of a WAD's music lumps (D_*). WAD layout: "IWAD", lump count, directory
+    offset; 16-byte directory entries (offset, size, 8-byte name)."""
+    data = open(path, "rb").read()
+    count, directory = struct.unpack("<ii", data[4:12])
+    out = []
+    for i in range(count):
+        offset, size, name = struct.unpack("<ii8s", data[directory + 16 * i:directory + 16 * i + 16])
+        name = name.rstrip(b"\0").decode("ascii")
+        if name.startswith("D_") and data[offset:offset + 4] == b"MThd":
+            out.append((name, data[offset:offset + size]))
+    return out
+
+
+def seconds_at(division, tempos, tick):
+    """Tick -> seconds through the tempo map (120 BPM until the first tempo event)."""
+    t, last, bpm = 0.0, 0, 120.0
+    for at, new in sorted(tempos):
+        if at >= tick:
+            break
+        t += (at - last) / division * 60 / bpm
+        last, bpm = at, new
+    return t + (tick - last) / division * 60 / bpm
+
+
+def midi_captions(name, midi, clips):
+    """Captions of a real MIDI track's clips: tempo at the clip, instrument families sounding in it,
+    energy from the clip's loudness against the track's (no score-level dynamics to read)."""
+    events = midi_file.read(midi)
+    div = events["ticks"]
+    note_s = np.array([seconds_at(div, events["tempos"], n[0]) for n in events["notes"]])
+    track_db = np.mean([rms_db(c / 32767) for _, c in clips])
+    captions = []
+    for start, clip in clips:
+        program = {}
+        for tick, ch, prog in events["programs"]:
+            if seconds_at(div, events["tempos"], tick) <= start + CLIP_SECONDS:
+                program[ch] = prog
+        inside = [n for n, s in zip(events["notes"], note_s) if start <= s < start + CLIP_SECONDS]
+        channels = sorted({n[1] for n in inside})
+        instruments = list(dict.fromkeys(compose.family(program.get(ch, 0)) for ch in channels
+                                         if ch != midi_file.DRUM_CHANNEL))
+        if midi_file.DRUM_CHANNEL in channels:
+            instruments.append("drums")
+        tempos = [b for tick, b in events["tempos"] if seconds_at(div, events["tempos"], tick) <= start]
+        relative = rms_db(clip / 32767) - track_db
+        attrs = {"source": "freedoom", "track": name, "start_s": start,
+                 "bpm": round(tempos[-1] if tempos else 120.0, 1), "instruments": instruments,
+                 "energy": "low" if relative < -4 else "high" if relative > 2 else "medium",
+                 "rms_db": round(rms_db(clip / 32767), 2)}
+        attrs["text"] = caption_text(attrs)
+        captions.append(attrs)
+    return captions
+
+
+def build_freedoom(split, out):
+    os.makedirs(out, exist_ok=True)
+    tracks = [(os.path.basename(w)[:-4], n, m) for w in WADS for n, m in wad_music(w)]
+    for k, (wad, name, midi) in enumerate(tracks):
+        if (k % 8 == 7) != (split == "heldout"):
+            continue
+        path = os.path.join(out, f"freedoom_{wad}_{name}.npz")
+        if os.path.exists(path):
+            continue
+        rng = np.random.default_rng([7, k])
+        with tempfile.TemporaryDirectory() as tmp:
+            mid = os.path.join(tmp, "track.mid")
+            open(mid, "wb").write(midi)
+            audio = render_midi(mid, BANKS[k % len(BANKS)], reverb=True)
+        clips = cut(level(audio, rng.uniform(-26, -16)))
+        if clips:
+            write_shard(path, [c for _, c in clips], midi_captions(name, midi, clips))
+        print(f"{path}: {len(clips)} clips", flush=True)
+
+
+# ---------------------------------------------------------------- recordings
+
+def recording_paths():
+    return sorted(glob.glob(os.path.join(RECORDINGS, "**", "*.ogg"), recursive=True))
+
+
+def build_recordings(split, out):
+    os.makedirs(out, exist_ok=True)
+    for k, src in enumerate(recording_paths()):
+        if (k % 2 == 1) != (split == "heldout"):
+            continue
+        name = os.path.splitext(os.path.basename(src))[0]
+        path = os.path.join(out, "singularity_" + "".join(c if c.isalnum() else "_" for c in name) + ".npz")
+        if os.path.exists(path):
+            continue
+        clips = cut(decode_recording(src))  # the recording's own level: nothing re-mastered
+        captions = [{"source": "singularity-music", "track": name, "start_s": s, "licence": "CC-BY-SA-3.0",
+                     "author": "Max McCracken", "rms_db": round(rms_db(c / 32767), 2)} for s, c in clips]
+        if clips:
+            write_shard(path, [c for _, c in clips], captions)
+        print(f"{path}: {len(clips)} clips", flush=True)
+
+
+def load_shards(folder):
+    """All shards of a folder -> (audio int16 [N, samples], captions list)."""
+    audio, captions = [], []
+    for path in sorted(glob.glob(os.path.join(folder, "*.npz"))):
+        if path.endswith(".tmp.npz"):
+            continue
+        d = np.load(path)
+        audio.append(d["audio"])
+        captions += json.loads(str(d["captions"]))
+    return (np.concatenate(audio) if audio else np.zeros((0, SR * CLIP_SECONDS), np.int16)), captions
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("source", choices=["composed", "freedoom", "recordings"])
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--pieces", type=int, default=100)
+    p.add_argument("--first", type=int, default=0, help="composed: the first piece index")
+    p.add_argument("--split", choices=["train", "heldout"], default="train")
+    p.add_argument("--out", required=True)
+    args = p.parse_args()
+    if args.source == "composed":
+        build_composed(args.seed, args.pieces, args.out, args.first)
+    elif args.source == "freedoom":
+        build_freedoom(args.split, args.out)
+    else:
+        build_recordings(args.split, args.out)
+
+
+if __name__ == "__main__":
+    main()
