@@ -81,16 +81,16 @@ internal static class CodecChecks
     /// <summary>
     /// Every code in [0, K), naming the first that is not by level and frame. Host codes are checked here
     /// before they reach a device (<see cref="Codecs.SoundStream.SoundStreamDecoder"/>); a device kernel cannot throw, so
-    /// codes already on a device are trusted as embedding ids are.
+    /// codes already on a device are trusted as embedding ids are. <paramref name="what"/> starts the message.
     /// </summary>
-    public static void RvqCodeRange(ReadOnlySpan<int> codes, int levels, int frames, int codebookSize)
+    public static void RvqCodeRange(ReadOnlySpan<int> codes, int levels, int frames, int codebookSize, string what = "rvq")
     {
         for (int level = 0; level < levels; level++)
             for (int t = 0; t < frames; t++)
             {
                 int code = codes[level * frames + t];
                 if ((uint)code >= (uint)codebookSize)
-                    throw new ArgumentException($"rvq: level {level}, frame {t}: code {code} is outside [0, {codebookSize})", nameof(codes));
+                    throw new ArgumentException($"{what}: level {level}, frame {t}: code {code} is outside [0, {codebookSize})", nameof(codes));
             }
     }
 

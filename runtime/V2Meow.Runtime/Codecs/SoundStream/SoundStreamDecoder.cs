@@ -190,14 +190,7 @@ public sealed class SoundStreamDecoder : ICodecDecoder
             throw new ArgumentException(
                 $"codec: {codes.Length} codes do not fill {levels} levels × whole frames", nameof(codes));
         int frames = codes.Length / levels;
-        for (int q = 0; q < levels; q++)
-            for (int t = 0; t < frames; t++)
-            {
-                int code = codes[q * frames + t];
-                if ((uint)code >= (uint)CodebookSize)
-                    throw new ArgumentException(
-                        $"codec: level {q}, frame {t}: code {code} is outside [0, {CodebookSize})", nameof(codes));
-            }
+        CodecChecks.RvqCodeRange(codes, levels, frames, CodebookSize, "codec");
         return frames;
     }
 
