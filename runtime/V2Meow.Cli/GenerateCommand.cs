@@ -16,9 +16,11 @@ public static class GenerateCommand
     public const string Usage = """
         usage: v2meow generate VIDEO [-o OUT.wav|OUT.mp4] [--bundle DIR] [--features [STREAM=]FILE …]
                                [--style-embedding FILE] [--prompt TEXT] [--seed N] [--candidates N]
-                               [--temperatures T1,T2,T3] [--top-k N] [--device auto|cuda|opencl|ilgpu-cpu|cpu]
-                               [--max-seconds S]
+                               [--temperatures T1,T2,T3] [--temperature T] [--top-k N] [--guidance G]
+                               [--device auto|cuda|opencl|ilgpu-cpu|cpu] [--max-seconds S]
           --candidates  1 to 64 candidates, written as OUT.0.wav, OUT.1.wav, …
+          --temperatures  V2Meow: one temperature per stage; --temperature: VMAs' one temperature
+          --guidance    VMAs: classifier-free guidance scale (1 = off; default: the bundle's, 3.0)
           --max-seconds longest video accepted (default 7200): a damaged header can claim any length
         """;
 
@@ -27,7 +29,9 @@ public static class GenerateCommand
         public string? Video, Output, Bundle, StyleEmbedding, Prompt, Device;
         public Dictionary<string, string> Features = new(StringComparer.Ordinal);
         public ulong Seed;
-        public int Candidates = 1, TopK;
+        public int Candidates = 1;
+        public int? TopK;
+        public double? Temperature, Guidance;
         public double MaxSeconds = VideoProbe.DefaultMaxDurationSeconds;
         public double?[] Temperatures = [null, null, null];
     }
@@ -67,12 +71,17 @@ public static class GenerateCommand
             Seed = o.Seed,
             Candidates = o.Candidates,
             TopK = o.TopK,
+            Temperature = o.Temperature,
+            Guidance = o.Guidance,
             Stage1Temperature = o.Temperatures[0],
             Stage2Temperature = o.Temperatures[1],
             Stage3Temperature = o.Temperatures[2],
         };
         var progress = new ProgressDisplay(error);
-        var result = await pipeline.GenerateAsync(input, options, progress, cancellationToken);
+        GenerationResult result;
+        // An option the model's family does not take (guidance for V2Meow) is a usage error, not a crash.
+        try { result = await pipeline.GenerateAsync(input, options, progress, cancellationToken); }
+        catch (ArgumentException e) { throw new UsageException(e.Message); }
         progress.Finish();
 
         for (int b = 0; b < result.Candidates; b++)
@@ -124,6 +133,14 @@ public static class GenerateCommand
                     if (o.TopK < 0) throw new UsageException("--top-k must be 0 (off) or more");
                     break;
                 case "--temperatures": o.Temperatures = ParseTemperatures(Value()); break;
+                case "--temperature":
+                    o.Temperature = ParseNumber<double>(a, Value());
+                    if (!double.IsFinite(o.Temperature.Value) || o.Temperature < 0) throw new UsageException("--temperature must be a number >= 0");
+                    break;
+                case "--guidance":
+                    o.Guidance = ParseNumber<double>(a, Value());
+                    if (!double.IsFinite(o.Guidance.Value) || o.Guidance is < 0 or > 100) throw new UsageException("--guidance must be a number from 0 to 100");
+                    break;
                 case "--features":
                     AddFeature(o, Value());
                     // More files may follow, but only what looks like one (STREAM=FILE, .npy, .safetensors):

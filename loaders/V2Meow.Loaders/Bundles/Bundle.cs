@@ -68,37 +68,10 @@ public sealed class Bundle : IDisposable
     /// <summary>The bundle's dtype as it appears in the files.</summary>
     public DType WeightDType => DTypeOf(Config);
 
-    static DType DTypeOf(BundleConfig config) => config.DType switch
-    {
-        "float16" => DType.F16,
-        "bfloat16" => DType.BF16,
-        _ => DType.F32,
-    };
+    static DType DTypeOf(BundleConfig config) => ComponentFile.DTypeOf(config.DType);
 
-    static void Validate(SafetensorsFile file, BundleConfig config, string component)
-    {
-        if (!file.Metadata.TryGetValue("format", out var format) || format != BundleConfig.FormatName)
-            throw new SafetensorsFormatException(file.Path, null,
-                $"__metadata__ format: expected '{BundleConfig.FormatName}', found '{format ?? "(none)"}'");
-        if (!file.Metadata.TryGetValue("component", out var named) || named != component)
-            throw new SafetensorsFormatException(file.Path, null,
-                $"__metadata__ component: expected '{component}', found '{named ?? "(none)"}'");
-
-        var expected = BundleLayout.Expected(config, component);
-        var dtype = DTypeOf(config);
-        foreach (var (name, shape) in expected)
-        {
-            var view = file.Get(name, shape, dtype);
-            long bad = FiniteValues.FirstNonFinite(view);
-            if (bad >= 0)
-                throw new SafetensorsFormatException(file.Path, name,
-                    $"element {bad} is {FiniteValues.Describe(view, bad)}; weights must be finite");
-        }
-        foreach (var tensor in file.Tensors)
-            if (!expected.ContainsKey(tensor.Name))
-                throw new SafetensorsFormatException(file.Path, tensor.Name,
-                    $"not part of component '{component}' in SPEC §5 (misnamed, or from another component)");
-    }
+    static void Validate(SafetensorsFile file, BundleConfig config, string component) =>
+        ComponentFile.Validate(file, BundleConfig.FormatName, component, BundleLayout.Expected(config, component), DTypeOf(config));
 
     /// <summary>Closes the memory-mapped component files; tensors read from them must not be used afterwards.</summary>
     public void Dispose()

@@ -126,7 +126,7 @@ public sealed record TransformerConfig(
 /// </summary>
 public sealed record TimeEmbeddingConfig(double MinPeriod, double MaxPeriod);
 
-/// <summary>config.json's codec section (SPEC §3.10): the RVQ and the SoundStream decoder's shape.</summary>
+/// <summary>config.json's codec section (SPEC §3.10, VMAS.md §9): the RVQ and the decoder's shape, for either codec kind.</summary>
 /// <param name="CodebookDim">D, the length of each codebook vector.</param>
 /// <param name="LatentDim">C_latent, the channels entering the decoder.</param>
 /// <param name="OutProj">Whether rvq.out_proj maps codebook_dim to latent_dim; true whenever the two differ.</param>
@@ -149,6 +149,15 @@ public sealed record CodecConfig(
 {
     /// <summary>codec.kind (SPEC §3.10): which decoder runs the codes. Absent in config.json means "soundstream".</summary>
     public string Kind { get; init; } = "soundstream";
+
+    /// <summary>LSTM layers after in_conv, each x + LSTM(x) (VMAS.md §9); 0 for "soundstream".</summary>
+    public int LstmLayers { get; init; }
+
+    /// <summary>Kernel of each residual unit's first convolution: <see cref="KernelSize"/> for "soundstream" (VMAS.md §9).</summary>
+    public int ResidualKernelSize { get; init; } = KernelSize;
+
+    /// <summary>A residual unit's hidden width is its block's channels divided by this; 1 for "soundstream" (VMAS.md §9).</summary>
+    public int Compress { get; init; } = 1;
 
     /// <summary>Causal padding, all on the left (SPEC §9.2); otherwise centred.</summary>
     public bool IsCausal => Padding == "causal";

@@ -11,7 +11,7 @@ namespace V2Meow.Loaders.Bundles;
 /// </summary>
 public static class BundleConfigReader
 {
-    static readonly string[] TransformerFields =
+    internal static readonly string[] TransformerFields =
         ["d_model", "n_heads", "head_dim", "d_ff", "activation", "norm", "norm_eps", "rel_buckets", "rel_max_distance", "attention_scale"];
 
     /// <summary>
@@ -85,7 +85,7 @@ public static class BundleConfigReader
         }
     }
 
-    static readonly JsonDocumentOptions Strict = new() { AllowDuplicateProperties = false, MaxDepth = 16 };
+    internal static readonly JsonDocumentOptions Strict = new() { AllowDuplicateProperties = false, MaxDepth = 16 };
 
     /// <summary>A completed section as JSON with config.json's field names, so a difference is named as the user wrote it.</summary>
     static JsonObject SectionOf(BundleConfig config, string component) =>
@@ -156,7 +156,7 @@ public static class BundleConfigReader
             s3.AllowOnly([.. TransformerFields, "decoder_layers"]);
             var stage3 = Transformer(s3, "decoder_only", encoder: false);
 
-            var codec = Codec(root.Section("codec"));
+            var codec = CodecConfigReader.Read(root.Section("codec"));
             var optional = root.Keys.Where(k => k is not ("format" or "name" or "dtype" or "rates" or "tokens"
                 or "windows" or "temperatures" or "stage1" or "stage2" or "stage3" or "codec")).ToList();
 
@@ -173,11 +173,15 @@ public static class BundleConfigReader
     /// <summary>Most tokens in one window (SPEC §3.4): window seconds × rate.</summary>
     const double MaxWindowSteps = 1 << 20;
     /// <summary>Most layers in one stack (SPEC §3.6).</summary>
-    const int MaxLayers = 1024;
-    /// <summary>Largest hop, samples per codec frame (SPEC §3.10).</summary>
-    const long MaxHop = 1 << 20;
+    internal const int MaxLayers = 1024;
 
-    static TransformerConfig Transformer(ConfigSection s, string variant, bool encoder)
+    /// <summary>
+    /// SPEC §3.6's transformer fields of a section. VMAs' decoder (VMAS.md §3.4) reads them too, without the
+    /// relative-position fields (<paramref name="relative"/> false leaves them 0) and with its layer count under
+    /// <paramref name="layersKey"/>.
+    /// </summary>
+    internal static TransformerConfig Transformer(ConfigSection s, string variant, bool encoder, bool relative = true,
+        string layersKey = "decoder_layers")
     {
         int d = s.Int("d_model", 1, maximum: 1 << 16), h = s.Int("n_heads", 1, maximum: 1024);
         if (!s.Has("head_dim") && d % h != 0)
@@ -185,18 +189,22 @@ public static class BundleConfigReader
         int dh = s.Int("head_dim", 1, d / h, 4096);
         if ((long)h * dh > 1 << 16)
             throw s.Error($"{s.Where}.head_dim", $"n_heads × head_dim = {(long)h * dh} exceeds {1 << 16}");
-        int buckets = s.Int("rel_buckets", 4, 32, 1024);
-        if (buckets % 2 != 0) throw s.Error($"{s.Where}.rel_buckets", $"expected an even number, found {buckets}");
-        int distance = s.Int("rel_max_distance", 1, 128, 1 << 16);
-        if (distance <= buckets / 2)
-            throw s.Error($"{s.Where}.rel_max_distance", $"expected > rel_buckets/2 = {buckets / 2}, found {distance}");
+        int buckets = 0, distance = 0;
+        if (relative)
+        {
+            buckets = s.Int("rel_buckets", 4, 32, 1024);
+            if (buckets % 2 != 0) throw s.Error($"{s.Where}.rel_buckets", $"expected an even number, found {buckets}");
+            distance = s.Int("rel_max_distance", 1, 128, 1 << 16);
+            if (distance <= buckets / 2)
+                throw s.Error($"{s.Where}.rel_max_distance", $"expected > rel_buckets/2 = {buckets / 2}, found {distance}");
+        }
         int ff = s.Int("d_ff", 1, maximum: 1 << 18);
         string activation = s.Choice("activation", ["gelu", "relu", "geglu"], "gelu");
         string norm = s.Choice("norm", ["layernorm", "rmsnorm"], "layernorm");
         double eps = s.Number("norm_eps", 1e-6, maximum: 1);
         double scale = s.Number("attention_scale", 1.0 / Math.Sqrt(dh), maximum: 1000);
         int encoderLayers = encoder ? s.Int("encoder_layers", 1, maximum: MaxLayers) : 0;
-        int decoderLayers = s.Int("decoder_layers", 1, maximum: MaxLayers);
+        int decoderLayers = s.Int(layersKey, 1, maximum: MaxLayers);
         List<StreamConfig> streams = encoder ? Streams(s) : [];
         int styleDim = encoder ? s.Int("style_dim", 0, 0, 1 << 16) : 0;
         return new TransformerConfig(d, h, dh, ff, activation, norm, eps, buckets, distance, scale,
@@ -238,34 +246,6 @@ public static class BundleConfigReader
             }
         }
         return result;
-    }
-
-    static CodecConfig Codec(ConfigSection c)
-    {
-        c.AllowOnly("kind", "codebook_dim", "latent_dim", "out_proj", "channels", "strides", "kernel_size", "residual_dilations", "padding", "activation");
-        int dim = c.Int("codebook_dim", 1, maximum: 1 << 16);
-        int latent = c.Int("latent_dim", 1, dim, 1 << 16);
-        bool? explicitProj = c.OptionalBool("out_proj");
-        if (latent != dim && explicitProj == false)
-            throw c.Error("codec.out_proj", $"false, but latent_dim {latent} != codebook_dim {dim} needs the projection");
-        int[] strides = c.IntList("strides", 1, nonEmpty: true, maximum: 4096, maxCount: 32);
-        // The hop is the product of the strides; [64, 67108869] wraps an int to a plausible 320.
-        long hop = 1;
-        foreach (int stride in strides)
-        {
-            hop *= stride;
-            if (hop > MaxHop) throw c.Error("codec.strides", $"the product of the strides (the hop) exceeds {MaxHop} samples per frame");
-        }
-        int[] channels = c.IntList("channels", 1, maximum: 1 << 16, maxCount: 33);
-        if (channels.Length != strides.Length + 1)
-            throw c.Error("codec.channels", $"expected {strides.Length + 1} integers >= 1 (one more than strides), found {channels.Length}");
-        return new CodecConfig(dim, latent, latent != dim || explicitProj == true, channels, strides,
-            c.Int("kernel_size", 1, 7, 4096), c.IntList("residual_dilations", 1, [1, 3, 9], maximum: 1 << 16),
-            c.Choice("padding", ["causal", "centred"], "causal"), c.Choice("activation", ["elu", "snake"], "elu"))
-        {
-            // The kinds this build's readers know; the runtime's CodecDecoders runs each (SPEC §3.10).
-            Kind = c.Choice("kind", ["soundstream"], "soundstream"),
-        };
     }
 
     static void CheckRates(ConfigSection root, BundleConfig config)

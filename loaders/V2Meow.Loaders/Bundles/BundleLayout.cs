@@ -78,41 +78,6 @@ public static class BundleLayout
         result[$"{prefix}.o.weight"] = [d, inner];
     }
 
-    static Dictionary<string, long[]> Codec(BundleConfig config)
-    {
-        var c = config.Codec;
-        var result = new Dictionary<string, long[]>(StringComparer.Ordinal)
-        {
-            ["rvq.codebooks"] = [config.TotalLevels, config.Tokens.CodebookSize, c.CodebookDim],
-        };
-        if (c.OutProj)
-        {
-            result["rvq.out_proj.weight"] = [c.LatentDim, c.CodebookDim];
-            result["rvq.out_proj.bias"] = [c.LatentDim];
-        }
-        result["decoder.in_conv.weight"] = [c.Channels[0], c.LatentDim, c.KernelSize];
-        result["decoder.in_conv.bias"] = [c.Channels[0]];
-        // Snake has an alpha per channel at every activation site; ELU has no tensors.
-        for (int b = 0; b < c.Strides.Count; b++)
-        {
-            int cin = c.Channels[b], cout = c.Channels[b + 1];
-            if (c.IsSnake) result[$"decoder.blocks.{b}.act.alpha"] = [cin];
-            result[$"decoder.blocks.{b}.up.weight"] = [cin, cout, 2 * c.Strides[b]];
-            result[$"decoder.blocks.{b}.up.bias"] = [cout];
-            for (int r = 0; r < c.ResidualDilations.Count; r++)
-            {
-                string p = $"decoder.blocks.{b}.res.{r}";
-                if (c.IsSnake) result[$"{p}.act1.alpha"] = [cout];
-                result[$"{p}.conv1.weight"] = [cout, cout, c.KernelSize];
-                result[$"{p}.conv1.bias"] = [cout];
-                if (c.IsSnake) result[$"{p}.act2.alpha"] = [cout];
-                result[$"{p}.conv2.weight"] = [cout, cout, 1];
-                result[$"{p}.conv2.bias"] = [cout];
-            }
-        }
-        if (c.IsSnake) result["decoder.out_act.alpha"] = [c.Channels[^1]];
-        result["decoder.out_conv.weight"] = [1, c.Channels[^1], c.KernelSize];
-        result["decoder.out_conv.bias"] = [1];
-        return result;
-    }
+    static Dictionary<string, long[]> Codec(BundleConfig config) =>
+        CodecLayout.Expected(config.Codec, config.TotalLevels, config.Tokens.CodebookSize);
 }

@@ -143,6 +143,19 @@ internal sealed partial class ConfigSection
                 : throw Error(Path(key), $"expected {expected}, found {Shown(value)}")).ToArray();
     }
 
+    /// <summary>Exactly <paramref name="count"/> finite numbers, each above <paramref name="exclusiveMinimum"/> when given.</summary>
+    public double[] NumberList(string key, int count, double[] fallback, double? exclusiveMinimum = null)
+    {
+        if (!TryGet(key, out var value)) return fallback;
+        string expected = $"a list of {count} numbers{(exclusiveMinimum is { } m ? $" > {m}" : "")}";
+        if (value.ValueKind != JsonValueKind.Array || value.GetArrayLength() != count)
+            throw Error(Path(key), $"expected {expected}, found {Shown(value)}");
+        return value.EnumerateArray().Select(item =>
+            item.ValueKind == JsonValueKind.Number && item.TryGetDouble(out double v) && double.IsFinite(v) && (exclusiveMinimum is not { } low || v > low)
+                ? v
+                : throw Error(Path(key), $"expected {expected}, found {Shown(value)}")).ToArray();
+    }
+
     public IEnumerable<ConfigSection> List(string key, int maxCount = 64)
     {
         if (!TryGet(key, out var value) || value.ValueKind != JsonValueKind.Array || value.GetArrayLength() == 0)

@@ -80,7 +80,7 @@ internal static class CodecChecks
 
     /// <summary>
     /// Every code in [0, K), naming the first that is not by level and frame. Host codes are checked here
-    /// before they reach a device (<see cref="Codecs.SoundStream.SoundStreamDecoder"/>); a device kernel cannot throw, so
+    /// before they reach a device (<see cref="Codecs.Seanet.SeanetDecoder"/>); a device kernel cannot throw, so
     /// codes already on a device are trusted as embedding ids are. <paramref name="what"/> starts the message.
     /// </summary>
     public static void RvqCodeRange(ReadOnlySpan<int> codes, int levels, int frames, int codebookSize, string what = "rvq")

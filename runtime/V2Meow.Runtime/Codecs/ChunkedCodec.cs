@@ -12,9 +12,10 @@ internal static class ChunkedCodec
     public static float[] Decode(ICodecDecoder decoder, int[] codes, int levels, int chunkFrames, CancellationToken cancellationToken)
     {
         int frames = codes.Length / levels;
-        if (frames <= chunkFrames) return decoder.Decode(codes, levels);
-
         int context = decoder.ReceptiveFieldFrames;
+        // A decoder with state across the whole sequence (an LSTM) has no finite context: one decode.
+        if (frames <= chunkFrames || context >= frames) return decoder.Decode(codes, levels);
+
         int hop = decoder.Hop;
         var waveform = new float[frames * hop];
         for (int start = 0; start < frames; start += chunkFrames)

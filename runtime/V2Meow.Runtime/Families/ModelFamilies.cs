@@ -1,5 +1,6 @@
 using V2Meow.Loaders.Bundles;
 using V2Meow.Runtime.Families.V2Meow;
+using V2Meow.Runtime.Families.Vmas;
 
 namespace V2Meow.Runtime;
 
@@ -7,7 +8,7 @@ namespace V2Meow.Runtime;
 public static class ModelFamilies
 {
     /// <summary>Every family, by format. Immutable: a family is added here in code, not registered at run time.</summary>
-    public static IReadOnlyList<ModelFamily> Known { get; } = [V2MeowFamily.Instance];
+    public static IReadOnlyList<ModelFamily> Known { get; } = [V2MeowFamily.Instance, VmasFamily.Instance];
 
     /// <summary>The formats of <see cref="Known"/>, as error messages list them.</summary>
     public static IReadOnlyList<string> Formats => Known.Select(f => f.Format).ToList();

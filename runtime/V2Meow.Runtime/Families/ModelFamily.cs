@@ -23,7 +23,7 @@ public abstract class ModelFamily
     public abstract void Validate(string bundleFolder);
 
     /// <summary>Every verifier of the family's golden files (SPEC §10), for <c>verify</c>.</summary>
-    public abstract GoldenVerifier CreateVerifier();
+    public abstract IGoldenVerifier CreateVerifier();
 
     /// <summary>The family's <see cref="Format"/>.</summary>
     public override string ToString() => Format;

@@ -13,6 +13,10 @@ public enum PipelineStage
     Fine,
     /// <summary>The codec: acoustic codes → waveform.</summary>
     Codec,
+    /// <summary>VMAs: video frames → the video encoder's features.</summary>
+    VideoEncoder,
+    /// <summary>VMAs: the music decoder's codes, all codebooks in the delay pattern.</summary>
+    MusicTokens,
 }
 
 /// <summary>Reported through IProgress as a generation advances.</summary>

@@ -49,7 +49,7 @@ public sealed record VerificationReport(IReadOnlyList<TensorComparison> Comparis
 /// Each computed float tensor is then judged against the golden's float64 evaluation of it, float64.{name},
 /// by the rule of <see cref="GoldenTolerance"/>; the float64.* tensors are not a component of their own.
 /// </summary>
-public sealed class GoldenVerifier
+public sealed class GoldenVerifier : IGoldenVerifier
 {
     /// <summary>The prefix of each computed float tensor's float64 evaluation: float64.{name} (SPEC §10).</summary>
     public const string Float64Prefix = "float64.";
@@ -88,6 +88,18 @@ public sealed class GoldenVerifier
     {
         double tolerance = GoldenTolerance.For(bundle.WeightDType);
         var context = new GoldenContext(bundle, golden, backend, tolerance);
+        return Run(golden, tolerance, _verifiers.ToDictionary(v => v.Key, v => (Func<IReadOnlyList<TensorComparison>>)(() => v.Value.Verify(context)),
+            StringComparer.Ordinal), progress);
+    }
+
+    /// <summary>
+    /// The verification of any family's golden file: each component of <paramref name="golden"/> (the first
+    /// dot-separated part of its tensor names) through its entry of <paramref name="verifiers"/>, each float
+    /// result judged against its float64 evaluation, and every float64 tensor of a verified component accounted for.
+    /// </summary>
+    internal static VerificationReport Run(SafetensorsFile golden, double tolerance,
+        IReadOnlyDictionary<string, Func<IReadOnlyList<TensorComparison>>> verifiers, Action<string>? progress)
+    {
         var components = golden.Tensors.Where(t => !t.Name.StartsWith(Float64Prefix, StringComparison.Ordinal))
             .Select(t => t.Name.Split('.')[0]).Distinct(StringComparer.Ordinal).OrderBy(c => c, StringComparer.Ordinal).ToList();
         var comparisons = new List<TensorComparison>();
@@ -95,12 +107,12 @@ public sealed class GoldenVerifier
         var checkedFloat64 = new HashSet<string>(StringComparer.Ordinal);
         foreach (var component in components)
         {
-            if (!_verifiers.TryGetValue(component, out var verifier))
+            if (!verifiers.TryGetValue(component, out var verify))
             {
                 unverified.Add(component);
                 continue;
             }
-            var results = verifier.Verify(context).Select(r => JudgeAgainstFloat64(golden, r)).ToList();
+            var results = verify().Select(r => JudgeAgainstFloat64(golden, r)).ToList();
             foreach (var r in results) progress?.Invoke(r.ToString());
             comparisons.AddRange(results);
             checkedFloat64.UnionWith(results.Where(r => r.IsFloat).Select(r => Float64Prefix + r.Name));
@@ -108,7 +120,7 @@ public sealed class GoldenVerifier
         // Every float64 tensor of a verified component belongs to a tensor that was compared.
         foreach (var entry in golden.Tensors)
             if (entry.Name.StartsWith(Float64Prefix, StringComparison.Ordinal) && !checkedFloat64.Contains(entry.Name) &&
-                _verifiers.ContainsKey(entry.Name[Float64Prefix.Length..].Split('.')[0]))
+                verifiers.ContainsKey(entry.Name[Float64Prefix.Length..].Split('.')[0]))
                 throw new SafetensorsFormatException(golden.Path, entry.Name, "no computed float tensor of the runtime has this name without the prefix");
         return new VerificationReport(comparisons, unverified, tolerance);
     }

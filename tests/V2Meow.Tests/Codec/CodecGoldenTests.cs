@@ -1,6 +1,6 @@
 using V2Meow.Loaders.Bundles;
 using V2Meow.Loaders.Safetensors;
-using V2Meow.Runtime.Codecs.SoundStream;
+using V2Meow.Runtime.Codecs.Seanet;
 using V2Meow.Runtime.Verification;
 using V2Meow.Tests.Backends;
 using Xunit.Abstractions;
@@ -104,7 +104,7 @@ public class CodecGoldenTests(BackendFixture backends, ITestOutputHelper output)
         WriteAlteredGolden(path, drop, extra);
         using var bundle = Bundle.Open(GoldenSets.Bundle("tiny"));
         using var golden = SafetensorsFile.Open(path);
-        using var decoder = SoundStreamDecoder.Load(bundle, backends.Get("cpu"));
+        using var decoder = SeanetDecoder.Load(bundle, backends.Get("cpu"));
         var e = Assert.Throws<SafetensorsFormatException>(() => CodecGoldenVerifier.Verify(decoder, golden, Tolerance));
         Assert.Contains($"'{named}'", e.Message);
         Assert.Contains(problem, e.Message);

@@ -4,7 +4,7 @@ using V2Meow.Runtime;
 using V2Meow.Runtime.Backends;
 using V2Meow.Runtime.Backends.Cpu;
 using V2Meow.Runtime.Codecs;
-using V2Meow.Runtime.Codecs.SoundStream;
+using V2Meow.Runtime.Codecs.Seanet;
 using V2Meow.Runtime.Families.V2Meow;
 using V2Meow.Tests.Cli;
 
@@ -120,7 +120,7 @@ public class ModelFamilyTests
         Assert.Equal("soundstream", opened.Config.Codec.Kind);
         using var backend = new CpuBackend(1);
         using var decoder = CodecDecoders.Load(opened, backend);
-        Assert.IsType<SoundStreamDecoder>(decoder);
+        Assert.IsType<SeanetDecoder>(decoder);
         Assert.Equal("soundstream", decoder.Kind);
         Assert.Contains("soundstream", CodecDecoders.Kinds);
     }

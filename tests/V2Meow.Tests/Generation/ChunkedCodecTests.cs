@@ -2,7 +2,7 @@ using V2Meow.Loaders.Bundles;
 using V2Meow.Runtime;
 using V2Meow.Runtime.Backends.Cpu;
 using V2Meow.Runtime.Codecs;
-using V2Meow.Runtime.Codecs.SoundStream;
+using V2Meow.Runtime.Codecs.Seanet;
 
 namespace V2Meow.Tests.Generation;
 
@@ -15,7 +15,7 @@ public class ChunkedCodecTests
     {
         using var bundle = Bundle.Open(set == "default" ? DefaultModel.EnsureUnpacked() : GoldenSets.Bundle(set));
         using var backend = new CpuBackend();
-        using var decoder = SoundStreamDecoder.Load(bundle, backend);
+        using var decoder = SeanetDecoder.Load(bundle, backend);
         var random = new Random(3);
         int levels = decoder.Levels, frames = 97;
         var codes = Enumerable.Range(0, levels * frames).Select(_ => random.Next(decoder.CodebookSize)).ToArray();

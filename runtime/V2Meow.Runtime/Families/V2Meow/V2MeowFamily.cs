@@ -31,5 +31,5 @@ public sealed class V2MeowFamily : ModelFamily
     }
 
     /// <summary>The verifiers of a v2meow/1 golden file: the three stages, sampling, generation and the codec.</summary>
-    public override GoldenVerifier CreateVerifier() => GoldenVerifier.CreateDefault();
+    public override IGoldenVerifier CreateVerifier() => GoldenVerifier.CreateDefault();
 }

@@ -113,6 +113,10 @@ public sealed class V2MeowPipeline : IMusicPipeline
         ObjectDisposedException.ThrowIf(_disposed, this);
         options ??= new GenerationOptions();
         options.Validate();
+        if (options.Guidance is not null)
+            throw new ArgumentException("V2Meow has no classifier-free guidance (no null condition was trained); leave guidance unset");
+        if (options.Temperature is not null)
+            throw new ArgumentException("V2Meow samples three stages; give their temperatures per stage, not one temperature");
         if (input.Prompt is { } prompt)
         {
             if (TextTower is null)
@@ -182,7 +186,7 @@ public sealed class V2MeowPipeline : IMusicPipeline
     }
 
     StageSampling Sampling(GenerationOptions options, double? temperature) =>
-        new(temperature, options.TopK, options.Seed, options.Candidates);
+        new(temperature, options.TopK ?? 0, options.Seed, options.Candidates);
 
     /// <summary>Stage 1 over windows of stage1_seconds; windows after the first are prompted with the overlap.</summary>
     int[][] GenerateSemantic(VideoFeatures features, int count, GenerationOptions options, IProgress<GenerationProgress>? progress,

@@ -2,29 +2,34 @@ using V2Meow.Loaders.Bundles;
 using V2Meow.Loaders.Safetensors;
 using V2Meow.Runtime.Backends;
 
-namespace V2Meow.Runtime.Codecs.SoundStream;
+namespace V2Meow.Runtime.Codecs.Seanet;
 
 /// <summary>
-/// The codec (SPEC §9): RVQ codes [Q', T] → latent → SoundStream decoder → waveform [T · hop] at the
-/// bundle's sample rate. Owns its weights on one backend; dispose it before the backend.
+/// The codec of both kinds this build decodes: RVQ codes [Q', T] → latent → SEANet decoder → waveform
+/// [T · hop]. SoundStream's decoder (SPEC §9) and EnCodec's (VMAS.md §9) are both SEANet decoders; the
+/// encodec kind adds LSTM layers after the input convolution and narrows each residual unit. Owns its
+/// weights on one backend; dispose it before the backend.
 /// </summary>
-public sealed class SoundStreamDecoder : ICodecDecoder
+public sealed class SeanetDecoder : ICodecDecoder
 {
     readonly IComputeBackend _backend;
     readonly List<DeviceTensor> _weights = [];
     readonly DeviceTensor _codebooks;
     readonly ConvWeights? _outProj;
     readonly ConvWeights _inConv;
+    readonly LstmWeights[] _lstm;
     readonly BlockWeights[] _blocks;
     readonly DeviceTensor? _outAct;
     readonly ConvWeights _outConv;
     bool _disposed;
 
-    /// <summary>The codec.kind this decoder implements.</summary>
-    public const string KindName = "soundstream";
+    /// <summary>codec.kind of SoundStream's decoder (SPEC §9).</summary>
+    public const string SoundStreamKind = "soundstream";
+    /// <summary>codec.kind of EnCodec's decoder (VMAS.md §9).</summary>
+    public const string EncodecKind = "encodec";
 
     /// <inheritdoc/>
-    public string Kind => KindName;
+    public string Kind => Config.Kind;
     /// <summary>The bundle's codec section (SPEC §3.10) the decoder was built from.</summary>
     public CodecConfig Config { get; }
     /// <summary>Q: the quantizer levels the codec has; a decode may use the first 1 … Q.</summary>
@@ -42,15 +47,17 @@ public sealed class SoundStreamDecoder : ICodecDecoder
     // The Act* tensors are Snake alphas [channels]; null when the codec's activation is ELU.
     sealed record ResidualWeights(DeviceTensor? Act1, ConvWeights Conv1, DeviceTensor? Act2, ConvWeights Conv2, int Dilation);
     sealed record BlockWeights(DeviceTensor? Act, ConvWeights Up, int Stride, ResidualWeights[] Units);
+    // W_ih x + b_ih runs as a kernel-1 convolution over all frames; the recurrence reads W_hh and b_hh.
+    sealed record LstmWeights(ConvWeights Input, DeviceTensor WeightHh, DeviceTensor BiasHh);
 
-    SoundStreamDecoder(BundleConfig config, SafetensorsFile file, IComputeBackend backend)
+    SeanetDecoder(CodecConfig config, int levels, int codebookSize, int sampleRate, SafetensorsFile file, IComputeBackend backend)
     {
         _backend = backend;
-        Config = config.Codec;
-        Levels = config.TotalLevels;
-        CodebookSize = config.Tokens.CodebookSize;
-        Hop = config.Hop;
-        SampleRate = config.Rates.SampleRate;
+        Config = config;
+        Levels = levels;
+        CodebookSize = codebookSize;
+        Hop = config.Strides.Aggregate(1, (a, b) => checked(a * b));
+        SampleRate = sampleRate;
         Padding = Config.IsCausal ? ConvPadding.Causal : ConvPadding.Centred;
 
         try
@@ -65,6 +72,12 @@ public sealed class SoundStreamDecoder : ICodecDecoder
                     Upload(file, "rvq.out_proj.bias"));
             }
             _inConv = Conv(file, "decoder.in_conv");
+            int width = Config.Channels[0];
+            _lstm = new LstmWeights[Config.LstmLayers];
+            for (int l = 0; l < _lstm.Length; l++)
+                _lstm[l] = new LstmWeights(
+                    new ConvWeights(Upload(file, $"decoder.lstm.{l}.weight_ih", 4 * width, width, 1), Upload(file, $"decoder.lstm.{l}.bias_ih")),
+                    Upload(file, $"decoder.lstm.{l}.weight_hh"), Upload(file, $"decoder.lstm.{l}.bias_hh"));
             _blocks = new BlockWeights[Config.Strides.Count];
             for (int b = 0; b < _blocks.Length; b++)
             {
@@ -90,26 +103,36 @@ public sealed class SoundStreamDecoder : ICodecDecoder
         }
     }
 
-    /// <summary>Uploads the codec weights of an opened (hence validated) bundle to <paramref name="backend"/>.</summary>
-    public static SoundStreamDecoder Load(Bundle bundle, IComputeBackend backend) =>
-        new(bundle.Config, bundle.Component("codec"), backend);
+    /// <summary>Uploads the codec weights of an opened (hence validated) v2meow/1 bundle to <paramref name="backend"/>.</summary>
+    public static SeanetDecoder Load(Bundle bundle, IComputeBackend backend) =>
+        new(bundle.Config.Codec, bundle.Config.TotalLevels, bundle.Config.Tokens.CodebookSize, bundle.Config.Rates.SampleRate,
+            bundle.Component("codec"), backend);
+
+    /// <summary>
+    /// Uploads a validated codec file of <paramref name="levels"/> levels of <paramref name="codebookSize"/> codes
+    /// (the family's config says how many) to <paramref name="backend"/>.
+    /// </summary>
+    public static SeanetDecoder Load(CodecConfig config, int levels, int codebookSize, int sampleRate, SafetensorsFile file,
+        IComputeBackend backend) => new(config, levels, codebookSize, sampleRate, file, backend);
 
     /// <summary>
     /// Frames of context the output at one frame can depend on, on each side: the in/out convs, each
-    /// transposed conv and each residual unit, each measured at its own rate (SPEC §9), rounded up.
+    /// transposed conv and each residual unit, each measured at its own rate (SPEC §9), rounded up. An LSTM
+    /// carries state from the first frame to the last, so with one the whole sequence is the context.
     /// </summary>
     public int ReceptiveFieldFrames
     {
         get
         {
             var codec = Config;
+            if (codec.LstmLayers > 0) return int.MaxValue;
             double frames = codec.KernelSize - 1;
             double rate = 1;
             foreach (int stride in codec.Strides)
             {
                 rate *= stride;
                 frames += 2.0 * stride / rate;
-                foreach (int dilation in codec.ResidualDilations) frames += (codec.KernelSize - 1) * dilation / rate;
+                foreach (int dilation in codec.ResidualDilations) frames += (codec.ResidualKernelSize - 1) * dilation / rate;
             }
             frames += (codec.KernelSize - 1) / rate;
             return (int)Math.Ceiling(frames) + 2;
@@ -162,7 +185,7 @@ public sealed class SoundStreamDecoder : ICodecDecoder
 
     /// <summary>
     /// Decodes as <see cref="Decode(ReadOnlySpan{int}, int)"/> and returns every intermediate the goldens
-    /// record: codec.latent, codec.in_conv, codec.blocks.{b}, codec.waveform (SPEC §10).
+    /// record: codec.latent, codec.in_conv, codec.lstm (encodec), codec.blocks.{b}, codec.waveform (SPEC §10).
     /// </summary>
     public IReadOnlyList<CodecTensor> Trace(ReadOnlySpan<int> codes, int levels)
     {
@@ -219,6 +242,26 @@ public sealed class SoundStreamDecoder : ICodecDecoder
         observe("codec.in_conv", x);
         scratch.ReleaseAllBut(x);
 
+        if (_lstm.Length > 0)
+        {
+            // VMAS.md §9: x = x + LSTM(x), the layers stacked, each reading the previous layer's h.
+            int width = Config.Channels[0];
+            var gates = scratch.Allocate(4 * width, frames);
+            var h = x;
+            foreach (var layer in _lstm)
+            {
+                b.Conv1d(h, layer.Input.Weight, layer.Input.Bias, gates, 1, Padding);
+                var next = scratch.Allocate(width, frames);
+                b.Lstm(gates, layer.WeightHh, layer.BiasHh, next);
+                h = next;
+            }
+            var summed = scratch.Allocate(width, frames);
+            b.Add(x, h, summed);
+            x = summed;
+            observe("codec.lstm", x);
+            scratch.ReleaseAllBut(x);
+        }
+
         int length = frames;
         for (int i = 0; i < _blocks.Length; i++)
         {
@@ -229,7 +272,7 @@ public sealed class SoundStreamDecoder : ICodecDecoder
             var y = scratch.Allocate(channels, length);
             b.ConvTranspose1d(x, block.Up.Weight, block.Up.Bias, y, block.Stride, Padding);
             var activated = scratch.Allocate(channels, length);
-            var hidden = scratch.Allocate(channels, length);
+            var hidden = scratch.Allocate(channels / Config.Compress, length);
             foreach (var unit in block.Units)
             {
                 // y = y + conv2(act2(conv1(act1(y)))), the residual added inside conv2.

@@ -1,13 +1,13 @@
 using V2Meow.Loaders.Bundles;
 using V2Meow.Loaders.Safetensors;
-using V2Meow.Runtime.Codecs.SoundStream;
+using V2Meow.Runtime.Codecs.Seanet;
 using V2Meow.Runtime.Verification;
 using V2Meow.Tests.Backends;
 
 namespace V2Meow.Tests.Codec;
 
 /// <summary>The decoder's contract beyond the goldens: fewer levels, bad codes, shapes, lifetime.</summary>
-public class SoundStreamDecoderTests(BackendFixture backends) : IClassFixture<BackendFixture>
+public class SeanetDecoderTests(BackendFixture backends) : IClassFixture<BackendFixture>
 {
     public static TheoryData<string> Backends => BackendFixture.Names;
 
@@ -25,7 +25,7 @@ public class SoundStreamDecoderTests(BackendFixture backends) : IClassFixture<Ba
     public void DescribesTheCodec(string backendName)
     {
         using var bundle = Bundle.Open(GoldenSets.Bundle("odd"));
-        using var decoder = SoundStreamDecoder.Load(bundle, backends.Get(backendName));
+        using var decoder = SeanetDecoder.Load(bundle, backends.Get(backendName));
         Assert.Equal(5, decoder.Levels);
         Assert.Equal(24, decoder.CodebookSize);
         Assert.Equal(15, decoder.Hop);
@@ -40,7 +40,7 @@ public class SoundStreamDecoderTests(BackendFixture backends) : IClassFixture<Ba
         // odd has out_proj, so the latent is checked before it (rvq) through a kernel-1 conv; tiny has none,
         // so its latent is the plain sum of the first levels' codebook rows.
         using var bundle = Bundle.Open(GoldenSets.Bundle("tiny"));
-        using var decoder = SoundStreamDecoder.Load(bundle, backends.Get(backendName));
+        using var decoder = SeanetDecoder.Load(bundle, backends.Get(backendName));
         var all = GoldenCodes("tiny", out int q, out int frames);
         var books = bundle.Component("codec").Get("rvq.codebooks").ToFloat32();
         int k = decoder.CodebookSize, d = bundle.Config.Codec.CodebookDim;
@@ -64,8 +64,8 @@ public class SoundStreamDecoderTests(BackendFixture backends) : IClassFixture<Ba
     public void BackendsAgreeOnFewerLevelsWithOutProjAndCentredPadding()
     {
         using var bundle = Bundle.Open(GoldenSets.Bundle("odd"));
-        using var cpu = SoundStreamDecoder.Load(bundle, backends.Get("cpu"));
-        using var emulated = SoundStreamDecoder.Load(bundle, backends.Get("ilgpu-cpu"));
+        using var cpu = SeanetDecoder.Load(bundle, backends.Get("cpu"));
+        using var emulated = SeanetDecoder.Load(bundle, backends.Get("ilgpu-cpu"));
         var all = GoldenCodes("odd", out _, out int frames);
         var codes = all.AsSpan(0, 2 * frames).ToArray();
         var a = cpu.Decode(codes, 2);
@@ -80,7 +80,7 @@ public class SoundStreamDecoderTests(BackendFixture backends) : IClassFixture<Ba
     public void TwoDimensionalCodesDecodeAsRowMajor(string backendName)
     {
         using var bundle = Bundle.Open(GoldenSets.Bundle("enc_dec"));
-        using var decoder = SoundStreamDecoder.Load(bundle, backends.Get(backendName));
+        using var decoder = SeanetDecoder.Load(bundle, backends.Get(backendName));
         var flat = GoldenCodes("enc_dec", out int q, out int frames);
         var grid = new int[q, frames];
         for (int l = 0; l < q; l++)
@@ -95,7 +95,7 @@ public class SoundStreamDecoderTests(BackendFixture backends) : IClassFixture<Ba
     public void BadCodesAreRejectedWithWhatWasExpected(string backendName)
     {
         using var bundle = Bundle.Open(GoldenSets.Bundle("tiny"));
-        using var decoder = SoundStreamDecoder.Load(bundle, backends.Get(backendName));
+        using var decoder = SeanetDecoder.Load(bundle, backends.Get(backendName));
         var codes = GoldenCodes("tiny", out int q, out int frames);
 
         var tooHigh = (int[])codes.Clone();
@@ -126,7 +126,7 @@ public class SoundStreamDecoderTests(BackendFixture backends) : IClassFixture<Ba
     public void ADisposedDecoderRefusesToDecode()
     {
         using var bundle = Bundle.Open(GoldenSets.Bundle("tiny"));
-        var decoder = SoundStreamDecoder.Load(bundle, backends.Get("cpu"));
+        var decoder = SeanetDecoder.Load(bundle, backends.Get("cpu"));
         decoder.Dispose();
         decoder.Dispose(); // idempotent
         Assert.Throws<ObjectDisposedException>(() => decoder.Decode(new int[4], 4));

@@ -1,0 +1,70 @@
+using V2Meow.Loaders.Files;
+using V2Meow.Loaders.Safetensors;
+
+namespace V2Meow.Loaders.Bundles.Vmas;
+
+/// <summary>
+/// An opened VMAs bundle folder (VMAS.md §2): config.json and its three memory-mapped component files, all
+/// validated on open, as <see cref="Bundle"/> does for V2Meow.
+/// </summary>
+public sealed class VmasBundle : IDisposable
+{
+    readonly Dictionary<string, SafetensorsFile> _files;
+
+    /// <summary>The bundle folder as given to <see cref="Open"/>.</summary>
+    public string Folder { get; }
+    /// <summary>The validated config.json, defaults filled in.</summary>
+    public VmasConfig Config { get; }
+    /// <summary>The dtype of every weight.</summary>
+    public DType WeightDType => ComponentFile.DTypeOf(Config.DType);
+
+    VmasBundle(string folder, VmasConfig config, Dictionary<string, SafetensorsFile> files)
+    {
+        Folder = folder;
+        Config = config;
+        _files = files;
+    }
+
+    /// <summary>Opens and validates a bundle; throws <see cref="BundleException"/> or <see cref="SafetensorsFormatException"/> naming the file and the tensor.</summary>
+    public static VmasBundle Open(string folder)
+    {
+        if (!Directory.Exists(folder))
+            throw new BundleException($"{folder}: bundle folder does not exist");
+        string configPath = Path.Combine(folder, "config.json");
+        if (InputFile.KindOf(configPath) == FileKind.Missing)
+            throw new BundleException($"{folder}: not a bundle; config.json is missing");
+        var config = VmasConfigReader.Load(configPath);
+
+        var files = new Dictionary<string, SafetensorsFile>(StringComparer.Ordinal);
+        try
+        {
+            foreach (string component in VmasConfig.Components)
+            {
+                string path = Path.Combine(folder, component + ".safetensors");
+                if (InputFile.KindOf(path) == FileKind.Missing)
+                    throw new BundleException($"{folder}: component '{component}' is missing; expected {path}");
+                var file = SafetensorsFile.Open(path);
+                files[component] = file;
+                ComponentFile.Validate(file, VmasConfig.FormatName, component, VmasLayout.Expected(config, component),
+                    ComponentFile.DTypeOf(config.DType));
+            }
+        }
+        catch
+        {
+            foreach (var f in files.Values) f.Dispose();
+            throw;
+        }
+        return new VmasBundle(folder, config, files);
+    }
+
+    /// <summary>The component's file: "video_encoder", "music_decoder" or "codec".</summary>
+    public SafetensorsFile Component(string name) =>
+        _files.TryGetValue(name, out var file) ? file : throw new BundleException($"{Folder}: no component '{name}'");
+
+    /// <summary>Closes the memory-mapped files; tensors read from them must not be used afterwards.</summary>
+    public void Dispose()
+    {
+        foreach (var f in _files.Values) f.Dispose();
+        _files.Clear();
+    }
+}
