@@ -390,17 +390,17 @@ class LstmLayer(nn.Module):
         return torch.stack(out, dim=-2) if out else x.new_zeros(x.shape[:-1] + (c,))
 
 
-class Lstm(nn.Module):
-    """EnCodec's SLSTM (VMAS.md §9): x + LSTM(x) over time, layer l + 1 reading layer l's h."""
+class Lstm(nn.ModuleList):
+    """EnCodec's SLSTM (VMAS.md §9): x + LSTM(x) over time, layer l + 1 reading layer l's h. A list of layers,
+    so the tensors are decoder.lstm.{l}.*."""
 
     def __init__(self, channels, layers):
-        super().__init__()
-        self.layers = nn.ModuleList([LstmLayer(channels) for _ in range(layers)])
+        super().__init__([LstmLayer(channels) for _ in range(layers)])
 
     def forward(self, x):
         """x [..., C, T] -> x + LSTM(x), [..., C, T]."""
         h = x.transpose(-1, -2)
-        for layer in self.layers:
+        for layer in self:
             h = layer(h)
         return x + h.transpose(-1, -2)
 
