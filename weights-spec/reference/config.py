@@ -14,7 +14,7 @@ import re
 FORMAT = "v2meow/1"
 DTYPES = {"float32": "F32", "float16": "F16", "bfloat16": "BF16"}
 COMPONENTS = ("stage1", "stage2", "stage3", "codec")
-CODEC_KINDS = ("soundstream",)
+CODEC_KINDS = ("soundstream", "encodec")
 KNOWN_TOP = ("format", "name", "dtype", "rates", "tokens", "windows", "temperatures") + COMPONENTS
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -37,6 +37,7 @@ _MAXIMUM = {
     "windows.stage1_seconds": 3600, "windows.stage2_seconds": 3600, "windows.stage3_seconds": 3600,
     "temperatures.stage1": 100, "temperatures.stage2": 100, "temperatures.stage3": 100,
     "codec.codebook_dim": 1 << 16, "codec.latent_dim": 1 << 16, "codec.kernel_size": 4096,
+    "codec.lstm_layers": 16, "codec.residual_kernel_size": 4096, "codec.compress": 1 << 16,
 }
 _FIELD_MAXIMUM = {
     "d_model": 1 << 16, "n_heads": 1024, "head_dim": 4096, "rel_buckets": 1024, "rel_max_distance": 1 << 16,
@@ -258,13 +259,44 @@ def resolve(raw):
     _transformer(s3, "stage3")
     _int(s3, "decoder_layers", "stage3", 1)
 
-    codec = c["codec"]
-    _no_unknown(codec, "codec", ("kind", "codebook_dim", "latent_dim", "out_proj", "channels", "strides",
-                                 "kernel_size", "residual_dilations", "padding", "activation"))
-    # codec.kind picks the decoder (SPEC §3.10). Absent means "soundstream" and stays absent, so bundles
-    # written before the field existed keep their bytes and their goldens.
-    if codec.get("kind", CODEC_KINDS[0]) not in CODEC_KINDS:
+    strides = resolve_codec(c["codec"])["strides"]
+    hop = math.prod(strides)
+    if rates["acoustic_hz"] * hop != rates["sample_rate"]:
+        raise ConfigError(
+            f"codec.strides: hop {hop} (product of strides) times rates.acoustic_hz "
+            f"{rates['acoustic_hz']} must equal rates.sample_rate {rates['sample_rate']}"
+        )
+    for stage, hz_keys in (("stage1", ("video_fps", "semantic_hz")), ("stage2", ("semantic_hz", "acoustic_hz")),
+                           ("stage3", ("acoustic_hz",))):
+        seconds = windows[f"{stage}_seconds"]
+        for hz in hz_keys:
+            n = seconds * rates[hz]
+            if n > MAX_WINDOW_STEPS:
+                raise ConfigError(f"windows.{stage}_seconds: {seconds} s at rates.{hz} {rates[hz]} is more than {MAX_WINDOW_STEPS} steps")
+            if abs(n - round(n)) > 1e-9:
+                raise ConfigError(f"windows.{stage}_seconds: {seconds} s at rates.{hz} {rates[hz]} is not a whole number of steps")
+    return c
+
+
+# Fields only the "encodec" kind has (VMAS.md §9), with their defaults.
+ENCODEC_FIELDS = {"lstm_layers": 2, "residual_kernel_size": 3, "compress": 2}
+CODEC_FIELDS = ("kind", "codebook_dim", "latent_dim", "out_proj", "channels", "strides", "kernel_size",
+                "residual_dilations", "padding", "activation")
+
+
+def resolve_codec(codec, extra=()):
+    """Validates a codec section in place (SPEC §3.10, VMAS.md §9) and fills in its defaults.
+
+    `extra` names fields a model family adds and checks itself (vmas/1's levels and codebook_size).
+    """
+    kind = codec.get("kind", CODEC_KINDS[0])
+    if kind not in CODEC_KINDS:
         raise ConfigError(f"codec.kind: expected one of {list(CODEC_KINDS)}, found {codec.get('kind')!r}")
+    if kind == "soundstream":
+        for key in ENCODEC_FIELDS:
+            if key in codec:
+                raise ConfigError(f"codec.{key}: only allowed with kind \"encodec\" (VMAS.md §9), found kind {kind!r}")
+    _no_unknown(codec, "codec", CODEC_FIELDS + (tuple(ENCODEC_FIELDS) if kind == "encodec" else ()) + tuple(extra))
     dim = _int(codec, "codebook_dim", "codec", 1)
     latent = _int(codec, "latent_dim", "codec", 1, dim)
     explicit = codec.get("out_proj")
@@ -298,24 +330,18 @@ def resolve(raw):
     _choice(codec, "padding", "codec", ("causal", "centred"), "causal")
     _choice(codec, "activation", "codec", ("elu", "snake"), "elu")
 
+    if kind == "encodec":
+        _int(codec, "lstm_layers", "codec", 0, ENCODEC_FIELDS["lstm_layers"])
+        _int(codec, "residual_kernel_size", "codec", 1, ENCODEC_FIELDS["residual_kernel_size"])
+        compress = _int(codec, "compress", "codec", 1, ENCODEC_FIELDS["compress"])
+        for ch in channels[1:]:
+            if ch % compress:
+                raise ConfigError(f"codec.compress: {compress} does not divide channels {channels[1:]} "
+                                  f"(residual units are C_(b+1) / compress wide)")
     hop = math.prod(strides)
     if hop > MAX_HOP:
         raise ConfigError(f"codec.strides: hop {hop} (product of strides) is more than {MAX_HOP}")
-    if rates["acoustic_hz"] * hop != rates["sample_rate"]:
-        raise ConfigError(
-            f"codec.strides: hop {hop} (product of strides) times rates.acoustic_hz "
-            f"{rates['acoustic_hz']} must equal rates.sample_rate {rates['sample_rate']}"
-        )
-    for stage, hz_keys in (("stage1", ("video_fps", "semantic_hz")), ("stage2", ("semantic_hz", "acoustic_hz")),
-                           ("stage3", ("acoustic_hz",))):
-        seconds = windows[f"{stage}_seconds"]
-        for hz in hz_keys:
-            n = seconds * rates[hz]
-            if n > MAX_WINDOW_STEPS:
-                raise ConfigError(f"windows.{stage}_seconds: {seconds} s at rates.{hz} {rates[hz]} is more than {MAX_WINDOW_STEPS} steps")
-            if abs(n - round(n)) > 1e-9:
-                raise ConfigError(f"windows.{stage}_seconds: {seconds} s at rates.{hz} {rates[hz]} is not a whole number of steps")
-    return c
+    return codec
 
 
 def load(path):

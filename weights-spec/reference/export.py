@@ -49,7 +49,7 @@ def random_tensor(rng, name, shape):
         return np.exp(0.5 * draw())  # Snake frequencies: positive, spread around 1
     if name == "rvq.codebooks" or name.endswith("embed.weight"):
         return draw()
-    if name.endswith(".bias"):
+    if name.endswith((".bias", ".bias_ih", ".bias_hh")):  # the last two: an encodec codec's LSTM
         return 0.1 * draw()
     return _fan_in_std(name, shape) * draw()
 

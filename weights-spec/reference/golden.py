@@ -177,6 +177,8 @@ def codec_goldens(out, folder, config, rng):
         result64 = float64_twin(m)(torch.from_numpy(codes.astype(np.int64)))
     put(out, "codec.latent", result["latent"], result64["latent"])
     put(out, "codec.in_conv", result["in_conv"], result64["in_conv"])
+    if "lstm" in result:  # kind "encodec" (VMAS.md §9): after x + LSTM(x)
+        put(out, "codec.lstm", result["lstm"], result64["lstm"])
     for b, (block, block64) in enumerate(zip(result["blocks"], result64["blocks"])):
         put(out, f"codec.blocks.{b}", block, block64)
     put(out, "codec.waveform", result["waveform"], result64["waveform"])

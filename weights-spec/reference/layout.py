@@ -61,20 +61,31 @@ def stage_tensors(config, stage):
     return out
 
 
-def codec_tensors(config):
+def codec_tensors(config, levels=None, codebook_size=None):
+    """levels and codebook_size default to a v2meow/1 config's (tokens); vmas/1 passes its codec section's."""
     c = config["codec"]
     ch, strides, k = c["channels"], c["strides"], c["kernel_size"]
+    levels = total_levels(config) if levels is None else levels
+    codebook_size = config["tokens"]["codebook_size"] if codebook_size is None else codebook_size
+    encodec = c.get("kind") == "encodec"  # VMAS.md §9: LSTM, residual kernel and width
     out = {
-        "rvq.codebooks": (total_levels(config), config["tokens"]["codebook_size"], c["codebook_dim"]),
+        "rvq.codebooks": (levels, codebook_size, c["codebook_dim"]),
     }
     if c["out_proj"]:
         out["rvq.out_proj.weight"] = (c["latent_dim"], c["codebook_dim"])
         out["rvq.out_proj.bias"] = (c["latent_dim"],)
     out["decoder.in_conv.weight"] = (ch[0], c["latent_dim"], k)
     out["decoder.in_conv.bias"] = (ch[0],)
+    for layer in range(c["lstm_layers"] if encodec else 0):
+        p = f"decoder.lstm.{layer}"
+        out[f"{p}.weight_ih"] = (4 * ch[0], ch[0])
+        out[f"{p}.weight_hh"] = (4 * ch[0], ch[0])
+        out[f"{p}.bias_ih"] = (4 * ch[0],)
+        out[f"{p}.bias_hh"] = (4 * ch[0],)
     snake = c["activation"] == "snake"  # Snake has an alpha per channel at each activation; ELU has none
     for b, s in enumerate(strides):
         cin, cout = ch[b], ch[b + 1]
+        hidden, kr = (cout // c["compress"], c["residual_kernel_size"]) if encodec else (cout, k)
         if snake:
             out[f"decoder.blocks.{b}.act.alpha"] = (cin,)
         out[f"decoder.blocks.{b}.up.weight"] = (cin, cout, 2 * s)
@@ -83,11 +94,11 @@ def codec_tensors(config):
             p = f"decoder.blocks.{b}.res.{r}"
             if snake:
                 out[f"{p}.act1.alpha"] = (cout,)
-            out[f"{p}.conv1.weight"] = (cout, cout, k)
-            out[f"{p}.conv1.bias"] = (cout,)
+            out[f"{p}.conv1.weight"] = (hidden, cout, kr)
+            out[f"{p}.conv1.bias"] = (hidden,)
             if snake:
-                out[f"{p}.act2.alpha"] = (cout,)
-            out[f"{p}.conv2.weight"] = (cout, cout, 1)
+                out[f"{p}.act2.alpha"] = (hidden,)
+            out[f"{p}.conv2.weight"] = (cout, hidden, 1)
             out[f"{p}.conv2.bias"] = (cout,)
     if snake:
         out["decoder.out_act.alpha"] = (ch[-1],)

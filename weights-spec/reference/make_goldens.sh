@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerate the golden sets under tests/golden/ (SPEC §10).
+# Regenerate the golden sets under tests/golden/ (SPEC §10, VMAS.md §10).
 #
 #   make_goldens.sh           export each bundle and its golden into tests/golden/
 #   make_goldens.sh --check   regenerate into a temp dir, compare with tests/golden/, exit 1 if stale
@@ -26,24 +26,34 @@ else
   root="$repo/tests/golden"
 fi
 
-# set name | example config | export seed | golden seed | dtype override
+# set name | family | example config | export seed | golden seed | dtype override
 sets=(
-  "tiny     tiny     1 101 -"
-  "tiny_f16 tiny     1 101 float16"
-  "odd      odd      2 102 -"
-  "enc_dec  enc_dec  3 103 -"
+  "tiny          v2meow tiny      1  101 -"
+  "tiny_f16      v2meow tiny      1  101 float16"
+  "odd           v2meow odd       2  102 -"
+  "enc_dec       v2meow enc_dec   3  103 -"
+  "vmas-tiny     vmas   vmas-tiny 11 201 -"
+  "vmas-tiny_f16 vmas   vmas-tiny 11 201 float16"
+  "vmas-odd      vmas   vmas-odd  12 202 -"
 )
 
 for line in "${sets[@]}"; do
-  read -r name config export_seed golden_seed dtype <<<"$line"
+  read -r name family config export_seed golden_seed dtype <<<"$line"
   out="$root/$name"
   rm -rf "$out/bundle"
   mkdir -p "$out"
   args=(--config "$examples/$config.json" --seed "$export_seed" --out "$out/bundle")
   [ "$dtype" != "-" ] && args+=(--dtype "$dtype")
-  "$python" "$here/export.py" "${args[@]}" >/dev/null
-  "$python" "$here/check.py" "$out/bundle" >/dev/null
-  "$python" "$here/golden.py" --bundle "$out/bundle" --seed "$golden_seed" --out "$out/golden.safetensors" >/dev/null
+  if [ "$family" = "vmas" ]; then
+    # The vmas/1 tools are the package weights-spec/reference/vmas (VMAS.md §13).
+    PYTHONPATH="$here" "$python" -m vmas.export "${args[@]}" >/dev/null
+    PYTHONPATH="$here" "$python" -m vmas.check "$out/bundle" >/dev/null
+    PYTHONPATH="$here" "$python" -m vmas.golden --bundle "$out/bundle" --seed "$golden_seed" --out "$out/golden.safetensors" >/dev/null
+  else
+    "$python" "$here/export.py" "${args[@]}" >/dev/null
+    "$python" "$here/check.py" "$out/bundle" >/dev/null
+    "$python" "$here/golden.py" --bundle "$out/bundle" --seed "$golden_seed" --out "$out/golden.safetensors" >/dev/null
+  fi
   echo "$name: $(du -sh "$out" | cut -f1)"
 done
 

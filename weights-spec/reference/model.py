@@ -71,27 +71,28 @@ class Attention(nn.Module):
         self.o = nn.Linear(inner, d, bias=False)
 
     def heads(self, x):
-        return x.view(x.shape[0], self.h, self.dh).transpose(0, 1)  # [H, n, Dh]
+        return x.view(*x.shape[:-1], self.h, self.dh).transpose(-3, -2)  # [..., H, n, Dh]
 
     def forward(self, x, source, bias=None, mask=None, past=None):
-        """x [n, d] queries; source [m, d] keys/values (x itself for self-attention).
+        """x [..., n, d] queries; source [..., m, d] keys/values (x itself for self-attention).
 
+        Leading dimensions are a batch (the reference's stages use none; VMAs' training batches).
         bias [H, n, m'] and mask [n, m'] (True = hidden) cover past + new keys.
-        past is (k, v) [H, p, Dh] from earlier steps; returns (out, (k, v)).
+        past is (k, v) [..., H, p, Dh] from earlier steps; returns (out, (k, v)).
         """
         q = self.heads(self.q(x))
         k = self.heads(self.k(source))
         v = self.heads(self.v(source))
         if past is not None:
-            k = torch.cat([past[0], k], dim=1)
-            v = torch.cat([past[1], v], dim=1)
-        scores = self.scale * (q @ k.transpose(1, 2))
+            k = torch.cat([past[0], k], dim=-2)
+            v = torch.cat([past[1], v], dim=-2)
+        scores = self.scale * (q @ k.transpose(-1, -2))
         if bias is not None:
             scores = scores + bias
         if mask is not None:
             scores = scores.masked_fill(mask, float("-inf"))
-        o = torch.softmax(scores, dim=-1) @ v  # [H, n, Dh]
-        return self.o(o.transpose(0, 1).reshape(x.shape[0], self.h * self.dh)), (k, v)
+        o = torch.softmax(scores, dim=-1) @ v  # [..., H, n, Dh]
+        return self.o(o.transpose(-3, -2).reshape(*x.shape[:-1], self.h * self.dh)), (k, v)
 
 
 class Layer(nn.Module):
@@ -344,17 +345,64 @@ def activation(c, channels):
 
 
 class ResidualUnit(nn.Module):
+    """x + conv2(Act(conv1(Act(x)))). SoundStream: conv1 is C -> C with kernel_size. EnCodec (VMAS.md §9): conv1 is
+    C -> C / compress with residual_kernel_size, conv2 C / compress -> C."""
+
     def __init__(self, channels, dilation, c):
         super().__init__()
-        self.kernel, self.dilation, self.padding = c["kernel_size"], dilation, c["padding"]
+        encodec = c.get("kind") == "encodec"
+        self.kernel = c["residual_kernel_size"] if encodec else c["kernel_size"]
+        self.dilation, self.padding = dilation, c["padding"]
+        hidden = channels // c["compress"] if encodec else channels
         self.act1 = activation(c, channels)
-        self.conv1 = nn.Conv1d(channels, channels, self.kernel, dilation=dilation)
-        self.act2 = activation(c, channels)
-        self.conv2 = nn.Conv1d(channels, channels, 1)
+        self.conv1 = nn.Conv1d(channels, hidden, self.kernel, dilation=dilation)
+        self.act2 = activation(c, hidden)
+        self.conv2 = nn.Conv1d(hidden, channels, 1)
 
     def forward(self, x):
         h = self.conv1(pad_for_conv(self.act1(x), self.kernel, self.dilation, self.padding))
         return x + self.conv2(self.act2(h))
+
+
+class LstmLayer(nn.Module):
+    """One PyTorch LSTM layer with its tensors named as VMAS.md §9 stores them (gates i, f, g, o)."""
+
+    def __init__(self, channels):
+        super().__init__()
+        self.weight_ih = nn.Parameter(torch.zeros(4 * channels, channels))
+        self.weight_hh = nn.Parameter(torch.zeros(4 * channels, channels))
+        self.bias_ih = nn.Parameter(torch.zeros(4 * channels))
+        self.bias_hh = nn.Parameter(torch.zeros(4 * channels))
+
+    def forward(self, x):
+        """x [..., T, C] -> h [..., T, C], from h = c = 0."""
+        c = self.weight_hh.shape[1]
+        inputs = x @ self.weight_ih.t() + self.bias_ih  # every step's input term at once
+        h = x.new_zeros(x.shape[:-2] + (c,))
+        cell = x.new_zeros(x.shape[:-2] + (c,))
+        out = []
+        for t in range(x.shape[-2]):
+            g = inputs[..., t, :] + (h @ self.weight_hh.t() + self.bias_hh)
+            i, f, z, o = g.split(c, dim=-1)
+            cell = torch.sigmoid(f) * cell + torch.sigmoid(i) * torch.tanh(z)
+            h = torch.sigmoid(o) * torch.tanh(cell)
+            out.append(h)
+        return torch.stack(out, dim=-2) if out else x.new_zeros(x.shape[:-1] + (c,))
+
+
+class Lstm(nn.ModuleList):
+    """EnCodec's SLSTM (VMAS.md §9): x + LSTM(x) over time, layer l + 1 reading layer l's h. A list of layers,
+    so the tensors are decoder.lstm.{l}.*."""
+
+    def __init__(self, channels, layers):
+        super().__init__([LstmLayer(channels) for _ in range(layers)])
+
+    def forward(self, x):
+        """x [..., C, T] -> x + LSTM(x), [..., C, T]."""
+        h = x.transpose(-1, -2)
+        for layer in self:
+            h = layer(h)
+        return x + h.transpose(-1, -2)
 
 
 class DecoderBlock(nn.Module):
@@ -376,11 +424,18 @@ class DecoderBlock(nn.Module):
 
 
 class SoundStreamDecoder(nn.Module):
+    """The codec decoder of SPEC §9; kind "encodec" adds the LSTM after in_conv and narrower residual units
+    (VMAS.md §9)."""
+
     def __init__(self, c):
         super().__init__()
         self.kernel, self.padding = c["kernel_size"], c["padding"]
         ch = c["channels"]
         self.in_conv = nn.Conv1d(c["latent_dim"], ch[0], c["kernel_size"])
+        if c.get("kind") == "encodec" and c["lstm_layers"] > 0:
+            self.lstm = Lstm(ch[0], c["lstm_layers"])
+        else:
+            self.lstm = None
         self.blocks = nn.ModuleList(
             [DecoderBlock(ch[b], ch[b + 1], s, c) for b, s in enumerate(c["strides"])]
         )
@@ -388,28 +443,40 @@ class SoundStreamDecoder(nn.Module):
         self.out_conv = nn.Conv1d(ch[-1], 1, c["kernel_size"])
 
     def forward(self, latent):
-        """latent [C_latent, T] -> (waveform [T * hop], in_conv output, block outputs)."""
+        """latent [C_latent, T] -> (waveform [T * hop], in_conv output, block outputs, LSTM output or None)."""
         x = self.in_conv(pad_for_conv(latent[None], self.kernel, 1, self.padding))
         first = x[0]
+        lstm = None
+        if self.lstm is not None:
+            x = self.lstm(x)
+            lstm = x[0]
         blocks = []
         for block in self.blocks:
             x = block(x)
             blocks.append(x[0])
         y = self.out_conv(pad_for_conv(self.out_act(x), self.kernel, 1, self.padding))
-        return torch.tanh(y[0, 0]), first, blocks
+        return torch.tanh(y[0, 0]), first, blocks, lstm
 
 
 class Codec(nn.Module):
-    def __init__(self, config):
+    """RVQ and decoder. levels and codebook_size default to a v2meow/1 config's (tokens); vmas/1 passes its
+    codec section's."""
+
+    def __init__(self, config, levels=None, codebook_size=None):
         super().__init__()
         c = config["codec"]
-        self.rvq = ResidualVectorQuantizer(c, total_levels(config), config["tokens"]["codebook_size"])
+        levels = total_levels(config) if levels is None else levels
+        codebook_size = config["tokens"]["codebook_size"] if codebook_size is None else codebook_size
+        self.rvq = ResidualVectorQuantizer(c, levels, codebook_size)
         self.decoder = SoundStreamDecoder(c)
 
     def forward(self, codes):
         latent = self.rvq(codes)
-        waveform, in_conv, blocks = self.decoder(latent)
-        return {"latent": latent, "in_conv": in_conv, "blocks": blocks, "waveform": waveform}
+        waveform, in_conv, blocks, lstm = self.decoder(latent)
+        result = {"latent": latent, "in_conv": in_conv, "blocks": blocks, "waveform": waveform}
+        if lstm is not None:
+            result["lstm"] = lstm
+        return result
 
 
 # ---------------------------------------------------------------- loading
