@@ -16,7 +16,15 @@ public static class GoldenSets
         }
     }
 
-    public static IEnumerable<string> Names => Directory.GetDirectories(Root).Select(Path.GetFileName).OfType<string>().Order();
+    /// <summary>The v2meow/1 sets: tiny, odd, enc_dec, tiny_f16.</summary>
+    public static IEnumerable<string> Names => AllNames.Where(n => !IsVmas(n));
+
+    /// <summary>The vmas/1 sets: vmas-tiny, vmas-odd, vmas-tiny_f16.</summary>
+    public static IEnumerable<string> VmasNames => AllNames.Where(IsVmas);
+
+    static IEnumerable<string> AllNames => Directory.GetDirectories(Root).Select(Path.GetFileName).OfType<string>().Order();
+
+    static bool IsVmas(string name) => name.StartsWith("vmas-", StringComparison.Ordinal);
 
     public static string Bundle(string name) => Path.Combine(Root, name, "bundle");
     public static string Golden(string name) => Path.Combine(Root, name, "golden.safetensors");
@@ -25,6 +33,13 @@ public static class GoldenSets
     {
         var data = new TheoryData<string>();
         foreach (var n in Names) data.Add(n);
+        return data;
+    }
+
+    public static TheoryData<string> Vmas()
+    {
+        var data = new TheoryData<string>();
+        foreach (var n in VmasNames) data.Add(n);
         return data;
     }
 }

@@ -15,15 +15,18 @@ internal static class CodecConfigReader
     static readonly string[] SharedFields =
         ["kind", "codebook_dim", "latent_dim", "out_proj", "channels", "strides", "kernel_size", "residual_dilations", "padding", "activation"];
 
-    /// <summary>Validates the section; errors name the field as <c>codec.strides</c>.</summary>
-    public static CodecConfig Read(ConfigSection c)
+    /// <summary>
+    /// Validates the section; errors name the field as <c>codec.strides</c>. <paramref name="familyFields"/> are
+    /// fields a family adds to the section and reads itself (vmas/1's levels and codebook_size).
+    /// </summary>
+    public static CodecConfig Read(ConfigSection c, params string[] familyFields)
     {
         string kind = c.Choice("kind", Kinds, "soundstream");
         bool encodec = kind == "encodec";
         // The LSTM and the narrower residual units belong to the encodec kind; a soundstream section naming
         // them was written for another decoder than the one that would run it.
-        if (encodec) c.AllowOnly([.. SharedFields, "lstm_layers", "residual_kernel_size", "compress"]);
-        else c.AllowOnly(SharedFields);
+        if (encodec) c.AllowOnly([.. SharedFields, .. familyFields, "lstm_layers", "residual_kernel_size", "compress"]);
+        else c.AllowOnly([.. SharedFields, .. familyFields]);
 
         int dim = c.Int("codebook_dim", 1, maximum: 1 << 16);
         int latent = c.Int("latent_dim", 1, dim, 1 << 16);

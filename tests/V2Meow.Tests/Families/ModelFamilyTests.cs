@@ -47,7 +47,7 @@ public class ModelFamilyTests
     }
 
     [Theory]
-    [InlineData("vmas/1")]
+    [InlineData("vmas/2")]
     [InlineData("v2meow/2")]
     [InlineData("")]
     public void AnUnknownFormatIsRefusedNamingTheFileAndTheKnownFormats(string format)
@@ -56,7 +56,7 @@ public class ModelFamilyTests
         string bundle = CopyBundle(dir, c => c["format"] = format);
         var e = Assert.Throws<BundleException>(() => MusicModel.Load(bundle, DeviceKind.Cpu));
         Assert.Contains(Path.Combine(bundle, "config.json"), e.Message);
-        Assert.Contains($"config.format '{format}' is not a format this build knows (v2meow/1)", e.Message);
+        Assert.Contains($"config.format '{format}' is not a format this build knows (v2meow/1, vmas/1)", e.Message);
     }
 
     [Fact]
@@ -92,7 +92,7 @@ public class ModelFamilyTests
     public void TheCliRefusesAnUnknownFormatWithOneErrorLine(string command)
     {
         using var dir = new TempDirectory();
-        string bundle = CopyBundle(dir, c => c["format"] = "vmas/1");
+        string bundle = CopyBundle(dir, c => c["format"] = "musicgen/1");
         string[] args = command switch
         {
             "generate" => ["generate", dir.File("config.json"), "--bundle", bundle, "--device", "cpu"],
@@ -103,7 +103,7 @@ public class ModelFamilyTests
         Assert.Equal(2, code);
         var lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         var errorLine = Assert.Single(lines, l => l.StartsWith("error: ", StringComparison.Ordinal));
-        Assert.Contains("config.format 'vmas/1' is not a format this build knows (v2meow/1)", errorLine);
+        Assert.Contains("config.format 'musicgen/1' is not a format this build knows (v2meow/1, vmas/1)", errorLine);
         Assert.DoesNotContain("   at ", error); // no stack trace
         Assert.DoesNotContain("wrote", output);
     }

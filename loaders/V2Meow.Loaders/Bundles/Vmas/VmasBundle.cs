@@ -33,7 +33,8 @@ public sealed class VmasBundle : IDisposable
         string configPath = Path.Combine(folder, "config.json");
         if (InputFile.KindOf(configPath) == FileKind.Missing)
             throw new BundleException($"{folder}: not a bundle; config.json is missing");
-        var config = VmasConfigReader.Load(configPath);
+        string configJson = BundleConfigReader.ReadText(configPath);
+        var config = VmasConfigReader.Parse(configJson, configPath);
 
         var files = new Dictionary<string, SafetensorsFile>(StringComparer.Ordinal);
         try
@@ -47,6 +48,8 @@ public sealed class VmasBundle : IDisposable
                 files[component] = file;
                 ComponentFile.Validate(file, VmasConfig.FormatName, component, VmasLayout.Expected(config, component),
                     ComponentFile.DTypeOf(config.DType));
+                VmasConfigReader.CheckComponentSection(configJson, configPath, config, component,
+                    file.Metadata.GetValueOrDefault("config"), file.Path);
             }
         }
         catch

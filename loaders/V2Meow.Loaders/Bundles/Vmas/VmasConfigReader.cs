@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace V2Meow.Loaders.Bundles.Vmas;
 
@@ -31,8 +32,15 @@ public static class VmasConfigReader
             root.AllowOnly("format", "name", "dtype", "sample_rate", "window_seconds", "prompt_seconds", "temperature", "top_k",
                 "guidance", "video", "encoder", "decoder", "codec", "contrastive");
 
-            var codec = CodecConfigReader.Read(root.Section("codec"));
+            var codecSection = root.Section("codec");
+            var codec = CodecConfigReader.Read(codecSection, "levels", "codebook_size");
             var decoder = Decoder(root.Section("decoder"));
+            // One codebook per codec level (VMAS.md §3.4): the decoder's K and N are the codec's.
+            int levels = codecSection.Int("levels", 1, maximum: 32), size = codecSection.Int("codebook_size", 1, maximum: 1 << 16);
+            if (levels != decoder.Codebooks)
+                throw root.Error("decoder.codebooks", $"{decoder.Codebooks}, but the codec has {levels} levels (codec.levels; one codebook per level)");
+            if (size != decoder.CodebookSize)
+                throw root.Error("decoder.codebook_size", $"{decoder.CodebookSize}, but the codec's codebooks hold {size} codes (codec.codebook_size)");
             var config = new VmasConfig(format, root.String("name", ""),
                 root.Choice("dtype", ["float32", "float16", "bfloat16"], "float32"),
                 root.Int("sample_rate", 1, maximum: 192_000),
@@ -46,6 +54,50 @@ public static class VmasConfigReader
             return config;
         }
     }
+
+    /// <summary>
+    /// Checks a component file's <c>__metadata__</c> "config" (its section of config.json: encoder, decoder or
+    /// codec) against config.json, both completed with the defaults, so key order and omitted defaults do not
+    /// matter and a changed field does (SPEC §2.3).
+    /// </summary>
+    public static void CheckComponentSection(string configJson, string configPath, VmasConfig config, string component, string? sectionJson, string file)
+    {
+        string key = component switch { "video_encoder" => "encoder", "music_decoder" => "decoder", _ => "codec" };
+        if (sectionJson is null)
+            throw new BundleException($"{file}: __metadata__ 'config': missing; every bundle file carries its section of config.json (SPEC §2.3)");
+        VmasConfig fromFile;
+        try
+        {
+            var root = JsonNode.Parse(configJson, documentOptions: BundleConfigReader.Strict)!.AsObject();
+            root[key] = JsonNode.Parse(sectionJson, documentOptions: BundleConfigReader.Strict);
+            fromFile = Parse(root.ToJsonString(), configPath);
+        }
+        catch (Exception e) when (e is JsonException or BundleException or InvalidOperationException)
+        {
+            throw new BundleException($"{file}: __metadata__ 'config': not a valid '{key}' section ({e.Message.ReplaceLineEndings(" ")})", e);
+        }
+        var expected = SectionOf(config, key);
+        var found = SectionOf(fromFile, key);
+        foreach (var (field, value) in expected)
+        {
+            string theirs = found.TryGetPropertyValue(field, out var other) ? other?.ToJsonString() ?? "null" : "(none)";
+            string ours = value?.ToJsonString() ?? "null";
+            if (ours != theirs)
+                throw new BundleException($"{file}: __metadata__ 'config': field '{key}.{field}': config.json ({configPath}) has {Cut(ours)}, " +
+                    $"the file {Cut(theirs)}; the file was exported with another config (SPEC §2.3)");
+        }
+    }
+
+    static JsonObject SectionOf(VmasConfig config, string key) => JsonSerializer.SerializeToNode(key switch
+    {
+        "encoder" => (object)config.Encoder,
+        "decoder" => config.Decoder,
+        _ => config.Codec,
+    }, SectionNames)!.AsObject();
+
+    static readonly JsonSerializerOptions SectionNames = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    static string Cut(string text) => text.Length <= 80 ? text : text[..77] + "...";
 
     static VmasVideoConfig Video(ConfigSection v)
     {

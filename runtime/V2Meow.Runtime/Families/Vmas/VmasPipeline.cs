@@ -118,8 +118,9 @@ public sealed class VmasPipeline : IMusicPipeline
         var c = Config;
         int K = c.Decoder.Codebooks, B = sampling.Candidates;
         double duration = frames.DurationSeconds;
-        int total = Math.Max(1, (int)Math.Ceiling(duration * c.FrameRate - 1e-6));
+        // VMAS.md §7.3: the waveform is cut to round(duration × sample_rate) samples; the frames cover them.
         int samples = Math.Max(1, (int)Math.Round(duration * c.SampleRate));
+        int total = (samples + c.Hop - 1) / c.Hop;
         var windows = VmasWindow.Cover(total, c.WindowCodeFrames, c.PromptCodeFrames);
         var codes = Enumerable.Range(0, B).Select(_ => Enumerable.Range(0, K).Select(_ => new List<int>(total)).ToArray()).ToArray();
         var generator = new MusicTokenGenerator(_backend, _decoder);
