@@ -671,3 +671,28 @@ def test_goldens_regenerate_identically(name, tmp_path):
     compare_goldens.compare_file(fresh, os.path.join(committed, "golden.safetensors"), False, errors)
     assert errors == []
     assert copy.deepcopy(metadata) == safetensors_io.read(os.path.join(committed, "golden.safetensors"))[2]
+
+
+def test_modules_train():
+    """One optimiser step through encoder, decoder (teacher-forced, a null row in the batch) and codec."""
+    config, m = modules("tiny", dtype=torch.float32)
+    for module in m.values():
+        module.train()
+    rng = np.random.RandomState(10)
+    frames = torch.stack([random_frames(config, rng, torch.float32) for _ in range(2)])
+    codes = rng.randint(0, 16, size=(2, 2, 6))
+    ids = torch.from_numpy(np.stack([delay.delayed_input(c, 16) for c in codes]))
+    targets = torch.from_numpy(np.stack([delay.step_outputs(c, 16) for c in codes]))
+    memory = m["video_encoder"](frames)["memory"] * torch.tensor([1.0, 0.0])[:, None, None]  # row 1: null
+    logits = m["music_decoder"](ids, memory)["logits"]
+    valid = targets < 16  # the special token is never a target
+    loss = torch.nn.functional.cross_entropy(logits[valid], targets[valid])
+    loss = loss + m["codec"](torch.from_numpy(codes[0]))["waveform"].square().mean()
+    parameters = [p for module in m.values() for p in module.parameters()]
+    optimiser = torch.optim.SGD(parameters, lr=0.01)
+    optimiser.zero_grad()
+    loss.backward()
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in parameters)
+    assert m["video_encoder"].pos_embed.spatial.grad.abs().sum() > 0
+    assert m["codec"].decoder.lstm[1].weight_hh.grad.abs().sum() > 0
+    optimiser.step()
