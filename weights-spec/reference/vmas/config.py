@@ -144,11 +144,10 @@ def _encoder(e, frames, video):
     names = ("frames per window (window_seconds × video.fps)", "video.height", "video.width")
     grid = []
     for axis in range(3):
-        n = conv_out(sizes[axis], kernel[axis], stride[axis], padding[axis])
-        if n < 1:
+        if sizes[axis] + 2 * padding[axis] < kernel[axis]:  # compared before dividing: no floor of a negative
             raise ConfigError(f"encoder.patch_kernel: {names[axis]} {sizes[axis]} is smaller than the patch "
                               f"(kernel {kernel[axis]}, padding {padding[axis]} on each side)")
-        grid.append(n)
+        grid.append(conv_out(sizes[axis], kernel[axis], stride[axis], padding[axis]))
 
     stages = e.get("stages")
     if not isinstance(stages, list) or not 1 <= len(stages) <= MAX_STAGES:
