@@ -64,6 +64,18 @@ public readonly struct ContiguousKeyRows : IKeyRows
     public int Row(int key) => key;
 }
 
+/// <summary>Key j is row First + j: a window of consecutive key rows (windowed launches).</summary>
+public readonly struct WindowKeyRows : IKeyRows
+{
+    readonly int _first;
+
+    /// <summary>Keys from row <paramref name="first"/> on.</summary>
+    public WindowKeyRows(int first) => _first = first;
+
+    /// <summary>First + <paramref name="key"/>.</summary>
+    public int Row(int key) => _first + key;
+}
+
 /// <summary>Key j is slot j mod B of block tables[j / B]; blocks are B consecutive rows of the cache.</summary>
 public readonly struct PagedKeyRows : IKeyRows
 {
@@ -94,7 +106,8 @@ public readonly struct PagedKeyRows : IKeyRows
 /// Fused attention: scores, relative bias, causal limit, softmax and the weighted sum of values in one
 /// kernel, one group per (query row, head), with an online softmax, so no [T, T] score matrix ever
 /// reaches global memory. Dense launches serve the encoder (bidirectional bias) and cross-attention (no
-/// bias, no mask); paged launches serve the decoder, reading keys 0..position through the block table.
+/// bias, no mask); paged launches serve the decoder, reading keys 0..position through the block table;
+/// windowed launches serve the video encoder's mask units (no bias, keys of the query's window only).
 /// </summary>
 public static class AttentionKernels
 {
@@ -121,6 +134,19 @@ public static class AttentionKernels
     public static void PagedShuffle(ArrayView<float> q, ArrayView<float> kCache, ArrayView<float> vCache, ArrayView<int> tables,
         ArrayView<int> rowSlot, ArrayView<int> rowPosition, ArrayView<float> bias, ArrayView<float> y, AttentionShape shape, PagedLayout layout) =>
         AttendPaged<WarpShuffleReduction>(q, kCache, vCache, tables, rowSlot, rowPosition, bias, y, shape, layout);
+
+    /// <summary>
+    /// Attention within windows, reducing in shared memory; launched by <see cref="Attention.Windowed"/>. Query row r
+    /// belongs to window r / queryWindow and sees that window's <see cref="AttentionShape.Keys"/> consecutive key rows.
+    /// </summary>
+    [Kernel(KernelGrouping.Explicit)]
+    public static void WindowedShared(ArrayView<float> q, ArrayView<float> k, ArrayView<float> v, ArrayView<float> y, AttentionShape shape, int queryWindow) =>
+        Attend<WindowKeyRows, SharedMemoryReduction>(q, k, v, q, y, new WindowKeyRows(Grid.IdxX / queryWindow * shape.Keys), shape.Keys, Grid.IdxX, shape);
+
+    /// <summary>Attention within windows, reducing with warp shuffles (CUDA); launched by <see cref="Attention.Windowed"/>.</summary>
+    [Kernel(KernelGrouping.Explicit, NeedsWarpShuffles = true)]
+    public static void WindowedShuffle(ArrayView<float> q, ArrayView<float> k, ArrayView<float> v, ArrayView<float> y, AttentionShape shape, int queryWindow) =>
+        Attend<WindowKeyRows, WarpShuffleReduction>(q, k, v, q, y, new WindowKeyRows(Grid.IdxX / queryWindow * shape.Keys), shape.Keys, Grid.IdxX, shape);
 
     /// <summary>Stores each row's key and value at its position in its sequence's cache blocks, one thread per element.</summary>
     [Kernel(KernelGrouping.Implicit)]
@@ -206,6 +232,7 @@ public sealed class Attention
     readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionShape> _dense;
     readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<int>,
         ArrayView<float>, ArrayView<float>, AttentionShape, PagedLayout> _paged;
+    readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionShape, int> _windowed;
     readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>,
         ArrayView<int>, int, PagedLayout> _write;
 
@@ -221,6 +248,8 @@ public sealed class Attention
         _paged = accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<int>,
             ArrayView<float>, ArrayView<float>, AttentionShape, PagedLayout>(
             geometry.UseWarpShuffles ? AttentionKernels.PagedShuffle : AttentionKernels.PagedShared);
+        _windowed = accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionShape, int>(
+            geometry.UseWarpShuffles ? AttentionKernels.WindowedShuffle : AttentionKernels.WindowedShared);
         _write = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>,
             ArrayView<int>, ArrayView<int>, int, PagedLayout>(AttentionKernels.WriteKeyValues);
     }
@@ -229,6 +258,14 @@ public sealed class Attention
     public void Dense(AcceleratorStream stream, ArrayView<float> q, ArrayView<float> k, ArrayView<float> v, ArrayView<float> bias,
         ArrayView<float> y, int rows, AttentionShape shape) =>
         _dense(stream, Config(rows, shape), q, k, v, bias, y, shape);
+
+    /// <summary>
+    /// Windowed attention without bias: query row r sees the <see cref="AttentionShape.Keys"/> key rows of window
+    /// r / <paramref name="queryWindow"/>.
+    /// </summary>
+    public void Windowed(AcceleratorStream stream, ArrayView<float> q, ArrayView<float> k, ArrayView<float> v, ArrayView<float> y,
+        int rows, AttentionShape shape, int queryWindow) =>
+        _windowed(stream, Config(rows, shape), q, k, v, y, shape, queryWindow);
 
     /// <summary>Causal attention through the block tables: row r sees keys 0..its position.</summary>
     public void Paged(AcceleratorStream stream, ArrayView<float> q, ArrayView<float> kCache, ArrayView<float> vCache, ArrayView<int> tables,

@@ -57,12 +57,14 @@ public static class CodecActivationKernels
     /// tolerance; this form is accurate to a few 1e-7 absolute and cannot overflow. Output may be the input.
     /// </summary>
     [Kernel(KernelGrouping.Implicit)]
-    public static void Tanh(Index1D i, ArrayView<float> input, ArrayView<float> output)
+    public static void Tanh(Index1D i, ArrayView<float> input, ArrayView<float> output) => output[i] = TanhOf(input[i]);
+
+    /// <summary>The accurate tanh of <see cref="Tanh"/> for one value, for kernels that need it inline (the LSTM's gates).</summary>
+    public static float TanhOf(float x)
     {
-        float x = input[i];
         float e = MathF.Exp(-2f * MathF.Abs(x));
         float t = (1f - e) / (1f + e);
-        output[i] = x < 0f ? -t : t;
+        return x < 0f ? -t : t;
     }
 }
 

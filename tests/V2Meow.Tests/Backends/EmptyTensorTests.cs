@@ -47,6 +47,27 @@ public class EmptyTensorTests(BackendFixture backends) : IClassFixture<BackendFi
         using var books = b.Upload(new float[1 * 4 * 2], 1, 4, 2);
         using var noCodes = b.UploadInts([], 1, 0);
         b.RvqLookup(books, noCodes, 1, frames0Out);
+
+        // Video ops: no output channels, no indices, no groups, no windows, no logits, no frames or no channels.
+        using var video = b.Upload(new float[2 * 3 * 4 * 4], 2, 3, 4, 4);
+        using var noFilters = b.Allocate(0, 2, 1, 3, 3);
+        using var noBias = b.Allocate(0);
+        using var noChannels = b.Allocate(3 * 2 * 2, 0);
+        b.Conv3dPatches(video, noFilters, noBias, (1, 2, 2), (0, 1, 1), noChannels);
+        using var noIds = b.UploadInts([], 0);
+        b.GatherRows(matrix, noIds, none);
+        b.PoolRows(none, 3, RowPool.Max, noneOut);
+        b.PoolRows(none, 3, RowPool.Mean, noneOut);
+        b.WindowedAttention(none, none, none, noneOut, new AttentionHeads(2, 2, 0.5f), 4, 2);
+        b.Guidance(none, none, 3f, noneOut);
+        using var gates0 = b.Allocate(8, 0);
+        using var whh = b.Upload(new float[8 * 2], 8, 2);
+        using var bhh = b.Upload(new float[8], 8);
+        b.Lstm(gates0, whh, bhh, frames0Out);
+        using var noState = b.Allocate(0, 0);
+        using var noGates = b.Allocate(0, 5);
+        using var noHidden = b.Allocate(0, 5);
+        b.Lstm(noGates, noState, noBias, noHidden);
         b.Synchronize();
 
         // The inputs the ops read are what they were.

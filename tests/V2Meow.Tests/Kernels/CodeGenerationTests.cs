@@ -58,6 +58,18 @@ public class CodeGenerationTests
         Assert.Matches(@"\.target sm_[89]0", ptx.PTXAssembly);
     }
 
+    [Fact]
+    public void GuidanceRoundsItsProductOnCuda()
+    {
+        // A plain mul.f32 feeding an add.f32 may be contracted into one fma by ptxas; the contract rounds the product.
+        using var context = Context.Create(b => b.Cuda().EnableAlgorithms());
+        using var backend = new PTXBackend(context, new CudaCapabilityContext(CudaArchitecture.SM_90),
+            CudaArchitecture.SM_90, CudaInstructionSet.ISA_80, null);
+        var ptx = Assert.IsType<PTXCompiledKernel>(backend.Compile(EntryPoint(Find("Guidance.Mix")), new KernelSpecialization())).PTXAssembly;
+        Assert.Contains("mul.rn.f32", ptx);
+        Assert.Contains("add.rn.f32", ptx);
+    }
+
     [Theory]
     [MemberData(nameof(PortableKernelNames))]
     public void CompilesToOpenCLC(string name)
