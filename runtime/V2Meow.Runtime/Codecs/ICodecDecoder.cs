@@ -2,7 +2,7 @@ namespace V2Meow.Runtime.Codecs;
 
 /// <summary>
 /// RVQ codes in, waveform out: the codec component of a bundle, one implementation per <c>codec.kind</c>
-/// (SPEC §9). Any family may name any kind; <see cref="CodecDecoders.Load"/> picks it. Owns its weights on
+/// (SPEC §9). Any family may name any kind; <c>CodecDecoders.Load</c> picks it. Owns its weights on
 /// one backend; dispose it before the backend.
 /// </summary>
 public interface ICodecDecoder : IDisposable
