@@ -96,11 +96,11 @@ public static class GenerateCommand
 
     static void PrintTimings(GenerationResult result, TextWriter output)
     {
-        output.WriteLine($"{"stage",-10} {"time (s)",9} {"work",12} {"per second",12}");
+        output.WriteLine($"{"stage",-12} {"time (s)",9} {"work",12} {"per second",12}");
         foreach (var t in result.Timings)
-            output.WriteLine($"{t.Stage,-10} {t.Elapsed.TotalSeconds,9:F2} {t.Tokens,12} {t.PerSecond,12:F0} {t.Unit}/s");
+            output.WriteLine($"{t.Stage,-12} {t.Elapsed.TotalSeconds,9:F2} {t.Tokens,12} {t.PerSecond,12:F0} {t.Unit}/s");
         double total = result.Timings.Sum(t => t.Elapsed.TotalSeconds);
-        output.WriteLine($"{"total",-10} {total,9:F2}   {result.DurationSeconds / total:F2} s of music per second");
+        output.WriteLine($"{"total",-12} {total,9:F2}   {result.DurationSeconds / total:F2} s of music per second");
     }
 
     static Options Parse(string[] args)

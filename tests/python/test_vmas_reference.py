@@ -441,7 +441,7 @@ def replay(config, dec, memory, codes, tp, temperature, top_k, guidance, seed, f
         for k in range(k_count):
             p = t + k  # the step that outputs c[k, t]
             logits = generation.guided(cond[p, k], null[p, k], guidance)
-            u = sampling.uniform(seed, 1 + candidate, (first_frame + t - tp) * k_count + k)
+            u = sampling.uniform(seed, 1 + candidate * (1 << 32), (first_frame + t - tp) * k_count + k)
             out[k, t] = sampling.sample(logits, temperature, u, top_k=top_k)
     return out
 

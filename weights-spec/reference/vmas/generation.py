@@ -1,7 +1,7 @@
 """VMAs generation (VMAS.md §6.4, §7): one window step by step with a key/value cache, classifier-free
 guidance, temperature, top-k and the counter RNG; and the whole video as overlapping windows with prompts.
 
-Sampled code c[k, t] of candidate c draws u(seed, 1 + c, t_global · K + k), t_global the frame's index in
+Sampled code c[k, t] of candidate c draws u(seed, 1 + c·2^32, t_global · K + k), t_global the frame's index in
 the whole output (frame t of a window whose frame Tp is global frame first_frame has t_global =
 first_frame + t − Tp). Prompt codes are fed, never sampled, and draw nothing.
 """
@@ -42,7 +42,7 @@ def generate_window(decoder, memory, frames, temperature, top_k, guidance, seed,
                          f"with codes in [0, {n})")
     codes = np.full((k_count, frames), -1, dtype=np.int64)
     codes[:, :tp] = prompt
-    stream = 1 + candidate
+    stream = 1 + candidate * (1 << 32)  # candidate c draws from stream 1 + c·2^32 (VMAS.md §7.2)
     rows = [("cond", memory)] if guidance != 0 else []
     if guidance != 1:
         rows.append(("null", None))  # the null condition: cross-attention adds nothing (VMAS.md §6.4)
