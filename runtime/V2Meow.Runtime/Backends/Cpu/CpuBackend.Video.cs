@@ -9,7 +9,7 @@ namespace V2Meow.Runtime.Backends.Cpu;
 /// The video-family ops on the CPU. The patch embedding dominates the video encoder's first stage (6.4 GFLOP at
 /// the paper's 96 frames of 224 × 224), so it runs as im2col per block of output rows and a register-tiled SIMD
 /// product with the weights, as the codec's convolutions do; windowed attention tiles its scores and weighted values
-/// per block of queries; the others are row copies, element-wise loops and the LSTM's matrix-vector steps.
+/// per block of queries; the others are row copies and element-wise loops.
 /// </summary>
 public sealed partial class CpuBackend
 {
@@ -19,8 +19,6 @@ public sealed partial class CpuBackend
     const int PatchTileRows = 4;
     /// <summary>Output channels of one register tile of the patch product: two SIMD vectors.</summary>
     static int PatchTileColumns => 2 * Vector<float>.Count;
-    /// <summary>LSTM weight rows of one work item of the recurrent product.</summary>
-    const int LstmRowBlock = 64;
 
     /// <inheritdoc/>
     public void Conv3dPatches(DeviceTensor input, DeviceTensor weight, DeviceTensor bias, (int T, int H, int W) stride,
@@ -413,74 +411,5 @@ public sealed partial class CpuBackend
             float step = scale * difference;
             y[i] = u[i] + step;
         }
-    }
-
-    /// <inheritdoc/>
-    public void Lstm(DeviceTensor inputGates, DeviceTensor weightHh, DeviceTensor biasHh, DeviceTensor output)
-    {
-        var (g, w, b, y) = (Own<CpuTensor>(inputGates, "input gates"), Own<CpuTensor>(weightHh, "weight_hh"), Own<CpuTensor>(biasHh, "bias_hh"), Own<CpuTensor>(output, "output"));
-        var (channels, frames) = VideoChecks.Lstm(g, w, b, y);
-        if (channels == 0 || frames == 0) return;
-        int rows = 4 * channels;
-        float[] weights = w.Data, biases = b.Data;
-        var pool = ArrayPool<float>.Shared;
-        // Time-major copies of the input gates and of h: a step then reads and writes contiguous rows instead of
-        // one element every T floats (a cache miss each at codec lengths); two transposes per call pay for that.
-        float[] input = pool.Rent(rows * frames), hidden = pool.Rent(channels * frames);
-        try
-        {
-            Transpose(g.Data, rows, frames, input);
-            var cell = new float[channels];
-            var gates = new float[rows];
-            var zero = new float[channels];
-            // The recurrent product is the whole cost (4C² multiply-adds a step, C = 512 at EnCodec's width); its
-            // rows run in parallel blocks once a step is large enough to pay for the loop.
-            bool parallel = (long)rows * channels >= ParallelThreshold;
-            int blocks = (rows + LstmRowBlock - 1) / LstmRowBlock;
-            for (int t = 0; t < frames; t++)
-            {
-                float[] previous = t == 0 ? zero : hidden;
-                int at = t == 0 ? 0 : (t - 1) * channels;
-                if (parallel)
-                    Parallel.For(0, blocks, _parallel, block => Recurrent(weights, biases, previous, at, channels, gates,
-                        block * LstmRowBlock, Math.Min(rows, (block + 1) * LstmRowBlock)));
-                else Recurrent(weights, biases, previous, at, channels, gates, 0, rows);
-                TensorPrimitives.Add(new ReadOnlySpan<float>(input, t * rows, rows), gates, gates);   // input + recurrent
-                var i = gates.AsSpan(0, channels);
-                var f = gates.AsSpan(channels, channels);
-                var gg = gates.AsSpan(2 * channels, channels);
-                var o = gates.AsSpan(3 * channels, channels);
-                TensorPrimitives.Sigmoid(i, i);
-                TensorPrimitives.Sigmoid(f, f);
-                TensorPrimitives.Tanh(gg, gg);
-                TensorPrimitives.Sigmoid(o, o);
-                TensorPrimitives.Multiply(f, cell, f);   // σ(f)·c_{t−1}
-                TensorPrimitives.Multiply(i, gg, i);     // σ(i)·tanh(g)
-                TensorPrimitives.Add(f, i, cell);        // c_t
-                TensorPrimitives.Tanh(cell, gg);
-                TensorPrimitives.Multiply(o, gg, new Span<float>(hidden, t * channels, channels));   // h_t = σ(o)·tanh(c_t)
-            }
-            Transpose(hidden, frames, channels, y.Data);
-        }
-        finally
-        {
-            pool.Return(input);
-            pool.Return(hidden);
-        }
-    }
-
-    /// <summary>to [columns, rows] = from [rows, columns]ᵀ.</summary>
-    static void Transpose(float[] from, int rows, int columns, float[] to)
-    {
-        for (int r = 0; r < rows; r++)
-            for (int c = 0; c < columns; c++) to[c * rows + r] = from[r * columns + c];
-    }
-
-    /// <summary>gates[r] = W_hh[r, :]·h + b_hh[r] for rows [from, to), h = hidden[at … at + C): the dot product first, then the bias.</summary>
-    static void Recurrent(float[] weights, float[] biases, float[] hidden, int at, int channels, float[] gates, int from, int to)
-    {
-        var h = new ReadOnlySpan<float>(hidden, at, channels);
-        for (int r = from; r < to; r++)
-            gates[r] = TensorPrimitives.Dot(new ReadOnlySpan<float>(weights, r * channels, channels), h) + biases[r];
     }
 }
