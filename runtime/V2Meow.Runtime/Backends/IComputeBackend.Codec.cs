@@ -49,12 +49,14 @@ public partial interface IComputeBackend
     void Tanh(DeviceTensor input, DeviceTensor output);
 
     /// <summary>
-    /// One LSTM layer over time (VMAS.md §9, the encodec codec kind; PyTorch's LSTM), channels first as the codec's tensors are:
-    /// inputGates [4C, T] = W_ih·x + b_ih, already computed (a kernel-1 <see cref="Conv1d"/>), weightHh [4C, C],
-    /// biasHh [4C], output [C, T] with output[:, t] = h_t. From h = c = 0, for t = 0 … T − 1, in float32:
+    /// One LSTM layer over time (VMAS.md §9, the encodec codec kind; PyTorch's LSTM), channels first as the codec's
+    /// tensors are: inputGates [4C, T] = W_ih·x + b_ih, already computed (a kernel-1 <see cref="Conv1d"/>), weightHh
+    /// [4C, C], biasHh [4C], output [C, T] with output[:, t] = h_t. From h = c = 0, for t = 0 … T − 1, in float32:
     /// r = W_hh·h_{t−1} + b_hh (the dot product in the backend's order, then the bias), g = inputGates[:, t] + r,
     /// split into gates i, f, g, o of C rows each in that order; c_t = σ(f)·c_{t−1} + σ(i)·tanh(g) (both products,
-    /// then their sum); h_t = σ(o)·tanh(c_t), σ(x) = 1 / (1 + exp(−x)). The output may not be inputGates.
+    /// then their sum; a GPU compiler may fuse the second product into the sum); h_t = σ(o)·tanh(c_t),
+    /// σ(x) = 1 / (1 + exp(−x)). A layer over layer l's output is a kernel-1 Conv1d then this op again; the skip
+    /// x + LSTM(x) is <see cref="Add"/>. The output may not be inputGates.
     /// </summary>
     void Lstm(DeviceTensor inputGates, DeviceTensor weightHh, DeviceTensor biasHh, DeviceTensor output);
 }

@@ -39,7 +39,8 @@ public partial interface IComputeBackend
     /// output[r, c] = pool over a &lt; group of input[r·group + a, c]: input [n·group, d], output [n, d], per
     /// <paramref name="mode"/> (<see cref="RowPool.Mean"/>: the f32 sum in row order, then / group in f32). Rows to be
     /// pooled together must be consecutive; <see cref="GatherRows"/> puts them so. Both modes are exact functions of
-    /// that order, so the backends agree bit for bit. The output may not be the input.
+    /// that order (NaN aside), so the CPU backend and CUDA give the same bits; OpenCL's f32 division may round within
+    /// its 2.5-ulp allowance. The output may not be the input.
     /// </summary>
     void PoolRows(DeviceTensor input, int group, RowPool mode, DeviceTensor output);
 
@@ -56,8 +57,9 @@ public partial interface IComputeBackend
     /// <summary>
     /// output = u + scale·(c − u) element-wise in float32, evaluated as written: the difference, then the product,
     /// then the sum, each rounded, none fused (VMAS §6.4, classifier-free guidance of the logits; c =
-    /// <paramref name="conditioned"/>, u = <paramref name="unconditioned"/>, all three the same length). The output
-    /// may be either input.
+    /// <paramref name="conditioned"/>, u = <paramref name="unconditioned"/>, all three the same length). The CPU
+    /// backend and CUDA round every step; an OpenCL compiler may fuse the product into the sum (an ulp of the product).
+    /// The output may be either input.
     /// </summary>
     void Guidance(DeviceTensor conditioned, DeviceTensor unconditioned, float scale, DeviceTensor output);
 }

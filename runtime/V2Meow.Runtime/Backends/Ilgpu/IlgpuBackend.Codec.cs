@@ -79,10 +79,11 @@ public sealed partial class IlgpuBackend
         CodecActivationsKernels.Tanh(_stream, x.View, y.View, x.Length);
     }
 
-    /// <summary>
+    /// <inheritdoc/>
+    /// <remarks>
     /// One launch per time step; the cell state is a buffer this call owns, so it waits for the stream before
     /// freeing it (the op returns with its output complete).
-    /// </summary>
+    /// </remarks>
     public void Lstm(DeviceTensor inputGates, DeviceTensor weightHh, DeviceTensor biasHh, DeviceTensor output)
     {
         var (g, w, b, y) = (Own<IlgpuTensor>(inputGates, "input gates"), Own<IlgpuTensor>(weightHh, "weight_hh"), Own<IlgpuTensor>(biasHh, "bias_hh"), Own<IlgpuTensor>(output, "output"));
