@@ -9,7 +9,7 @@ public enum ConvPadding
     Centred,
 }
 
-/// <summary>The codec's ops: RVQ lookup, the SoundStream convolutions and activations (SPEC §9).</summary>
+/// <summary>The codec's ops: RVQ lookup, the SoundStream convolutions and activations (SPEC §9), the EnCodec-style LSTM (VMAS.md §9).</summary>
 public partial interface IComputeBackend
 {
     /// <summary>
@@ -47,6 +47,18 @@ public partial interface IComputeBackend
 
     /// <summary>output = tanh(input), element-wise; output may be input.</summary>
     void Tanh(DeviceTensor input, DeviceTensor output);
+
+    /// <summary>
+    /// One LSTM layer over time (VMAS.md §9, the encodec codec kind; PyTorch's LSTM), channels first as the codec's
+    /// tensors are: inputGates [4C, T] = W_ih·x + b_ih, already computed (a kernel-1 <see cref="Conv1d"/>), weightHh
+    /// [4C, C], biasHh [4C], output [C, T] with output[:, t] = h_t. From h = c = 0, for t = 0 … T − 1, in float32:
+    /// r = W_hh·h_{t−1} + b_hh (the dot product in the backend's order, then the bias), g = inputGates[:, t] + r,
+    /// split into gates i, f, g, o of C rows each in that order; c_t = σ(f)·c_{t−1} + σ(i)·tanh(g) (both products,
+    /// then their sum; a GPU compiler may fuse the second product into the sum); h_t = σ(o)·tanh(c_t),
+    /// σ(x) = 1 / (1 + exp(−x)). A layer over layer l's output is a kernel-1 Conv1d then this op again; the skip
+    /// x + LSTM(x) is <see cref="Add"/>. The output may not be inputGates.
+    /// </summary>
+    void Lstm(DeviceTensor inputGates, DeviceTensor weightHh, DeviceTensor biasHh, DeviceTensor output);
 }
 
 /// <summary>Shape and range checks of the codec ops, shared so both backends reject a bad call alike.</summary>
@@ -142,6 +154,22 @@ internal static class CodecChecks
         Expect(alpha, "snake: alpha", channels);
         Expect(output, "snake: output", channels, length);
         return (channels, length);
+    }
+
+    /// <summary>Checks the Lstm call; returns (C, T).</summary>
+    public static (int Channels, int Frames) Lstm(DeviceTensor inputGates, DeviceTensor weightHh, DeviceTensor biasHh, DeviceTensor output)
+    {
+        if (weightHh.Shape.Length != 2 || weightHh.Shape[0] != 4 * weightHh.Shape[1])
+            throw new ArgumentException($"lstm: weight_hh must be [4·channels, channels], found {weightHh.ShapeText}");
+        int c = weightHh.Shape[1];
+        if (inputGates.Shape.Length != 2 || inputGates.Shape[0] != 4 * c)
+            throw new ArgumentException($"lstm: input gates must be [{4 * c}, frames] for weight_hh {weightHh.ShapeText}, found {inputGates.ShapeText}");
+        int frames = inputGates.Shape[1];
+        Expect(biasHh, "lstm: bias_hh", 4 * c);
+        Expect(output, "lstm: output", c, frames);
+        if (ReferenceEquals(inputGates, output))
+            throw new ArgumentException("lstm: output must not be the input gates tensor");
+        return (c, frames);
     }
 
     static void Expect(DeviceTensor tensor, string role, params int[] shape)

@@ -11,7 +11,8 @@ public enum RowPool
 
 /// <summary>
 /// The ops of the VMAs family (VMAS.md): the Hiera video encoder's patch embedding, row gathers and pools,
-/// attention within windows, classifier-free guidance of logits, and the EnCodec-style decoder's LSTM.
+/// attention within windows and classifier-free guidance of logits. The EnCodec-style decoder's LSTM is a codec op
+/// (<see cref="Lstm"/>).
 /// </summary>
 public partial interface IComputeBackend
 {
@@ -38,7 +39,8 @@ public partial interface IComputeBackend
     /// output[r, c] = pool over a &lt; group of input[r·group + a, c]: input [n·group, d], output [n, d], per
     /// <paramref name="mode"/> (<see cref="RowPool.Mean"/>: the f32 sum in row order, then / group in f32). Rows to be
     /// pooled together must be consecutive; <see cref="GatherRows"/> puts them so. Both modes are exact functions of
-    /// that order, so the backends agree bit for bit. The output may not be the input.
+    /// that order (NaN aside), so the CPU backend and CUDA give the same bits; OpenCL's f32 division may round within
+    /// its 2.5-ulp allowance. The output may not be the input.
     /// </summary>
     void PoolRows(DeviceTensor input, int group, RowPool mode, DeviceTensor output);
 
@@ -55,20 +57,11 @@ public partial interface IComputeBackend
     /// <summary>
     /// output = u + scale·(c − u) element-wise in float32, evaluated as written: the difference, then the product,
     /// then the sum, each rounded, none fused (VMAS §6.4, classifier-free guidance of the logits; c =
-    /// <paramref name="conditioned"/>, u = <paramref name="unconditioned"/>, all three the same length). The output
-    /// may be either input.
+    /// <paramref name="conditioned"/>, u = <paramref name="unconditioned"/>, all three the same length). The CPU
+    /// backend and CUDA round every step; an OpenCL compiler may fuse the product into the sum (an ulp of the product).
+    /// The output may be either input.
     /// </summary>
     void Guidance(DeviceTensor conditioned, DeviceTensor unconditioned, float scale, DeviceTensor output);
-
-    /// <summary>
-    /// One LSTM layer over time (VMAS §9, PyTorch's LSTM), channels first as the codec's tensors are:
-    /// inputGates [4C, T] = W_ih·x + b_ih, already computed (a kernel-1 <see cref="Conv1d"/>), weightHh [4C, C],
-    /// biasHh [4C], output [C, T] with output[:, t] = h_t. From h = c = 0, for t = 0 … T − 1, in float32:
-    /// r = W_hh·h_{t−1} + b_hh (the dot product in the backend's order, then the bias), g = inputGates[:, t] + r,
-    /// split into gates i, f, g, o of C rows each in that order; c_t = σ(f)·c_{t−1} + σ(i)·tanh(g) (both products,
-    /// then their sum); h_t = σ(o)·tanh(c_t), σ(x) = 1 / (1 + exp(−x)). The output may not be inputGates.
-    /// </summary>
-    void Lstm(DeviceTensor inputGates, DeviceTensor weightHh, DeviceTensor biasHh, DeviceTensor output);
 }
 
 /// <summary>Shape and range checks of the video-family ops, shared so both backends reject a bad call alike.</summary>
@@ -170,22 +163,6 @@ internal static class VideoChecks
     {
         TensorChecks.SameLength(conditioned, unconditioned, "guidance");
         TensorChecks.SameLength(conditioned, output, "guidance");
-    }
-
-    /// <summary>Checks the Lstm call; returns (C, T).</summary>
-    public static (int Channels, int Frames) Lstm(DeviceTensor inputGates, DeviceTensor weightHh, DeviceTensor biasHh, DeviceTensor output)
-    {
-        if (weightHh.Shape.Length != 2 || weightHh.Shape[0] != 4 * weightHh.Shape[1])
-            throw new ArgumentException($"lstm: weight_hh must be [4·channels, channels], found {weightHh.ShapeText}");
-        int c = weightHh.Shape[1];
-        if (inputGates.Shape.Length != 2 || inputGates.Shape[0] != 4 * c)
-            throw new ArgumentException($"lstm: input gates must be [{4 * c}, frames] for weight_hh {weightHh.ShapeText}, found {inputGates.ShapeText}");
-        int frames = inputGates.Shape[1];
-        Expect(biasHh, "lstm: bias_hh", 4 * c);
-        Expect(output, "lstm: output", c, frames);
-        if (ReferenceEquals(inputGates, output))
-            throw new ArgumentException("lstm: output must not be the input gates tensor");
-        return (c, frames);
     }
 
     static void Expect(DeviceTensor tensor, string role, params int[] shape)

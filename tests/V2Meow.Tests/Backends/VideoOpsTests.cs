@@ -4,7 +4,7 @@ using static V2Meow.Tests.Backends.Float64Reference;
 namespace V2Meow.Tests.Backends;
 
 /// <summary>
-/// The VMAs ops (patch embedding, row gather and pool, windowed attention, guidance, LSTM) on both backends against
+/// The VMAs ops (patch embedding, row gather and pool, windowed attention, guidance) on both backends against
 /// loops written from VMAS.md, on fresh random inputs and poisoned outputs. Sizes are odd on purpose (channel counts
 /// off the 16-wide register tile, row counts off the 4-row tile and the 32-row work item, 67 columns for the SIMD
 /// tails); ILGPU's CPU accelerator emulates every thread, so its cases stay tiny and the CPU backend alone gets sizes
@@ -198,11 +198,15 @@ public class VideoOpsTests(BackendFixture backends) : IClassFixture<BackendFixtu
     public void WindowedAttentionMatchesFloat64PerWindow(string name)
     {
         var backend = backends.Get(name);
-        int heads = 2, dh = 6, inner = heads * dh;
-        // (windows, queries, keys): equal windows, pooled queries over a larger key window (a transition block),
-        // 21 keys (more than one 16-thread pass of the emulated kernel), and one window (global attention).
-        foreach (var (windows, nq, nk) in new[] { (3, 5, 5), (4, 2, 8), (2, 3, 21), (1, 7, 7) })
+        // (windows, queries, keys, heads, head width): equal windows, pooled queries over a larger key window (a
+        // transition block), 21 keys (more than one 16-thread pass of the emulated kernel), one window (global
+        // attention). The CPU backend also gets heads wide enough for its vector tiles with a column tail (40 = 2·16 + 8),
+        // windows of several 16-query blocks with ragged 4-row and 2-key tiles, and Hiera's stage-1 shape.
+        var cases = new List<(int Windows, int Nq, int Nk, int Heads, int Dh)> { (3, 5, 5, 2, 6), (4, 2, 8, 2, 6), (2, 3, 21, 2, 6), (1, 7, 7, 2, 6) };
+        if (name == "cpu") cases.AddRange([(3, 37, 29, 2, 40), (1, 50, 50, 3, 17), (5, 64, 64, 1, 96)]);
+        foreach (var (windows, nq, nk, heads, dh) in cases)
         {
+            int inner = heads * dh;
             float[] q = Random(windows * nq * inner, nq, 2), k = Random(windows * nk * inner, nk + 1, 2), v = Random(windows * nk * inner, nk + 2);
             using var tq = backend.Upload(q, windows * nq, inner);
             using var tk = backend.Upload(k, windows * nk, inner);
@@ -217,14 +221,15 @@ public class VideoOpsTests(BackendFixture backends) : IClassFixture<BackendFixtu
                     v[(w * nk * inner)..((w + 1) * nk * inner)], nq, nk, heads, dh, 0.35, bias: null, causal: false)
                     .CopyTo(expected, w * nq * inner);
             // f32 scores, exp and sums against f64, as the dense attention test: 1e-5 of the largest output.
-            Assert.True(RelativeError(got, expected) < 1e-5, $"{name}: {windows} windows of {nq} queries × {nk} keys");
+            Assert.True(RelativeError(got, expected) < 1e-5, $"{name}: {windows} windows of {nq} queries × {nk} keys, {heads} × {dh}");
 
             if (windows == 1)
             {
-                // One window is the global attention op without a bias, to the bit: the same code path.
+                // One window is the global attention op without a bias: the same f32 steps, the dot products summed
+                // in another order on the CPU (its tiled windowed path), so within a few ulp of the largest output.
                 using var dense = backend.Upload(Poison(nq * inner), nq, inner);
                 backend.Attention(tq, tk, tv, dense, shape, null);
-                Assert.Equal(Download(backend, dense), got);
+                Assert.True(RelativeError(got, Download(backend, dense).Select(x => (double)x).ToArray()) < 1e-6, $"{name}: one window vs attention");
             }
 
             // The output may be q itself.
@@ -264,62 +269,6 @@ public class VideoOpsTests(BackendFixture backends) : IClassFixture<BackendFixtu
         using var overU = backend.Upload(u, n);
         backend.Guidance(tc, overU, -0.5f, overU);
         Assert.Equal(expected, Download(backend, overU));
-    }
-
-    /// <summary>PyTorch's LSTM recurrence in float64, channels first: h [C, T].</summary>
-    static double[] Lstm(float[] gates, float[] w, float[] b, int channels, int frames)
-    {
-        var h = new double[channels];
-        var c = new double[channels];
-        var output = new double[channels * frames];
-        static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
-        for (int t = 0; t < frames; t++)
-        {
-            var g = new double[4 * channels];
-            for (int r = 0; r < 4 * channels; r++)
-            {
-                double recurrent = b[r];
-                for (int k = 0; k < channels; k++) recurrent += (double)w[r * channels + k] * h[k];
-                g[r] = gates[r * frames + t] + recurrent;
-            }
-            for (int j = 0; j < channels; j++)
-            {
-                c[j] = Sigmoid(g[channels + j]) * c[j] + Sigmoid(g[j]) * Math.Tanh(g[2 * channels + j]);
-                h[j] = Sigmoid(g[3 * channels + j]) * Math.Tanh(c[j]);
-                output[j * frames + t] = h[j];
-            }
-        }
-        return output;
-    }
-
-    [Theory]
-    [MemberData(nameof(Backends))]
-    public void LstmMatchesFloat64(string name)
-    {
-        var backend = backends.Get(name);
-        var cases = new List<(int C, int T)> { (1, 1), (5, 7), (37, 11) };
-        if (name == "cpu") cases.Add((96, 40));   // 4·96² multiply-adds a step: the parallel row blocks
-        int seed = 40;
-        foreach (var (channels, frames) in cases)
-        {
-            // Weights at PyTorch's init scale, 1/√C, and gate inputs of a few units: gates that saturate and gates
-            // that do not.
-            double scale = 1 / Math.Sqrt(channels);
-            float[] gates = Random(4 * channels * frames, seed++, 3), w = Random(4 * channels * channels, seed++, scale),
-                b = Random(4 * channels, seed++, scale);
-            using var tg = backend.Upload(gates, 4 * channels, frames);
-            using var tw = backend.Upload(w, 4 * channels, channels);
-            using var tb = backend.Upload(b, 4 * channels);
-            using var ty = backend.Upload(Poison(channels * frames), channels, frames);
-            backend.Lstm(tg, tw, tb, ty);
-            var got = Download(backend, ty);
-            var expected = Lstm(gates, w, b, channels, frames);
-            // h ∈ (−1, 1). Each step adds the f32 rounding of a C-term dot product (≤ √C·eps·Σ|terms|, Σ|terms| ≤ √C
-            // here) and a few ulp of vectorised exp and tanh; the forget gate (< 1) damps what earlier steps left.
-            // 2e-5 absolute is well above that at these sizes and far below any wrong gate or order.
-            for (int i = 0; i < got.Length; i++)
-                Assert.True(Math.Abs(got[i] - expected[i]) <= 2e-5, $"{name} lstm C {channels} T {frames} at {i}: {got[i]} vs {expected[i]}");
-        }
     }
 
     [Fact]
@@ -374,15 +323,6 @@ public class VideoOpsTests(BackendFixture backends) : IClassFixture<BackendFixtu
             using var logits = b.Allocate(2, 5);
             using var other = b.Allocate(11);
             Expect("guidance: lengths differ, [2, 5] vs [11]", () => b.Guidance(logits, other, 3f, logits));
-
-            using var gates = b.Allocate(12, 7);
-            using var whh = b.Allocate(12, 3);
-            using var bhh = b.Allocate(12);
-            using var hidden = b.Allocate(3, 6);
-            using var square = b.Allocate(3, 3);
-            Expect("lstm: output must be [3, 7], found [3, 6]", () => b.Lstm(gates, whh, bhh, hidden));
-            Expect("lstm: weight_hh must be [4·channels, channels], found [3, 3]", () => b.Lstm(gates, square, bhh, hidden));
-            Expect("lstm: input gates must be [12, frames] for weight_hh [12, 3], found [3, 6]", () => b.Lstm(hidden, whh, bhh, hidden));
         }
         Assert.Equal(messages["cpu"], messages["ilgpu-cpu"]);
     }

@@ -5,7 +5,7 @@ using V2Meow.Tests.Backends;
 namespace V2Meow.Tests.Codec;
 
 /// <summary>
-/// The codec ops (RVQ lookup, Conv1d, ConvTranspose1d, ELU, Snake, tanh) on both backends against float64 loops on
+/// The codec ops (RVQ lookup, Conv1d, ConvTranspose1d, ELU, Snake, tanh, LSTM) on both backends against float64 loops on
 /// fresh random inputs, into poisoned (NaN) outputs. Sizes are odd on purpose: partial register tiles,
 /// lengths not multiples of a vector, channel counts not multiples of 4. ILGPU's CPU accelerator is an
 /// emulator, so its cases stay tiny; the CPU backend also gets sizes that cross its 512-sample work items.
@@ -296,5 +296,88 @@ public class CodecOpsTests(BackendFixture backends) : IClassFixture<BackendFixtu
         using var upOut = backend.Allocate(4, 21);
         e = Assert.Throws<ArgumentException>(() => backend.ConvTranspose1d(x, up, b, upOut, 2, ConvPadding.Causal));
         Assert.Contains("output must be [4, 20], found [4, 21]", e.Message);
+    }
+
+    /// <summary>PyTorch's LSTM recurrence in float64, channels first: h [C, T].</summary>
+    static double[] Lstm(float[] gates, float[] w, float[] b, int channels, int frames)
+    {
+        var h = new double[channels];
+        var c = new double[channels];
+        var output = new double[channels * frames];
+        static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
+        for (int t = 0; t < frames; t++)
+        {
+            var g = new double[4 * channels];
+            for (int r = 0; r < 4 * channels; r++)
+            {
+                double recurrent = b[r];
+                for (int k = 0; k < channels; k++) recurrent += (double)w[r * channels + k] * h[k];
+                g[r] = gates[r * frames + t] + recurrent;
+            }
+            for (int j = 0; j < channels; j++)
+            {
+                c[j] = Sigmoid(g[channels + j]) * c[j] + Sigmoid(g[j]) * Math.Tanh(g[2 * channels + j]);
+                h[j] = Sigmoid(g[3 * channels + j]) * Math.Tanh(c[j]);
+                output[j * frames + t] = h[j];
+            }
+        }
+        return output;
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void LstmMatchesFloat64(string backendName)
+    {
+        var backend = backends.Get(backendName);
+        var cases = new List<(int C, int T)> { (1, 1), (5, 7), (37, 11) };
+        if (backendName == "cpu") cases.Add((96, 40));   // 4·96² multiply-adds a step: the parallel row blocks
+        int seed = 40;
+        foreach (var (channels, frames) in cases)
+        {
+            // Weights at PyTorch's init scale, 1/√C, and gate inputs of a few units: gates that saturate and gates
+            // that do not.
+            double scale = 1 / Math.Sqrt(channels);
+            float[] gates = Float64Reference.Random(4 * channels * frames, seed++, 3);
+            float[] w = Float64Reference.Random(4 * channels * channels, seed++, scale), b = Float64Reference.Random(4 * channels, seed++, scale);
+            using var tg = backend.Upload(gates, 4 * channels, frames);
+            using var tw = backend.Upload(w, 4 * channels, channels);
+            using var tb = backend.Upload(b, 4 * channels);
+            using var ty = backend.Upload(Float64Reference.Poison(channels * frames), channels, frames);
+            backend.Lstm(tg, tw, tb, ty);
+            var got = Download(backend, ty);
+            var expected = Lstm(gates, w, b, channels, frames);
+            // h ∈ (−1, 1), where an ulp is at most 6e-8. Each step adds the f32 rounding of a C-term dot product and a
+            // few ulp of vectorised exp and tanh, and the forget gate (< 1) damps what earlier steps left: the worst
+            // seen is under 3e-7. 1e-6 absolute allows for that growing with C and T, and is far below any wrong gate.
+            for (int i = 0; i < got.Length; i++)
+                Assert.True(Math.Abs(got[i] - expected[i]) <= 1e-6, $"{backendName} lstm C {channels} T {frames} at {i}: {got[i]} vs {expected[i]}");
+        }
+    }
+
+    [Fact]
+    public void LstmShapesGiveTheSameErrorOnBothBackends()
+    {
+        var messages = new Dictionary<string, List<string>>();
+        foreach (var name in new[] { "cpu", "ilgpu-cpu" })
+        {
+            var b = backends.Get(name);
+            var list = messages[name] = [];
+            void Expect(string contains, Action call)
+            {
+                var e = Assert.Throws<ArgumentException>(call);
+                Assert.Contains(contains, e.Message);
+                list.Add(e.Message);
+            }
+
+            using var gates = b.Allocate(12, 7);
+            using var whh = b.Allocate(12, 3);
+            using var bhh = b.Allocate(12);
+            using var hidden = b.Allocate(3, 6);
+            using var square = b.Allocate(3, 3);
+            Expect("lstm: output must be [3, 7], found [3, 6]", () => b.Lstm(gates, whh, bhh, hidden));
+            Expect("lstm: weight_hh must be [4·channels, channels], found [3, 3]", () => b.Lstm(gates, square, bhh, hidden));
+            Expect("lstm: input gates must be [12, frames] for weight_hh [12, 3], found [3, 6]", () => b.Lstm(hidden, whh, bhh, hidden));
+        }
+        Assert.Equal(messages["cpu"], messages["ilgpu-cpu"]);
     }
 }

@@ -18,6 +18,8 @@ public sealed partial class CpuBackend
     static int TimeTile => 2 * Vector<float>.Count;
     /// <summary>Samples of one work item: long enough to amortise the call, short enough for many items per core.</summary>
     const int TimeChunk = 512;
+    /// <summary>LSTM weight rows of one work item of the recurrent product.</summary>
+    const int LstmRowBlock = 64;
 
     /// <inheritdoc/>
     public void RvqLookup(DeviceTensor codebooks, DeviceIntTensor codes, int levels, DeviceTensor output)
@@ -194,6 +196,75 @@ public sealed partial class CpuBackend
         TensorChecks.SameLength(x, y, "tanh");
         float[] xs = x.Data, ys = y.Data;
         ChunkedParallel.For(x.Length, _parallel, (at, n) => TensorPrimitives.Tanh(new ReadOnlySpan<float>(xs, at, n), new Span<float>(ys, at, n)));
+    }
+
+    /// <inheritdoc/>
+    public void Lstm(DeviceTensor inputGates, DeviceTensor weightHh, DeviceTensor biasHh, DeviceTensor output)
+    {
+        var (g, w, b, y) = (Own<CpuTensor>(inputGates, "input gates"), Own<CpuTensor>(weightHh, "weight_hh"), Own<CpuTensor>(biasHh, "bias_hh"), Own<CpuTensor>(output, "output"));
+        var (channels, frames) = CodecChecks.Lstm(g, w, b, y);
+        if (channels == 0 || frames == 0) return;
+        int rows = 4 * channels;
+        float[] weights = w.Data, biases = b.Data;
+        var pool = ArrayPool<float>.Shared;
+        // Time-major copies of the input gates and of h: a step then reads and writes contiguous rows instead of
+        // one element every T floats (a cache miss each at codec lengths); two transposes per call pay for that.
+        float[] input = pool.Rent(rows * frames), hidden = pool.Rent(channels * frames);
+        try
+        {
+            Transpose(g.Data, rows, frames, input);
+            var cell = new float[channels];
+            var gates = new float[rows];
+            var zero = new float[channels];
+            // The recurrent product is the whole cost (4C² multiply-adds a step, C = 512 at EnCodec's width); its
+            // rows run in parallel blocks once a step is large enough to pay for the loop.
+            bool parallel = (long)rows * channels >= ParallelThreshold;
+            int blocks = (rows + LstmRowBlock - 1) / LstmRowBlock;
+            for (int t = 0; t < frames; t++)
+            {
+                float[] previous = t == 0 ? zero : hidden;
+                int at = t == 0 ? 0 : (t - 1) * channels;
+                if (parallel)
+                    Parallel.For(0, blocks, _parallel, block => Recurrent(weights, biases, previous, at, channels, gates,
+                        block * LstmRowBlock, Math.Min(rows, (block + 1) * LstmRowBlock)));
+                else Recurrent(weights, biases, previous, at, channels, gates, 0, rows);
+                TensorPrimitives.Add(new ReadOnlySpan<float>(input, t * rows, rows), gates, gates);   // input + recurrent
+                var i = gates.AsSpan(0, channels);
+                var f = gates.AsSpan(channels, channels);
+                var gg = gates.AsSpan(2 * channels, channels);
+                var o = gates.AsSpan(3 * channels, channels);
+                TensorPrimitives.Sigmoid(i, i);
+                TensorPrimitives.Sigmoid(f, f);
+                TensorPrimitives.Tanh(gg, gg);
+                TensorPrimitives.Sigmoid(o, o);
+                TensorPrimitives.Multiply(f, cell, f);   // σ(f)·c_{t−1}
+                TensorPrimitives.Multiply(i, gg, i);     // σ(i)·tanh(g)
+                TensorPrimitives.Add(f, i, cell);        // c_t
+                TensorPrimitives.Tanh(cell, gg);
+                TensorPrimitives.Multiply(o, gg, new Span<float>(hidden, t * channels, channels));   // h_t = σ(o)·tanh(c_t)
+            }
+            Transpose(hidden, frames, channels, y.Data);
+        }
+        finally
+        {
+            pool.Return(input);
+            pool.Return(hidden);
+        }
+    }
+
+    /// <summary>to [columns, rows] = from [rows, columns]ᵀ.</summary>
+    static void Transpose(float[] from, int rows, int columns, float[] to)
+    {
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < columns; c++) to[c * rows + r] = from[r * columns + c];
+    }
+
+    /// <summary>gates[r] = W_hh[r, :]·h + b_hh[r] for rows [from, to), h = hidden[at … at + C): the dot product first, then the bias.</summary>
+    static void Recurrent(float[] weights, float[] biases, float[] hidden, int at, int channels, float[] gates, int from, int to)
+    {
+        var h = new ReadOnlySpan<float>(hidden, at, channels);
+        for (int r = from; r < to; r++)
+            gates[r] = TensorPrimitives.Dot(new ReadOnlySpan<float>(weights, r * channels, channels), h) + biases[r];
     }
 
     /// <summary>y[u] = bias + phases[r, o, q] for full sample u + start = q·s + r: the phases back in time order.</summary>

@@ -8,8 +8,8 @@ namespace V2Meow.Runtime.Backends.Cpu;
 /// <summary>
 /// The video-family ops on the CPU. The patch embedding dominates the video encoder's first stage (6.4 GFLOP at
 /// the paper's 96 frames of 224 × 224), so it runs as im2col per block of output rows and a register-tiled SIMD
-/// product with the weights, as the codec's convolutions do; the others are row copies, element-wise loops and
-/// the attention of the transformer ops with its keys limited to one window.
+/// product with the weights, as the codec's convolutions do; windowed attention tiles its scores and weighted values
+/// per block of queries; the others are row copies and element-wise loops.
 /// </summary>
 public sealed partial class CpuBackend
 {
@@ -19,8 +19,6 @@ public sealed partial class CpuBackend
     const int PatchTileRows = 4;
     /// <summary>Output channels of one register tile of the patch product: two SIMD vectors.</summary>
     static int PatchTileColumns => 2 * Vector<float>.Count;
-    /// <summary>LSTM weight rows of one work item of the recurrent product.</summary>
-    const int LstmRowBlock = 64;
 
     /// <inheritdoc/>
     public void Conv3dPatches(DeviceTensor input, DeviceTensor weight, DeviceTensor bias, (int T, int H, int W) stride,
@@ -199,15 +197,186 @@ public sealed partial class CpuBackend
         int queryWindow, int keyWindow)
     {
         var (qs, ks, vs, ys) = (Own<CpuTensor>(q, "q"), Own<CpuTensor>(k, "k"), Own<CpuTensor>(v, "v"), Own<CpuTensor>(output, "output"));
-        VideoChecks.Windowed(qs, ks, vs, ys, heads, queryWindow, keyWindow);
-        RunAttention(qs.Rows, heads, (row, head, scores) => Attend(qs.Data, ks.Data, vs.Data, ys.Data, row, head, heads,
-            new WindowKeyRows(row / queryWindow * keyWindow), keyWindow, queryPosition: row, bias: null, maxDistance: 0, scores));
+        int windows = VideoChecks.Windowed(qs, ks, vs, ys, heads, queryWindow, keyWindow);
+        // One work item per (window, head, block of queries): the block's scores [queries, keys] come from a register
+        // tile of dot products and its outputs from one of weighted value rows, rather than one library call per
+        // (query, key) pair as in Attend, whose call overhead dominates at Hiera's 64-key windows and 96-wide heads.
+        int blocks = (queryWindow + AttentionQueryBlock - 1) / AttentionQueryBlock;
+        int items = windows * heads.Heads * blocks;
+        Parallel.For(0, items, _parallel, () => new ScoreBuffer(), (item, _, buffer) =>
+        {
+            int block = item % blocks, head = item / blocks % heads.Heads, window = item / blocks / heads.Heads;
+            int first = block * AttentionQueryBlock, count = Math.Min(AttentionQueryBlock, queryWindow - first);
+            AttendWindowBlock(qs.Data, ks.Data, vs.Data, ys.Data, heads, head, window * queryWindow + first, count,
+                window * keyWindow, keyWindow, buffer.Take(count * keyWindow));
+            return buffer;
+        }, _ => { });
     }
 
-    /// <summary>Key j of a window is row First + j: the window's keys are consecutive rows.</summary>
-    readonly struct WindowKeyRows(int first) : IKeyRows
+    /// <summary>
+    /// softmax(Scale·q·kⱼ) over the window's keys, times v, for queries [firstQuery, firstQuery + count) of one head
+    /// (the same f32 steps as <see cref="Attend"/>: scores scaled, the max subtracted, exp, the weighted sum of values,
+    /// then 1/sum; only the summation order of the dot products differs). Each query's slice is read, in the score
+    /// pass, before any output of the block is written, so the output may be q.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static unsafe void AttendWindowBlock(float[] q, float[] k, float[] v, float[] y, AttentionHeads heads, int head,
+        int firstQuery, int count, int firstKey, int keys, Span<float> scores)
     {
-        public int Row(int key) => first + key;
+        int dh = heads.HeadDim, inner = heads.Inner, offset = head * dh;
+        Span<float> inverse = stackalloc float[AttentionQueryBlock];
+        fixed (float* qb = q, kb = k, vb = v, yb = y, sp = scores)
+        {
+            float* qp = qb + (long)firstQuery * inner + offset, kp = kb + (long)firstKey * inner + offset;
+            float* vp = vb + (long)firstKey * inner + offset, yp = yb + (long)firstQuery * inner + offset;
+            int i = 0;
+            for (; i + 4 <= count; i += 4)
+            {
+                int j = 0;
+                for (; j + 2 <= keys; j += 2) ScoreTile(qp + (long)i * inner, kp + (long)j * inner, inner, dh, sp + i * keys + j, keys);
+                for (; j < keys; j++)
+                    for (int r = i; r < i + 4; r++) sp[r * keys + j] = DotRow(qp + (long)r * inner, kp + (long)j * inner, dh);
+            }
+            for (; i < count; i++)
+                for (int j = 0; j < keys; j++) sp[i * keys + j] = DotRow(qp + (long)i * inner, kp + (long)j * inner, dh);
+
+            for (int r = 0; r < count; r++)
+            {
+                var row = scores.Slice(r * keys, keys);
+                TensorPrimitives.Multiply(row, heads.Scale, row);
+                float max = TensorPrimitives.Max(row);
+                TensorPrimitives.Subtract(row, max, row);
+                TensorPrimitives.Exp(row, row);
+                inverse[r] = 1f / TensorPrimitives.Sum(row);
+            }
+
+            i = 0;
+            for (; i + 4 <= count; i += 4) WeightedValues4(sp + i * keys, keys, vp, inner, dh, yp + (long)i * inner);
+            for (; i < count; i++) WeightedValues1(sp + i * keys, keys, vp, inner, dh, yp + (long)i * inner);
+            for (int r = 0; r < count; r++)
+            {
+                var row = new Span<float>(yp + (long)r * inner, dh);
+                TensorPrimitives.Multiply(row, inverse[r], row);
+            }
+        }
+    }
+
+    /// <summary>Queries of one work item of <see cref="WindowedAttention"/>: 16 rows of scores of a window fit in L1.</summary>
+    const int AttentionQueryBlock = 16;
+
+    /// <summary>q·k over one head's <paramref name="dh"/> columns.</summary>
+    static unsafe float DotRow(float* q, float* k, int dh) =>
+        TensorPrimitives.Dot(new ReadOnlySpan<float>(q, dh), new ReadOnlySpan<float>(k, dh));
+
+    /// <summary>
+    /// The dot products of 4 query rows with 2 key rows (rows <paramref name="stride"/> apart) into scores[r, 0 … 2):
+    /// 8 vector accumulators, 6 loads per 8 fused multiply-adds; the dh tail past whole vectors is scalar.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    static unsafe void ScoreTile(float* q, float* k, int stride, int dh, float* scores, int scoreStride)
+    {
+        int vw = Vector<float>.Count;
+        float* q0 = q, q1 = q + stride, q2 = q1 + stride, q3 = q2 + stride, k0 = k, k1 = k + stride;
+        Vector<float> a00 = default, a01 = default, a10 = default, a11 = default;
+        Vector<float> a20 = default, a21 = default, a30 = default, a31 = default;
+        int c = 0;
+        for (; c + vw <= dh; c += vw)
+        {
+            var u0 = Vector.Load(k0 + c);
+            var u1 = Vector.Load(k1 + c);
+            var x = Vector.Load(q0 + c);
+            a00 = Vector.FusedMultiplyAdd(x, u0, a00);
+            a01 = Vector.FusedMultiplyAdd(x, u1, a01);
+            x = Vector.Load(q1 + c);
+            a10 = Vector.FusedMultiplyAdd(x, u0, a10);
+            a11 = Vector.FusedMultiplyAdd(x, u1, a11);
+            x = Vector.Load(q2 + c);
+            a20 = Vector.FusedMultiplyAdd(x, u0, a20);
+            a21 = Vector.FusedMultiplyAdd(x, u1, a21);
+            x = Vector.Load(q3 + c);
+            a30 = Vector.FusedMultiplyAdd(x, u0, a30);
+            a31 = Vector.FusedMultiplyAdd(x, u1, a31);
+        }
+        float s00 = Vector.Sum(a00), s01 = Vector.Sum(a01), s10 = Vector.Sum(a10), s11 = Vector.Sum(a11);
+        float s20 = Vector.Sum(a20), s21 = Vector.Sum(a21), s30 = Vector.Sum(a30), s31 = Vector.Sum(a31);
+        for (; c < dh; c++)
+        {
+            s00 += q0[c] * k0[c]; s01 += q0[c] * k1[c];
+            s10 += q1[c] * k0[c]; s11 += q1[c] * k1[c];
+            s20 += q2[c] * k0[c]; s21 += q2[c] * k1[c];
+            s30 += q3[c] * k0[c]; s31 += q3[c] * k1[c];
+        }
+        scores[0] = s00; scores[1] = s01;
+        scores[scoreStride] = s10; scores[scoreStride + 1] = s11;
+        scores[2 * scoreStride] = s20; scores[2 * scoreStride + 1] = s21;
+        scores[3 * scoreStride] = s30; scores[3 * scoreStride + 1] = s31;
+    }
+
+    /// <summary>
+    /// y[r, :] = Σ_j weights[r, j] · v[j, :] for 4 rows, 2 vectors of columns at a time (8 accumulators: each value
+    /// vector loaded feeds 4 rows), the columns past whole pairs of vectors one by one.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    static unsafe void WeightedValues4(float* weights, int keys, float* v, int stride, int dh, float* y)
+    {
+        int vw = Vector<float>.Count, c = 0;
+        float* w0 = weights, w1 = w0 + keys, w2 = w1 + keys, w3 = w2 + keys;
+        for (; c + 2 * vw <= dh; c += 2 * vw)
+        {
+            Vector<float> a00 = default, a01 = default, a10 = default, a11 = default;
+            Vector<float> a20 = default, a21 = default, a30 = default, a31 = default;
+            for (int j = 0; j < keys; j++)
+            {
+                float* row = v + (long)j * stride + c;
+                var u0 = Vector.Load(row);
+                var u1 = Vector.Load(row + vw);
+                var p = new Vector<float>(w0[j]);
+                a00 = Vector.FusedMultiplyAdd(u0, p, a00);
+                a01 = Vector.FusedMultiplyAdd(u1, p, a01);
+                p = new Vector<float>(w1[j]);
+                a10 = Vector.FusedMultiplyAdd(u0, p, a10);
+                a11 = Vector.FusedMultiplyAdd(u1, p, a11);
+                p = new Vector<float>(w2[j]);
+                a20 = Vector.FusedMultiplyAdd(u0, p, a20);
+                a21 = Vector.FusedMultiplyAdd(u1, p, a21);
+                p = new Vector<float>(w3[j]);
+                a30 = Vector.FusedMultiplyAdd(u0, p, a30);
+                a31 = Vector.FusedMultiplyAdd(u1, p, a31);
+            }
+            Vector.Store(a00, y + c);
+            Vector.Store(a01, y + c + vw);
+            Vector.Store(a10, y + stride + c);
+            Vector.Store(a11, y + stride + c + vw);
+            Vector.Store(a20, y + 2 * stride + c);
+            Vector.Store(a21, y + 2 * stride + c + vw);
+            Vector.Store(a30, y + 3 * stride + c);
+            Vector.Store(a31, y + 3 * stride + c + vw);
+        }
+        for (; c < dh; c++)
+        {
+            float a0 = 0f, a1 = 0f, a2 = 0f, a3 = 0f;
+            for (int j = 0; j < keys; j++)
+            {
+                float u = v[(long)j * stride + c];
+                a0 += w0[j] * u;
+                a1 += w1[j] * u;
+                a2 += w2[j] * u;
+                a3 += w3[j] * u;
+            }
+            y[c] = a0;
+            y[stride + c] = a1;
+            y[2 * stride + c] = a2;
+            y[3 * stride + c] = a3;
+        }
+    }
+
+    /// <summary>One row of <see cref="WeightedValues4"/>: the block's last rows.</summary>
+    static unsafe void WeightedValues1(float* weights, int keys, float* v, int stride, int dh, float* y)
+    {
+        var output = new Span<float>(y, dh);
+        output.Clear();
+        for (int j = 0; j < keys; j++)
+            TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(v + (long)j * stride, dh), weights[j], output, output);
     }
 
     /// <inheritdoc/>
@@ -242,50 +411,5 @@ public sealed partial class CpuBackend
             float step = scale * difference;
             y[i] = u[i] + step;
         }
-    }
-
-    /// <inheritdoc/>
-    public void Lstm(DeviceTensor inputGates, DeviceTensor weightHh, DeviceTensor biasHh, DeviceTensor output)
-    {
-        var (g, w, b, y) = (Own<CpuTensor>(inputGates, "input gates"), Own<CpuTensor>(weightHh, "weight_hh"), Own<CpuTensor>(biasHh, "bias_hh"), Own<CpuTensor>(output, "output"));
-        var (channels, frames) = VideoChecks.Lstm(g, w, b, y);
-        if (channels == 0 || frames == 0) return;
-        int rows = 4 * channels;
-        float[] weights = w.Data, biases = b.Data, input = g.Data, result = y.Data;
-        var h = new float[channels];
-        var cell = new float[channels];
-        var gates = new float[rows];
-        // The recurrent product is the whole cost (4C² multiply-adds a step, C = 512 at EnCodec's width); its rows
-        // run in parallel blocks once a step is large enough to pay for the loop.
-        bool parallel = (long)rows * channels >= ParallelThreshold;
-        int blocks = (rows + LstmRowBlock - 1) / LstmRowBlock;
-        for (int t = 0; t < frames; t++)
-        {
-            if (parallel) Parallel.For(0, blocks, _parallel, block => Recurrent(weights, biases, h, gates, block * LstmRowBlock, Math.Min(rows, (block + 1) * LstmRowBlock)));
-            else Recurrent(weights, biases, h, gates, 0, rows);
-            for (int r = 0; r < rows; r++) gates[r] = input[r * frames + t] + gates[r];
-            var i = gates.AsSpan(0, channels);
-            var f = gates.AsSpan(channels, channels);
-            var gg = gates.AsSpan(2 * channels, channels);
-            var o = gates.AsSpan(3 * channels, channels);
-            TensorPrimitives.Sigmoid(i, i);
-            TensorPrimitives.Sigmoid(f, f);
-            TensorPrimitives.Tanh(gg, gg);
-            TensorPrimitives.Sigmoid(o, o);
-            TensorPrimitives.Multiply(f, cell, f);   // σ(f)·c_{t−1}
-            TensorPrimitives.Multiply(i, gg, i);     // σ(i)·tanh(g)
-            TensorPrimitives.Add(f, i, cell);        // c_t
-            TensorPrimitives.Tanh(cell, gg);
-            TensorPrimitives.Multiply(o, gg, h);     // h_t = σ(o)·tanh(c_t)
-            for (int j = 0; j < channels; j++) result[j * frames + t] = h[j];
-        }
-    }
-
-    /// <summary>gates[r] = W_hh[r, :]·h + b_hh[r] for rows [from, to): the dot product first, then the bias.</summary>
-    static void Recurrent(float[] weights, float[] biases, float[] h, float[] gates, int from, int to)
-    {
-        int channels = h.Length;
-        for (int r = from; r < to; r++)
-            gates[r] = TensorPrimitives.Dot(new ReadOnlySpan<float>(weights, r * channels, channels), h) + biases[r];
     }
 }

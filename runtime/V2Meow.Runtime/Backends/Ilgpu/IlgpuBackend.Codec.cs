@@ -1,6 +1,7 @@
 using V2Meow.Kernels;
 using Conv1dLauncher = V2Meow.Kernels.Conv1d;
 using ConvTranspose1dLauncher = V2Meow.Kernels.ConvTranspose1d;
+using LstmLauncher = V2Meow.Kernels.Lstm;
 
 namespace V2Meow.Runtime.Backends.Ilgpu;
 
@@ -11,11 +12,13 @@ public sealed partial class IlgpuBackend
     Conv1dLauncher? _codecConv;
     ConvTranspose1dLauncher? _codecConvTranspose;
     CodecActivations? _codecActivations;
+    LstmLauncher? _codecLstm;
 
     Rvq CodecRvqKernels => _codecRvq ??= new Rvq(_accelerator);
     Conv1dLauncher CodecConvKernels => _codecConv ??= new Conv1dLauncher(_accelerator);
     ConvTranspose1dLauncher CodecConvTransposeKernels => _codecConvTranspose ??= new ConvTranspose1dLauncher(_accelerator);
     CodecActivations CodecActivationsKernels => _codecActivations ??= new CodecActivations(_accelerator);
+    LstmLauncher CodecLstmKernels => _codecLstm ??= new LstmLauncher(_accelerator, Geometry);
 
     /// <inheritdoc/>
     public void RvqLookup(DeviceTensor codebooks, DeviceIntTensor codes, int levels, DeviceTensor output)
@@ -74,5 +77,20 @@ public sealed partial class IlgpuBackend
         TensorChecks.SameLength(x, y, "tanh");
         if (NothingToCompute(y)) return;
         CodecActivationsKernels.Tanh(_stream, x.View, y.View, x.Length);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// One launch per time step; the cell state is a buffer this call owns, so it waits for the stream before
+    /// freeing it (the op returns with its output complete).
+    /// </remarks>
+    public void Lstm(DeviceTensor inputGates, DeviceTensor weightHh, DeviceTensor biasHh, DeviceTensor output)
+    {
+        var (g, w, b, y) = (Own<IlgpuTensor>(inputGates, "input gates"), Own<IlgpuTensor>(weightHh, "weight_hh"), Own<IlgpuTensor>(biasHh, "bias_hh"), Own<IlgpuTensor>(output, "output"));
+        var (channels, frames) = CodecChecks.Lstm(g, w, b, y);
+        if (NothingToCompute(y)) return;
+        using var cell = new IlgpuTensor(this, _accelerator, [channels]);
+        CodecLstmKernels.Run(_stream, g.View, w.View, b.View, cell.View, y.View, channels, frames);
+        _stream.Synchronize();
     }
 }

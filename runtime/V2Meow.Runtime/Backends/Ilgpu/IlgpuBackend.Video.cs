@@ -1,7 +1,6 @@
 using V2Meow.Kernels;
 using Conv3dLauncher = V2Meow.Kernels.Conv3d;
 using GuidanceLauncher = V2Meow.Kernels.Guidance;
-using LstmLauncher = V2Meow.Kernels.Lstm;
 
 namespace V2Meow.Runtime.Backends.Ilgpu;
 
@@ -11,12 +10,10 @@ public sealed partial class IlgpuBackend
     Conv3dLauncher? _conv3d;
     Rows? _rows;
     GuidanceLauncher? _guidance;
-    LstmLauncher? _lstm;
 
     Conv3dLauncher Conv3dKernels => _conv3d ??= new Conv3dLauncher(_accelerator);
     Rows RowKernels => _rows ??= new Rows(_accelerator);
     GuidanceLauncher GuidanceKernels => _guidance ??= new GuidanceLauncher(_accelerator);
-    LstmLauncher LstmKernels => _lstm ??= new LstmLauncher(_accelerator, Geometry);
 
     /// <inheritdoc/>
     public void Conv3dPatches(DeviceTensor input, DeviceTensor weight, DeviceTensor bias, (int T, int H, int W) stride,
@@ -70,19 +67,5 @@ public sealed partial class IlgpuBackend
         VideoChecks.Guidance(c, u, y);
         if (NothingToCompute(y)) return;
         GuidanceKernels.Mix(_stream, c.View, u.View, y.View, scale, y.Length);
-    }
-
-    /// <summary>
-    /// One launch per time step; the cell state is a buffer this call owns, so it waits for the stream before
-    /// freeing it (the op returns with its output complete).
-    /// </summary>
-    public void Lstm(DeviceTensor inputGates, DeviceTensor weightHh, DeviceTensor biasHh, DeviceTensor output)
-    {
-        var (g, w, b, y) = (Own<IlgpuTensor>(inputGates, "input gates"), Own<IlgpuTensor>(weightHh, "weight_hh"), Own<IlgpuTensor>(biasHh, "bias_hh"), Own<IlgpuTensor>(output, "output"));
-        var (channels, frames) = VideoChecks.Lstm(g, w, b, y);
-        if (NothingToCompute(y)) return;
-        using var cell = new IlgpuTensor(this, _accelerator, [channels]);
-        LstmKernels.Run(_stream, g.View, w.View, b.View, cell.View, y.View, channels, frames);
-        _stream.Synchronize();
     }
 }
