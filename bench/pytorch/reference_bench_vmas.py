@@ -32,6 +32,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "weights-spec", "reference"))
 
 from vmas import bundle as vbundle  # noqa: E402
 from vmas import config as vconfig  # noqa: E402
+from vmas import delay  # noqa: E402
 from vmas import model as vmodel  # noqa: E402
 
 
@@ -90,18 +91,6 @@ def bench_encoder(config, folder, device, repeats, rng):
     return {"frames": frames_count, "frames_per_s": frames_count / seconds, "weight_bytes_f32": weight_bytes(encoder)}, memory
 
 
-def delayed_ids(codes, n, positions):
-    """[positions, K] input ids of codes [K, T] (VMAS.md §7.1): position 0 all N, position p step p − 1's outputs."""
-    k_count, frames = codes.shape
-    ids = np.full((positions, k_count), n, dtype=np.int64)
-    for p in range(1, positions):
-        for k in range(k_count):
-            t = p - 1 - k
-            if 0 <= t < frames:
-                ids[p, k] = codes[k, t]
-    return ids
-
-
 def bench_decoder(config, folder, device, memory, decode_steps, batch, prefill_positions, guidance, repeats, rng):
     decoder = vbundle.load_component(folder, config, "music_decoder").to(device)
     k_count, n = decoder.codebooks, decoder.codebook_size
@@ -109,7 +98,7 @@ def bench_decoder(config, folder, device, memory, decode_steps, batch, prefill_p
     positions = window + k_count - 1
     prefill = min(prefill_positions, positions) if prefill_positions > 0 else positions
     codes = rng.integers(0, n, size=(k_count, window))
-    ids = torch.from_numpy(delayed_ids(codes, n, positions)[:prefill]).to(device)
+    ids = torch.from_numpy(delay.delayed_input(codes, n)[:prefill]).to(device)  # [P, K], VMAS.md §7.1
     result = {"positions": positions, "prefill_positions": prefill, "weight_bytes_f32": weight_bytes(decoder)}
     with torch.no_grad():
         progress(f"music decoder: prefill of {prefill} positions")
@@ -120,7 +109,8 @@ def bench_decoder(config, folder, device, memory, decode_steps, batch, prefill_p
         # Steps of at least one frame (K positions) and at most one window, as the runtime's side caps them.
         steps = max(k_count, min(decode_steps, positions))
         frames = steps - k_count + 1
-        codebook = torch.arange(k_count, device=device)
+        t_of = delay.frame_of(torch.arange(steps, device=device)[:, None], torch.arange(k_count, device=device)[None, :])
+        outputs = (t_of >= 0) & (t_of < frames)  # [steps, K]: where step j outputs a frame of codebook k, not N
 
         def decode(rows, guided):
             cond_memory = memory.expand(rows, *memory.shape)
@@ -133,9 +123,7 @@ def bench_decoder(config, folder, device, memory, decode_steps, batch, prefill_p
                     null = decoder(feed, None, caches[1])["logits"][:, -1]
                     logits = null + g * (logits - null)
                 chosen = logits.argmax(dim=-1)  # [rows, K]
-                t = j - codebook  # step j outputs frame j − k of codebook k, N outside [0, frames)
-                chosen = torch.where((t >= 0) & (t < frames), chosen, torch.full_like(chosen, n))
-                feed = chosen[:, None, :]
+                feed = torch.where(outputs[j], chosen, torch.full_like(chosen, n))[:, None, :]
 
         for rows in sorted({1, batch}):
             for guided in (False, True):
