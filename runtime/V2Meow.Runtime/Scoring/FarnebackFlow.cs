@@ -142,14 +142,14 @@ public sealed class FarnebackFlow
     }
 
     /// <summary>
-    /// OpenCV's 8-bit RGB → gray: (4899 R + 9617 G + 1868 B + 2^13) >> 14, BT.601's 0.299, 0.587, 0.114 in
-    /// 14-bit fixed point, rounded (cv2.cvtColor(rgb, COLOR_RGB2GRAY)).
+    /// OpenCV's 8-bit RGB → gray: (9798 R + 19235 G + 3735 B + 2^14) >> 15, BT.601's 0.299, 0.587, 0.114 in
+    /// 15-bit fixed point, rounded; equal to cv2.cvtColor(rgb, COLOR_RGB2GRAY) on every pixel.
     /// </summary>
     public static byte[] Gray(ReadOnlySpan<byte> rgb)
     {
         var gray = new byte[rgb.Length / 3];
         for (int i = 0; i < gray.Length; i++)
-            gray[i] = (byte)((4899 * rgb[3 * i] + 9617 * rgb[3 * i + 1] + 1868 * rgb[3 * i + 2] + (1 << 13)) >> 14);
+            gray[i] = (byte)((9798 * rgb[3 * i] + 19235 * rgb[3 * i + 1] + 3735 * rgb[3 * i + 2] + (1 << 14)) >> 15);
         return gray;
     }
 
