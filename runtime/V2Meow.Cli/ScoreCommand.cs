@@ -33,7 +33,7 @@ public static class ScoreCommand
         if (json)
         {
             using var buffer = new MemoryStream();
-            using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+            using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
                 scores.WriteJson(writer);
             output.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
             return 0;

@@ -95,10 +95,23 @@ public static class BatchRunner
                 foreach (var (item, work, previous) in toRun)
                 {
                     await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    // Items take their turn to generate here, in manifest order; each gives it back once its
+                    // generation is over (or at once when it has nothing to generate).
+                    try { await generating.WaitAsync(cancellationToken).ConfigureAwait(false); }
+                    catch (OperationCanceledException)
+                    {
+                        slots.Release();
+                        throw;
+                    }
+                    var turn = new Turn(generating);
                     tasks.Add(Task.Run(async () =>
                     {
-                        try { await RunItemAsync(item, work, previous, models, generating, cancellationToken).ConfigureAwait(false); }
-                        finally { slots.Release(); }
+                        try { await RunItemAsync(item, work, previous, models, turn, cancellationToken).ConfigureAwait(false); }
+                        finally
+                        {
+                            turn.Release();
+                            slots.Release();
+                        }
                     }, CancellationToken.None));
                 }
             }
@@ -183,7 +196,7 @@ public static class BatchRunner
             }
         }
 
-        async Task RunItemAsync(BatchItem item, Work work, BatchResult? previous, BatchModels models, SemaphoreSlim generating,
+        async Task RunItemAsync(BatchItem item, Work work, BatchResult? previous, BatchModels models, Turn turn,
             CancellationToken cancellationToken)
         {
             var clock = Stopwatch.StartNew();
@@ -195,7 +208,7 @@ public static class BatchRunner
             {
                 result = work == Work.ScoreOnly
                     ? await ScoreOnlyAsync(item, previous!, cancellationToken).ConfigureAwait(false)
-                    : await GenerateAsync(item, models, generating, written, clock, cancellationToken).ConfigureAwait(false);
+                    : await GenerateAsync(item, models, turn, written, clock, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -223,7 +236,7 @@ public static class BatchRunner
             }
         }
 
-        async Task<BatchResult> GenerateAsync(BatchItem item, BatchModels models, SemaphoreSlim generating, List<string> written,
+        async Task<BatchResult> GenerateAsync(BatchItem item, BatchModels models, Turn turn, List<string> written,
             Stopwatch clock, CancellationToken cancellationToken)
         {
             if (item.Problem is { } problem) throw new BatchException(problem);
@@ -261,14 +274,13 @@ public static class BatchRunner
                 };
                 var generation = options.Generation with { Seed = item.Seed ?? options.Generation.Seed, Candidates = item.Candidates };
                 GenerationResult music;
-                await generating.WaitAsync(cancellationToken).ConfigureAwait(false);
                 try
                 {
                     music = await pipeline.GenerateAsync(input, generation, new ItemProgress(this, item), cancellationToken).ConfigureAwait(false);
                 }
                 finally
                 {
-                    generating.Release();
+                    turn.Release(); // the next item may start decoding while this one writes and scores
                 }
                 for (int c = 0; c < outputs.Count; c++)
                 {
@@ -346,6 +358,17 @@ public static class BatchRunner
                 Total = _total, Completed = _completed, Failed = _failed, Skipped = _skipped,
                 Elapsed = _clock.Elapsed, Remaining = remaining,
             });
+        }
+
+        /// <summary>An item's turn to generate: given back once, whichever comes first (its generation ends, or the item does).</summary>
+        sealed class Turn(SemaphoreSlim generating)
+        {
+            int _released;
+
+            public void Release()
+            {
+                if (Interlocked.Exchange(ref _released, 1) == 0) generating.Release();
+            }
         }
 
         /// <summary>An item's generation progress, passed on synchronously as batch progress.</summary>

@@ -132,44 +132,69 @@ public sealed class Manifest
             if (document.RootElement.ValueKind != JsonValueKind.Object)
                 return item with { Problem = $"expected a JSON object, found {Kind(document.RootElement)}" };
             var fields = new FieldSet();
-            foreach (var property in document.RootElement.EnumerateObject())
+            try
             {
-                if (!fields.Seen.Add(property.Name))
-                {
-                    fields.Fail($"field '{Shown(property.Name)}' given twice");
-                    continue;
-                }
-                var value = property.Value;
-                if (value.ValueKind == JsonValueKind.Null) continue;
-                switch (property.Name)
-                {
-                    case "features":
-                        if (value.ValueKind != JsonValueKind.Object)
-                        {
-                            fields.Fail($"'features': expected an object of stream name to file, found {Kind(value)}");
-                            break;
-                        }
-                        foreach (var stream in value.EnumerateObject())
-                        {
-                            if (stream.Value.ValueKind != JsonValueKind.String)
-                                fields.Fail($"'features.{Shown(stream.Name)}': expected a file path, found {Kind(stream.Value)}");
-                            else if (!fields.Features.TryAdd(stream.Name, stream.Value.GetString()!))
-                                fields.Fail($"'features.{Shown(stream.Name)}' given twice");
-                        }
-                        break;
-                    case "seed" or "candidates" or "id" when value.ValueKind == JsonValueKind.Number:
-                        fields.Set(property.Name, value.GetRawText());
-                        break;
-                    default:
-                        if (value.ValueKind != JsonValueKind.String)
-                            fields.Fail($"'{Shown(property.Name)}': expected a string, found {Kind(value)}");
-                        else
-                            fields.Set(property.Name, value.GetString()!);
-                        break;
-                }
+                ReadFields(document.RootElement, fields);
+            }
+            catch (InvalidOperationException)
+            {
+                return item with { Problem = NotUnicode }; // a field name that is a lone surrogate escape
             }
             return fields.ToItem(item);
         }
+    }
+
+    static void ReadFields(JsonElement root, FieldSet fields)
+    {
+        foreach (var property in root.EnumerateObject())
+        {
+            if (!fields.Seen.Add(property.Name))
+            {
+                fields.Fail($"field '{Shown(property.Name)}' given twice");
+                continue;
+            }
+            var value = property.Value;
+            if (value.ValueKind == JsonValueKind.Null) continue;
+            switch (property.Name)
+            {
+                case "features":
+                    if (value.ValueKind != JsonValueKind.Object)
+                    {
+                        fields.Fail($"'features': expected an object of stream name to file, found {Kind(value)}");
+                        break;
+                    }
+                    foreach (var stream in value.EnumerateObject())
+                    {
+                        if (stream.Value.ValueKind != JsonValueKind.String)
+                            fields.Fail($"'features.{Shown(stream.Name)}': expected a file path, found {Kind(stream.Value)}");
+                        else if (Text(stream.Value) is not { } file)
+                            fields.Fail($"'features.{Shown(stream.Name)}': {NotUnicode}");
+                        else if (!fields.Features.TryAdd(stream.Name, file))
+                            fields.Fail($"'features.{Shown(stream.Name)}' given twice");
+                    }
+                    break;
+                case "seed" or "candidates" or "id" when value.ValueKind == JsonValueKind.Number:
+                    fields.Set(property.Name, value.GetRawText());
+                    break;
+                default:
+                    if (value.ValueKind != JsonValueKind.String)
+                        fields.Fail($"'{Shown(property.Name)}': expected a string, found {Kind(value)}");
+                    else if (Text(value) is not { } text)
+                        fields.Fail($"'{Shown(property.Name)}': {NotUnicode}");
+                    else
+                        fields.Set(property.Name, text);
+                    break;
+            }
+        }
+    }
+
+    const string NotUnicode = "not a usable path or text (an unpaired \\u surrogate escape is no Unicode character)";
+
+    /// <summary>A JSON string's text, or null when its escapes make no valid Unicode (a lone \ud800).</summary>
+    static string? Text(JsonElement value)
+    {
+        try { return value.GetString(); }
+        catch (InvalidOperationException) { return null; }
     }
 
     static string Kind(JsonElement value) => value.ValueKind switch

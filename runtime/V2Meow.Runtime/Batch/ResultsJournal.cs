@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using V2Meow.Loaders.Files;
 using V2Meow.Runtime.Scoring;
@@ -179,7 +180,8 @@ public sealed class ResultsJournal : IDisposable
     {
         ArgumentNullException.ThrowIfNull(result);
         using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
+        // Relaxed escaping: quotes and non-ASCII letters as they are, readable with grep; still valid JSON.
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             json.WriteStartObject();
             json.WriteNumber("item", result.Item);
