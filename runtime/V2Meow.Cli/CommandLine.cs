@@ -13,7 +13,7 @@ public static class CommandLine
         usage: v2meow <command> [options]
 
         commands:
-          generate VIDEO [...]   score a video: music as .wav, or the video with the music muxed in (see `v2meow generate --help`)
+          generate VIDEO [...]   music for a video: a .wav, or the video with the music muxed in (see `v2meow generate --help`)
           batch MANIFEST [...]   generate for every video of a manifest, resumable and shardable (see `v2meow batch --help`)
           score VIDEO AUDIO      how well music fits its video: beat scores and AV-Align (see `v2meow score --help`)
           inspect PATH           list the tensors and metadata of a .safetensors file or bundle folder, validating everything
