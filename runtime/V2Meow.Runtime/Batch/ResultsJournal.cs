@@ -10,9 +10,9 @@ namespace V2Meow.Runtime.Batch;
 /// A batch's results file: JSON Lines, one line per item as it finishes, each flushed to disk before the
 /// next item's line, so a killed batch loses at most the line it was writing. A re-run reads it to skip what
 /// is done; the last line of an item is its state. A torn last line (the process killed mid-write) is
-/// ignored and the next line starts on a line of its own. Open in one process at a time: the file is
-/// locked while a batch holds it, so the same shard started twice stops with an error instead of both
-/// writing.
+/// ignored and the next line starts on a line of its own. Open in one process at a time: a lock file beside
+/// it (".NAME.lock") is held while a batch writes, so the same shard started twice stops with an error
+/// instead of both writing; readers are never blocked.
 /// </summary>
 /// <remarks>
 /// A line: <c>{"item": 12, "id": "clip-12", "status": "ok", "video": "in/a.mp4", "output": "out/a.wav",
@@ -22,7 +22,7 @@ namespace V2Meow.Runtime.Batch;
 /// </remarks>
 public sealed class ResultsJournal : IDisposable
 {
-    readonly FileStream _stream;
+    readonly FileStream _stream, _held;
     readonly Lock _lock = new();
     bool _needsNewline;
 
@@ -32,10 +32,11 @@ public sealed class ResultsJournal : IDisposable
     /// <summary>The lines already in the file when it was opened, in file order (torn or foreign lines left out).</summary>
     public IReadOnlyList<BatchResult> Existing { get; }
 
-    ResultsJournal(string path, FileStream stream, IReadOnlyList<BatchResult> existing, bool needsNewline)
+    ResultsJournal(string path, FileStream stream, FileStream held, IReadOnlyList<BatchResult> existing, bool needsNewline)
     {
         Path = path;
         _stream = stream;
+        _held = held;
         Existing = existing;
         _needsNewline = needsNewline;
     }
@@ -61,31 +62,44 @@ public sealed class ResultsJournal : IDisposable
             throw new BatchException($"results file {path}: {InputFile.Problem(kind)}");
         string folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
         if (!Directory.Exists(folder)) throw new BatchException($"results file {path}: folder '{folder}' does not exist");
-        FileStream stream;
+        // The same shard started twice must stop here instead of both writing: the writer holds an exclusive
+        // lock (flock on Unix, through FileShare.None) on a hidden lock file beside the results, which stays
+        // (empty) after the run. The results file itself is shared, so other shards and tools read it as it grows.
+        string lockPath = System.IO.Path.Combine(folder, "." + System.IO.Path.GetFileName(path) + ".lock");
+        FileStream held;
         try
         {
-            // FileShare.Read: other processes may read the results as they grow, but a second writer (the
-            // same shard started twice) gets a sharing violation (an advisory lock on Unix).
-            stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
+            held = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
         catch (IOException e)
         {
-            throw new BatchException($"results file {path}: cannot open it for writing; is the same batch (or shard) already running? ({e.Message})");
+            throw new BatchException($"results file {path}: in use by another process (is the same batch or shard already running?) ({e.Message})");
         }
         catch (UnauthorizedAccessException e)
         {
-            throw new BatchException($"results file {path}: not writable ({e.Message})");
+            throw new BatchException($"results file {path}: cannot create its lock file {lockPath} ({e.Message})");
+        }
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            held.Dispose();
+            throw new BatchException($"results file {path}: cannot open it for writing ({e.Message})");
         }
         try
         {
             var bytes = new byte[stream.Length];
             stream.ReadExactly(bytes);
             var existing = Parse(bytes);
-            return new ResultsJournal(path, stream, existing, bytes.Length > 0 && bytes[^1] != (byte)'\n');
+            return new ResultsJournal(path, stream, held, existing, bytes.Length > 0 && bytes[^1] != (byte)'\n');
         }
         catch
         {
             stream.Dispose();
+            held.Dispose();
             throw;
         }
     }
@@ -212,8 +226,12 @@ public sealed class ResultsJournal : IDisposable
         return buffer.ToArray();
     }
 
-    /// <summary>Closes the file, releasing its lock.</summary>
-    public void Dispose() => _stream.Dispose();
+    /// <summary>Closes the file and releases the lock.</summary>
+    public void Dispose()
+    {
+        _stream.Dispose();
+        _held.Dispose();
+    }
 
     /// <summary>Text as JSON can hold it: a lone surrogate (possible in a path read from JSON escapes) becomes U+FFFD.</summary>
     static string Clean(string text)

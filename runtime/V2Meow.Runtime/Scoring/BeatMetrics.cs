@@ -53,7 +53,18 @@ public static class BeatMetrics
         ArgumentNullException.ThrowIfNull(beats);
         if (!(frameRate > 0)) throw new ArgumentOutOfRangeException(nameof(frameRate), frameRate, "a positive rate");
         double window = 1 / frameRate;
-        int matched = onsets.Count(a => beats.Any(v => v - window < a && a < v + window));
+        var sorted = beats.Order().ToArray();
+        int matched = 0;
+        foreach (double a in onsets)
+        {
+            // The beats nearest a on either side decide it: a binary search, not a scan (a two-hour video has
+            // tens of thousands of each).
+            int i = Array.BinarySearch(sorted, a);
+            if (i < 0) i = ~i;
+            bool near = (i < sorted.Length && sorted[i] - window < a && a < sorted[i] + window)
+                || (i > 0 && sorted[i - 1] - window < a && a < sorted[i - 1] + window);
+            if (near) matched++;
+        }
         int union = onsets.Count + beats.Count - matched;
         return union == 0 ? 0 : (double)matched / union;
     }

@@ -60,6 +60,16 @@ public class ResultsJournalTests
     }
 
     [Fact]
+    public void TheSameResultsFileIsOpenInOneBatchAtATime()
+    {
+        // The same shard started twice: the second stops with an error instead of both writing.
+        using var dir = new TempDirectory();
+        using var first = ResultsJournal.Open(dir.File("r.jsonl"));
+        var e = Assert.Throws<BatchException>(() => ResultsJournal.Open(dir.File("r.jsonl")));
+        Assert.Contains("already running", e.Message);
+    }
+
+    [Fact]
     public void ADirectoryIsNoResultsFile()
     {
         using var dir = new TempDirectory();

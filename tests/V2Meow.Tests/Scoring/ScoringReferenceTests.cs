@@ -59,6 +59,30 @@ public class ScoringReferenceTests
         Assert.InRange(scores.AvAlign, 0.05, 0.95);
     }
 
+    [Theory]
+    [InlineData("missing-video", "nothing.mp4")]
+    [InlineData("not-a-video", "music.wav: has no video stream")]
+    [InlineData("missing-audio", "nothing.wav: file not found")]
+    [InlineData("silent-video", "has no audio stream")]
+    [InlineData("one-argument", "score needs a VIDEO and an AUDIO")]
+    public async Task BadInputIsOneErrorLine(string kind, string message)
+    {
+        string[] args = kind switch
+        {
+            "missing-video" => ["score", "nothing.mp4", ScoreFixtures.Music],
+            "not-a-video" => ["score", ScoreFixtures.Music, ScoreFixtures.Music],
+            "missing-audio" => ["score", ScoreFixtures.Video, "nothing.wav"],
+            "silent-video" => ["score", ScoreFixtures.Video, ScoreFixtures.Video],
+            _ => ["score", ScoreFixtures.Video],
+        };
+        var (code, output, error) = await CliRunner.RunAsync(args);
+        Assert.Equal(2, code);
+        Assert.Equal("", output.Trim());
+        Assert.StartsWith("error: ", error);
+        Assert.Contains(message, error);
+        Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("error: "));
+    }
+
     [Fact]
     public async Task ScoreCommandPrintsTheScoresAsJson()
     {
