@@ -199,6 +199,7 @@ public static class BatchRunner
         async Task RunItemAsync(BatchItem item, Work work, BatchResult? previous, BatchModels models, Turn turn,
             CancellationToken cancellationToken)
         {
+            if (work != Work.Generate || item.Problem is not null) turn.Release(); // nothing to generate: let the next item start
             var clock = Stopwatch.StartNew();
             lock (_lock) Report(BatchEventKind.Started, item, null);
             var written = new List<string>();

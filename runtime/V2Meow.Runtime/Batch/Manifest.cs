@@ -47,11 +47,14 @@ public sealed class Manifest
         Items = items;
     }
 
-    /// <summary>A manifest of <paramref name="items"/> whose relative paths are relative to <paramref name="folder"/> (for apps that build one in code).</summary>
+    /// <summary>
+    /// A manifest of <paramref name="items"/> whose relative paths are relative to <paramref name="folder"/>, for
+    /// apps that build one in code; its default results file is <c>manifest.results.jsonl</c> in that folder.
+    /// </summary>
     public static Manifest FromItems(string folder, IEnumerable<BatchItem> items)
     {
         var list = items.ToList();
-        var path = System.IO.Path.Combine(System.IO.Path.GetFullPath(folder), "(in memory)");
+        var path = System.IO.Path.Combine(System.IO.Path.GetFullPath(folder), "manifest");
         return new Manifest(path, CheckAcrossItems(list, System.IO.Path.GetFullPath(folder)));
     }
 

@@ -49,7 +49,7 @@ public readonly record struct ShardSpec
     public bool IsSharded => Count > 1;
 
     /// <summary>Whether <paramref name="item"/> belongs to this shard.</summary>
-    public bool Contains(BatchItem item) => item.Index % Count == Index;
+    public bool Contains(BatchItem item) => Count <= 1 || item.Index % Count == Index; // default(ShardSpec) is the whole manifest too
 
     /// <summary>"2/4" (0-based index / count), as <see cref="Parse"/> reads it.</summary>
     public override string ToString() => $"{Index}/{Count}";
