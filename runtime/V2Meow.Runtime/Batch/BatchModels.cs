@@ -21,22 +21,40 @@ internal sealed class BatchModels : IDisposable
         _device = options.Device;
         string? batchDefault = null;
         Exception? batchDefaultError = null;
-        try { batchDefault = options.Model is null ? MusicModel.FindBundle("default") : MusicModel.FindBundle(options.Model); }
-        catch (Exception e) when (e is Loaders.Bundles.BundleException or InvalidOperationException) { batchDefaultError = e; }
+        try { batchDefault = Find(options.Model ?? "default", null); }
+        catch (Loaders.Bundles.BundleException e) { batchDefaultError = e; }
 
         foreach (var item in items)
         {
             try
             {
-                string key = item.Model is { } model ? MusicModel.FindBundle(model, manifest.Folder)
-                    : batchDefault ?? throw batchDefaultError!;
+                string key = item.Model is { } model ? Find(model, manifest.Folder) : batchDefault ?? throw batchDefaultError!;
                 _keys[item] = key;
                 _remaining[key] = _remaining.GetValueOrDefault(key) + 1;
             }
-            catch (Exception e) when (e is Loaders.Bundles.BundleException or InvalidOperationException)
+            catch (Loaders.Bundles.BundleException e)
             {
                 _unresolved[item] = e;
             }
+        }
+    }
+
+    /// <summary><see cref="MusicModel.FindBundle"/>, every failure a <see cref="Loaders.Bundles.BundleException"/> naming the model.</summary>
+    static string Find(string model, string? relativeTo)
+    {
+        try
+        {
+            return MusicModel.FindBundle(model, relativeTo);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new Loaders.Bundles.BundleException($"model '{model}': {e.Message}", e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The embedded model unpacks into a cache folder (XDG_CACHE_HOME, else ~/.cache) that must be writable.
+            throw new Loaders.Bundles.BundleException($"model '{model}': cannot unpack the embedded model into the cache folder ({e.Message}); " +
+                "set XDG_CACHE_HOME to a writable folder", e);
         }
     }
 

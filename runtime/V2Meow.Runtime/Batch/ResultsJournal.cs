@@ -174,18 +174,30 @@ public sealed class ResultsJournal : IDisposable
         }
     }
 
-    /// <summary>Appends <paramref name="result"/> as one line and flushes it to disk. Safe to call from several threads.</summary>
+    /// <summary>
+    /// Appends <paramref name="result"/> as one line and flushes it to disk. Safe to call from several threads.
+    /// A failed write (a full disk) is a <see cref="BatchException"/>.
+    /// </summary>
     public void Append(BatchResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
         byte[] line = Format(result);
         lock (_lock)
         {
-            _stream.Seek(0, SeekOrigin.End);
-            if (_needsNewline) _stream.WriteByte((byte)'\n');
-            _needsNewline = false;
-            _stream.Write(line);
-            _stream.Flush(flushToDisk: true);
+            try
+            {
+                _stream.Seek(0, SeekOrigin.End);
+                if (_needsNewline) _stream.WriteByte((byte)'\n');
+                _needsNewline = false;
+                _stream.Write(line);
+                _stream.Flush(flushToDisk: true);
+            }
+            catch (IOException e)
+            {
+                // A full disk or a lost mount: the batch cannot record what it does, so it stops (and resumes later).
+                _needsNewline = true;
+                throw new BatchException($"results file {Path}: cannot write to it ({e.Message})");
+            }
         }
     }
 
