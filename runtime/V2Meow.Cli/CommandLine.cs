@@ -13,6 +13,7 @@ public static class CommandLine
 
         commands:
           generate VIDEO [...]   score a video: music as .wav, or the video with the music muxed in (see `v2meow generate --help`)
+          codec encode|decode|roundtrip IN -o OUT   audio → codes → audio with a bundle's codec (see `v2meow codec --help`)
           inspect PATH           list the tensors and metadata of a .safetensors file or bundle folder, validating everything
           devices                list the devices this machine offers
           verify BUNDLE GOLDEN   run a golden file's recorded inputs and compare every tensor (--device auto|cpu|ilgpu-cpu|cuda|opencl)
@@ -32,6 +33,8 @@ public static class CommandLine
             {
                 "generate" when args.Length > 1 && args[1] is "-h" or "--help" => Help(output, GenerateCommand.Usage),
                 "generate" => await GenerateCommand.RunAsync(args[1..], output, error, cancellationToken),
+                "codec" when args.Length > 1 && args[1] is "-h" or "--help" => Help(output, CodecCommand.Usage),
+                "codec" => await CodecCommand.RunAsync(args[1..], output, error, cancellationToken),
                 "inspect" => InspectCommand.Run(args[1..], output),
                 "devices" => DevicesCommand.Run(args[1..], output),
                 "verify" => VerifyCommand.Run(args[1..], output),
