@@ -137,9 +137,10 @@ def rvq_encode(latent, codebooks, levels):
     for level in range(levels):
         book = codebooks[level]
         dist = np.zeros((t, k), dtype=np.float32)
-        for j in range(d):
-            e = residual[:, j:j + 1] - book[None, :, j]
-            dist = dist + e * e
+        with np.errstate(over="ignore"):  # a distance past float32's range is +inf, as the runtime's is
+            for j in range(d):
+                e = residual[:, j:j + 1] - book[None, :, j]
+                dist = dist + e * e
         chosen = dist.argmin(axis=1)  # the first minimum: the lowest index on a tie
         codes[level] = chosen
         residual = residual - book[chosen]
