@@ -15,22 +15,27 @@ namespace V2Meow.Loaders.Audio;
 /// </summary>
 public static class AudioReader
 {
-    /// <summary>Longest audio read, in seconds (two hours, as for videos): a damaged header can claim any length.</summary>
-    public const double MaxSeconds = 7200;
+    /// <summary>Longest audio read unless the caller says otherwise, in seconds (two hours, as for videos): a damaged header can claim any length.</summary>
+    public const double DefaultMaxDurationSeconds = VideoProbe.DefaultMaxDurationSeconds;
 
-    /// <summary>The audio of <paramref name="path"/> as mono samples at <paramref name="sampleRate"/>.</summary>
-    public static async Task<float[]> ReadMonoAsync(string path, int sampleRate, FFmpegBinaries? binaries = null,
-        CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The audio of <paramref name="path"/> as mono samples at <paramref name="sampleRate"/>; audio longer than
+    /// <paramref name="maxSeconds"/>, by its header or once decoded, is refused.
+    /// </summary>
+    public static async Task<float[]> ReadMonoAsync(string path, int sampleRate, double maxSeconds = DefaultMaxDurationSeconds,
+        FFmpegBinaries? binaries = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentOutOfRangeException.ThrowIfLessThan(sampleRate, 1);
+        if (!double.IsFinite(maxSeconds) || maxSeconds <= 0)
+            throw new ArgumentOutOfRangeException(nameof(maxSeconds), maxSeconds, "a finite number of seconds > 0");
         var (target, _) = InputFile.Require(path, problem => new MediaException(path, problem));
-        if (TryReadWav(target, path, sampleRate) is { } samples) return samples;
-        return await DecodeAsync(path, sampleRate, binaries ?? FFmpegBinaries.Default, cancellationToken).ConfigureAwait(false);
+        if (TryReadWav(target, path, sampleRate, maxSeconds) is { } samples) return samples;
+        return await DecodeAsync(path, sampleRate, maxSeconds, binaries ?? FFmpegBinaries.Default, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The samples of a WAV at exactly <paramref name="sampleRate"/>, or null when the file is no WAV this parses or has another rate.</summary>
-    static float[]? TryReadWav(string target, string path, int sampleRate)
+    static float[]? TryReadWav(string target, string path, int sampleRate, double maxSeconds)
     {
         using var stream = new FileStream(target, FileMode.Open, FileAccess.Read, FileShare.Read);
         Span<byte> header = stackalloc byte[12];
@@ -64,9 +69,9 @@ public static class AudioReader
                 long bytes = size == 0 || size == uint.MaxValue ? available : Math.Min(size, available);
                 int frameBytes = channels * bits / 8;
                 long frames = bytes / frameBytes;
-                if (frames > MaxSeconds * rate)
+                if (frames > maxSeconds * rate)
                     throw new MediaException(path, string.Create(CultureInfo.InvariantCulture,
-                        $"{frames / (double)rate:0.#} s of audio; at most {MaxSeconds} s are read"));
+                        $"{frames / (double)rate:0.#} s of audio; at most {maxSeconds} s are read"));
                 var data = new byte[frames * frameBytes];
                 stream.ReadExactly(data);
                 return Mix(data, (int)frames, channels, bits, floating);
@@ -107,10 +112,13 @@ public static class AudioReader
         return samples;
     }
 
-    static async Task<float[]> DecodeAsync(string path, int sampleRate, FFmpegBinaries binaries, CancellationToken cancellationToken)
+    static async Task<float[]> DecodeAsync(string path, int sampleRate, double maxSeconds, FFmpegBinaries binaries, CancellationToken cancellationToken)
     {
         var probe = await VideoProbe.ProbeAsync(path, binaries, cancellationToken).ConfigureAwait(false);
         if (!probe.HasAudio) throw new MediaException(path, probe.HasVideo ? "has no audio stream (video only)" : "has no audio stream");
+        if (probe.DurationSeconds > maxSeconds)
+            throw new MediaException(path, string.Create(CultureInfo.InvariantCulture,
+                $"claims to last {probe.DurationSeconds:0.##} s, more than the limit of {maxSeconds:0.##} s"));
         string input = VideoProbe.FileArgument(path);
         string[] arguments =
         [
@@ -119,7 +127,7 @@ public static class AudioReader
             "-ac", "1", "-ar", sampleRate.ToString(CultureInfo.InvariantCulture),
             "-f", "f32le", "-acodec", "pcm_f32le", "pipe:1",
         ];
-        long maxBytes = (long)(MaxSeconds * sampleRate) * 4;
+        long maxBytes = (long)(maxSeconds * sampleRate) * 4;
         await using var ffmpeg = FFmpegProcess.Start(binaries.FFmpegPath(path), arguments, readOutput: true, path);
         using var buffer = new MemoryStream();
         var chunk = new byte[1 << 16];
@@ -127,12 +135,13 @@ public static class AudioReader
         while ((read = await ffmpeg.Output.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
         {
             if (buffer.Length + read > maxBytes)
-                throw new MediaException(path, $"more than {MaxSeconds} s of audio; at most that is read");
+                throw new MediaException(path, $"decodes to more than the limit of {maxSeconds} s of audio");
             buffer.Write(chunk, 0, read);
         }
         int exitCode = await ffmpeg.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
         if (exitCode != 0) throw new MediaException(path, $"cannot decode its audio (ffmpeg: {ffmpeg.ErrorSummary(input)})");
         var bytes = buffer.GetBuffer().AsSpan(0, (int)buffer.Length);
+        if (bytes.Length < 4) throw new MediaException(path, "its audio stream holds no samples");
         var samples = new float[bytes.Length / 4];
         for (int i = 0; i < samples.Length; i++) samples[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes[(4 * i)..]);
         return samples;
