@@ -53,9 +53,26 @@ public sealed partial class CpuBackend
         t.Data.CopyTo(destination);
     }
 
-    /// <summary>Every dtype is widened to f32 once here; the CPU computes in f32 regardless.</summary>
-    public WeightTensor UploadWeights(TensorView view) =>
-        new CpuWeightTensor(this, view.Shape.Select(d => checked((int)d)).ToArray(), view.ToFloat32());
+    /// <summary>
+    /// f16 and bf16 stay 16-bit, copied once out of the memory-mapped file, and are widened in registers
+    /// (<see cref="CpuGemm"/>): half the bytes a decode step reads. f32 is copied; any other dtype, and 16-bit
+    /// weights holding NaN or ±Inf (the in-register widening assumes finite values), become f32.
+    /// </summary>
+    public WeightTensor UploadWeights(TensorView view)
+    {
+        int[] shape = view.Shape.Select(d => checked((int)d)).ToArray();
+        var format = view.DType switch
+        {
+            DType.F16 => WeightFormat.Float16,
+            DType.BF16 => WeightFormat.BFloat16,
+            _ => WeightFormat.Float32,
+        };
+        if (format == WeightFormat.Float32 || FiniteValues.FirstNonFinite(view) >= 0)
+            return new CpuWeightTensor(this, shape, view.ToFloat32());
+        var packed = GC.AllocateUninitializedArray<ushort>(checked((int)view.ElementCount));
+        view.As<ushort>().CopyTo(packed);
+        return new CpuWeightTensor(this, shape, format, packed);
+    }
 
     /// <inheritdoc/>
     public WeightTensor UploadWeights(ReadOnlySpan<float> values, int rows, int columns) =>
@@ -67,7 +84,7 @@ public sealed partial class CpuBackend
         var (x, y) = (Own<CpuTensor>(input, "input"), Own<CpuTensor>(output, "output"));
         var w = Own<CpuWeightTensor>(weight, "weight");
         var (m, k, n) = TensorChecks.MatMul(x, w, y);
-        CpuGemm.Multiply(x.Data, w.Data, y.Data, m, k, n, _parallel);
+        CpuGemm.Multiply(x.Data, w, y.Data, m, k, n, _parallel);
     }
 
     /// <inheritdoc/>
@@ -160,7 +177,7 @@ public sealed partial class CpuBackend
             int id = i.Data[lookup.IdsOffset + r] + lookup.IdOffset + r % lookup.Levels * lookup.LevelStride;
             if ((uint)id >= (uint)t.Rows)
                 throw new ArgumentException($"embedding: row {r} asks for id {id}, outside the table's {t.Rows} rows");
-            Array.Copy(t.Data, id * d, y.Data, r * d, d);
+            t.CopyRow(id, y.Data.AsSpan(r * d, d));
         }
     }
 

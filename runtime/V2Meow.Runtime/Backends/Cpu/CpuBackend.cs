@@ -31,7 +31,7 @@ public sealed partial class CpuBackend : IComputeBackend
         MaxThreadsPerGroup: 1,
         WarpSize: System.Numerics.Vector<float>.Count,
         ProcessorCount: threads,
-        Capabilities: "f32 compute; f16/bf16 weights widened on load");
+        Capabilities: "f32 compute; f16/bf16 weights kept 16-bit, widened in registers");
 
     /// <inheritdoc/>
     public DeviceTensor Allocate(params int[] shape) => new CpuTensor(this, shape);
