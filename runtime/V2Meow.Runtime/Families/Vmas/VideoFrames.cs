@@ -32,8 +32,7 @@ internal sealed class VideoFrames
             .RequireVideo().RequireDuration(maxSeconds);
         // Decoded with the shorter side at most the larger target side: enough pixels to cover the frame.
         int shortSide = Math.Max(2, (Math.Max(video.Height, video.Width) + 1) / 2 * 2);
-        var reader = await VideoFrameReader.OpenAsync(path, new VideoFrameReaderOptions { Fps = video.Fps, MaxShortSide = shortSide },
-            cancellationToken).ConfigureAwait(false);
+        var reader = VideoFrameReader.Open(probe, new VideoFrameReaderOptions { Fps = video.Fps, MaxShortSide = shortSide });
         var frames = new List<byte[]>(reader.FrameCount);
         await foreach (var frame in reader.ReadFramesAsync(cancellationToken).ConfigureAwait(false))
             frames.Add(CoverAndCrop(frame, video.Width, video.Height));
