@@ -84,7 +84,7 @@ public sealed partial class CpuBackend
         var (x, y) = (Own<CpuTensor>(input, "input"), Own<CpuTensor>(output, "output"));
         var w = Own<CpuWeightTensor>(weight, "weight");
         var (m, k, n) = TensorChecks.MatMul(x, w, y);
-        CpuGemm.Multiply(x.Data, w, y.Data, m, k, n, _parallel);
+        CpuGemm.Multiply(x.Data, w, y.Data, m, k, n, _workers);
     }
 
     /// <inheritdoc/>
@@ -260,10 +260,14 @@ public sealed partial class CpuBackend
         public int Row(int key) => tables[offset + key / blockSize] * blockSize + key % blockSize;
     }
 
-    /// <summary>One worker's attention scores, grown to the longest key count it meets.</summary>
+    /// <summary>One thread's attention scores, grown to the longest key count it meets.</summary>
     sealed class ScoreBuffer
     {
+        [ThreadStatic] static ScoreBuffer? t_buffer;
+
         float[] _scores = new float[64];
+
+        public static ScoreBuffer ForThisThread => t_buffer ??= new ScoreBuffer();
 
         public Span<float> Take(int count)
         {
@@ -272,15 +276,9 @@ public sealed partial class CpuBackend
         }
     }
 
-    /// <summary>One (row, head) per work item; each worker keeps one score buffer.</summary>
-    void RunAttention(int rows, AttentionHeads heads, Action<int, int, ScoreBuffer> attend)
-    {
-        Parallel.For(0, rows * heads.Heads, _parallel, () => new ScoreBuffer(), (item, _, scores) =>
-        {
-            attend(item / heads.Heads, item % heads.Heads, scores);
-            return scores;
-        }, _ => { });
-    }
+    /// <summary>One (row, head) per work item; each thread keeps one score buffer.</summary>
+    void RunAttention(int rows, AttentionHeads heads, Action<int, int, ScoreBuffer> attend) =>
+        _workers.For(rows * heads.Heads, item => attend(item / heads.Heads, item % heads.Heads, ScoreBuffer.ForThisThread));
 
     /// <summary>
     /// softmax(scale · q·kⱼ + bias(j − queryPosition)) over keys 0..count−1, times v (SPEC §6.4): the
@@ -343,7 +341,7 @@ public sealed partial class CpuBackend
     void ForRows(int rows, int columns, Action<int> body)
     {
         if ((long)rows * columns < ParallelThreshold) for (int r = 0; r < rows; r++) body(r);
-        else Parallel.For(0, rows, _parallel, body);
+        else _workers.For(rows, body);
     }
 
 

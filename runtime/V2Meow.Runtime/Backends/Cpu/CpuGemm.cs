@@ -36,27 +36,27 @@ internal static class CpuGemm
     /// <summary>The in-register widening needs AVX2's 16 → 32-bit moves and FMA; elsewhere the widened-block path runs.</summary>
     static bool WidenInRegisters => Avx2.IsSupported && Fma.IsSupported;
 
-    public static void Multiply(float[] x, float[] w, float[] y, int m, int k, int n, ParallelOptions parallel)
+    public static void Multiply(float[] x, float[] w, float[] y, int m, int k, int n, CpuWorkers workers)
     {
-        Parallel.For(0, Blocks(n), parallel, bi =>
+        workers.For(Blocks(n), bi =>
         {
             int n0 = bi * ColumnBlock, n1 = Math.Min(n, n0 + ColumnBlock);
             MultiplyBlock(x, w, 0, y, m, k, n, n0, n1);
         });
     }
 
-    public static void Multiply(float[] x, CpuWeightTensor w, float[] y, int m, int k, int n, ParallelOptions parallel)
+    public static void Multiply(float[] x, CpuWeightTensor w, float[] y, int m, int k, int n, CpuWorkers workers)
     {
         if (w.Format == WeightFormat.Float32)
         {
-            Multiply(x, w.Single, y, m, k, n, parallel);
+            Multiply(x, w.Single, y, m, k, n, workers);
             return;
         }
         if (m < TileRows && m * k > 0 && WidenInRegisters)
         {
             if (w.Format == WeightFormat.BFloat16)
             {
-                Gemv<BFloat16Bits>(x, w.Packed, y, m, k, n, parallel);
+                Gemv<BFloat16Bits>(x, w.Packed, y, m, k, n, workers);
                 return;
             }
             // f16 bits widen with a shift and a mask when x carries the 2^112 rebias instead (see HalfBits);
@@ -65,13 +65,13 @@ internal static class CpuGemm
             {
                 float[] scaled = Scratch(ref t_input, m * k);
                 TensorPrimitives.Multiply(new ReadOnlySpan<float>(x, 0, m * k), HalfRebias, scaled);
-                Gemv<HalfBits>(scaled, w.Packed, y, m, k, n, parallel);
+                Gemv<HalfBits>(scaled, w.Packed, y, m, k, n, workers);
                 return;
             }
         }
         ushort[] packed = w.Packed;
         var format = w.Format;
-        Parallel.For(0, Blocks(n), parallel, bi =>
+        workers.For(Blocks(n), bi =>
         {
             int n0 = bi * ColumnBlock, n1 = Math.Min(n, n0 + ColumnBlock);
             float[] block = Scratch(ref t_block, (n1 - n0) * k);
@@ -186,10 +186,10 @@ internal static class CpuGemm
     /// Decode: each of the m (&lt; 4) rows of x against 16-bit weight rows widened in registers, four weight
     /// rows per pass so one load of x feeds four multiply-adds.
     /// </summary>
-    static unsafe void Gemv<TWiden>(float[] x, ushort[] w, float[] y, int m, int k, int n, ParallelOptions parallel)
+    static unsafe void Gemv<TWiden>(float[] x, ushort[] w, float[] y, int m, int k, int n, CpuWorkers workers)
         where TWiden : struct, IWidening
     {
-        Parallel.For(0, Blocks(n), parallel, bi =>
+        workers.For(Blocks(n), bi =>
         {
             int n0 = bi * ColumnBlock, n1 = Math.Min(n, n0 + ColumnBlock);
             fixed (float* xp = x, yp = y)
