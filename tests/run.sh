@@ -9,6 +9,10 @@ cd "$(dirname "$0")/.."
 PY=/usr/bin/python3   # Debian's Python, which has python3-torch; not the first python3 on PATH
 need=()
 [ -x "$PY" ] && "$PY" -c 'import torch, numpy, scipy, pytest' 2>/dev/null || need+=(python3-torch python3-numpy python3-scipy python3-pytest)
+# The scoring reference (training/evaluation/score.py) measures optical flow with OpenCV; the deployment
+# tests parse the Kubernetes manifests with PyYAML.
+[ -x "$PY" ] && "$PY" -c 'import cv2' 2>/dev/null || need+=(python3-opencv)
+[ -x "$PY" ] && "$PY" -c 'import yaml' 2>/dev/null || need+=(python3-yaml)
 command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo

@@ -16,7 +16,7 @@ public sealed class ThroughputColumn : IColumn
     public int PriorityInCategory => 0;
     public bool IsNumeric => false;
     public UnitType UnitType => UnitType.Dimensionless;
-    public string Legend => "work per second from the mean: tokens/s (stages), audio s/s (codec), GB/s (bandwidth-bound kernels), GFLOP/s (compute-bound)";
+    public string Legend => "work per second from the mean: tokens/s (stages, VMAs decoder), audio s/s (codec), samples/s (VMAs codec), frames/s (VMAs encoder), GB/s (bandwidth-bound kernels), GFLOP/s (compute-bound)";
 
     public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
 
@@ -31,6 +31,8 @@ public sealed class ThroughputColumn : IColumn
         {
             Work.Unit.Tokens => perSecond.ToString("0.0", c) + " tok/s",
             Work.Unit.AudioSeconds => perSecond.ToString("0.00", c) + " audio s/s",
+            Work.Unit.Samples => perSecond.ToString("0", c) + " samples/s",
+            Work.Unit.Frames => perSecond.ToString("0.0", c) + " frames/s",
             Work.Unit.Bytes => (perSecond / 1e9).ToString("0.0", c) + " GB/s",
             _ => (perSecond / 1e9).ToString("0.0", c) + " GFLOP/s",
         };

@@ -9,6 +9,10 @@ public sealed record Work(double Amount, Work.Unit Units, long? WeightBytes = nu
         Tokens,
         /// <summary>Seconds of audio out of the codec: shown as audio s/s.</summary>
         AudioSeconds,
+        /// <summary>Audio samples out of the codec (VMAs): shown as samples/s.</summary>
+        Samples,
+        /// <summary>Video frames through an encoder (VMAs): shown as frames/s.</summary>
+        Frames,
         /// <summary>Bytes a bandwidth-bound kernel must move: shown as GB/s.</summary>
         Bytes,
         /// <summary>Floating-point operations of a compute-bound kernel: shown as GFLOP/s.</summary>

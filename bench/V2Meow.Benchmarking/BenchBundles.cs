@@ -2,14 +2,18 @@ namespace V2Meow.Benchmarking;
 
 /// <summary>
 /// Bench bundles made on demand: weights-spec/examples/{size}.json with random weights (seed 1) from the
-/// reference exporter, kept in a cache folder outside the repository (bundles are never committed) and
-/// made again when the example config changes.
+/// reference exporter of the config's family (export.py for v2meow/1, <c>python -m vmas.export</c> for the
+/// vmas-* sizes), kept in a cache folder outside the repository (bundles are never committed) and made
+/// again when the example config changes.
 /// </summary>
 public static class BenchBundles
 {
     public const string CacheVariable = "V2MEOW_BENCH_CACHE";
     public const int Seed = 1;
-    public static readonly string[] Sizes = ["tiny", "small", "paper"];
+    public static readonly string[] Sizes = ["tiny", "small", "paper", "vmas-tiny", "vmas-small", "vmas-paper"];
+
+    /// <summary>Whether <paramref name="size"/> names a vmas/1 example config.</summary>
+    public static bool IsVmas(string size) => size.StartsWith("vmas-", StringComparison.Ordinal);
 
     /// <summary>$V2MEOW_BENCH_CACHE, else $XDG_CACHE_HOME/v2meow/bench, else ~/.cache/v2meow/bench.</summary>
     public static string DefaultCache()
@@ -36,16 +40,19 @@ public static class BenchBundles
 
         progress?.Invoke($"exporting the {size} bench bundle (random weights, seed {Seed}) into {folder}");
         // Export beside the target and move into place, so an interrupted export never looks complete.
-        string temporary = $"{folder}.partial-{Environment.ProcessId}";
-        Directory.CreateDirectory(Path.GetDirectoryName(folder)!);
+        string temporary = Path.GetFullPath($"{folder}.partial-{Environment.ProcessId}");
+        Directory.CreateDirectory(Path.GetDirectoryName(temporary)!);
         if (Directory.Exists(temporary)) Directory.Delete(temporary, recursive: true);
-        var result = ExternalProcess.Run(python.Executable,
-            [scripts.Exporter, "--config", config, "--seed", Seed.ToString(System.Globalization.CultureInfo.InvariantCulture), "--out", temporary],
-            scripts.Root, TimeSpan.FromMinutes(30));
+        string seed = Seed.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        // The vmas package imports the shared reference modules: run it from weights-spec/reference (VMAS.md §13).
+        var (exporter, arguments, workingDirectory) = IsVmas(size)
+            ? ("vmas.export", new[] { "-m", "vmas.export", "--config", config, "--seed", seed, "--out", temporary }, scripts.ReferenceFolder)
+            : (scripts.Exporter, new[] { scripts.Exporter, "--config", config, "--seed", seed, "--out", temporary }, scripts.Root);
+        var result = ExternalProcess.Run(python.Executable, arguments, workingDirectory, TimeSpan.FromMinutes(30));
         if (result.ExitCode != 0)
         {
             if (Directory.Exists(temporary)) Directory.Delete(temporary, recursive: true);
-            throw new BenchmarkException($"{scripts.Exporter}: export of {config} failed: {result.LastErrorLine}");
+            throw new BenchmarkException($"{exporter}: export of {config} failed: {result.LastErrorLine}");
         }
         File.WriteAllText(Path.Combine(temporary, "source-config.json"), wanted);
         if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);

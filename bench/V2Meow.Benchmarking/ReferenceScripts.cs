@@ -1,7 +1,7 @@
 namespace V2Meow.Benchmarking;
 
 /// <summary>
-/// The repository files the side-by-side benchmark runs: the PyTorch timing script, the reference exporter
+/// The repository files the side-by-side benchmark runs: the PyTorch timing scripts, the reference exporters
 /// and the example configs. Found from a given folder, V2MEOW_REPO, the working directory or the program's
 /// folder, each searched upwards (so the packed program finds the tree it was copied with).
 /// </summary>
@@ -10,7 +10,11 @@ public sealed record ReferenceScripts(string Root)
     public const string EnvironmentVariable = "V2MEOW_REPO";
 
     public string TimingScript => Path.Combine(Root, "bench", "pytorch", "reference_bench.py");
+    /// <summary>The vmas/1 half: imports weights-spec/reference/vmas.</summary>
+    public string VmasTimingScript => Path.Combine(Root, "bench", "pytorch", "reference_bench_vmas.py");
     public string Exporter => Path.Combine(Root, "weights-spec", "reference", "export.py");
+    /// <summary>weights-spec/reference: the folder the vmas package's tools run from (<c>python -m vmas.export</c>, VMAS.md §13).</summary>
+    public string ReferenceFolder => Path.Combine(Root, "weights-spec", "reference");
     public string ExampleConfig(string size) => Path.Combine(Root, "weights-spec", "examples", size + ".json");
 
     public static ReferenceScripts Locate(string? hint = null)

@@ -1,9 +1,11 @@
 using System.Runtime.InteropServices;
+using V2Meow.Benchmarking.Vmas;
 using V2Meow.Loaders.Bundles;
 using V2Meow.Runtime;
 using V2Meow.Runtime.Backends;
 using V2Meow.Runtime.Backends.Cpu;
 using V2Meow.Runtime.Families.V2Meow;
+using V2Meow.Runtime.Families.Vmas;
 
 namespace V2Meow.Benchmarking;
 
@@ -39,7 +41,18 @@ public sealed record SideBySideRow(string Stage, string Phase, string Unit, doub
     public double? OfFloor => Floor is > 0 ? Runtime / Floor : null;
 }
 
-/// <summary>Everything one side-by-side run measured, with the context every figure needs.</summary>
+/// <summary>What a side-by-side run of any family gives back: the context, the rows, and the whole report as text.</summary>
+public interface ISideBySideReport
+{
+    /// <summary>date, commit, machine, runtime, pytorch, bundle, timing, copy: what every figure needs beside it.</summary>
+    IReadOnlyDictionary<string, string> Context { get; }
+    /// <summary>The throughput table's rows.</summary>
+    IReadOnlyList<SideBySideRow> Rows { get; }
+    /// <summary>The report as plain text: context, the throughput table, the family's memory table, what the columns mean.</summary>
+    string Format();
+}
+
+/// <summary>Everything one side-by-side run of a v2meow/1 bundle measured, with the context every figure needs.</summary>
 public sealed record SideBySideReport(
     IReadOnlyDictionary<string, string> Context,
     IReadOnlyList<SideBySideRow> Rows,
@@ -48,19 +61,45 @@ public sealed record SideBySideReport(
     int DecodeSteps,
     ReferenceTimings? Reference,
     double RuntimeCopyBytesPerSecond,
-    long CodecWeightBytes);
+    long CodecWeightBytes) : ISideBySideReport
+{
+    public string Format() => SideBySideTable.Format(this);
+}
+
+/// <summary>
+/// What every family's side-by-side starts from: the repository's scripts, Python (when needed), the bundle
+/// folder (exported first for a bench size), the threads and the runtime's backend, which it owns.
+/// </summary>
+public sealed class SideBySideSession : IDisposable
+{
+    public required ReferenceScripts Scripts { get; init; }
+    /// <summary>Null when neither the reference nor an export needs it.</summary>
+    public required PythonTorch? Python { get; init; }
+    public required string Folder { get; init; }
+    public required int Threads { get; init; }
+    public required IComputeBackend Backend { get; init; }
+    /// <summary>"cuda" exactly when the runtime runs on CUDA, else "cpu".</summary>
+    public required string ReferenceDevice { get; init; }
+
+    public void Dispose() => Backend.Dispose();
+}
 
 /// <summary>
 /// The runtime and the PyTorch reference on the same bundle, the same work and the same threads and device,
-/// in one run: per stage a teacher-forced prefill of one window and a batch-1 decode of N tokens through the
-/// KV cache (plus the runtime's batched decode), the codec on the same seconds of audio, and the decode
-/// bandwidth floor from the backend's copy bandwidth.
+/// in one run: for v2meow/1, per stage a teacher-forced prefill of one window and a batch-1 decode of N tokens
+/// through the KV cache (plus the runtime's batched decode), the codec on the same seconds of audio, and the
+/// decode bandwidth floor from the backend's copy bandwidth; for vmas/1 the same questions of its video
+/// encoder, music decoder and codec (<see cref="VmasSideBySide"/>).
 /// </summary>
 public static class SideBySide
 {
     public static IReadOnlyList<StageId> Stages => StageIds.All;
 
-    public static SideBySideReport Run(SideBySideOptions options, Action<string>? progress = null)
+    /// <summary>
+    /// Measures the bundle's family side by side: v2meow/1 by its stages (<see cref="SideBySideReport"/>), vmas/1 by
+    /// its encoder, decoder and codec (<see cref="VmasSideBySide"/>).
+    /// </summary>
+    public static ISideBySideReport Run(SideBySideOptions options, Action<string>? progress = null)
     {
         if (options.DecodeSteps < 1) throw new ArgumentException("decode steps must be at least 1");
         if (options.Repeats < 1) throw new ArgumentException("repeats must be at least 1");
@@ -74,17 +113,36 @@ public static class SideBySide
         string folder = options.Bundle ?? BenchBundles.Ensure(options.Size!, scripts, python!, options.Cache, progress);
         int threads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
 
-        using var backend = options.Device == DeviceKind.Cpu || (options.Device == DeviceKind.Auto && !HasGpu())
+        var backend = options.Device == DeviceKind.Cpu || (options.Device == DeviceKind.Auto && !HasGpu())
             ? new CpuBackend(threads)
             : DeviceCatalog.Open(options.Device);
-        string referenceDevice = backend.Kind == DeviceKind.Cuda ? "cuda" : "cpu";
-        if (!options.SkipReference && referenceDevice == "cuda" && !python!.CudaAvailable)
+        using var session = new SideBySideSession
+        {
+            Scripts = scripts,
+            Python = python,
+            Folder = folder,
+            Threads = threads,
+            Backend = backend,
+            ReferenceDevice = backend.Kind == DeviceKind.Cuda ? "cuda" : "cpu",
+        };
+        if (!options.SkipReference && session.ReferenceDevice == "cuda" && !python!.CudaAvailable)
             throw new BenchmarkException($"{python.Executable}: torch {python.TorchVersion} sees no CUDA device; the reference cannot run beside the runtime on cuda");
 
-        // The workloads below are V2Meow's three stages and its codec; other families bring their own.
-        var family = ModelFamilies.Of(folder);
-        if (family is not V2MeowFamily)
-            throw new BenchmarkException($"{folder}: a {family.Format} bundle; this build benchmarks {V2MeowFamily.Instance.Format} bundles only");
+        // Each family brings its own workloads; the table, the timing and the floor are shared.
+        return ModelFamilies.Of(folder) switch
+        {
+            V2MeowFamily => RunStages(options, session, progress),
+            VmasFamily => VmasSideBySide.Run(options, session, progress),
+            var family => throw new BenchmarkException($"{folder}: a {family.Format} bundle; this build benchmarks " +
+                $"{V2MeowFamily.Instance.Format} and {VmasFamily.Instance.Format} bundles only"),
+        };
+    }
+
+    /// <summary>A v2meow/1 bundle: per stage prefill and decode at batch 1 and <see cref="SideBySideOptions.Batch"/>, then the codec.</summary>
+    static SideBySideReport RunStages(SideBySideOptions options, SideBySideSession session, Action<string>? progress)
+    {
+        var (scripts, python, folder, threads, backend) = (session.Scripts, session.Python, session.Folder, session.Threads, session.Backend);
+        string referenceDevice = session.ReferenceDevice;
         using var bundle = Bundle.Open(folder);
         var config = bundle.Config;
         progress?.Invoke($"runtime on {backend.Device.Name} ({DeviceKinds.Name(backend.Kind)}), bundle {folder}");
@@ -144,22 +202,38 @@ public static class SideBySide
         }
         rows.Add(new SideBySideRow("codec", $"decode ({options.CodecSeconds:0.##} s audio)", "audio s/s", codecRate, reference?.CodecAudioSecondsPerSecond, null));
 
-        var context = new Dictionary<string, string>
-        {
-            ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture),
-            ["commit"] = scripts.Commit(),
-            ["machine"] = Machine(),
-            ["runtime"] = $".NET {Environment.Version}, backend {DeviceKinds.Name(backend.Kind)}: {backend.Device.Name}" +
-                (backend.Kind == DeviceKind.Cpu ? $", {threads} threads" : "") +
-                $", weights {(matrixBytes == 2 ? config.DType + " kept 16-bit" : "f32")}",
-            ["pytorch"] = reference is null ? "not run" : $"{reference.Engine} on {reference.Device}, {reference.Threads} threads, weights f32",
-            ["bundle"] = $"{(config.Name.Length > 0 ? config.Name : "(unnamed)")} ({config.DType}) at {folder}",
-            ["timing"] = $"best of {options.Repeats} after a warm-up, both sides (the runtime repeats short warm-ups for 3 s, for its tiered JIT)",
-        };
-        context["copy"] = $"runtime backend {copy / 1e9:0.0} GB/s (read + write; {copyBefore / 1e9:0.0} before, {copyAfter / 1e9:0.0} after the runtime's work)" +
-            (reference is null ? "" : $"; pytorch {reference.CopyBytesPerSecond / 1e9:0.0} GB/s");
+        var context = Context(session, options, config.Name, config.DType, matrixBytes,
+            reference is null ? null : $"{reference.Engine} on {reference.Device}, {reference.Threads} threads, weights f32");
+        context["copy"] = CopyLine(copyBefore, copyAfter, reference?.CopyBytesPerSecond);
         return new SideBySideReport(context, rows, footprints, options.Batch, options.DecodeSteps, reference, copy, codecWeights);
     }
+
+    /// <summary>
+    /// The context lines every family's report opens with: date, commit, machine, the runtime's backend and
+    /// weight format, the reference (or "not run"), the bundle and how the timing was done.
+    /// </summary>
+    public static Dictionary<string, string> Context(SideBySideSession session, SideBySideOptions options, string name, string dtype,
+        int matrixBytes, string? reference)
+    {
+        var backend = session.Backend;
+        return new Dictionary<string, string>
+        {
+            ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture),
+            ["commit"] = session.Scripts.Commit(),
+            ["machine"] = Machine(),
+            ["runtime"] = $".NET {Environment.Version}, backend {DeviceKinds.Name(backend.Kind)}: {backend.Device.Name}" +
+                (backend.Kind == DeviceKind.Cpu ? $", {session.Threads} threads" : "") +
+                $", weights {(matrixBytes == 2 ? dtype + " kept 16-bit" : "f32")}",
+            ["pytorch"] = reference ?? "not run",
+            ["bundle"] = $"{(name.Length > 0 ? name : "(unnamed)")} ({dtype}) at {session.Folder}",
+            ["timing"] = $"best of {options.Repeats} after a warm-up, both sides (the runtime repeats short warm-ups for 3 s, for its tiered JIT)",
+        };
+    }
+
+    /// <summary>The context's copy line: the better of the runtime backend's copies before and after its work, and the reference's.</summary>
+    public static string CopyLine(double before, double after, double? reference) =>
+        $"runtime backend {Math.Max(before, after) / 1e9:0.0} GB/s (read + write; {before / 1e9:0.0} before, {after / 1e9:0.0} after the runtime's work)" +
+        (reference is { } r ? $"; pytorch {r / 1e9:0.0} GB/s" : "");
 
     static bool HasGpu() => DeviceCatalog.List().Any(d => d.Kind is DeviceKind.Cuda or DeviceKind.OpenCL);
 

@@ -9,23 +9,8 @@ public static class SideBySideTable
     public static string Format(SideBySideReport report)
     {
         var text = new StringBuilder();
-        foreach (var (key, value) in report.Context) text.AppendLine($"{key + ":",-9} {value}");
-        if (!report.Context.ContainsKey("copy"))
-            text.AppendLine($"{"copy:",-9} runtime backend {Rate(report.RuntimeCopyBytesPerSecond)} (read + write)");
-        text.AppendLine();
-
-        string[] header = ["stage", "phase", "runtime", "pytorch", "ratio", "floor", "% of floor"];
-        var cells = report.Rows.Select(r => new[]
-        {
-            r.Stage,
-            r.Phase + (r.Unit == "tok/s" ? "" : $" [{r.Unit}]"),
-            Number(r.Runtime),
-            r.Reference is { } p ? Number(p) : "—",
-            r.Ratio is { } q ? q.ToString("0.00", CultureInfo.InvariantCulture) + "×" : "—",
-            r.Floor is { } f ? Number(f) : "—",
-            r.OfFloor is { } o ? (100 * o).ToString("0.0", CultureInfo.InvariantCulture) + "%" : "—",
-        }).ToList();
-        AppendTable(text, header, cells, leftAligned: 2);
+        AppendContext(text, report.Context, report.RuntimeCopyBytesPerSecond);
+        AppendRows(text, report.Rows);
 
         text.AppendLine();
         string[] memoryHeader = ["stage", "weights (resident)", "decode reads / step (b1)", "KV pool, 1 window", $"KV pool, {report.Batch} windows", "pytorch decoder f32"];
@@ -50,7 +35,34 @@ public static class SideBySideTable
         return text.ToString();
     }
 
-    static void AppendTable(StringBuilder text, string[] header, List<string[]> rows, int leftAligned)
+    /// <summary>One <c>key: value</c> line per context entry (a copy line from <paramref name="copyBytesPerSecond"/> if it has none), then a blank line.</summary>
+    public static void AppendContext(StringBuilder text, IReadOnlyDictionary<string, string> context, double copyBytesPerSecond)
+    {
+        foreach (var (key, value) in context) text.AppendLine($"{key + ":",-9} {value}");
+        if (!context.ContainsKey("copy"))
+            text.AppendLine($"{"copy:",-9} runtime backend {Rate(copyBytesPerSecond)} (read + write)");
+        text.AppendLine();
+    }
+
+    /// <summary>The throughput table: stage, phase (with its unit where it is not tok/s), runtime, pytorch, ratio, floor, % of floor.</summary>
+    public static void AppendRows(StringBuilder text, IReadOnlyList<SideBySideRow> rows)
+    {
+        string[] header = ["stage", "phase", "runtime", "pytorch", "ratio", "floor", "% of floor"];
+        var cells = rows.Select(r => new[]
+        {
+            r.Stage,
+            r.Phase + (r.Unit == "tok/s" ? "" : $" [{r.Unit}]"),
+            Number(r.Runtime),
+            r.Reference is { } p ? Number(p) : "—",
+            r.Ratio is { } q ? q.ToString("0.00", CultureInfo.InvariantCulture) + "×" : "—",
+            r.Floor is { } f ? Number(f) : "—",
+            r.OfFloor is { } o ? (100 * o).ToString("0.0", CultureInfo.InvariantCulture) + "%" : "—",
+        }).ToList();
+        AppendTable(text, header, cells, leftAligned: 2);
+    }
+
+    /// <summary>A plain-text table: the first <paramref name="leftAligned"/> columns left-aligned, the rest right-aligned.</summary>
+    public static void AppendTable(StringBuilder text, string[] header, List<string[]> rows, int leftAligned)
     {
         var widths = header.Select((h, i) => Math.Max(h.Length, rows.Count == 0 ? 0 : rows.Max(r => r[i].Length))).ToArray();
         string Line(string[] cells) => string.Join("  ", cells.Select((c, i) => i < leftAligned ? c.PadRight(widths[i]) : c.PadLeft(widths[i]))).TrimEnd();

@@ -7,15 +7,20 @@
 # `pack` publishes runtime/V2Meow.Cli with ../shared/tools/device-pack.sh (override with DEVICE_PACK)
 # into .device/ (git-ignored) beside a compressed .NET runtime, and records the commit in .device/commit.
 # `device` runs from the repository root of a copy of this tree with .device/ carried along:
-#   1. `v2meow verify` of every tests/golden/* set on --device cuda  -> OUTDIR/verify.txt
-#   2. the side-by-side table (`v2meow bench --device cuda`) for the small and paper bench bundles,
-#      exported there by the reference exporter (numpy + torch only)  -> OUTDIR/bench-small.txt, bench-paper.txt
+#   1. `v2meow verify` of every tests/golden/* set on --device cuda, the v2meow/1 and the vmas/1 sets
+#      alike (verify reads the family from the bundle)  -> OUTDIR/verify.txt
+#   2. the side-by-side table (`v2meow bench --device cuda`) for the small, vmas-small and paper bench
+#      bundles, exported there by the reference exporters (numpy + torch only)
+#      -> OUTDIR/bench-small.txt, bench-vmas-small.txt, bench-paper.txt
 # with progress in OUTDIR/*.log and the machine in OUTDIR/environment.txt. OUTDIR defaults to $OUT (the
 # device tool's result folder), else ./gpu-results. Each step has its own time limit so a slow one still
 # leaves the others' results; the exit code is the number of steps that failed.
-# Knobs (environment): DECODE (batch-1 decode steps, default 64), REPEATS (default 3), SIZES (default
-# "small paper"), PYTHON (default: python3 on the PATH), STEP_TIMEOUT (seconds per step, default 240),
-# TOTAL_TIMEOUT (seconds for everything, default 570: the device tool stops a call at 600).
+# vmas-paper (about 1.9 B parameters: a 3.8 GB float16 export, then both sides loading it) does not fit the
+# ten minutes beside the rest; run it alone with SIZES=vmas-paper and a shortened --decode/--prefill.
+# Knobs (environment): DECODE (decode steps, default 64), REPEATS (default 3), SIZES (default
+# "small vmas-small paper"), PYTHON (default: python3 on the PATH), STEP_TIMEOUT (seconds per step,
+# default 240), TOTAL_TIMEOUT (seconds for everything, default 570: the device tool stops a call at 600),
+# DEVICE (default cuda; cpu runs the same steps on a machine without a GPU, to try the script).
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -37,7 +42,7 @@ pack() {
 
 device() {
   local out=${1:-${OUT:-$repo/gpu-results}}
-  local decode=${DECODE:-64} repeats=${REPEATS:-3} sizes=${SIZES:-small paper}
+  local decode=${DECODE:-64} repeats=${REPEATS:-3} sizes=${SIZES:-small vmas-small paper} gpu=${DEVICE:-cuda}
   local limit=${STEP_TIMEOUT:-240} deadline=$((SECONDS + ${TOTAL_TIMEOUT:-570}))
   local python=${PYTHON:-$(command -v python3 || true)}
   local failed=0
@@ -65,14 +70,14 @@ device() {
     ((left < limit)) && echo "$((left > 1 ? left : 1))" || echo "$limit"
   }
 
-  # 1. Goldens on CUDA: every set, one report.
+  # 1. Goldens on CUDA: every set of both families, one report.
   : >"$out/verify.txt"
   local set rc
   for set in tests/golden/*/; do
     set=${set%/}
     [[ -f $set/golden.safetensors && -d $set/bundle ]] || continue
     echo "== $set" >>"$out/verify.txt"
-    timeout "$(budget)" bash .device/run.sh verify "$set/bundle" "$set/golden.safetensors" --device cuda >>"$out/verify.txt" 2>&1
+    timeout "$(budget)" bash .device/run.sh verify "$set/bundle" "$set/golden.safetensors" --device "$gpu" >>"$out/verify.txt" 2>&1
     rc=$?
     if ((rc != 0)); then
       echo "FAILED: $set (exit $rc$( ((rc == 124)) && echo ', timed out'))" >>"$out/verify.txt"
@@ -80,10 +85,10 @@ device() {
     fi
   done
 
-  # 2. Side by side with PyTorch eager on the same GPU, per bench size.
+  # 2. Side by side with PyTorch eager on the same GPU, per bench size (vmas-* sizes: the VMAs table).
   local size
   for size in $sizes; do
-    timeout "$(budget)" bash .device/run.sh bench --size "$size" --device cuda --decode "$decode" --repeats "$repeats" \
+    timeout "$(budget)" bash .device/run.sh bench --size "$size" --device "$gpu" --decode "$decode" --repeats "$repeats" \
       --python "$python" >"$out/bench-$size.txt" 2>"$out/bench-$size.log"
     rc=$?
     if ((rc != 0)); then
@@ -98,5 +103,5 @@ device() {
 case ${1:-} in
   pack) pack ;;
   device) shift; device "$@" ;;
-  *) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -45,6 +45,36 @@ public static class Conv1dKernels
         if (addResidual != 0) acc += residual[at];
         output[at] = acc;
     }
+
+    /// <summary>
+    /// The encoder's strided convolution (SPEC §9.3): y[o, t] = bias[o] + Σ_i Σ_{j&lt;k} W[o, i, j] · x[i, t·s + j − P_left],
+    /// x zero outside [0, L), for t &lt; L / s. One thread per output sample, as <see cref="Direct"/>.
+    /// </summary>
+    [Kernel(KernelGrouping.Implicit)]
+    public static void Strided(
+        Index2D index,
+        ArrayView<float> input,
+        ArrayView<float> weight,
+        ArrayView<float> bias,
+        ArrayView<float> output,
+        int inChannels,
+        int length,
+        int kernel,
+        int stride,
+        int padLeft)
+    {
+        int t = index.X, o = index.Y;
+        float acc = bias[o];
+        int wBase = o * inChannels * kernel;
+        for (int j = 0; j < kernel; j++)
+        {
+            int source = t * stride + j - padLeft;
+            if (source < 0 || source >= length) continue;
+            for (int i = 0; i < inChannels; i++)
+                acc += weight[wBase + i * kernel + j] * input[i * length + source];
+        }
+        output[o * (length / stride) + t] = acc;
+    }
 }
 
 /// <summary>Loads the Conv1d kernel once per accelerator.</summary>
@@ -53,11 +83,27 @@ public sealed class Conv1d
     readonly Action<AcceleratorStream, Index2D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
         ArrayView<float>, int, int, int, int, int, int> _direct;
 
-    /// <summary>Compiles the Conv1d kernel for <paramref name="accelerator"/>.</summary>
+    readonly Action<AcceleratorStream, Index2D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+        int, int, int, int, int> _strided;
+
+    /// <summary>Compiles the Conv1d kernels for <paramref name="accelerator"/>.</summary>
     public Conv1d(Accelerator accelerator)
     {
         _direct = accelerator.LoadAutoGroupedKernel<Index2D, ArrayView<float>, ArrayView<float>, ArrayView<float>,
             ArrayView<float>, ArrayView<float>, int, int, int, int, int, int>(Conv1dKernels.Direct);
+        _strided = accelerator.LoadAutoGroupedKernel<Index2D, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+            ArrayView<float>, int, int, int, int, int>(Conv1dKernels.Strided);
+    }
+
+    /// <summary>
+    /// output [outChannels, length / stride] from input [inChannels, length], weight [outChannels, inChannels, kernel],
+    /// <paramref name="padLeft"/> zeros before the input (SPEC §9.3).
+    /// </summary>
+    public void RunStrided(AcceleratorStream stream, ArrayView<float> input, ArrayView<float> weight, ArrayView<float> bias,
+        ArrayView<float> output, int inChannels, int outChannels, int length, int kernel, int stride, int padLeft)
+    {
+        _strided(stream, new Index2D(length / stride, outChannels), input, weight, bias, output,
+            inChannels, length, kernel, stride, padLeft);
     }
 
     /// <summary>

@@ -5,18 +5,20 @@ using V2Meow.Runtime.Backends;
 namespace V2Meow.Cli;
 
 /// <summary>
-/// <c>v2meow bench</c>: the runtime and the PyTorch reference side by side on one bundle, in one run (see
-/// <see cref="SideBySide"/>); prints one table. Progress goes to stderr, the table to stdout. A missing
+/// <c>v2meow bench</c>: the runtime and the PyTorch reference side by side on one bundle of either family, in
+/// one run (see <see cref="SideBySide"/>); prints one table. Progress goes to stderr, the table to stdout. A missing
 /// Python/PyTorch is exit 2 with one <c>error:</c> line saying how to install it.
 /// </summary>
 public static class BenchCommand
 {
     public const string Usage = """
-        usage: v2meow bench [--bundle DIR | --size tiny|small|paper] [--device auto|cpu|cuda] [--decode N] [--threads N]
+        usage: v2meow bench [--bundle DIR | --size SIZE] [--device auto|cpu|cuda] [--decode N] [--threads N]
                             [--prefill N] [--batch N] [--repeats N] [--codec-seconds S] [--python PATH] [--cache DIR] [--no-pytorch]
-          --size       bench bundle from weights-spec/examples/SIZE.json, random weights (seed 1), exported once into the
-                       cache (--cache, V2MEOW_BENCH_CACHE or ~/.cache/v2meow/bench); default small
-          --decode     batch-1 decode steps per stage (default 64); --batch the runtime's batched decode (default 8)
+          --bundle     a v2meow/1 bundle (its three stages and codec) or a vmas/1 bundle (video encoder, music decoder, codec)
+          --size       tiny, small, paper, vmas-tiny, vmas-small or vmas-paper: a bench bundle from
+                       weights-spec/examples/SIZE.json, random weights (seed 1), exported once into the cache
+                       (--cache, V2MEOW_BENCH_CACHE or ~/.cache/v2meow/bench); default small
+          --decode     decode steps per stage (default 64); --batch the batched decode (default 8)
           --prefill    teacher-forced positions per stage (default: the whole window)
           --threads    CPU threads of both sides (default: every core)
           --repeats    timed runs after one warm-up, best kept (default 3)
@@ -31,7 +33,7 @@ public static class BenchCommand
             return 0;
         }
         var options = Parse(args);
-        SideBySideReport report;
+        ISideBySideReport report;
         try
         {
             report = SideBySide.Run(options, line => error.WriteLine($"bench: {line}"));
@@ -41,7 +43,7 @@ public static class BenchCommand
             error.WriteLine($"error: {e.Message.ReplaceLineEndings(" ").Trim()}");
             return 2;
         }
-        output.Write(SideBySideTable.Format(report));
+        output.Write(report.Format());
         return 0;
     }
 

@@ -2,6 +2,7 @@ using V2Meow.Loaders.Bundles;
 using V2Meow.Loaders.Safetensors;
 using V2Meow.Loaders.Video;
 using V2Meow.Runtime.Backends;
+using V2Meow.Runtime.Batch;
 
 namespace V2Meow.Cli;
 
@@ -12,7 +13,10 @@ public static class CommandLine
         usage: v2meow <command> [options]
 
         commands:
-          generate VIDEO [...]   score a video: music as .wav, or the video with the music muxed in (see `v2meow generate --help`)
+          generate VIDEO [...]   music for a video: a .wav, or the video with the music muxed in (see `v2meow generate --help`)
+          batch MANIFEST [...]   generate for every video of a manifest, resumable and shardable (see `v2meow batch --help`)
+          score VIDEO AUDIO      how well music fits its video: beat scores and AV-Align (see `v2meow score --help`)
+          codec encode|decode|roundtrip IN -o OUT   audio → codes → audio with a bundle's codec (see `v2meow codec --help`)
           inspect PATH           list the tensors and metadata of a .safetensors file or bundle folder, validating everything
           devices                list the devices this machine offers
           verify BUNDLE GOLDEN   run a golden file's recorded inputs and compare every tensor (--device auto|cpu|ilgpu-cpu|cuda|opencl)
@@ -32,6 +36,12 @@ public static class CommandLine
             {
                 "generate" when args.Length > 1 && args[1] is "-h" or "--help" => Help(output, GenerateCommand.Usage),
                 "generate" => await GenerateCommand.RunAsync(args[1..], output, error, cancellationToken),
+                "batch" when args.Length > 1 && args[1] is "-h" or "--help" => Help(output, BatchCommand.Usage),
+                "batch" => await BatchCommand.RunAsync(args[1..], output, error, cancellationToken),
+                "score" when args.Length > 1 && args[1] is "-h" or "--help" => Help(output, ScoreCommand.Usage),
+                "score" => await ScoreCommand.RunAsync(args[1..], output, cancellationToken),
+                "codec" when args.Length > 1 && args[1] is "-h" or "--help" => Help(output, CodecCommand.Usage),
+                "codec" => await CodecCommand.RunAsync(args[1..], output, error, cancellationToken),
                 "inspect" => InspectCommand.Run(args[1..], output),
                 "devices" => DevicesCommand.Run(args[1..], output),
                 "verify" => VerifyCommand.Run(args[1..], output),
@@ -56,7 +66,7 @@ public static class CommandLine
         return 0;
     }
 
-    static bool IsExpected(Exception e) => e is UsageException or SafetensorsFormatException or BundleException or MediaException
+    static bool IsExpected(Exception e) => e is UsageException or SafetensorsFormatException or BundleException or MediaException or BatchException
         or DeviceException or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException
         or OperationCanceledException;
 

@@ -181,7 +181,7 @@ public static class GenerateCommand
         if (!o.Features.TryAdd(stream, path)) throw new UsageException($"--features: stream '{stream}' given twice");
     }
 
-    static double?[] ParseTemperatures(string text)
+    internal static double?[] ParseTemperatures(string text)
     {
         var parts = text.Split(',');
         if (parts.Length != 3) throw new UsageException($"--temperatures takes three numbers T1,T2,T3; got '{text}'");

@@ -10,7 +10,7 @@ namespace V2Meow.Runtime;
 /// var result = await model.GenerateAsync(new VideoInput { VideoPath = "clip.mp4" }, options, progress, token);
 /// </code>
 /// </summary>
-public static class MusicModel
+public static partial class MusicModel
 {
     /// <summary>
     /// Opens <paramref name="bundleFolder"/>, picks its family from config.json's format (an unknown one is a

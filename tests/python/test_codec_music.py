@@ -51,3 +51,17 @@ def test_exported_state_loads_strictly_into_the_reference_codec_and_decodes_the_
 def test_bitrate_is_frames_times_levels_times_bits():
     config = common.load_config(os.path.join(common.HERE, "codec_music.json"))
     assert codec_music.bits_per_second(config, 12) == 50 * 12 * 10
+
+
+def test_the_trained_encoder_loads_strictly_as_the_codec_encoder_component():
+    """codec_music.ConvEncoder's state dict is the bundle's codec_encoder `encoder.*` unchanged (SPEC §5.3), and the
+    reference encoder computes what it computes, so export_codec_music.py exports what was trained."""
+    import codec_encoder
+
+    torch.manual_seed(0)
+    config = small_config()
+    enc = codec_music.ConvEncoder(config["codec"]).eval()
+    reference = codec_encoder.load(config["codec"], {f"encoder.{k}": v.numpy() for k, v in enc.state_dict().items()})
+    wav = torch.randn(320 * 5) * 0.3
+    with torch.no_grad():
+        torch.testing.assert_close(reference(wav)["latent"], enc(wav[None])[0], rtol=0, atol=0)

@@ -13,6 +13,7 @@ import torch
 
 import buckets
 import check
+import codec_encoder
 import config as config_mod
 import export
 import generation
@@ -26,6 +27,8 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 EXAMPLES = os.path.join(ROOT, "weights-spec", "examples")
 GOLDEN = os.path.join(ROOT, "tests", "golden")
 EXPORTED = ("tiny", "odd", "enc_dec")
+# The sets whose bundles carry the codec's encoder (SPEC §9.3).
+ENCODER_SETS = ("codec_encoder", "codec_encoder_odd")
 
 
 def example(name):
@@ -602,17 +605,24 @@ def expected_golden_names(config, meta):
             names |= {f"{stage}.{stack}.layers.{i}" for i in range(layers)}
     names |= {"codec.input.codes", "codec.latent", "codec.in_conv", "codec.waveform"}
     names |= {f"codec.blocks.{b}" for b in range(len(config["codec"]["strides"]))}
+    if config["codec"].get("lstm_layers", 0) > 0:  # an "encodec" codec (VMAS.md §9)
+        names.add("codec.lstm")
+    if "codec_encoder" in json.loads(meta["inputs"]):
+        names |= {"codec_encoder.input.waveform", "codec_encoder.in_conv", "codec_encoder.latent", "codec_encoder.codes"}
+        names |= {f"codec_encoder.blocks.{b}" for b in range(len(config["codec"]["strides"]))}
+        if config["codec"].get("lstm_layers", 0) > 0:
+            names.add("codec_encoder.lstm")
     names.add("sampling.logits")
     names |= {"generation.stage2.semantic", "generation.stage2.carried", "generation.stage2.coarse"}
     names |= {case["name"] for case in json.loads(meta["sampling"])["cases"]}
     # Every computed float tensor has its float64 evaluation beside it; inputs and integers do not.
-    computed = {n for n in names if n.startswith(("stage", "codec."))
+    computed = {n for n in names if n.startswith(("stage", "codec"))
                 and not n.endswith(("buckets", ".codes")) and ".input." not in n}
     names |= {"float64." + n for n in computed}
     return names
 
 
-@pytest.mark.parametrize("name", EXPORTED + ("tiny_f16",))
+@pytest.mark.parametrize("name", EXPORTED + ("tiny_f16",) + ENCODER_SETS)
 def test_committed_goldens_are_complete(name):
     folder = os.path.join(GOLDEN, name)
     assert check.check(os.path.join(folder, "bundle")) == []
@@ -631,7 +641,7 @@ def test_committed_goldens_are_complete(name):
     assert meta["format"] == "v2meow-golden/2"
 
 
-@pytest.mark.parametrize("name", EXPORTED + ("tiny_f16",))
+@pytest.mark.parametrize("name", EXPORTED + ("tiny_f16",) + ENCODER_SETS)
 def test_committed_float64_goldens_are_a_float64_evaluation(name):
     """float64.{name} is the same graph evaluated in float64, not the float32 tensor widened: through the
     transformer it differs from the float32 one by float32 rounding, a few 1e-7 of the scale (more than none,
@@ -658,3 +668,120 @@ def test_committed_tiny_goldens_reproduce():
     assert meta == committed_meta
     for key, value in committed.items():
         np.testing.assert_allclose(fresh[key], value, rtol=1e-6, atol=1e-6, err_msg=key)
+
+
+# ------------------------------------------------------------ the codec's encoder (SPEC §9.3)
+
+@pytest.mark.parametrize("name", ENCODER_SETS)
+def test_encoder_module_names_match_layout(name):
+    config = example(name)
+    state = codec_encoder.CodecEncoder(config["codec"]).state_dict()
+    assert {k: tuple(v.shape) for k, v in state.items()} == layout.component_tensors(config, "codec_encoder")
+    assert list(state) == list(layout.component_tensors(config, "codec_encoder"))  # the canonical order
+
+
+def test_encoder_sets_exercise_both_paddings_kinds_and_in_proj():
+    plain, odd = (example(n)["codec"] for n in ENCODER_SETS)
+    assert (plain["padding"], plain["activation"], plain["out_proj"], plain.get("kind", "soundstream")) == \
+        ("causal", "snake", False, "soundstream")
+    assert (odd["padding"], odd["activation"], odd["out_proj"], odd["kind"]) == ("centred", "elu", True, "encodec")
+    assert odd["lstm_layers"] > 0
+
+
+@pytest.mark.parametrize("name", ENCODER_SETS)
+def test_encoder_gives_one_latent_frame_per_hop_and_the_causal_one_ignores_the_future(name):
+    config = example(name)
+    m = codec_encoder.load(config["codec"], export.random_weights(config, "codec_encoder", 9))
+    hop = config_mod.hop(config)
+    wav = torch.from_numpy(np.random.RandomState(0).uniform(-1, 1, 9 * hop).astype(np.float32))
+    with torch.no_grad():
+        out = m(wav)
+        later = wav.clone()
+        later[6 * hop:] = 0
+        changed = m(later)
+    assert out["latent"].shape == (config["codec"]["codebook_dim"], 9)
+    same = torch.equal(out["latent"][:, :6], changed["latent"][:, :6])
+    assert same == (config["codec"]["padding"] == "causal" and config["codec"].get("lstm_layers", 0) == 0)
+
+
+def test_down_padding_follows_spec():
+    """Down of SPEC §9.3 written out as a loop, against the module's pad-then-stride."""
+    rng = np.random.RandomState(1)
+    x, w, b = rng.standard_normal((2, 12)), rng.standard_normal((3, 2, 6)), rng.standard_normal(3)
+    for padding in ("causal", "centred"):
+        total = 6 - 3
+        left = total if padding == "causal" else total // 2
+        xp = np.pad(x, ((0, 0), (left, total - left)))
+        expected = np.array([[b[o] + sum(w[o, i, j] * xp[i, t * 3 + j] for i in range(2) for j in range(6))
+                              for t in range(4)] for o in range(3)])
+        got = torch.nn.functional.conv1d(codec_encoder.pad_for_down(torch.from_numpy(x)[None], 6, 3, padding),
+                                         torch.from_numpy(w), torch.from_numpy(b), stride=3)[0].numpy()
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_rvq_encode_is_the_spec_arithmetic_with_ties_to_the_lower_code():
+    books = np.array([[[9, 9, 9], [1, 2, -1], [-1, -2, 1], [1, 2, -1]],
+                      [[5, 5, 5]] * 4], dtype=np.float32)
+    latent = np.array([[1, 0, 3e38], [2, 0, 3e38], [-1, 0, 3e38]], dtype=np.float32)  # [D, 3 frames]
+    # Frame 0 ties rows 1 and 3 exactly, frame 1 ties 1, 2 and 3, frame 2 overflows every distance to +inf.
+    np.testing.assert_array_equal(codec_encoder.rvq_encode(latent, books, 2), [[1, 1, 0], [0, 0, 0]])
+
+    rng = np.random.RandomState(2)
+    books = rng.standard_normal((3, 17, 5)).astype(np.float32)
+    latent = rng.standard_normal((5, 23)).astype(np.float32)
+    expected = np.zeros((3, 23), np.int32)
+    for t in range(23):
+        r = latent[:, t].copy()
+        for q in range(3):
+            best, best_k = np.float32(np.inf), 0
+            for k in range(17):
+                acc = np.float32(0)
+                for d in range(5):
+                    e = np.float32(r[d] - books[q, k, d])
+                    acc = np.float32(acc + np.float32(e * e))
+                if acc < best:
+                    best, best_k = acc, k
+            expected[q, t] = best_k
+            r = (r - books[q, best_k]).astype(np.float32)
+    np.testing.assert_array_equal(codec_encoder.rvq_encode(latent, books, 3), expected)
+
+
+def test_check_validates_the_encoder_when_it_is_there(tmp_path):
+    out = str(tmp_path / "bundle")
+    assert export.main(["--config", os.path.join(EXAMPLES, "codec_encoder.json"), "--seed", "5", "--out", out,
+                        "--codec-encoder"]) == 0
+    assert check.check(out) == []
+    path = os.path.join(out, "codec_encoder.safetensors")
+
+    def wrong_shape(tensors, dtypes, metadata):
+        tensors["encoder.blocks.0.down.weight"] = tensors["encoder.blocks.0.down.weight"][:, :, :4]
+    rewrite(path, wrong_shape)
+    assert any("codec_encoder.safetensors: tensor 'encoder.blocks.0.down.weight': expected [16, 8, 6]" in e
+               for e in check.check(out))
+
+    assert export.main(["--config", os.path.join(EXAMPLES, "codec_encoder.json"), "--seed", "5", "--out", out,
+                        "--codec-encoder"]) == 0
+
+    def other_codec(tensors, dtypes, metadata):
+        metadata["config"] = metadata["config"].replace('"strides":[2,3]', '"strides":[3,2]')
+    rewrite(path, other_codec)
+    assert any("codec_encoder.safetensors: __metadata__ 'config'" in e for e in check.check(out))
+
+    os.remove(path)
+    assert check.check(out) == []  # optional: a bundle without it is complete
+
+
+def test_a_state_dict_with_encoder_keys_exports_the_encoder(tmp_path):
+    config = example("codec_encoder")
+    state = {}
+    for component in config_mod.COMPONENTS + ("codec_encoder",):
+        state.update({f"{component}.{k}": v for k, v in export.random_weights(config, component, 4).items()})
+    path = str(tmp_path / "state.pt")
+    torch.save({k: torch.from_numpy(v) for k, v in state.items()}, path)
+    out = str(tmp_path / "bundle")
+    assert export.main(["--config", os.path.join(EXAMPLES, "codec_encoder.json"), "--state-dict", path, "--out", out]) == 0
+    assert check.check(out) == []
+    del state["codec_encoder.encoder.out_conv.bias"]
+    torch.save({k: torch.from_numpy(v) for k, v in state.items()}, path)
+    assert export.main(["--config", os.path.join(EXAMPLES, "codec_encoder.json"), "--state-dict", path,
+                        "--out", str(tmp_path / "other")]) == 2

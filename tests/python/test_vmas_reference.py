@@ -696,3 +696,17 @@ def test_modules_train():
     assert m["video_encoder"].pos_embed.spatial.grad.abs().sum() > 0
     assert m["codec"].decoder.lstm[1].weight_hh.grad.abs().sum() > 0
     optimiser.step()
+
+
+def test_a_vmas_bundle_may_carry_the_codec_encoder(tmp_path):
+    """export --codec-encoder writes the codec's optional encoder (SPEC §9.3) with vmas/1 metadata and the codec
+    section; check validates it; golden records codec_encoder.* beside the rest."""
+    out = str(tmp_path / "bundle")
+    assert export.main(["--config", example_path("tiny"), "--seed", "11", "--out", out, "--codec-encoder"]) == 0
+    assert check.check(out) == []
+    _, _, metadata = safetensors_io.read(os.path.join(out, "codec_encoder.safetensors"))
+    assert (metadata["format"], metadata["component"]) == ("vmas/1", "codec_encoder")
+    assert json.loads(metadata["config"]) == example("tiny")["codec"]
+    tensors, meta = golden.make(out, 201)
+    assert {"codec_encoder.latent", "codec_encoder.codes", "codec_encoder.lstm", "float64.codec_encoder.latent"} <= set(tensors)
+    assert json.loads(meta["inputs"])["codec_encoder"]["levels"] == example("tiny")["codec"]["levels"]

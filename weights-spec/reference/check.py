@@ -17,7 +17,10 @@ import layout
 import safetensors_io
 
 
-def check_component(folder, config, component, errors):
+def check_component(folder, config, component, errors, section_name=None):
+    """section_name: the config.json section the file's metadata `config` must equal (the component's own by
+    default; the codec's for codec_encoder, whose layout follows from it)."""
+    section_name = section_name or component
     path = os.path.join(folder, f"{component}.safetensors")
     if not os.path.isfile(path):
         errors.append(f"{path}: missing")
@@ -38,14 +41,14 @@ def check_component(folder, config, component, errors):
             section = json.loads(metadata["config"])
             # Compare after defaults, so an explicit default equals an omitted one.
             probe = dict(config)
-            probe[component] = section
-            resolved = config_mod.resolve(probe)[component]
+            probe[section_name] = section
+            resolved = config_mod.resolve(probe)[section_name]
         except (json.JSONDecodeError, config_mod.ConfigError) as e:
-            errors.append(f"{path}: __metadata__ 'config': not a valid {component} section: {e}")
+            errors.append(f"{path}: __metadata__ 'config': not a valid {section_name} section: {e}")
         else:
-            if resolved != config[component]:
+            if resolved != config[section_name]:
                 errors.append(
-                    f"{path}: __metadata__ 'config': expected {config_mod.section_json(config, component)}, "
+                    f"{path}: __metadata__ 'config': expected {config_mod.section_json(config, section_name)}, "
                     f"found {metadata['config']}"
                 )
 
@@ -84,6 +87,9 @@ def check(folder):
     errors = []
     for component in config_mod.COMPONENTS:
         check_component(folder, config, component, errors)
+    # The codec's encoder is optional (SPEC §9.3): checked when its file is there.
+    if os.path.exists(os.path.join(folder, f"{config_mod.CODEC_ENCODER}.safetensors")):
+        check_component(folder, config, config_mod.CODEC_ENCODER, errors, section_name="codec")
     return errors
 
 

@@ -14,6 +14,8 @@ import re
 FORMAT = "v2meow/1"
 DTYPES = {"float32": "F32", "float16": "F16", "bfloat16": "BF16"}
 COMPONENTS = ("stage1", "stage2", "stage3", "codec")
+# The optional component holding the codec's encoder (SPEC §9.3): present when its file is, no config.json key.
+CODEC_ENCODER = "codec_encoder"
 CODEC_KINDS = ("soundstream", "encodec")
 KNOWN_TOP = ("format", "name", "dtype", "rates", "tokens", "windows", "temperatures") + COMPONENTS
 

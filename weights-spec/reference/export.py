@@ -13,6 +13,10 @@ unsaturated so goldens exercise real arithmetic.
 "stage1.decoder.layers.0.ffn.up.weight", "codec.rvq.codebooks"). Weight-norm
 pairs (X.weight_g / X.weight_v, or torch 2's
 X.parametrizations.weight.original0 / original1) are folded into X.weight.
+
+The codec's optional encoder (SPEC §9.3) is written as codec_encoder.safetensors: with --codec-encoder
+for random weights, and from a state dict whenever it holds "codec_encoder.<tensor name>" keys (for
+example "codec_encoder.encoder.in_conv.weight"), all of which must then be there.
 """
 
 import argparse
@@ -26,7 +30,9 @@ import config as config_mod
 import layout
 import safetensors_io
 
-COMPONENT_INDEX = {name: i for i, name in enumerate(config_mod.COMPONENTS)}
+COMPONENT_INDEX = {name: i for i, name in enumerate(config_mod.COMPONENTS + (config_mod.CODEC_ENCODER,))}
+# The component whose metadata `config` is another component's section: the encoder mirrors the codec.
+SECTION_OF = {config_mod.CODEC_ENCODER: "codec"}
 
 
 def _fan_in_std(name, shape):
@@ -120,8 +126,21 @@ def trained_weights(config, state):
             if value.shape != tuple(shape):
                 errors.append(f"state dict: '{key}': expected {list(shape)}, found {list(value.shape)}")
             out[component][name] = value
+    if any(key.startswith(config_mod.CODEC_ENCODER + ".") for key in state):
+        component = config_mod.CODEC_ENCODER
+        out[component] = {}
+        for name, shape in layout.component_tensors(config, component).items():
+            key = f"{component}.{name}"
+            if key not in state:
+                errors.append(f"state dict: missing '{key}' {list(shape)}")
+                continue
+            used.add(key)
+            value = np.asarray(state[key], dtype=np.float32)
+            if value.shape != tuple(shape):
+                errors.append(f"state dict: '{key}': expected {list(shape)}, found {list(value.shape)}")
+            out[component][name] = value
     for key in sorted(set(state) - used):
-        if key.split(".", 1)[0] in config_mod.COMPONENTS:
+        if key.split(".", 1)[0] in config_mod.COMPONENTS + (config_mod.CODEC_ENCODER,):
             errors.append(f"state dict: unexpected tensor '{key}'")
     if errors:
         raise ValueError("\n".join(errors))
@@ -142,14 +161,14 @@ def write_bundle(config, weights, out_dir):
     with open(os.path.join(out_dir, "config.json"), "w", encoding="utf-8") as f:
         json.dump(config, f, indent=2)
         f.write("\n")
-    for component in config_mod.COMPONENTS:
+    for component in config_mod.COMPONENTS + ((config_mod.CODEC_ENCODER,) if config_mod.CODEC_ENCODER in weights else ()):
         tensors, dtypes = {}, {}
         for name, values in weights[component].items():
             tensors[name], dtypes[name] = encode(values, config["dtype"])
         metadata = {
             "format": config_mod.FORMAT,
             "component": component,
-            "config": config_mod.section_json(config, component),
+            "config": config_mod.section_json(config, SECTION_OF.get(component, component)),
         }
         safetensors_io.write(os.path.join(out_dir, f"{component}.safetensors"), tensors, metadata, dtypes)
 
@@ -162,6 +181,8 @@ def main(argv=None):
     source.add_argument("--seed", type=int, help="random weights from this seed (0 .. 2^64-1)")
     source.add_argument("--state-dict", help="trained weights, keys '<component>.<tensor name>'")
     p.add_argument("--dtype", choices=sorted(config_mod.DTYPES), help="overrides config.json's dtype")
+    p.add_argument("--codec-encoder", action="store_true",
+                   help="random weights: also write the codec's encoder, codec_encoder.safetensors (SPEC §9.3)")
     args = p.parse_args(argv)
     try:
         config = config_mod.load(args.config)
@@ -172,7 +193,8 @@ def main(argv=None):
         else:
             if not 0 <= args.seed < 1 << 64:
                 raise ValueError(f"--seed {args.seed}: expected 0 .. 2^64-1")
-            weights = {c: random_weights(config, c, args.seed) for c in config_mod.COMPONENTS}
+            components = config_mod.COMPONENTS + ((config_mod.CODEC_ENCODER,) if args.codec_encoder else ())
+            weights = {c: random_weights(config, c, args.seed) for c in components}
     except (config_mod.ConfigError, ValueError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

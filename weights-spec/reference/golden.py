@@ -17,6 +17,9 @@ come from numpy's legacy RandomState, whose streams never change. Names
   {stage}.logits                 f32 [L, V]
   codec.input.codes int32 [Q, T]; codec.latent [C_latent, T]; codec.in_conv [C0, T];
   codec.blocks.{b} [C_{b+1}, T * prod(strides[:b+1])]; codec.waveform [T * hop]
+  codec_encoder.input.waveform f32 [T * hop]; codec_encoder.in_conv [C_B, T * hop];
+  codec_encoder.blocks.{b} [C_(B-b-1), T * hop / prod(strides reversed[:b+1])]; codec_encoder.lstm (encodec kind);
+  codec_encoder.latent [D, T]; codec_encoder.codes int32 [Q, T]   (bundles with codec_encoder.safetensors)
   sampling.logits f32 [N, V]; sampling.tokens.t{temperature}.s{seed} int32 [N]
   generation.stage2.semantic int32 [N]; generation.stage2.carried int32 [Qc, Tc];
   generation.stage2.coarse int32 [Qc, Tn]  (one seeded stage-2 window, generation.py)
@@ -32,12 +35,14 @@ exactly, so no sampled token feeds a float64 tensor and the two evaluations are 
 import argparse
 import copy
 import json
+import os
 import sys
 
 import numpy as np
 import torch
 
 import bundle
+import codec_encoder
 import config as config_mod
 import generation
 import model as model_mod
@@ -185,6 +190,37 @@ def codec_goldens(out, folder, config, rng):
     return {"frames": CODEC_FRAMES}
 
 
+def codec_encoder_goldens(out, folder, codec_config, codebooks, sample_rate, seed):
+    """The codec's encoder (SPEC §9.3) on CODEC_FRAMES frames of a seeded waveform: tones at a few frequencies
+    plus noise, in [-1, 1]. The codes are rvq_encode of the float32 latent over every level. Its own
+    RandomState (component 3), so the other goldens keep their values. Returns the inputs metadata entry."""
+    weights, _ = bundle.read_component(folder, codec_encoder.COMPONENT)
+    m = codec_encoder.load(codec_config, weights)
+    hop = int(np.prod(codec_config["strides"]))
+    n = CODEC_FRAMES * hop
+    rng = np.random.RandomState([seed & 0xFFFFFFFF, seed >> 32 & 0xFFFFFFFF, 3])
+    t = np.arange(n) / sample_rate
+    tones = sum(rng.uniform(0.1, 0.3) * np.sin(2 * np.pi * rng.uniform(0.01, 0.45) * sample_rate * t + rng.uniform(0, 6.3))
+                for _ in range(3))
+    waveform = np.clip(tones + 0.1 * rng.standard_normal(n), -1, 1).astype(np.float32)
+    out["codec_encoder.input.waveform"] = waveform
+    with torch.no_grad():
+        result = m(torch.from_numpy(waveform))
+        result64 = float64_twin(m)(torch.from_numpy(waveform.astype(np.float64)))
+    put(out, "codec_encoder.in_conv", result["in_conv"], result64["in_conv"])
+    for b, (block, block64) in enumerate(zip(result["blocks"], result64["blocks"])):
+        put(out, f"codec_encoder.blocks.{b}", block, block64)
+    if "lstm" in result:  # kind "encodec": after x + LSTM(x)
+        put(out, "codec_encoder.lstm", result["lstm"], result64["lstm"])
+    put(out, "codec_encoder.latent", result["latent"], result64["latent"])
+    out["codec_encoder.codes"] = i32(codec_encoder.rvq_encode(out["codec_encoder.latent"], codebooks, codebooks.shape[0]))
+    return {"samples": n, "levels": int(codebooks.shape[0])}
+
+
+def has_codec_encoder(folder):
+    return os.path.exists(os.path.join(folder, f"{codec_encoder.COMPONENT}.safetensors"))
+
+
 def generation_goldens(out, folder, config, seed):
     """One stage-2 window generated with the SPEC §8 sampler: 5 semantic tokens, one group of r frames
     carried over, 4 groups of new frames (r = 1 in the prefix layout). Its own RandomState, so the
@@ -250,6 +286,10 @@ def make(folder, seed):
     for stage in ("stage1", "stage2", "stage3"):
         inputs[stage] = stage_goldens(out, folder, config, stage, rng)
     inputs["codec"] = codec_goldens(out, folder, config, rng)
+    if has_codec_encoder(folder):
+        codebooks = bundle.read_component(folder, "codec")[0]["rvq.codebooks"]
+        inputs[codec_encoder.COMPONENT] = codec_encoder_goldens(out, folder, config["codec"], codebooks,
+                                                                config["rates"]["sample_rate"], seed)
     metadata = {
         "format": FORMAT,
         "bundle": config["name"],

@@ -107,7 +107,49 @@ def codec_tensors(config, levels=None, codebook_size=None):
     return out
 
 
+def codec_encoder_tensors(c):
+    """The optional codec_encoder component (SPEC §9.3) from a codec section `c` alone: the decoder's blocks in
+    reverse (block b takes C_(B-b) channels to C_(B-b-1) at stride strides[B-1-b]), in module order."""
+    ch, k = list(reversed(c["channels"])), c["kernel_size"]
+    encodec = c.get("kind") == "encodec"
+    snake = c["activation"] == "snake"
+    out = {"encoder.in_conv.weight": (ch[0], 1, k), "encoder.in_conv.bias": (ch[0],)}
+    for b, s in enumerate(reversed(c["strides"])):
+        cin, cout = ch[b], ch[b + 1]
+        hidden, kr = (cin // c["compress"], c["residual_kernel_size"]) if encodec else (cin, k)
+        for r in range(len(c["residual_dilations"])):
+            p = f"encoder.blocks.{b}.res.{r}"
+            if snake:
+                out[f"{p}.act1.alpha"] = (cin,)
+            out[f"{p}.conv1.weight"] = (hidden, cin, kr)
+            out[f"{p}.conv1.bias"] = (hidden,)
+            if snake:
+                out[f"{p}.act2.alpha"] = (hidden,)
+            out[f"{p}.conv2.weight"] = (cin, hidden, 1)
+            out[f"{p}.conv2.bias"] = (cin,)
+        if snake:
+            out[f"encoder.blocks.{b}.act.alpha"] = (cin,)
+        out[f"encoder.blocks.{b}.down.weight"] = (cout, cin, 2 * s)
+        out[f"encoder.blocks.{b}.down.bias"] = (cout,)
+    for layer in range(c["lstm_layers"] if encodec else 0):
+        p = f"encoder.lstm.{layer}"
+        out[f"{p}.weight_ih"] = (4 * ch[-1], ch[-1])
+        out[f"{p}.weight_hh"] = (4 * ch[-1], ch[-1])
+        out[f"{p}.bias_ih"] = (4 * ch[-1],)
+        out[f"{p}.bias_hh"] = (4 * ch[-1],)
+    if snake:
+        out["encoder.out_act.alpha"] = (ch[-1],)
+    out["encoder.out_conv.weight"] = (c["latent_dim"], ch[-1], k)
+    out["encoder.out_conv.bias"] = (c["latent_dim"],)
+    if c["out_proj"]:
+        out["rvq.in_proj.weight"] = (c["codebook_dim"], c["latent_dim"])
+        out["rvq.in_proj.bias"] = (c["codebook_dim"],)
+    return out
+
+
 def component_tensors(config, component):
     if component == "codec":
         return codec_tensors(config)
+    if component == "codec_encoder":
+        return codec_encoder_tensors(config["codec"])
     return stage_tensors(config, component)

@@ -26,24 +26,27 @@ else
   root="$repo/tests/golden"
 fi
 
-# set name | family | example config | export seed | golden seed | dtype override
+# set name | family | example config | export seed | golden seed | dtype override | codec encoder (SPEC §9.3)
 sets=(
-  "tiny          v2meow tiny      1  101 -"
-  "tiny_f16      v2meow tiny      1  101 float16"
-  "odd           v2meow odd       2  102 -"
-  "enc_dec       v2meow enc_dec   3  103 -"
-  "vmas-tiny     vmas   vmas-tiny 11 201 -"
-  "vmas-tiny_f16 vmas   vmas-tiny 11 201 float16"
-  "vmas-odd      vmas   vmas-odd  12 202 -"
+  "tiny              v2meow tiny              1  101 -       -"
+  "tiny_f16          v2meow tiny              1  101 float16 -"
+  "odd               v2meow odd               2  102 -       -"
+  "enc_dec           v2meow enc_dec           3  103 -       -"
+  "codec_encoder     v2meow codec_encoder     4  104 -       encoder"
+  "codec_encoder_odd v2meow codec_encoder_odd 5  105 -       encoder"
+  "vmas-tiny         vmas   vmas-tiny         11 201 -       -"
+  "vmas-tiny_f16     vmas   vmas-tiny         11 201 float16 -"
+  "vmas-odd          vmas   vmas-odd          12 202 -       -"
 )
 
 for line in "${sets[@]}"; do
-  read -r name family config export_seed golden_seed dtype <<<"$line"
+  read -r name family config export_seed golden_seed dtype encoder <<<"$line"
   out="$root/$name"
   rm -rf "$out/bundle"
   mkdir -p "$out"
   args=(--config "$examples/$config.json" --seed "$export_seed" --out "$out/bundle")
   [ "$dtype" != "-" ] && args+=(--dtype "$dtype")
+  [ "$encoder" != "-" ] && args+=(--codec-encoder)
   if [ "$family" = "vmas" ]; then
     # The vmas/1 tools are the package weights-spec/reference/vmas (VMAS.md §13).
     PYTHONPATH="$here" "$python" -m vmas.export "${args[@]}" >/dev/null

@@ -52,6 +52,18 @@ public sealed class Bundle : IDisposable
                 BundleConfigReader.CheckComponentSection(configJson, configPath, config, component,
                     file.Metadata.GetValueOrDefault("config"), file.Path);
             }
+            // The codec's encoder is optional (SPEC §9.3): validated when its file is there. Its metadata carries the
+            // codec section, from which its layout follows.
+            string encoderPath = Path.Combine(folder, CodecEncoderLayout.Component + ".safetensors");
+            if (InputFile.KindOf(encoderPath) != FileKind.Missing)
+            {
+                var file = SafetensorsFile.Open(encoderPath);
+                files[CodecEncoderLayout.Component] = file;
+                ComponentFile.Validate(file, BundleConfig.FormatName, CodecEncoderLayout.Component,
+                    CodecEncoderLayout.Expected(config.Codec), DTypeOf(config));
+                BundleConfigReader.CheckComponentSection(configJson, configPath, config, "codec",
+                    file.Metadata.GetValueOrDefault("config"), file.Path);
+            }
         }
         catch
         {
@@ -61,9 +73,12 @@ public sealed class Bundle : IDisposable
         return new Bundle(folder, config, files);
     }
 
-    /// <summary>The component's file: "stage1", "stage2", "stage3" or "codec".</summary>
+    /// <summary>The component's file: "stage1", "stage2", "stage3", "codec", or the optional "codec_encoder".</summary>
     public SafetensorsFile Component(string name) =>
         _files.TryGetValue(name, out var file) ? file : throw new BundleException($"{Folder}: no component '{name}'");
+
+    /// <summary>Whether the bundle holds <paramref name="name"/>: always its four components; the optional ones when their files are there.</summary>
+    public bool HasComponent(string name) => _files.ContainsKey(name);
 
     /// <summary>The bundle's dtype as it appears in the files.</summary>
     public DType WeightDType => DTypeOf(Config);

@@ -13,14 +13,22 @@ public static class OutputFile
     public static IReadOnlyList<string> Extensions { get; } = [".wav", ".mp4", ".mkv", ".mov"];
 
     /// <summary>Throws a <see cref="MediaException"/> naming <paramref name="outputPath"/> when it cannot or must not be written.</summary>
-    public static void Check(string outputPath, IEnumerable<string?> inputs)
+    public static void Check(string outputPath, IEnumerable<string?> inputs) => Check(outputPath, inputs, Extensions, "music");
+
+    /// <summary>
+    /// As <see cref="Check(string, IEnumerable{string?})"/> for another kind of output: one of <paramref name="extensions"/>
+    /// (lower case, with the dot), <paramref name="what"/> ("codes") naming it in the messages.
+    /// </summary>
+    public static void Check(string outputPath, IEnumerable<string?> inputs, IReadOnlyList<string> extensions, string what)
     {
         ArgumentNullException.ThrowIfNull(outputPath);
         ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(extensions);
         string extension = Path.GetExtension(outputPath);
-        if (!Extensions.Contains(extension.ToLowerInvariant()))
+        if (!extensions.Contains(extension.ToLowerInvariant()))
             throw new MediaException(outputPath,
-                $"cannot write a '{(extension.Length == 0 ? "(no extension)" : extension)}' file; use {string.Join(", ", Extensions.SkipLast(1))} or {Extensions[^1]}");
+                $"cannot write a '{(extension.Length == 0 ? "(no extension)" : extension)}' file; use " +
+                (extensions.Count == 1 ? extensions[0] : $"{string.Join(", ", extensions.SkipLast(1))} or {extensions[^1]}"));
 
         string full = Path.GetFullPath(outputPath);
         string folder = Path.GetDirectoryName(full)!;
@@ -34,7 +42,7 @@ public static class OutputFile
         var kind = InputFile.KindOf(full);
         if (kind == FileKind.Directory) throw new MediaException(outputPath, "is a directory");
         if (kind is not (FileKind.Missing or FileKind.Regular))
-            throw new MediaException(outputPath, $"{InputFile.Problem(kind)}; refusing to replace it with music");
+            throw new MediaException(outputPath, $"{InputFile.Problem(kind)}; refusing to replace it with {what}");
 
         if (kind == FileKind.Regular)
         {
@@ -42,7 +50,7 @@ public static class OutputFile
             {
                 if (input is null || InputFile.KindOf(input) != FileKind.Regular) continue;
                 if (InputFile.SameFile(full, input))
-                    throw new MediaException(outputPath, $"is the input '{input}'; writing the music there would replace it (choose another output)");
+                    throw new MediaException(outputPath, $"is the input '{input}'; writing the {what} there would replace it (choose another output)");
             }
         }
     }

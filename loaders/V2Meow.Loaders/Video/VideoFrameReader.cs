@@ -78,7 +78,7 @@ public sealed class VideoFrameReader
     }
 
     /// <summary>
-    /// A reader for a file already probed (<see cref="VideoProbe.ProbeAsync"/>), which saves starting ffprobe
+    /// A reader for a file already probed (<see cref="VideoProbe.ProbeAsync(string, FFmpegBinaries?, CancellationToken)"/>), which saves starting ffprobe
     /// a second time; checks it has a video stream.
     /// </summary>
     public static VideoFrameReader Open(VideoProbe probe, VideoFrameReaderOptions? options = null)

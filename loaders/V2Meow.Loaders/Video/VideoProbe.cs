@@ -107,8 +107,11 @@ public sealed record VideoProbe
     /// unreadable, non-regular (FIFO, device), truncated and non-media files raise a
     /// <see cref="MediaException"/> naming the file; a missing ffprobe raises one that says to install ffmpeg.
     /// </summary>
-    public static async Task<VideoProbe> ProbeAsync(string path, FFmpegBinaries? binaries = null,
-        CancellationToken cancellationToken = default)
+    public static Task<VideoProbe> ProbeAsync(string path, FFmpegBinaries? binaries = null,
+        CancellationToken cancellationToken = default) => ProbeAsync(path, binaries, "a video file", cancellationToken);
+
+    /// <summary>As the public <see cref="ProbeAsync(string, FFmpegBinaries?, CancellationToken)"/>; <paramref name="expected"/> ("an audio file") is what a file ffprobe cannot read is said not to be.</summary>
+    internal static async Task<VideoProbe> ProbeAsync(string path, FFmpegBinaries? binaries, string expected, CancellationToken cancellationToken)
     {
         CheckReadableFile(path);
         string input = FileArgument(path);
@@ -123,7 +126,7 @@ public sealed record VideoProbe
             errors = ffprobe.ErrorSummary(input);
         }
         if (exitCode != 0)
-            throw new MediaException(path, $"not a video file, or a truncated or damaged one (ffprobe: {errors})");
+            throw new MediaException(path, $"not {expected}, or a truncated or damaged one (ffprobe: {errors})");
         try
         {
             using var document = JsonDocument.Parse(json);

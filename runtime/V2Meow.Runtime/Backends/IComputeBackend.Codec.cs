@@ -9,7 +9,10 @@ public enum ConvPadding
     Centred,
 }
 
-/// <summary>The codec's ops: RVQ lookup, the SoundStream convolutions and activations (SPEC §9), the EnCodec-style LSTM (VMAS.md §9).</summary>
+/// <summary>
+/// The codec's ops: RVQ lookup and search, the SoundStream convolutions and activations (SPEC §9), the encoder's
+/// strided convolution (SPEC §9.3), the EnCodec-style LSTM (VMAS.md §9).
+/// </summary>
 public partial interface IComputeBackend
 {
     /// <summary>
@@ -20,6 +23,17 @@ public partial interface IComputeBackend
     /// pass <see cref="CodecChecks.RvqCodeRange"/> first; the CPU backend also checks them itself).
     /// </summary>
     void RvqLookup(DeviceTensor codebooks, DeviceIntTensor codes, int levels, DeviceTensor output);
+
+    /// <summary>
+    /// codes [levels, T] = the nearest codes of latent [D, T], level by level on the residual (SPEC §9.3):
+    /// codebooks [Q, K, D], 1 ≤ levels ≤ Q. At each level and frame, dist[k] = Σ_{d = 0 … D−1} (r[d] − c[k, d])²
+    /// summed in that order from 0, each difference, square and sum rounded to float32 and none fused; the code is
+    /// the k of the smallest dist, the lowest k on a tie; then r = r − c[code] in float32. Every step is fixed, so
+    /// the CPU backend, CUDA and the reference choose the same codes for the same latent; an OpenCL compiler may
+    /// fuse a square into its sum (a near-tie may then go the other way). A NaN in the latent gives some code in
+    /// [0, K). The latent is left as it was.
+    /// </summary>
+    void RvqEncode(DeviceTensor codebooks, DeviceTensor latent, int levels, DeviceIntTensor codes);
 
     /// <summary>
     /// output [Co, L] = Conv(input [Ci, L]; weight [Co, Ci, k], bias [Co], dilation) with the length kept by
@@ -34,6 +48,16 @@ public partial interface IComputeBackend
     /// convolution trimmed to start 0 (causal) or ⌊s/2⌋ (centred), SPEC §9.2. The codec's k is 2s.
     /// </summary>
     void ConvTranspose1d(DeviceTensor input, DeviceTensor weight, DeviceTensor bias, DeviceTensor output,
+        int stride, ConvPadding padding);
+
+    /// <summary>
+    /// output [Co, L/s] = Down(input [Ci, L]; weight [Co, Ci, k], bias [Co], stride s), the encoder's strided
+    /// convolution (SPEC §9.3): y[o, t] = bias[o] + Σ_i Σ_{j&lt;k} W[o, i, j] · xp[i, t·s + j], xp the input with
+    /// P_left zeros on the left and P_total − P_left on the right, P_total = k − s; causal P_left = P_total,
+    /// centred ⌊P_total / 2⌋. L must be a multiple of s and k at least s (the codec's k is 2s). The output may not
+    /// be the input.
+    /// </summary>
+    void StridedConv1d(DeviceTensor input, DeviceTensor weight, DeviceTensor bias, DeviceTensor output,
         int stride, ConvPadding padding);
 
     /// <summary>output = ELU(input) (α = 1), element-wise; output may be input.</summary>
@@ -104,6 +128,52 @@ internal static class CodecChecks
                 if ((uint)code >= (uint)codebookSize)
                     throw new ArgumentException($"{what}: level {level}, frame {t}: code {code} is outside [0, {codebookSize})", nameof(codes));
             }
+    }
+
+    /// <summary>SPEC §9.3: the zeros before a strided convolution's input, of P_total = k − s.</summary>
+    public static int StridedPadLeft(int kernel, int stride, ConvPadding padding)
+    {
+        int total = kernel - stride;
+        return padding == ConvPadding.Causal ? total : total / 2;
+    }
+
+    /// <summary>Checks the RVQ search call; returns (Q, K, D, T).</summary>
+    public static (int Levels, int CodebookSize, int Dim, int Frames) RvqEncode(
+        DeviceTensor codebooks, DeviceTensor latent, int levels, DeviceIntTensor codes)
+    {
+        if (codebooks.Shape.Length != 3)
+            throw new ArgumentException($"rvq_encode: codebooks must be [levels, codebook_size, dim], found {codebooks.ShapeText}");
+        int q = codebooks.Shape[0], k = codebooks.Shape[1], d = codebooks.Shape[2];
+        if (levels < 1 || levels > q)
+            throw new ArgumentException($"rvq_encode: {levels} levels asked for; the codec has {q} (expected 1 to {q})", nameof(levels));
+        if (k < 1) throw new ArgumentException($"rvq_encode: codebooks {codebooks.ShapeText} hold no codes");
+        if (latent.Shape.Length != 2 || latent.Shape[0] != d)
+            throw new ArgumentException($"rvq_encode: latent must be [{d}, frames] for codebooks {codebooks.ShapeText}, found {latent.ShapeText}");
+        int frames = latent.Shape[1];
+        if (!codes.Shape.AsSpan().SequenceEqual([levels, frames]))
+            throw new ArgumentException($"rvq_encode: codes must be [{levels}, {frames}], found {codes.ShapeText}", nameof(codes));
+        return (q, k, d, frames);
+    }
+
+    /// <summary>Checks the Down call; returns (Ci, Co, L, k), L the input length.</summary>
+    public static (int InChannels, int OutChannels, int Length, int Kernel) StridedConv(
+        DeviceTensor input, DeviceTensor weight, DeviceTensor bias, DeviceTensor output, int stride)
+    {
+        if (weight.Shape.Length != 3)
+            throw new ArgumentException($"strided_conv1d: weight must be [out, in, k], found {weight.ShapeText}");
+        int co = weight.Shape[0], ci = weight.Shape[1], k = weight.Shape[2];
+        if (stride < 1) throw new ArgumentException($"strided_conv1d: stride {stride} must be >= 1", nameof(stride));
+        if (k < stride) throw new ArgumentException($"strided_conv1d: weight {weight.ShapeText} has kernel size {k}, less than the stride {stride}");
+        if (input.Shape.Length != 2 || input.Shape[0] != ci)
+            throw new ArgumentException($"strided_conv1d: input must be [{ci}, length] for weight {weight.ShapeText}, found {input.ShapeText}");
+        int length = input.Shape[1];
+        if (length % stride != 0)
+            throw new ArgumentException($"strided_conv1d: input length {length} is not a multiple of the stride {stride}");
+        Expect(output, "strided_conv1d: output", co, length / stride);
+        Expect(bias, "strided_conv1d: bias", co);
+        if (ReferenceEquals(input, output))
+            throw new ArgumentException("strided_conv1d: output must not be the input tensor");
+        return (ci, co, length, k);
     }
 
     /// <summary>Checks the Conv call; returns (Ci, Co, L, k).</summary>

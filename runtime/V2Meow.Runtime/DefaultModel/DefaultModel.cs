@@ -47,6 +47,15 @@ public static class DefaultModel
         return folder;
     }
 
+    /// <summary>The embedded bundle's config.json, read without unpacking it.</summary>
+    internal static string ConfigText()
+    {
+        using var stream = typeof(DefaultModel).Assembly.GetManifestResourceStream(Prefix + "config.json")
+            ?? throw new InvalidOperationException("the default model is not embedded in this build");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
     static string ContentHash(Assembly assembly, string[] names)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);

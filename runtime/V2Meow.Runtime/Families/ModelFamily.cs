@@ -1,4 +1,5 @@
 using V2Meow.Runtime.Backends;
+using V2Meow.Runtime.Codecs;
 using V2Meow.Runtime.Verification;
 
 namespace V2Meow.Runtime;
@@ -24,6 +25,12 @@ public abstract class ModelFamily
 
     /// <summary>Every verifier of the family's golden files (SPEC §10), for <c>verify</c>.</summary>
     public abstract IGoldenVerifier CreateVerifier();
+
+    /// <summary>
+    /// Opens the bundle (validating every tensor) and loads its codec alone onto <paramref name="backend"/>: the
+    /// decoder, and the encoder when the bundle has one (SPEC §9.3). What <see cref="CodecModel"/> runs.
+    /// </summary>
+    internal abstract LoadedCodec LoadCodec(string bundleFolder, IComputeBackend backend);
 
     /// <summary>The family's <see cref="Format"/>.</summary>
     public override string ToString() => Format;

@@ -56,7 +56,7 @@ public sealed class GoldenVerifier : IGoldenVerifier
 
     readonly Dictionary<string, IGoldenComponentVerifier> _verifiers = new(StringComparer.Ordinal);
 
-    /// <summary>Every verifier of a v2meow/1 golden file: the three stages, sampling, generation and the codec.</summary>
+    /// <summary>Every verifier of a v2meow/1 golden file: the three stages, sampling, generation, the codec and its encoder.</summary>
     public static GoldenVerifier CreateDefault()
     {
         var verifier = new GoldenVerifier();
@@ -64,6 +64,7 @@ public sealed class GoldenVerifier : IGoldenVerifier
         verifier.Register(new SamplingGoldenVerifier());
         verifier.Register(new GenerationGoldenVerifier());
         verifier.Register(new CodecGoldenVerifier());
+        verifier.Register(new CodecEncoderGoldenVerifier());
         return verifier;
     }
 

@@ -47,6 +47,11 @@ public class EmptyTensorTests(BackendFixture backends) : IClassFixture<BackendFi
         using var books = b.Upload(new float[1 * 4 * 2], 1, 4, 2);
         using var noCodes = b.UploadInts([], 1, 0);
         b.RvqLookup(books, noCodes, 1, frames0Out);
+        using var twoDims0 = b.Allocate(2, 0);
+        using var noCodesOut = b.AllocateInts(1, 0);
+        b.RvqEncode(books, twoDims0, 1, noCodesOut);
+        using var downWeight = b.Upload(new float[2 * 2 * 4], 2, 2, 4);
+        b.StridedConv1d(frames0, downWeight, convBias, frames0Out, 2, ConvPadding.Causal);
 
         // Video ops: no output channels, no indices, no groups, no windows, no logits, no frames or no channels.
         using var video = b.Upload(new float[2 * 3 * 4 * 4], 2, 3, 4, 4);

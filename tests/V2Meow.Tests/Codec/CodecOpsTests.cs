@@ -5,7 +5,7 @@ using V2Meow.Tests.Backends;
 namespace V2Meow.Tests.Codec;
 
 /// <summary>
-/// The codec ops (RVQ lookup, Conv1d, ConvTranspose1d, ELU, Snake, tanh, LSTM) on both backends against float64 loops on
+/// The codec ops (RVQ lookup and search, Conv1d, strided Conv1d, ConvTranspose1d, ELU, Snake, tanh, LSTM) on both backends against float64 loops on
 /// fresh random inputs, into poisoned (NaN) outputs. Sizes are odd on purpose: partial register tiles,
 /// lengths not multiples of a vector, channel counts not multiples of 4. ILGPU's CPU accelerator is an
 /// emulator, so its cases stay tiny; the CPU backend also gets sizes that cross its 512-sample work items.
@@ -121,6 +121,168 @@ public class CodecOpsTests(BackendFixture backends) : IClassFixture<BackendFixtu
                 AssertClose($"{backendName} conv_transpose1d ci {ci} co {co} T {frames} s {stride} k {k} {(causal ? "causal" : "centred")}",
                     Download(backend, ty), expected, magnitude, 2e-6);
             }
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void StridedConv1dMatchesFloat64(string backendName)
+    {
+        var backend = backends.Get(backendName);
+        // (ci, co, L, stride, k): the codec's k = 2s, a k = s (no padding), a k between, strides 1 to 8.
+        var cases = new List<(int Ci, int Co, int L, int S, int K)>
+        {
+            (1, 1, 2, 2, 4), (1, 5, 18, 2, 4), (3, 4, 21, 3, 6), (4, 3, 20, 5, 10), (2, 6, 24, 4, 8), (3, 2, 9, 3, 3), (2, 3, 12, 2, 3), (5, 2, 7, 1, 2),
+        };
+        if (backendName == "cpu") cases.AddRange([(8, 16, 4096, 8, 16), (16, 32, 1030, 5, 10), (13, 7, 2 * 611, 2, 4), (32, 64, 64 * 4, 4, 8)]);
+        int seed = 300;
+        foreach (var (ci, co, length, stride, k) in cases)
+            foreach (bool causal in new[] { true, false })
+            {
+                seed++;
+                float[] x = CodecReference.Random(ci * length, seed), w = CodecReference.Random(co * ci * k, seed + 1000),
+                    b = CodecReference.Random(co, seed + 2000);
+                int outLength = length / stride;
+                using var tx = backend.Upload(x, ci, length);
+                using var tw = backend.Upload(w, co, ci, k);
+                using var tb = backend.Upload(b, co);
+                using var ty = backend.Upload(CodecReference.Poison(co * outLength), co, outLength);
+                backend.StridedConv1d(tx, tw, tb, ty, stride, causal ? ConvPadding.Causal : ConvPadding.Centred);
+                var (expected, magnitude) = CodecReference.StridedConv1d(x, w, b, ci, co, length, k, stride, causal);
+                // As Conv1d: f32 sums of ci·k ≤ 512 terms (fused multiply-adds on the CPU, another order) against f64.
+                AssertClose($"{backendName} strided_conv1d ci {ci} co {co} L {length} s {stride} k {k} {(causal ? "causal" : "centred")}",
+                    Download(backend, ty), expected, magnitude, 2e-6);
+            }
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void StridedConv1dShapesAreChecked(string backendName)
+    {
+        var backend = backends.Get(backendName);
+        using var x = backend.Allocate(3, 10);
+        using var w = backend.Allocate(4, 3, 4);
+        using var b = backend.Allocate(4);
+        using var y = backend.Allocate(4, 5);
+        using var wrong = backend.Allocate(4, 6);
+        var e = Assert.Throws<ArgumentException>(() => backend.StridedConv1d(x, w, b, wrong, 2, ConvPadding.Causal));
+        Assert.Contains("strided_conv1d: output must be [4, 5], found [4, 6]", e.Message);
+        e = Assert.Throws<ArgumentException>(() => backend.StridedConv1d(x, w, b, y, 3, ConvPadding.Causal));
+        Assert.Contains("input length 10 is not a multiple of the stride 3", e.Message);
+        e = Assert.Throws<ArgumentException>(() => backend.StridedConv1d(x, w, b, y, 5, ConvPadding.Causal));
+        Assert.Contains("kernel size 4, less than the stride 5", e.Message);
+        using var narrow = backend.Allocate(2, 10);
+        e = Assert.Throws<ArgumentException>(() => backend.StridedConv1d(narrow, w, b, y, 2, ConvPadding.Causal));
+        Assert.Contains("input must be [3, length]", e.Message);
+    }
+
+    /// <summary>
+    /// Codes of a latent [d, frames] near the codebook rows: each frame a row of level 0 plus a smaller one of level
+    /// 1 (when there is one) plus noise, so the residual search has real structure, with sizes that leave partial SIMD blocks and groups.
+    /// </summary>
+    static (float[] Books, float[] Latent) RvqEncodeCase(int q, int k, int d, int frames, int seed)
+    {
+        var books = CodecReference.Random(q * k * d, seed, 2f);
+        var r = new Random(seed + 1);
+        var latent = new float[d * frames];
+        for (int t = 0; t < frames; t++)
+        {
+            int a = r.Next(k), b = r.Next(k);
+            for (int j = 0; j < d; j++)
+                latent[j * frames + t] = books[a * d + j] + (q > 1 ? 0.3f * books[(k + b) * d + j] : 0f) + (float)(0.2 * (r.NextDouble() - 0.5));
+        }
+        return (books, latent);
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void RvqEncodeMatchesTheSpecArithmeticAndFloat64(string backendName)
+    {
+        var backend = backends.Get(backendName);
+        var cases = new List<(int Q, int K, int D, int T)> { (1, 1, 1, 1), (3, 7, 5, 13), (4, 33, 8, 11), (2, 5, 67, 3) };
+        if (backendName == "cpu") cases.AddRange([(12, 1024, 64, 203), (4, 37, 3, 1001)]);
+        int seed = 500;
+        foreach (var (q, k, d, frames) in cases)
+        {
+            var (books, latent) = RvqEncodeCase(q, k, d, frames, seed += 10);
+            using var tb = backend.Upload(books, q, k, d);
+            using var tz = backend.Upload(latent, d, frames);
+            for (int levels = 1; levels <= q; levels += Math.Max(1, q - 1))
+            {
+                using var codes = backend.UploadInts(Enumerable.Repeat(-1, levels * frames).ToArray(), levels, frames); // poisoned
+                backend.RvqEncode(tb, tz, levels, codes);
+                var got = new int[levels * frames];
+                backend.DownloadInts(codes, got);
+                // The contract fixes every rounding, so the codes are exactly the float32 loop's.
+                Assert.Equal(CodecReference.RvqEncode(books, k, d, latent, frames, levels), got);
+
+                // And level 0 is the float64 nearest code wherever no other code is within float32 noise of it.
+                for (int t = 0; t < frames; t++)
+                {
+                    var distances = Enumerable.Range(0, k).Select(c =>
+                        Enumerable.Range(0, d).Sum(j => Math.Pow((double)latent[j * frames + t] - books[c * d + j], 2))).ToArray();
+                    int nearest = Array.IndexOf(distances, distances.Min());
+                    bool clear = distances.Where((_, c) => c != nearest).All(x => x > distances[nearest] * (1 + 1e-5) + 1e-6);
+                    if (clear) Assert.Equal(nearest, got[t]);
+                }
+            }
+            // The latent is left as it was.
+            var after = new float[latent.Length];
+            backend.Download(tz, after);
+            Assert.Equal(latent, after);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void RvqEncodeBreaksTiesToTheLowerCode(string backendName)
+    {
+        var backend = backends.Get(backendName);
+        // Level 0: rows 1 and 3 equal, row 2 their mirror image (the origin is equidistant from 2 and 3); level 1:
+        // all rows equal. Frames: at row 1's value (exact tie of 1 and 3), at the origin (tie of 1, 2 and 3, and
+        // 0 farther), and far out (every distance +∞ in float32, so all tie).
+        const int k = 4, d = 3;
+        float[] books =
+        [
+            9, 9, 9, 1, 2, -1, -1, -2, 1, 1, 2, -1,
+            5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5,
+        ];
+        float[] latent = [1, 0, 3e38f, 2, 0, 3e38f, -1, 0, 3e38f]; // [d, 3 frames]
+        using var tb = backend.Upload(books, 2, k, d);
+        using var tz = backend.Upload(latent, d, 3);
+        using var codes = backend.UploadInts(Enumerable.Repeat(-1, 6).ToArray(), 2, 3);
+        backend.RvqEncode(tb, tz, 2, codes);
+        var got = new int[6];
+        backend.DownloadInts(codes, got);
+        Assert.Equal([1, 1, 0, 0, 0, 0], got);
+        Assert.Equal(CodecReference.RvqEncode(books, k, d, latent, 3, 2), got);
+    }
+
+    [Fact]
+    public void RvqEncodeShapesGiveTheSameErrorOnBothBackends()
+    {
+        var messages = new Dictionary<string, List<string>>();
+        foreach (var name in new[] { "cpu", "ilgpu-cpu" })
+        {
+            var b = backends.Get(name);
+            var list = messages[name] = [];
+            void Expect(string contains, Action call)
+            {
+                var e = Assert.Throws<ArgumentException>(call);
+                Assert.Contains(contains, e.Message);
+                list.Add(e.Message);
+            }
+
+            using var books = b.Allocate(2, 4, 3);
+            using var latent = b.Allocate(3, 5);
+            using var codes = b.AllocateInts(2, 5);
+            using var wrongLatent = b.Allocate(4, 5);
+            using var wrongCodes = b.AllocateInts(2, 6);
+            Expect("rvq_encode: 3 levels asked for; the codec has 2 (expected 1 to 2)", () => b.RvqEncode(books, latent, 3, codes));
+            Expect("rvq_encode: latent must be [3, frames] for codebooks [2, 4, 3], found [4, 5]", () => b.RvqEncode(books, wrongLatent, 2, codes));
+            Expect("rvq_encode: codes must be [2, 5], found [2, 6]", () => b.RvqEncode(books, latent, 2, wrongCodes));
+            Expect("rvq_encode: codebooks must be [levels, codebook_size, dim], found [3, 5]", () => b.RvqEncode(latent, latent, 1, codes));
+        }
+        Assert.Equal(messages["cpu"], messages["ilgpu-cpu"]);
     }
 
     [Theory]

@@ -81,6 +81,68 @@ public static class CodecReference
         return (value, magnitude);
     }
 
+    /// <summary>
+    /// SPEC §9.3 Down on x [ci, L], w [co, ci, k], stride s: y[o, t] = bias + Σ_i Σ_j w[o, i, j]·xp[i, t·s + j], xp
+    /// padded by P_left of P_total = k − s.
+    /// </summary>
+    public static (double[] Value, double[] Magnitude) StridedConv1d(float[] x, float[] w, float[] bias, int ci, int co, int length,
+        int k, int stride, bool causal)
+    {
+        int total = k - stride, left = causal ? total : total / 2, outLength = length / stride;
+        var value = new double[co * outLength];
+        var magnitude = new double[co * outLength];
+        for (int o = 0; o < co; o++)
+            for (int t = 0; t < outLength; t++)
+            {
+                double acc = bias[o], mag = Math.Abs(bias[o]);
+                for (int i = 0; i < ci; i++)
+                    for (int j = 0; j < k; j++)
+                    {
+                        int s = t * stride + j - left;
+                        if (s < 0 || s >= length) continue;
+                        double term = (double)w[(o * ci + i) * k + j] * x[i * length + s];
+                        acc += term;
+                        mag += Math.Abs(term);
+                    }
+                value[o * outLength + t] = acc;
+                magnitude[o * outLength + t] = mag;
+            }
+        return (value, magnitude);
+    }
+
+    /// <summary>
+    /// SPEC §9.3's code search as written, in float32: codes [levels, T] of latent [D, T] against codebooks [Q, K, D],
+    /// each difference, square and sum rounded (C# does not fuse them), the first smallest distance winning.
+    /// </summary>
+    public static int[] RvqEncode(float[] codebooks, int k, int d, float[] latent, int frames, int levels)
+    {
+        var codes = new int[levels * frames];
+        var r = new float[d];
+        for (int t = 0; t < frames; t++)
+        {
+            for (int j = 0; j < d; j++) r[j] = latent[j * frames + t];
+            for (int q = 0; q < levels; q++)
+            {
+                int best = 0;
+                float bestDistance = float.PositiveInfinity;
+                for (int code = 0; code < k; code++)
+                {
+                    float acc = 0f;
+                    for (int j = 0; j < d; j++)
+                    {
+                        float e = r[j] - codebooks[(q * k + code) * d + j];
+                        float square = e * e;
+                        acc += square;
+                    }
+                    if (acc < bestDistance) (bestDistance, best) = (acc, code);
+                }
+                codes[q * frames + t] = best;
+                for (int j = 0; j < d; j++) r[j] -= codebooks[(q * k + best) * d + j];
+            }
+        }
+        return codes;
+    }
+
     public static double Elu(double x) => x > 0 ? x : Math.Exp(x) - 1;
 
     /// <summary>SPEC §9.1: latent [D, T] = Σ_{q &lt; levels} codebooks[q, codes[q, t], :].</summary>

@@ -70,6 +70,19 @@ public class CodeGenerationTests
         Assert.Contains("add.rn.f32", ptx);
     }
 
+    [Fact]
+    public void RvqSearchRoundsEachSquareOnCuda()
+    {
+        // SPEC §9.3 rounds each square before its sum; a plain mul.f32 feeding an add.f32 may become one fma.
+        using var context = Context.Create(b => b.Cuda().EnableAlgorithms());
+        using var backend = new PTXBackend(context, new CudaCapabilityContext(CudaArchitecture.SM_90),
+            CudaArchitecture.SM_90, CudaInstructionSet.ISA_80, null);
+        var ptx = Assert.IsType<PTXCompiledKernel>(backend.Compile(EntryPoint(Find("Rvq.Encode")), new KernelSpecialization())).PTXAssembly;
+        Assert.Contains("mul.rn.f32", ptx);
+        Assert.Contains("add.rn.f32", ptx);
+        Assert.DoesNotContain("fma", ptx);
+    }
+
     [Theory]
     [MemberData(nameof(PortableKernelNames))]
     public void CompilesToOpenCLC(string name)

@@ -86,6 +86,9 @@ def check(folder):
     errors = []
     for component in vconfig.COMPONENTS:
         check_component(folder, config, component, errors)
+    # The codec's optional encoder (SPEC §9.3): checked when its file is there.
+    if os.path.exists(os.path.join(folder, "codec_encoder.safetensors")):
+        check_component(folder, config, "codec_encoder", errors)
     return errors
 
 

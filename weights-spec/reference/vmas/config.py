@@ -18,7 +18,8 @@ from config import DTYPES, ConfigError
 FORMAT = "vmas/1"
 COMPONENTS = ("video_encoder", "music_decoder", "codec")
 # The config.json section each file's __metadata__["config"] holds (VMAS.md §2).
-SECTIONS = {"video_encoder": "encoder", "music_decoder": "decoder", "codec": "codec"}
+SECTIONS = {"video_encoder": "encoder", "music_decoder": "decoder", "codec": "codec",
+            "codec_encoder": "codec"}  # the codec's optional encoder (SPEC §9.3), present when its file is
 KNOWN_TOP = ("format", "name", "dtype", "sample_rate", "window_seconds", "prompt_seconds", "temperature",
              "top_k", "guidance", "video", "encoder", "decoder", "codec")
 ATTENTION_KINDS = ("mask_unit", "global")

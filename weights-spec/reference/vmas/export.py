@@ -30,7 +30,8 @@ from config import DTYPES, ConfigError
 from . import config as vconfig
 from . import layout
 
-COMPONENT_INDEX = {name: i for i, name in enumerate(vconfig.COMPONENTS)}
+COMPONENT_INDEX = {name: i for i, name in enumerate(vconfig.COMPONENTS + ("codec_encoder",))}
+ENCODER = "codec_encoder"  # the codec's optional encoder (SPEC §9.3)
 _ENCODER_NORM = re.compile(r"(^|\.)norm\d?\.(weight|bias)$")  # norm1, norm2 and the final norm
 
 
@@ -75,8 +76,20 @@ def trained_weights(config, state):
             if value.shape != tuple(shape):
                 errors.append(f"state dict: '{key}': expected {list(shape)}, found {list(value.shape)}")
             out[component][name] = value
+    if any(key.startswith(ENCODER + ".") for key in state):
+        out[ENCODER] = {}
+        for name, shape in layout.component_tensors(config, ENCODER).items():
+            key = f"{ENCODER}.{name}"
+            if key not in state:
+                errors.append(f"state dict: missing '{key}' {list(shape)}")
+                continue
+            used.add(key)
+            value = np.asarray(state[key], dtype=np.float32)
+            if value.shape != tuple(shape):
+                errors.append(f"state dict: '{key}': expected {list(shape)}, found {list(value.shape)}")
+            out[ENCODER][name] = value
     for key in sorted(set(state) - used):
-        if key.split(".", 1)[0] in vconfig.COMPONENTS:
+        if key.split(".", 1)[0] in vconfig.COMPONENTS + (ENCODER,):
             errors.append(f"state dict: unexpected tensor '{key}'")
     if errors:
         raise ValueError("\n".join(errors))
@@ -88,7 +101,7 @@ def write_bundle(config, weights, out_dir):
     with open(os.path.join(out_dir, "config.json"), "w", encoding="utf-8") as f:
         json.dump(config, f, indent=2)
         f.write("\n")
-    for component in vconfig.COMPONENTS:
+    for component in vconfig.COMPONENTS + ((ENCODER,) if ENCODER in weights else ()):
         tensors, dtypes = {}, {}
         for name, values in weights[component].items():
             tensors[name], dtypes[name] = shared.encode(values, config["dtype"])
@@ -108,6 +121,8 @@ def main(argv=None):
     source.add_argument("--seed", type=int, help="random weights from this seed (0 .. 2^64-1)")
     source.add_argument("--state-dict", help="trained weights, keys '<component>.<tensor name>'")
     p.add_argument("--dtype", choices=sorted(DTYPES), help="overrides config.json's dtype")
+    p.add_argument("--codec-encoder", action="store_true",
+                   help="random weights: also write the codec's encoder, codec_encoder.safetensors (SPEC §9.3)")
     args = p.parse_args(argv)
     try:
         config = vconfig.load(args.config)
@@ -118,7 +133,8 @@ def main(argv=None):
         else:
             if not 0 <= args.seed < 1 << 64:
                 raise ValueError(f"--seed {args.seed}: expected 0 .. 2^64-1")
-            weights = {c: random_weights(config, c, args.seed) for c in vconfig.COMPONENTS}
+            components = vconfig.COMPONENTS + ((ENCODER,) if args.codec_encoder else ())
+            weights = {c: random_weights(config, c, args.seed) for c in components}
     except (ConfigError, ValueError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

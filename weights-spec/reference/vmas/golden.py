@@ -18,6 +18,7 @@ widened exactly). Names (the runtime's verifier depends on them):
   decoder.logits_null           f32 [P, K, N]        the null condition (VMAS.md §6.4)
   codec.input.codes int32 [Q, T]; codec.latent; codec.in_conv; codec.lstm (encodec kind, lstm_layers > 0);
   codec.blocks.{b}; codec.waveform    as SPEC §10
+  codec_encoder.*               as SPEC §10, when the bundle has codec_encoder.safetensors (SPEC §9.3)
   sampling.logits f32 [R, V]; sampling.tokens.t{temperature}.k{top_k}.s{seed} int32 [R]
   generation.prompt int32 [K, Tp]; generation.codes.{first,continued} int32 [K, Tn]
   float64.{name}                f64, beside every computed float tensor above (not the inputs)
@@ -165,6 +166,9 @@ def make(folder, seed):
     memory, memory64, inputs["encoder"] = encoder_goldens(out, encoder, config, rng)
     inputs["decoder"] = decoder_goldens(out, decoder, config, memory, memory64, rng)
     inputs["codec"] = codec_goldens(out, codec, config, rng)
+    if shared.has_codec_encoder(folder):  # the codec's optional encoder (SPEC §9.3), as v2meow/1 records it
+        codebooks = shared.bundle.read_component(folder, "codec")[0]["rvq.codebooks"]
+        inputs["codec_encoder"] = shared.codec_encoder_goldens(out, folder, config["codec"], codebooks, config["sample_rate"], seed)
     sampling_info = sampling_goldens(out, rng)
     generation_info = generation_goldens(out, decoder, config, memory, seed, rng)
     metadata = {

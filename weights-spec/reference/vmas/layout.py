@@ -79,4 +79,6 @@ def component_tensors(config, component):
         return music_decoder_tensors(config)
     if component == "codec":
         return codec_tensors(config)
+    if component == "codec_encoder":  # the codec's optional encoder (SPEC §5.3)
+        return shared.codec_encoder_tensors(config["codec"])
     raise ValueError(component)

@@ -51,6 +51,17 @@ public sealed class VmasBundle : IDisposable
                 VmasConfigReader.CheckComponentSection(configJson, configPath, config, component,
                     file.Metadata.GetValueOrDefault("config"), file.Path);
             }
+            // The codec's optional encoder (SPEC §9.3, VMAS.md §9), validated when its file is there.
+            string encoderPath = Path.Combine(folder, CodecEncoderLayout.Component + ".safetensors");
+            if (InputFile.KindOf(encoderPath) != FileKind.Missing)
+            {
+                var file = SafetensorsFile.Open(encoderPath);
+                files[CodecEncoderLayout.Component] = file;
+                ComponentFile.Validate(file, VmasConfig.FormatName, CodecEncoderLayout.Component,
+                    CodecEncoderLayout.Expected(config.Codec), ComponentFile.DTypeOf(config.DType));
+                VmasConfigReader.CheckComponentSection(configJson, configPath, config, CodecEncoderLayout.Component,
+                    file.Metadata.GetValueOrDefault("config"), file.Path);
+            }
         }
         catch
         {
@@ -60,9 +71,12 @@ public sealed class VmasBundle : IDisposable
         return new VmasBundle(folder, config, files);
     }
 
-    /// <summary>The component's file: "video_encoder", "music_decoder" or "codec".</summary>
+    /// <summary>The component's file: "video_encoder", "music_decoder", "codec", or the optional "codec_encoder".</summary>
     public SafetensorsFile Component(string name) =>
         _files.TryGetValue(name, out var file) ? file : throw new BundleException($"{Folder}: no component '{name}'");
+
+    /// <summary>Whether the bundle holds <paramref name="name"/>: always its three components; the optional ones when their files are there.</summary>
+    public bool HasComponent(string name) => _files.ContainsKey(name);
 
     /// <summary>Closes the memory-mapped files; tensors read from them must not be used afterwards.</summary>
     public void Dispose()

@@ -40,6 +40,121 @@ public sealed partial class CpuBackend
     }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// Frames go in blocks of one SIMD vector, a frame per lane: the latent is channels first, so a block's
+    /// residual is D contiguous vectors, and each code's distance is D broadcast-subtract-square-add steps for
+    /// all lanes at once, in the order the contract fixes (the JIT does not fuse a multiply into an add). Four
+    /// codes run side by side to hide the add latency; they are compared in code order, strict less, so a tie
+    /// keeps the lower code. Blocks run in parallel.
+    /// </remarks>
+    public void RvqEncode(DeviceTensor codebooks, DeviceTensor latent, int levels, DeviceIntTensor codes)
+    {
+        var (cb, z, ids) = (Own<CpuTensor>(codebooks, "codebooks"), Own<CpuTensor>(latent, "latent"), Own<CpuIntTensor>(codes, "codes"));
+        var (_, k, d, frames) = CodecChecks.RvqEncode(cb, z, levels, ids);
+        if (frames == 0) return;
+        int vw = Vector<float>.Count;
+        int blocks = (frames + vw - 1) / vw;
+        float[] books = cb.Data, values = z.Data;
+        int[] chosen = ids.Data;
+        Parallel.For(0, blocks, _parallel, block =>
+            EncodeFrames(books, values, chosen, new RvqShape(levels, k, d, frames), block * vw, Math.Min(vw, frames - block * vw)));
+    }
+
+    readonly record struct RvqShape(int Levels, int CodebookSize, int Dim, int Frames);
+
+    /// <summary>Codes of frames [t0, t0 + n), n ≤ one vector, every level (SPEC §9.3).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static unsafe void EncodeFrames(float[] books, float[] latent, int[] codes, RvqShape shape, int t0, int n)
+    {
+        int vw = Vector<float>.Count, k = shape.CodebookSize, d = shape.Dim, frames = shape.Frames;
+        float[] residual = ArrayPool<float>.Shared.Rent(d * vw);
+        Span<int> best = stackalloc int[vw];
+        try
+        {
+            // residual[j·vw + lane] = latent[j, t0 + lane]; lanes past the last frame hold zeros and are never written out.
+            for (int j = 0; j < d; j++)
+                for (int lane = 0; lane < vw; lane++)
+                    residual[j * vw + lane] = lane < n ? latent[j * frames + t0 + lane] : 0f;
+            fixed (float* r = residual, cb = books)
+            {
+                for (int q = 0; q < shape.Levels; q++)
+                {
+                    float* level = cb + (long)q * k * d;
+                    var nearest = NearestCodes(r, level, k, d);
+                    nearest.CopyTo(best);
+                    for (int lane = 0; lane < n; lane++)
+                    {
+                        int code = best[lane];
+                        codes[q * frames + t0 + lane] = code;
+                        float* c = level + (long)code * d;
+                        for (int j = 0; j < d; j++) r[j * vw + lane] -= c[j];
+                    }
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(residual);
+        }
+    }
+
+    /// <summary>
+    /// Per lane, the code of <paramref name="book"/> [K, D] nearest the residual column r[j·vw + lane]: the first
+    /// smallest of dist[k] = Σ_j (r[j] − c[k, j])², each step rounded (SPEC §9.3).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    static unsafe Vector<int> NearestCodes(float* r, float* book, int k, int d)
+    {
+        int vw = Vector<float>.Count;
+        var bestDistance = new Vector<float>(float.PositiveInfinity);
+        var bestCode = Vector<int>.Zero;
+        int code = 0;
+        for (; code + 4 <= k; code += 4)
+        {
+            float* c0 = book + (long)code * d;
+            float* c1 = c0 + d, c2 = c1 + d, c3 = c2 + d;
+            Vector<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (int j = 0; j < d; j++)
+            {
+                var x = Vector.Load(r + j * vw);
+                var e0 = x - new Vector<float>(c0[j]);
+                var e1 = x - new Vector<float>(c1[j]);
+                var e2 = x - new Vector<float>(c2[j]);
+                var e3 = x - new Vector<float>(c3[j]);
+                a0 += e0 * e0;
+                a1 += e1 * e1;
+                a2 += e2 * e2;
+                a3 += e3 * e3;
+            }
+            Keep(a0, code, ref bestDistance, ref bestCode);
+            Keep(a1, code + 1, ref bestDistance, ref bestCode);
+            Keep(a2, code + 2, ref bestDistance, ref bestCode);
+            Keep(a3, code + 3, ref bestDistance, ref bestCode);
+        }
+        for (; code < k; code++)
+        {
+            float* c = book + (long)code * d;
+            Vector<float> a = default;
+            for (int j = 0; j < d; j++)
+            {
+                var e = Vector.Load(r + j * vw) - new Vector<float>(c[j]);
+                a += e * e;
+            }
+            Keep(a, code, ref bestDistance, ref bestCode);
+        }
+        return bestCode;
+    }
+
+    /// <summary>Takes <paramref name="code"/> in the lanes where its distance is strictly smaller: ties keep the earlier, lower code.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Keep(Vector<float> distance, int code, ref Vector<float> bestDistance, ref Vector<int> bestCode)
+    {
+        var closer = Vector.LessThan(distance, bestDistance);
+        bestDistance = Vector.ConditionalSelect(closer, distance, bestDistance);
+        bestCode = Vector.ConditionalSelect(closer, new Vector<int>(code), bestCode);
+    }
+
+    /// <inheritdoc/>
     public void Conv1d(DeviceTensor input, DeviceTensor weight, DeviceTensor bias, DeviceTensor output,
         int dilation, ConvPadding padding, DeviceTensor? residual = null)
     {
@@ -123,6 +238,58 @@ public sealed partial class CpuBackend
             pool.Return(padded);
             pool.Return(phaseWeights);
             pool.Return(phases);
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Polyphase form: with j = m·s + p, xp[i, t·s + j] = phase_{i,p}[t + m] where phase_{i,p}[u] = xp[i, u·s + p],
+    /// so the strided convolution is a stride-1 one over Ci·s phase rows with ⌈k/s⌉ taps (weights W[o, i, m·s + p],
+    /// zero past k): the same register-tiled loop as <see cref="Conv1d"/>, at the output rate.
+    /// </remarks>
+    public void StridedConv1d(DeviceTensor input, DeviceTensor weight, DeviceTensor bias, DeviceTensor output,
+        int stride, ConvPadding padding)
+    {
+        var (x, w, b, y) = (Own<CpuTensor>(input, "input"), Own<CpuTensor>(weight, "weight"), Own<CpuTensor>(bias, "bias"), Own<CpuTensor>(output, "output"));
+        var (ci, co, length, k) = CodecChecks.StridedConv(x, w, b, y, stride);
+        int outLength = length / stride;
+        if (outLength == 0 || co == 0) return;
+
+        int padLeft = CodecChecks.StridedPadLeft(k, stride, padding);
+        int taps = (k + stride - 1) / stride;
+        int rows = ci * stride;
+        int rowStride = RoundUp(outLength, TimeTile) + taps - 1;
+        var pool = ArrayPool<float>.Shared;
+        float[] padded = pool.Rent(rows * rowStride);
+        float[] phaseWeights = pool.Rent(co * rows * taps);
+        try
+        {
+            float[] xs = x.Data, wt = w.Data;
+            Parallel.For(0, rows, _parallel, row =>
+            {
+                int i = row / stride, phase = row - i * stride;
+                var to = padded.AsSpan(row * rowStride, rowStride);
+                var from = xs.AsSpan(i * length, length);
+                for (int u = 0; u < rowStride; u++)
+                {
+                    int source = u * stride + phase - padLeft;
+                    to[u] = (uint)source < (uint)length ? from[source] : 0f;
+                }
+            });
+            for (int o = 0; o < co; o++)
+                for (int i = 0; i < ci; i++)
+                    for (int phase = 0; phase < stride; phase++)
+                        for (int m = 0; m < taps; m++)
+                        {
+                            int j = m * stride + phase;
+                            phaseWeights[(o * rows + i * stride + phase) * taps + m] = j < k ? wt[(o * ci + i) * k + j] : 0f;
+                        }
+            ConvolveRows(padded, rowStride, rows, phaseWeights, co, taps, 1, outLength, b.Data, null, y.Data, 0);
+        }
+        finally
+        {
+            pool.Return(padded);
+            pool.Return(phaseWeights);
         }
     }
 

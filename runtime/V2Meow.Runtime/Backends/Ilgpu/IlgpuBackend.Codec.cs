@@ -14,7 +14,7 @@ public sealed partial class IlgpuBackend
     CodecActivations? _codecActivations;
     LstmLauncher? _codecLstm;
 
-    Rvq CodecRvqKernels => _codecRvq ??= new Rvq(_accelerator);
+    Rvq CodecRvqKernels => _codecRvq ??= new Rvq(_accelerator, Geometry.GroupSize);
     Conv1dLauncher CodecConvKernels => _codecConv ??= new Conv1dLauncher(_accelerator);
     ConvTranspose1dLauncher CodecConvTransposeKernels => _codecConvTranspose ??= new ConvTranspose1dLauncher(_accelerator);
     CodecActivations CodecActivationsKernels => _codecActivations ??= new CodecActivations(_accelerator);
@@ -27,6 +27,21 @@ public sealed partial class IlgpuBackend
         var (_, k, d, frames) = CodecChecks.Rvq(cb, c, levels, y);
         if (NothingToCompute(y)) return;
         CodecRvqKernels.Lookup(_stream, c.View, cb.View, y.View, levels, k, d, frames);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// The residual is a buffer this call owns, so it waits for the stream before freeing it (the op returns with
+    /// its codes complete).
+    /// </remarks>
+    public void RvqEncode(DeviceTensor codebooks, DeviceTensor latent, int levels, DeviceIntTensor codes)
+    {
+        var (cb, z, c) = (Own<IlgpuTensor>(codebooks, "codebooks"), Own<IlgpuTensor>(latent, "latent"), Own<IlgpuIntTensor>(codes, "codes"));
+        var (_, k, d, frames) = CodecChecks.RvqEncode(cb, z, levels, c);
+        if (NothingToCompute(c)) return;
+        using var residual = new IlgpuTensor(this, _accelerator, [d, frames]);
+        CodecRvqKernels.Encode(_stream, z.View, cb.View, residual.View, c.View, levels, k, d, frames);
+        _stream.Synchronize();
     }
 
     /// <inheritdoc/>
@@ -50,6 +65,17 @@ public sealed partial class IlgpuBackend
         if (NothingToCompute(y)) return;
         CodecConvTransposeKernels.Run(_stream, x.View, w.View, b.View, y.View, ci, co, frames, k, stride,
             CodecChecks.TransposedStart(stride, padding), frames * stride);
+    }
+
+    /// <inheritdoc/>
+    public void StridedConv1d(DeviceTensor input, DeviceTensor weight, DeviceTensor bias, DeviceTensor output,
+        int stride, ConvPadding padding)
+    {
+        var (x, w, b, y) = (Own<IlgpuTensor>(input, "input"), Own<IlgpuTensor>(weight, "weight"), Own<IlgpuTensor>(bias, "bias"), Own<IlgpuTensor>(output, "output"));
+        var (ci, co, length, k) = CodecChecks.StridedConv(x, w, b, y, stride);
+        if (NothingToCompute(y)) return;
+        CodecConvKernels.RunStrided(_stream, x.View, w.View, b.View, y.View, ci, co, length, k, stride,
+            CodecChecks.StridedPadLeft(k, stride, padding));
     }
 
     /// <inheritdoc/>

@@ -1,5 +1,6 @@
 using V2Meow.Loaders.Bundles;
 using V2Meow.Runtime.Backends;
+using V2Meow.Runtime.Codecs;
 using V2Meow.Runtime.Generation;
 using V2Meow.Runtime.Verification;
 
@@ -30,6 +31,14 @@ public sealed class V2MeowFamily : ModelFamily
         TextTower.Load(bundle.Folder, bundle.Config);
     }
 
-    /// <summary>The verifiers of a v2meow/1 golden file: the three stages, sampling, generation and the codec.</summary>
+    /// <summary>The verifiers of a v2meow/1 golden file: the three stages, sampling, generation, the codec and its encoder.</summary>
     public override IGoldenVerifier CreateVerifier() => GoldenVerifier.CreateDefault();
+
+    internal override LoadedCodec LoadCodec(string bundleFolder, IComputeBackend backend)
+    {
+        var bundle = Bundle.Open(bundleFolder);
+        return LoadedCodec.Load(bundle.Config.Name, bundle,
+            () => CodecDecoders.Load(bundle, backend),
+            () => bundle.HasComponent(CodecEncoderLayout.Component) ? CodecEncoders.Load(bundle, backend) : null);
+    }
 }

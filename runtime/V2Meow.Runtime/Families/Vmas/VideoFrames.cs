@@ -4,50 +4,70 @@ using V2Meow.Loaders.Video;
 namespace V2Meow.Runtime.Families.Vmas;
 
 /// <summary>
-/// A video's frames as VMAs' encoder reads them (VMAS.md §6.1): sampled at the config's rate by the frame
-/// reader's rule (frame i stands for (i + 0.5) / fps), resized to cover the frame size and centre-cropped,
-/// kept as RGB bytes; a window's frames come out normalised as [3, F, H, W], the last frame held past the end.
+/// A video's frames as VMAs' encoder reads them (VMAS.md §6.1), streamed: sampled at the config's rate by the
+/// frame reader's rule (frame i stands for (i + 0.5) / fps), resized to cover the frame size and
+/// centre-cropped. Windows are asked for in order; frames before the current window are dropped, so memory
+/// holds about one window whatever the video's length. A window's frames come out normalised as
+/// [3, F, H, W], the last frame held past the end. One reader at a time.
 /// </summary>
-internal sealed class VideoFrames
+internal sealed class VideoFrames : IAsyncDisposable
 {
-    readonly byte[][] _frames;
+    readonly IAsyncEnumerator<VideoFrame> _reader;
     readonly VmasVideoConfig _video;
+    readonly string _path;
+    readonly List<byte[]> _buffer = [];
+    int _bufferStart;
+    bool _ended;
 
     /// <summary>The video's length in seconds, as ffprobe reports it.</summary>
     public double DurationSeconds { get; }
-    /// <summary>Frames sampled: max(1, ⌈duration × fps⌉).</summary>
-    public int Count => _frames.Length;
+    /// <summary>Frames the video gives at the config's rate: max(1, ⌈duration × fps⌉).</summary>
+    public int Count { get; }
 
-    VideoFrames(byte[][] frames, VmasVideoConfig video, double duration)
+    VideoFrames(string path, IAsyncEnumerator<VideoFrame> reader, VmasVideoConfig video, double duration, int count)
     {
-        _frames = frames;
+        _path = path;
+        _reader = reader;
         _video = video;
         DurationSeconds = duration;
+        Count = count;
     }
 
-    /// <summary>Decodes and resizes every frame of <paramref name="path"/>; videos longer than <paramref name="maxSeconds"/> are refused first.</summary>
-    public static async Task<VideoFrames> LoadAsync(string path, VmasVideoConfig video, double maxSeconds, CancellationToken cancellationToken)
+    /// <summary>Probes <paramref name="path"/> (refusing videos longer than <paramref name="maxSeconds"/>) and starts decoding.</summary>
+    public static async Task<VideoFrames> OpenAsync(string path, VmasVideoConfig video, double maxSeconds, CancellationToken cancellationToken)
     {
         var probe = (await VideoProbe.ProbeAsync(path, null, cancellationToken).ConfigureAwait(false))
             .RequireVideo().RequireDuration(maxSeconds);
         // Decoded with the shorter side at most the larger target side: enough pixels to cover the frame.
         int shortSide = Math.Max(2, (Math.Max(video.Height, video.Width) + 1) / 2 * 2);
         var reader = VideoFrameReader.Open(probe, new VideoFrameReaderOptions { Fps = video.Fps, MaxShortSide = shortSide });
-        var frames = new List<byte[]>(reader.FrameCount);
-        await foreach (var frame in reader.ReadFramesAsync(cancellationToken).ConfigureAwait(false))
-            frames.Add(CoverAndCrop(frame, video.Width, video.Height));
-        if (frames.Count == 0) throw new MediaException(path, "no video frames could be decoded");
-        return new VideoFrames([.. frames], video, probe.DurationSeconds);
+        return new VideoFrames(path, reader.ReadFramesAsync(cancellationToken).GetAsyncEnumerator(cancellationToken), video,
+            probe.DurationSeconds, reader.FrameCount);
     }
 
-    /// <summary>Frames [first, first + count) normalised as [3, count, H, W]; indices past the end take the last frame.</summary>
-    public float[] Window(int first, int count)
+    /// <summary>
+    /// Frames [first, first + count) normalised as [3, count, H, W]; indices past the end take the last
+    /// frame. <paramref name="first"/> never goes back: frames before it are let go.
+    /// </summary>
+    public async Task<float[]> WindowAsync(int first, int count)
     {
+        if (first < _bufferStart) throw new InvalidOperationException($"frames: window at frame {first} after frames before {_bufferStart} were dropped");
+        while (!_ended && _bufferStart + _buffer.Count < first + count)
+        {
+            if (await _reader.MoveNextAsync().ConfigureAwait(false)) _buffer.Add(CoverAndCrop(_reader.Current, _video.Width, _video.Height));
+            else _ended = true;
+        }
+        if (_buffer.Count == 0) throw new MediaException(_path, "no video frames could be decoded");
+        // Keep the last frame even when the window starts past the end: it is held there.
+        int drop = Math.Min(first - _bufferStart, _buffer.Count - 1);
+        _buffer.RemoveRange(0, drop);
+        _bufferStart += drop;
+
         int h = _video.Height, w = _video.Width, plane = h * w;
         var result = new float[3 * count * plane];
         for (int f = 0; f < count; f++)
         {
-            byte[] rgb = _frames[Math.Clamp(first + f, 0, _frames.Length - 1)];
+            byte[] rgb = _buffer[Math.Clamp(first + f - _bufferStart, 0, _buffer.Count - 1)];
             for (int c = 0; c < 3; c++)
             {
                 float mean = (float)_video.Mean[c], std = (float)_video.Std[c];
@@ -89,4 +109,7 @@ internal sealed class VideoFrames
         }
         return result;
     }
+
+    /// <summary>Stops the decoder (ends ffmpeg if it still has frames to give).</summary>
+    public ValueTask DisposeAsync() => _reader.DisposeAsync();
 }

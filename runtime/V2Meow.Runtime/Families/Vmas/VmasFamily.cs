@@ -1,5 +1,7 @@
+using V2Meow.Loaders.Bundles;
 using V2Meow.Loaders.Bundles.Vmas;
 using V2Meow.Runtime.Backends;
+using V2Meow.Runtime.Codecs;
 using V2Meow.Runtime.Verification;
 
 namespace V2Meow.Runtime.Families.Vmas;
@@ -29,4 +31,16 @@ public sealed class VmasFamily : ModelFamily
 
     /// <summary>The verifiers of a vmas-golden/1 file: the video encoder, the decoder, sampling, generation and the codec.</summary>
     public override IGoldenVerifier CreateVerifier() => VmasGoldenVerifiers.Create();
+
+    internal override LoadedCodec LoadCodec(string bundleFolder, IComputeBackend backend)
+    {
+        var bundle = VmasBundle.Open(bundleFolder);
+        var c = bundle.Config;
+        return LoadedCodec.Load(c.Name, bundle,
+            () => CodecDecoders.Load(bundle.Folder, c.Codec, c.Decoder.Codebooks, c.Decoder.CodebookSize, c.SampleRate, bundle.Component("codec"), backend),
+            () => bundle.HasComponent(CodecEncoderLayout.Component)
+                ? CodecEncoders.Load(bundle.Folder, c.Codec, c.Decoder.Codebooks, c.Decoder.CodebookSize, c.SampleRate,
+                    bundle.Component("codec"), bundle.Component(CodecEncoderLayout.Component), backend)
+                : null);
+    }
 }

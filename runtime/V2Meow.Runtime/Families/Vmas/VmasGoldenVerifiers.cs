@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using V2Meow.Loaders.Bundles;
 using V2Meow.Loaders.Bundles.Vmas;
 using V2Meow.Loaders.Safetensors;
 using V2Meow.Numerics;
@@ -22,7 +23,7 @@ internal sealed class VmasGoldenVerifiers : IGoldenVerifier
 
     public static VmasGoldenVerifiers Create() => new();
 
-    public IReadOnlyCollection<string> Components { get; } = ["encoder", "decoder", "sampling", "generation", "codec"];
+    public IReadOnlyCollection<string> Components { get; } = ["encoder", "decoder", "sampling", "generation", "codec", CodecEncoderLayout.Component];
 
     public VerificationReport Verify(string bundleFolder, string goldenPath, IComputeBackend backend, Action<string>? progress = null)
     {
@@ -46,6 +47,16 @@ internal sealed class VmasGoldenVerifiers : IGoldenVerifier
                 using var codec = CodecDecoders.Load(bundle.Folder, config.Codec, config.Decoder.Codebooks, config.Decoder.CodebookSize,
                     config.SampleRate, bundle.Component("codec"), backend);
                 return CodecGoldenVerifier.Verify(codec, golden, tolerance);
+            },
+            [CodecEncoderLayout.Component] = () =>
+            {
+                // The codec's optional encoder (SPEC §9.3), when the golden records it.
+                if (!bundle.HasComponent(CodecEncoderLayout.Component))
+                    throw new SafetensorsFormatException(golden.Path, null,
+                        $"holds codec_encoder.* tensors, but {bundle.Folder} has no {CodecEncoderLayout.Component}.safetensors to check them with");
+                using var codecEncoder = CodecEncoders.Load(bundle.Folder, config.Codec, config.Decoder.Codebooks, config.Decoder.CodebookSize,
+                    config.SampleRate, bundle.Component("codec"), bundle.Component(CodecEncoderLayout.Component), backend);
+                return CodecEncoderGoldenVerifier.Verify(codecEncoder, golden, tolerance);
             },
         };
         return GoldenVerifier.Run(golden, tolerance, verifiers, progress);

@@ -96,15 +96,13 @@ public sealed class VmasPipeline : IMusicPipeline
             options.Guidance ?? Config.Guidance, options.Seed, options.Candidates);
 
         var clock = Stopwatch.StartNew();
-        var frames = await VideoFrames.LoadAsync(input.VideoPath, Config.Video, input.MaxDurationSeconds, cancellationToken).ConfigureAwait(false);
-        var timings = new List<StageTiming> { new(PipelineStage.Features, clock.Elapsed, frames.Count, "frames") };
-        progress?.Report(new GenerationProgress(PipelineStage.Features, 1, 1, frames.Count, frames.Count));
-
+        await using var frames = await VideoFrames.OpenAsync(input.VideoPath, Config.Video, input.MaxDurationSeconds, cancellationToken)
+            .ConfigureAwait(false);
+        var timings = new List<StageTiming>();
         await _device.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            // The token work is synchronous device work; run it off the caller's thread so UIs stay live.
-            return await Task.Run(() => Generate(frames, sampling, progress, timings, cancellationToken), cancellationToken).ConfigureAwait(false);
+            return await GenerateAsync(frames, sampling, progress, timings, clock, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -112,8 +110,12 @@ public sealed class VmasPipeline : IMusicPipeline
         }
     }
 
-    GenerationResult Generate(VideoFrames frames, MusicSampling sampling, IProgress<GenerationProgress>? progress,
-        List<StageTiming> timings, CancellationToken cancellationToken)
+    /// <summary>
+    /// Window by window: the next window's frames are decoded while the current window's tokens are generated
+    /// (token work runs off the caller's thread), then the codec decodes each candidate's codes.
+    /// </summary>
+    async Task<GenerationResult> GenerateAsync(VideoFrames frames, MusicSampling sampling, IProgress<GenerationProgress>? progress,
+        List<StageTiming> timings, Stopwatch featureClock, CancellationToken cancellationToken)
     {
         var c = Config;
         int K = c.Decoder.Codebooks, B = sampling.Candidates;
@@ -124,50 +126,75 @@ public sealed class VmasPipeline : IMusicPipeline
         var windows = VmasWindow.Cover(total, c.WindowCodeFrames, c.PromptCodeFrames);
         var codes = Enumerable.Range(0, B).Select(_ => Enumerable.Range(0, K).Select(_ => new List<int>(total)).ToArray()).ToArray();
         var generator = new MusicTokenGenerator(_backend, _decoder);
-        TimeSpan encoding = TimeSpan.Zero, decoding = TimeSpan.Zero;
-        var clock = new Stopwatch();
+        var encoding = new Stopwatch();
+        var decoding = new Stopwatch();
+
+        // VMAS.md §6.1: a window's F frames start at the frame nearest its start time.
+        int FirstFrame(VmasWindow w) => (int)Math.Round(w.Start / (double)c.FrameRate * c.Video.Fps);
+        Task<float[]> Read(VmasWindow w) => frames.WindowAsync(FirstFrame(w), c.WindowFrames);
 
         using var features = _backend.Allocate(_encoder.TimeSteps, _encoder.Width);
+        var pixels = await Read(windows[0]).ConfigureAwait(false);
+        // Only the first window's frames hold up the start; later windows are decoded during token work.
+        timings.Add(new StageTiming(PipelineStage.Features, featureClock.Elapsed, c.WindowFrames, "frames"));
+        progress?.Report(new GenerationProgress(PipelineStage.Features, 1, windows.Count, c.WindowFrames, (long)windows.Count * c.WindowFrames));
         foreach (var window in windows)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            clock.Restart();
-            // VMAS.md §6.1: the window's F frames from the frame nearest its start time, the last held past the end.
-            int firstFrame = (int)Math.Round(window.Start / (double)c.FrameRate * c.Video.Fps);
-            using (var pixels = _backend.Upload(frames.Window(firstFrame, c.WindowFrames), 3, c.WindowFrames, c.Video.Height, c.Video.Width))
-                _encoder.Encode(pixels, features);
-            encoding += clock.Elapsed;
-            progress?.Report(new GenerationProgress(PipelineStage.VideoEncoder, window.Index + 1, windows.Count, window.Index + 1, windows.Count));
-
-            clock.Restart();
-            var prompts = codes.Select(candidate => Enumerable.Range(0, K)
-                .SelectMany(k => candidate[k].GetRange(window.Start, window.PromptFrames)).ToArray()).ToList();
-            int[][] fresh;
-            using (var memory = _decoder.Remember(features))
-                fresh = generator.Generate(prompts, window.PromptFrames, window.Frames, memory, sampling, window.Start, cancellationToken);
-            for (int b = 0; b < B; b++)
-                for (int k = 0; k < K; k++)
-                    codes[b][k].AddRange(fresh[b].AsSpan(k * window.Frames + window.PromptFrames, window.Frames - window.PromptFrames));
-            decoding += clock.Elapsed;
-            progress?.Report(new GenerationProgress(PipelineStage.MusicTokens, window.Index + 1, windows.Count, window.End, total));
+            var current = pixels;
+            var work = Task.Run(() => RunWindow(window, current, features, codes, generator, sampling, encoding, decoding, progress,
+                windows.Count, total, cancellationToken), cancellationToken);
+            // Decode the next window's frames meanwhile: ffmpeg and the resize overlap the token work.
+            Task<float[]>? next = window.Index + 1 < windows.Count ? Read(windows[window.Index + 1]) : null;
+            await work.ConfigureAwait(false);
+            if (next is not null) pixels = await next.ConfigureAwait(false);
         }
-        timings.Add(new StageTiming(PipelineStage.VideoEncoder, encoding, (long)windows.Count * c.WindowFrames, "frames"));
-        timings.Add(new StageTiming(PipelineStage.MusicTokens, decoding, (long)total * K * B));
+        timings.Add(new StageTiming(PipelineStage.VideoEncoder, encoding.Elapsed, (long)windows.Count * c.WindowFrames, "frames"));
+        timings.Add(new StageTiming(PipelineStage.MusicTokens, decoding.Elapsed, (long)total * K * B));
 
-        clock.Restart();
-        var waveforms = new List<float[]>();
-        for (int b = 0; b < B; b++)
+        return await Task.Run(() =>
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            int[] flat = codes[b].SelectMany(level => level).ToArray();
-            float[] audio = _codec.Decode(flat, K);
-            // Exactly the video's length: the last codec frame is cut to the sample.
-            waveforms.Add(audio.Length == samples ? audio : audio.AsSpan(0, Math.Min(samples, audio.Length)).ToArray());
-            progress?.Report(new GenerationProgress(PipelineStage.Codec, b + 1, B, b + 1, B));
-        }
-        timings.Add(new StageTiming(PipelineStage.Codec, clock.Elapsed, (long)samples * B, "samples"));
-        var firstCodebook = codes.Select(candidate => candidate[0].ToArray()).ToList();
-        return new GenerationResult(waveforms, c.SampleRate, duration, firstCodebook, timings);
+            var clock = Stopwatch.StartNew();
+            var waveforms = new List<float[]>();
+            for (int b = 0; b < B; b++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                int[] flat = codes[b].SelectMany(level => level).ToArray();
+                float[] audio = _codec.Decode(flat, K);
+                // Exactly the video's length: the last codec frame is cut to the sample.
+                waveforms.Add(audio.Length == samples ? audio : audio.AsSpan(0, Math.Min(samples, audio.Length)).ToArray());
+                progress?.Report(new GenerationProgress(PipelineStage.Codec, b + 1, B, b + 1, B));
+            }
+            timings.Add(new StageTiming(PipelineStage.Codec, clock.Elapsed, (long)samples * B, "samples"));
+            var firstCodebook = codes.Select(candidate => candidate[0].ToArray()).ToList();
+            return new GenerationResult(waveforms, c.SampleRate, duration, firstCodebook, timings);
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>One window: its frames through the encoder, then its codes through the delay pattern, appended per candidate.</summary>
+    void RunWindow(VmasWindow window, float[] pixels, DeviceTensor features, List<int>[][] codes, MusicTokenGenerator generator,
+        MusicSampling sampling, Stopwatch encoding, Stopwatch decoding, IProgress<GenerationProgress>? progress, int windows, int total,
+        CancellationToken cancellationToken)
+    {
+        var c = Config;
+        int K = c.Decoder.Codebooks;
+        encoding.Start();
+        using (var frames = _backend.Upload(pixels, 3, c.WindowFrames, c.Video.Height, c.Video.Width))
+            _encoder.Encode(frames, features);
+        encoding.Stop();
+        progress?.Report(new GenerationProgress(PipelineStage.VideoEncoder, window.Index + 1, windows, window.Index + 1, windows));
+
+        decoding.Start();
+        var prompts = codes.Select(candidate => Enumerable.Range(0, K)
+            .SelectMany(k => candidate[k].GetRange(window.Start, window.PromptFrames)).ToArray()).ToList();
+        int[][] fresh;
+        using (var memory = _decoder.Remember(features))
+            fresh = generator.Generate(prompts, window.PromptFrames, window.Frames, memory, sampling, window.Start, cancellationToken);
+        for (int b = 0; b < codes.Length; b++)
+            for (int k = 0; k < K; k++)
+                codes[b][k].AddRange(fresh[b].AsSpan(k * window.Frames + window.PromptFrames, window.Frames - window.PromptFrames));
+        decoding.Stop();
+        progress?.Report(new GenerationProgress(PipelineStage.MusicTokens, window.Index + 1, windows, window.End, total));
     }
 
     /// <summary>Waits for a running generation, then frees the codec, the decoder, the encoder, the backend and the bundle.</summary>
