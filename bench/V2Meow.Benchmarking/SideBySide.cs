@@ -32,12 +32,17 @@ public sealed record SideBySideOptions
     public string? Repository { get; init; }
     /// <summary>Measure the runtime only (no PyTorch column); a bundle must then be given or already cached.</summary>
     public bool SkipReference { get; init; }
+    /// <summary>Leave out the ONNX Runtime column (v2meow/1 on the CPU: the reference exported to ONNX, run by ONNX Runtime).</summary>
+    public bool SkipOnnxRuntime { get; init; }
 }
 
 /// <summary>One line of the table: a stage (or the codec) in one phase, in its units per second.</summary>
-public sealed record SideBySideRow(string Stage, string Phase, string Unit, double Runtime, double? Reference, double? Floor)
+public sealed record SideBySideRow(string Stage, string Phase, string Unit, double Runtime, double? Reference, double? Floor,
+    double? OnnxRuntime = null)
 {
     public double? Ratio => Reference is > 0 ? Runtime / Reference : null;
+    /// <summary>runtime / ONNX Runtime on the same work.</summary>
+    public double? OnnxRatio => OnnxRuntime is > 0 ? Runtime / OnnxRuntime : null;
     public double? OfFloor => Floor is > 0 ? Runtime / Floor : null;
 }
 
@@ -179,6 +184,16 @@ public static class SideBySide
         // copy can run well below what the decode's own reads reach, which would put the floor too low.
         double copyAfter = CopyBandwidth.Measure(backend);
         double copy = Math.Max(copyBefore, copyAfter);
+        // Peak resident memory of this process so far: the runtime's work only (the reference runs in its own process).
+        long resident = PeakResidentBytes();
+
+        OnnxRuntimeTimings? onnx = null;
+        if (!options.SkipReference && !options.SkipOnnxRuntime && python is not null && backend.Kind == DeviceKind.Cpu)
+        {
+            progress?.Invoke($"onnxruntime on the reference's ONNX export, {threads} threads");
+            onnx = OnnxRuntimeTimings.Measure(python, scripts, folder, options.Cache ?? BenchBundles.DefaultCache(), options.DecodeSteps,
+                options.PrefillTokens, options.Batch, options.CodecSeconds, options.Repeats, threads, line => progress?.Invoke("  " + line));
+        }
 
         ReferenceTimings? reference = null;
         if (!options.SkipReference && python is not null)
@@ -194,17 +209,24 @@ public static class SideBySide
             string stage = id.Name();
             var footprint = footprints.Single(f => f.Stage == stage);
             var r = reference?.Stages.GetValueOrDefault(stage);
-            rows.Add(new SideBySideRow(stage, $"prefill b1 ({m.PrefillTokens} tok)", "tok/s", m.Prefill, r?.PrefillTokensPerSecond, null));
+            var o = onnx?.Stages.GetValueOrDefault(stage);
+            rows.Add(new SideBySideRow(stage, $"prefill b1 ({m.PrefillTokens} tok)", "tok/s", m.Prefill, r?.PrefillTokensPerSecond, null,
+                o?.PrefillTokensPerSecond));
             rows.Add(new SideBySideRow(stage, $"decode b1 ({m.Steps} tok)", "tok/s", m.Decode, r?.DecodeTokensPerSecond,
-                copy / footprint.DecodeBytesPerStep(m.Steps, 1)));
+                copy / footprint.DecodeBytesPerStep(m.Steps, 1), o?.DecodeTokensPerSecond));
             rows.Add(new SideBySideRow(stage, $"decode b{options.Batch} ({m.Steps} tok)", "tok/s", m.Batched, null,
-                options.Batch * copy / footprint.DecodeBytesPerStep(m.Steps, options.Batch)));
+                options.Batch * copy / footprint.DecodeBytesPerStep(m.Steps, options.Batch), o?.BatchDecodeTokensPerSecond));
         }
-        rows.Add(new SideBySideRow("codec", $"decode ({options.CodecSeconds:0.##} s audio)", "audio s/s", codecRate, reference?.CodecAudioSecondsPerSecond, null));
+        rows.Add(new SideBySideRow("codec", $"decode ({options.CodecSeconds:0.##} s audio)", "audio s/s", codecRate, reference?.CodecAudioSecondsPerSecond, null,
+            onnx?.CodecAudioSecondsPerSecond));
 
         var context = Context(session, options, config.Name, config.DType, matrixBytes,
             reference is null ? null : $"{reference.Engine} on {reference.Device}, {reference.Threads} threads, weights f32");
+        if (onnx is not null)
+            context["onnxrt"] = $"{onnx.Engine} on cpu, {onnx.Threads} threads, every graph optimisation (ORT_ENABLE_ALL), weights f32 " +
+                $"(the reference's, exported with torch.onnx); outputs within {onnx.WorstCheckError:0.#e0} of PyTorch's before timing";
         context["copy"] = CopyLine(copyBefore, copyAfter, reference?.CopyBytesPerSecond);
+        context["memory"] = $"runtime process peak resident {SideBySideTable.Bytes(resident)} (bundle, KV pools and scratch of every stage and the codec)";
         return new SideBySideReport(context, rows, footprints, options.Batch, options.DecodeSteps, reference, copy, codecWeights);
     }
 
@@ -234,6 +256,21 @@ public static class SideBySide
     public static string CopyLine(double before, double after, double? reference) =>
         $"runtime backend {Math.Max(before, after) / 1e9:0.0} GB/s (read + write; {before / 1e9:0.0} before, {after / 1e9:0.0} after the runtime's work)" +
         (reference is { } r ? $"; pytorch {r / 1e9:0.0} GB/s" : "");
+
+    /// <summary>VmHWM of this process (Linux); the current working set elsewhere.</summary>
+    static long PeakResidentBytes()
+    {
+        try
+        {
+            if (File.Exists("/proc/self/status"))
+                foreach (string line in File.ReadLines("/proc/self/status"))
+                    if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                        return long.Parse(line[6..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+        }
+        catch (IOException) { }
+        using var self = System.Diagnostics.Process.GetCurrentProcess();
+        return self.PeakWorkingSet64;
+    }
 
     static bool HasGpu() => DeviceCatalog.List().Any(d => d.Kind is DeviceKind.Cuda or DeviceKind.OpenCL);
 

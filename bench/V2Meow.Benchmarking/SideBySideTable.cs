@@ -28,6 +28,8 @@ public static class SideBySideTable
 
         text.AppendLine();
         text.AppendLine("runtime and pytorch in tokens per second (codec: seconds of audio per second); ratio = runtime / pytorch.");
+        if (report.Rows.Any(r => r.OnnxRuntime is not null))
+            text.AppendLine("onnxrt = ONNX Runtime on the reference exported to ONNX (f32 weights), same work and threads; rt/ort = runtime / onnxrt.");
         text.AppendLine("floor = the runtime backend's copy bandwidth / bytes one decode step reads (decoder weights once per step, the head");
         text.AppendLine("included; per sequence its cached keys and values and cross-attention memory): the most a bandwidth-bound decode");
         text.AppendLine($"can reach. pytorch decodes one sequence only, so the b{report.Batch} rows have no pytorch figure; prefill is compute-bound: no floor.");
@@ -44,19 +46,34 @@ public static class SideBySideTable
         text.AppendLine();
     }
 
-    /// <summary>The throughput table: stage, phase (with its unit where it is not tok/s), runtime, pytorch, ratio, floor, % of floor.</summary>
+    /// <summary>
+    /// The throughput table: stage, phase (with its unit where it is not tok/s), runtime, pytorch, ratio, then
+    /// onnxrt and runtime / onnxrt when any row has an ONNX Runtime figure, floor, % of floor.
+    /// </summary>
     public static void AppendRows(StringBuilder text, IReadOnlyList<SideBySideRow> rows)
     {
-        string[] header = ["stage", "phase", "runtime", "pytorch", "ratio", "floor", "% of floor"];
-        var cells = rows.Select(r => new[]
+        bool onnx = rows.Any(r => r.OnnxRuntime is not null);
+        string[] header = onnx
+            ? ["stage", "phase", "runtime", "pytorch", "ratio", "onnxrt", "rt/ort", "floor", "% of floor"]
+            : ["stage", "phase", "runtime", "pytorch", "ratio", "floor", "% of floor"];
+        var cells = rows.Select(r =>
         {
-            r.Stage,
-            r.Phase + (r.Unit == "tok/s" ? "" : $" [{r.Unit}]"),
-            Number(r.Runtime),
-            r.Reference is { } p ? Number(p) : "—",
-            r.Ratio is { } q ? q.ToString("0.00", CultureInfo.InvariantCulture) + "×" : "—",
-            r.Floor is { } f ? Number(f) : "—",
-            r.OfFloor is { } o ? (100 * o).ToString("0.0", CultureInfo.InvariantCulture) + "%" : "—",
+            var cells = new List<string>
+            {
+                r.Stage,
+                r.Phase + (r.Unit == "tok/s" ? "" : $" [{r.Unit}]"),
+                Number(r.Runtime),
+                r.Reference is { } p ? Number(p) : "—",
+                r.Ratio is { } q ? q.ToString("0.00", CultureInfo.InvariantCulture) + "×" : "—",
+            };
+            if (onnx)
+            {
+                cells.Add(r.OnnxRuntime is { } x ? Number(x) : "—");
+                cells.Add(r.OnnxRatio is { } y ? y.ToString("0.00", CultureInfo.InvariantCulture) + "×" : "—");
+            }
+            cells.Add(r.Floor is { } f ? Number(f) : "—");
+            cells.Add(r.OfFloor is { } o ? (100 * o).ToString("0.0", CultureInfo.InvariantCulture) + "%" : "—");
+            return cells.ToArray();
         }).ToList();
         AppendTable(text, header, cells, leftAligned: 2);
     }

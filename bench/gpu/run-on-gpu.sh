@@ -12,6 +12,9 @@
 #   2. the side-by-side table (`v2meow bench --device cuda`) for the small, vmas-small and paper bench
 #      bundles, exported there by the reference exporters (numpy + torch only)
 #      -> OUTDIR/bench-small.txt, bench-vmas-small.txt, bench-paper.txt
+#   3. one-shot latency: `v2meow generate --timings` of a 10 s test clip (ffmpeg testsrc) with the embedded
+#      default model, twice (the first run unpacks the model), on --device cuda and on the CPU backend
+#      -> OUTDIR/oneshot.txt (skipped where ffmpeg is missing)
 # with progress in OUTDIR/*.log and the machine in OUTDIR/environment.txt. OUTDIR defaults to $OUT (the
 # device tool's result folder), else ./gpu-results. Each step has its own time limit so a slow one still
 # leaves the others' results; the exit code is the number of steps that failed.
@@ -96,6 +99,22 @@ device() {
       failed=$((failed + 1))
     fi
   done
+  # 3. One-shot latency of a 10 s clip, the phase table of the second of two runs per device.
+  if command -v ffmpeg >/dev/null 2>&1; then
+    local clip=$out/clip10.mp4 dev run
+    ffmpeg -nostdin -loglevel error -y -f lavfi -i testsrc=size=320x240:rate=25:duration=10 -c:v libx264 -preset ultrafast \
+      -pix_fmt yuv420p "$clip" 2>>"$out/oneshot.txt"
+    for dev in "$gpu" cpu; do
+      for run in 1 2; do
+        echo "== generate --device $dev, run $run" >>"$out/oneshot.txt"
+        timeout "$(budget)" bash .device/run.sh generate "$clip" -o "$out/oneshot-$dev.wav" --device "$dev" --timings \
+          >>"$out/oneshot.txt" 2>>"$out/oneshot.log" || { echo "FAILED: generate --device $dev" >>"$out/oneshot.txt"; failed=$((failed + 1)); }
+      done
+    done
+    rm -f "$clip" "$out"/oneshot-*.wav
+  else
+    echo "ffmpeg not found: no one-shot timing" >"$out/oneshot.txt"
+  fi
   echo "results in $out: $(ls "$out" | tr '\n' ' ')" >&2
   return "$failed"
 }
@@ -103,5 +122,5 @@ device() {
 case ${1:-} in
   pack) pack ;;
   device) shift; device "$@" ;;
-  *) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -13,7 +13,7 @@ public static class BenchCommand
 {
     public const string Usage = """
         usage: v2meow bench [--bundle DIR | --size SIZE] [--device auto|cpu|cuda] [--decode N] [--threads N]
-                            [--prefill N] [--batch N] [--repeats N] [--codec-seconds S] [--python PATH] [--cache DIR] [--no-pytorch]
+                            [--prefill N] [--batch N] [--repeats N] [--codec-seconds S] [--python PATH] [--cache DIR] [--no-pytorch] [--no-onnx]
           --bundle     a v2meow/1 bundle (its three stages and codec) or a vmas/1 bundle (video encoder, music decoder, codec)
           --size       tiny, small, paper, vmas-tiny, vmas-small or vmas-paper: a bench bundle from
                        weights-spec/examples/SIZE.json, random weights (seed 1), exported once into the cache
@@ -23,6 +23,7 @@ public static class BenchCommand
           --threads    CPU threads of both sides (default: every core)
           --repeats    timed runs after one warm-up, best kept (default 3)
           --no-pytorch runtime figures only
+          --no-onnx    no ONNX Runtime column (by default, for v2meow/1 on the CPU, the reference is exported to ONNX and run by ONNX Runtime)
         """;
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
@@ -60,7 +61,7 @@ public static class BenchCommand
                 value = name[(equals + 1)..];
                 name = name[..equals];
             }
-            else if (name is "--no-pytorch") value = "";
+            else if (name is "--no-pytorch" or "--no-onnx") value = "";
             else if (i + 1 < args.Length) value = args[++i];
             else throw new UsageException($"{name} needs a value; {Usage}");
 
@@ -78,6 +79,7 @@ public static class BenchCommand
                 "--python" => options with { Python = value },
                 "--cache" => options with { Cache = value },
                 "--no-pytorch" => options with { SkipReference = true },
+                "--no-onnx" => options with { SkipOnnxRuntime = true },
                 _ => throw new UsageException($"unknown option '{name}'; {Usage}"),
             };
         }

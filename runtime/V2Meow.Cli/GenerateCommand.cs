@@ -17,11 +17,12 @@ public static class GenerateCommand
         usage: v2meow generate VIDEO [-o OUT.wav|OUT.mp4] [--bundle DIR] [--features [STREAM=]FILE …]
                                [--style-embedding FILE] [--prompt TEXT] [--seed N] [--candidates N]
                                [--temperatures T1,T2,T3] [--temperature T] [--top-k N] [--guidance G]
-                               [--device auto|cuda|opencl|ilgpu-cpu|cpu] [--max-seconds S]
+                               [--device auto|cuda|opencl|ilgpu-cpu|cpu] [--max-seconds S] [--timings]
           --candidates  1 to 64 candidates, written as OUT.0.wav, OUT.1.wav, …
           --temperatures  V2Meow: one temperature per stage; --temperature: VMAs' one temperature
           --guidance    VMAs: classifier-free guidance scale (1 = off; default: the bundle's, 3.0)
           --max-seconds longest video accepted (default 7200): a damaged header can claim any length
+          --timings     also print the wall time of every phase, from the process's start to the output written
         """;
 
     sealed class Options
@@ -34,11 +35,13 @@ public static class GenerateCommand
         public double? Temperature, Guidance;
         public double MaxSeconds = VideoProbe.DefaultMaxDurationSeconds;
         public double?[] Temperatures = [null, null, null];
+        public bool Timings;
     }
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
         var o = Parse(args);
+        var clock = o.Timings ? new PhaseClock() : null;
         if (o.Video is null) throw new UsageException("generate needs a VIDEO\n" + Usage);
         string outputPath = o.Output ?? Path.GetFileNameWithoutExtension(o.Video) + ".music.wav";
         if (!File.Exists(o.Video)) throw new UsageException($"{o.Video}: no such file");
@@ -54,6 +57,7 @@ public static class GenerateCommand
             throw new UsageException($"--prompt needs a bundle with a text tower; {pipeline.BundleFolder} has none. " +
                 "Pass a style embedding instead: --style-embedding FILE (a .npy of the bundle's style_dim floats)");
         error.WriteLine($"device: {pipeline.Device.Name} ({DeviceKinds.Name(pipeline.Device.Kind)})");
+        clock?.Lap("device and bundle load");
 
         if (o.Prompt is not null && o.StyleEmbedding is not null) throw new UsageException("give --prompt or --style-embedding, not both");
         if (o.Prompt is not null)
@@ -83,6 +87,7 @@ public static class GenerateCommand
         try { result = await pipeline.GenerateAsync(input, options, progress, cancellationToken); }
         catch (ArgumentException e) { throw new UsageException(e.Message); }
         progress.Finish();
+        clock?.LapGeneration(result.Timings);
 
         for (int b = 0; b < result.Candidates; b++)
         {
@@ -90,7 +95,9 @@ public static class GenerateCommand
             await MusicWriter.WriteAsync(result, b, path, o.Video, cancellationToken);
             output.WriteLine($"wrote {path} ({result.DurationSeconds:F2} s at {result.SampleRate} Hz)");
         }
+        clock?.Lap("write output");
         PrintTimings(result, output);
+        clock?.Write(output);
         return 0;
     }
 
@@ -117,6 +124,7 @@ public static class GenerateCommand
                 case "--style-embedding": o.StyleEmbedding = Value(); break;
                 case "--prompt": o.Prompt = Value(); break;
                 case "--device": o.Device = Value(); break;
+                case "--timings": o.Timings = true; break;
                 case "--seed": o.Seed = ParseNumber<ulong>(a, Value()); break;
                 case "--candidates":
                     o.Candidates = ParseNumber<int>(a, Value());

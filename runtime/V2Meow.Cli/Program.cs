@@ -1,6 +1,8 @@
 using System.Runtime.InteropServices;
 using V2Meow.Cli;
 
+PhaseClock.MarkMain();
+
 // Ctrl+C cancels the running generation cleanly (nothing is left at the output path); a second one kills.
 using var cancel = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>

@@ -79,9 +79,16 @@ public sealed class BuiltInVisualExtractor
     public async Task<StreamFeatures> ExtractAsync(string videoPath, double fps = 1, CancellationToken cancellationToken = default)
     {
         if (!double.IsFinite(fps) || fps <= 0) throw new ArgumentOutOfRangeException(nameof(fps), fps, "must be a positive number");
-        var reader = await VideoFrameReader.OpenAsync(videoPath,
-            new VideoFrameReaderOptions { Fps = fps * SubFrames, MaxShortSide = AnalysisShortSide, Binaries = _binaries },
-            cancellationToken).ConfigureAwait(false);
+        var probe = await VideoProbe.ProbeAsync(videoPath, _binaries, cancellationToken).ConfigureAwait(false);
+        return await ExtractAsync(probe, fps, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The features of a video already probed: as <see cref="ExtractAsync(string, double, CancellationToken)"/>, one ffprobe fewer.</summary>
+    public async Task<StreamFeatures> ExtractAsync(VideoProbe probe, double fps = 1, CancellationToken cancellationToken = default)
+    {
+        if (!double.IsFinite(fps) || fps <= 0) throw new ArgumentOutOfRangeException(nameof(fps), fps, "must be a positive number");
+        var reader = VideoFrameReader.Open(probe,
+            new VideoFrameReaderOptions { Fps = fps * SubFrames, MaxShortSide = AnalysisShortSide, Binaries = _binaries });
         int steps = VideoFrameReader.CountFrames(reader.Probe.DurationSeconds, fps);
         var accumulator = new Accumulator(steps);
         await foreach (var frame in reader.ReadFramesAsync(cancellationToken).ConfigureAwait(false))

@@ -73,9 +73,24 @@ public sealed class VideoFrameReader
             throw new ArgumentOutOfRangeException(nameof(options), options.MaxShortSide, "MaxShortSide must be at least 2");
 
         var binaries = options.Binaries ?? FFmpegBinaries.Default;
-        var probe = (await VideoProbe.ProbeAsync(path, binaries, cancellationToken).ConfigureAwait(false)).RequireVideo();
+        var probe = await VideoProbe.ProbeAsync(path, binaries, cancellationToken).ConfigureAwait(false);
+        return Open(probe, options);
+    }
+
+    /// <summary>
+    /// A reader for a file already probed (<see cref="VideoProbe.ProbeAsync(string, FFmpegBinaries?, CancellationToken)"/>), which saves starting ffprobe
+    /// a second time; checks it has a video stream.
+    /// </summary>
+    public static VideoFrameReader Open(VideoProbe probe, VideoFrameReaderOptions? options = null)
+    {
+        options ??= new VideoFrameReaderOptions();
+        if (!double.IsFinite(options.Fps) || options.Fps <= 0)
+            throw new ArgumentOutOfRangeException(nameof(options), options.Fps, "Fps must be a positive number");
+        if (options.MaxShortSide < 2)
+            throw new ArgumentOutOfRangeException(nameof(options), options.MaxShortSide, "MaxShortSide must be at least 2");
+        probe.RequireVideo();
         var (width, height) = OutputSize(probe.DisplayWidth, probe.DisplayHeight, options.MaxShortSide);
-        return new VideoFrameReader(probe, options.Fps, width, height, binaries);
+        return new VideoFrameReader(probe, options.Fps, width, height, options.Binaries ?? FFmpegBinaries.Default);
     }
 
     /// <summary>max(1, ⌈seconds × fps⌉); a product within 1e-6 above a whole number counts as that number.</summary>

@@ -33,6 +33,7 @@ public static class DeviceCatalog
     {
         if (kind == DeviceKind.Cpu) return new CpuBackend();
         if (kind != DeviceKind.Auto) return IlgpuBackend.Create(kind);
+        if (!GpuDrivers.MayBePresent()) return new CpuBackend();
         using (var context = CreateContext(DeviceKind.Auto))
         {
             foreach (var preferred in new[] { DeviceKind.Cuda, DeviceKind.OpenCL })

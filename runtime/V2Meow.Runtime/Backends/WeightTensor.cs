@@ -3,9 +3,8 @@ using V2Meow.Numerics;
 namespace V2Meow.Runtime.Backends;
 
 /// <summary>
-/// A weight matrix or embedding table [rows, columns] as a backend keeps it: the ILGPU backend stores f16
-/// and bf16 weights 16-bit (half the bytes per decode step) and widens them in registers; the CPU backend
-/// widens to f32 once at load. Read-only after upload.
+/// A weight matrix or embedding table [rows, columns] as a backend keeps it: both backends store f16 and
+/// bf16 weights 16-bit (half the bytes per decode step) and widen them in registers. Read-only after upload.
 /// </summary>
 public abstract class WeightTensor : DeviceBuffer
 {

@@ -62,7 +62,7 @@ public sealed class VideoFeatures
             if (input.FeatureFiles.TryGetValue(name, out var path))
                 features = FeatureFile.Load(path, stream);
             else if (name == BuiltInVisualExtractor.StreamName && stream.IsDense && stream.Dim == BuiltInVisualExtractor.Dimension)
-                features = await new BuiltInVisualExtractor().ExtractAsync(input.VideoPath, fps, cancellationToken).ConfigureAwait(false);
+                features = await new BuiltInVisualExtractor().ExtractAsync(probe, fps, cancellationToken).ConfigureAwait(false);
             else
                 throw new MediaException(null,
                     $"the bundle's stream '{name}' needs precomputed features (--features {name}=FILE); only '{BuiltInVisualExtractor.StreamName}' is extracted from the video");

@@ -85,32 +85,78 @@ public class TransformerOpsTests(BackendFixture backends) : IClassFixture<Backen
     [Theory]
     [InlineData("cpu", DType.F32)]
     [InlineData("cpu", DType.F16)]
+    [InlineData("cpu", DType.BF16)]
     [InlineData("ilgpu-cpu", DType.F32)]
     [InlineData("ilgpu-cpu", DType.F16)]
     [InlineData("ilgpu-cpu", DType.BF16)]
     public void MatMulWithStoredWeightsMatchesFloat64(string name, DType dtype)
     {
         var backend = backends.Get(name);
-        foreach (var (m, k, n) in new[] { (1, 37, 9), (6, 19, 13) }) // GEMV and tiled paths, ragged tiles
+        // GEMV (1–3 rows: four weight rows per pass, then single rows) and tiled paths (4 × 4 tiles, ragged
+        // edges); k = 67 and 203 leave scalar tails after the 8-wide loop, n = 21 a single column after 4-column groups.
+        foreach (var (m, k, n) in new[] { (1, 37, 9), (6, 19, 13), (1, 67, 21), (3, 203, 21), (9, 67, 21) })
         {
             using var file = new WeightsFile(Random(n * k, n + k), n, k, dtype);
             float[] w = file.Stored, x = Random(m * k, m);
             using var weights = backend.UploadWeights(file.View);
-            Assert.Equal(name == "cpu" || dtype == DType.F32 ? WeightFormat.Float32 : dtype == DType.F16 ? WeightFormat.Float16 : WeightFormat.BFloat16, weights.Format);
-            using var tx = backend.Upload(x, m, k);
-            using var ty = backend.Upload(Poison(m * n), m, n);
-            backend.MatMul(tx, weights, ty);
-            var expected = new double[m * n];
-            for (int i = 0; i < m; i++)
-                for (int j = 0; j < n; j++)
-                    for (int t = 0; t < k; t++) expected[i * n + j] += (double)x[i * k + t] * w[j * k + t];
-            // Widening is exact, so only f32 accumulation order differs from the f64 loop.
-            Assert.True(RelativeError(Download(backend, ty), expected) < 1e-5, $"{dtype} [{m},{k},{n}]");
+            Assert.Equal(dtype switch { DType.F16 => WeightFormat.Float16, DType.BF16 => WeightFormat.BFloat16, _ => WeightFormat.Float32 }, weights.Format);
+            AssertMatMul(backend, weights, x, w, m, k, n, $"{dtype} [{m},{k},{n}]");
         }
     }
 
     [Theory]
+    [InlineData(DType.F16)]
+    [InlineData(DType.BF16)]
+    public void CpuSixteenBitMatMulIsExactWideningAtTheExtremes(DType dtype)
+    {
+        var backend = backends.Get("cpu");
+        int k = 67, n = 21;
+        float[] values = Random(n * k, 11);
+        // f16 subnormals (below 6.1e-5), the largest f16 and negative zero: the in-register widening must be exact for each.
+        values[0] = 3e-7f; values[1] = -5.9604645e-8f; values[2] = 65504f; values[3] = -0f; values[k + 5] = -6.1e-5f;
+        using var file = new WeightsFile(values, n, k, dtype);
+        using var weights = backend.UploadWeights(file.View);
+        float[] w = file.Stored;
+        foreach (var (m, scale) in new[] { (1, 1.0), (2, 1e5), (1, 1e-30) })
+        {
+            // |x| ≥ 2^16 cannot carry the f16 rebias: that input takes the widened-block path instead.
+            float[] x = Random(m * k, m + 3, scale);
+            AssertMatMul(backend, weights, x, w, m, k, n, $"{dtype} x·{scale}, m = {m}");
+        }
+    }
+
+    [Fact]
+    public void CpuSixteenBitWeightsHoldingInfinityAreWidenedOnLoad()
+    {
+        var backend = backends.Get("cpu");
+        float[] values = Random(4 * 9, 2);
+        values[10] = float.PositiveInfinity;
+        using var file = new WeightsFile(values, 4, 9, DType.F16);
+        using var weights = backend.UploadWeights(file.View);
+        Assert.Equal(WeightFormat.Float32, weights.Format);
+        using var tx = backend.Upload(Enumerable.Repeat(1f, 9).ToArray(), 1, 9);
+        using var ty = backend.Upload(Poison(4), 1, 4);
+        backend.MatMul(tx, weights, ty);
+        Assert.Equal(float.PositiveInfinity, Download(backend, ty)[1]);
+    }
+
+    void AssertMatMul(IComputeBackend backend, WeightTensor weights, float[] x, float[] w, int m, int k, int n, string what)
+    {
+        using var tx = backend.Upload(x, m, k);
+        using var ty = backend.Upload(Poison(m * n), m, n);
+        backend.MatMul(tx, weights, ty);
+        var expected = new double[m * n];
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+                for (int t = 0; t < k; t++) expected[i * n + j] += (double)x[i * k + t] * w[j * k + t];
+        // Widening is exact, so only f32 accumulation order differs from the f64 loop.
+        Assert.True(RelativeError(Download(backend, ty), expected) < 1e-5, what);
+    }
+
+    [Theory]
     [InlineData("cpu", DType.F32)]
+    [InlineData("cpu", DType.F16)]
+    [InlineData("cpu", DType.BF16)]
     [InlineData("ilgpu-cpu", DType.F32)]
     [InlineData("ilgpu-cpu", DType.BF16)]
     public void EmbeddingGathersWithLevelOffsets(string name, DType dtype)

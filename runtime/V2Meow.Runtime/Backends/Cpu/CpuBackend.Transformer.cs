@@ -53,9 +53,26 @@ public sealed partial class CpuBackend
         t.Data.CopyTo(destination);
     }
 
-    /// <summary>Every dtype is widened to f32 once here; the CPU computes in f32 regardless.</summary>
-    public WeightTensor UploadWeights(TensorView view) =>
-        new CpuWeightTensor(this, view.Shape.Select(d => checked((int)d)).ToArray(), view.ToFloat32());
+    /// <summary>
+    /// f16 and bf16 stay 16-bit, copied once out of the memory-mapped file, and are widened in registers
+    /// (<see cref="CpuGemm"/>): half the bytes a decode step reads. f32 is copied; any other dtype, and 16-bit
+    /// weights holding NaN or ±Inf (the in-register widening assumes finite values), become f32.
+    /// </summary>
+    public WeightTensor UploadWeights(TensorView view)
+    {
+        int[] shape = view.Shape.Select(d => checked((int)d)).ToArray();
+        var format = view.DType switch
+        {
+            DType.F16 => WeightFormat.Float16,
+            DType.BF16 => WeightFormat.BFloat16,
+            _ => WeightFormat.Float32,
+        };
+        if (format == WeightFormat.Float32 || FiniteValues.FirstNonFinite(view) >= 0)
+            return new CpuWeightTensor(this, shape, view.ToFloat32());
+        var packed = GC.AllocateUninitializedArray<ushort>(checked((int)view.ElementCount));
+        view.As<ushort>().CopyTo(packed);
+        return new CpuWeightTensor(this, shape, format, packed);
+    }
 
     /// <inheritdoc/>
     public WeightTensor UploadWeights(ReadOnlySpan<float> values, int rows, int columns) =>
@@ -67,7 +84,7 @@ public sealed partial class CpuBackend
         var (x, y) = (Own<CpuTensor>(input, "input"), Own<CpuTensor>(output, "output"));
         var w = Own<CpuWeightTensor>(weight, "weight");
         var (m, k, n) = TensorChecks.MatMul(x, w, y);
-        CpuGemm.Multiply(x.Data, w.Data, y.Data, m, k, n, _parallel);
+        CpuGemm.Multiply(x.Data, w, y.Data, m, k, n, _workers);
     }
 
     /// <inheritdoc/>
@@ -160,7 +177,7 @@ public sealed partial class CpuBackend
             int id = i.Data[lookup.IdsOffset + r] + lookup.IdOffset + r % lookup.Levels * lookup.LevelStride;
             if ((uint)id >= (uint)t.Rows)
                 throw new ArgumentException($"embedding: row {r} asks for id {id}, outside the table's {t.Rows} rows");
-            Array.Copy(t.Data, id * d, y.Data, r * d, d);
+            t.CopyRow(id, y.Data.AsSpan(r * d, d));
         }
     }
 
@@ -243,10 +260,14 @@ public sealed partial class CpuBackend
         public int Row(int key) => tables[offset + key / blockSize] * blockSize + key % blockSize;
     }
 
-    /// <summary>One worker's attention scores, grown to the longest key count it meets.</summary>
+    /// <summary>One thread's attention scores, grown to the longest key count it meets.</summary>
     sealed class ScoreBuffer
     {
+        [ThreadStatic] static ScoreBuffer? t_buffer;
+
         float[] _scores = new float[64];
+
+        public static ScoreBuffer ForThisThread => t_buffer ??= new ScoreBuffer();
 
         public Span<float> Take(int count)
         {
@@ -255,15 +276,9 @@ public sealed partial class CpuBackend
         }
     }
 
-    /// <summary>One (row, head) per work item; each worker keeps one score buffer.</summary>
-    void RunAttention(int rows, AttentionHeads heads, Action<int, int, ScoreBuffer> attend)
-    {
-        Parallel.For(0, rows * heads.Heads, _parallel, () => new ScoreBuffer(), (item, _, scores) =>
-        {
-            attend(item / heads.Heads, item % heads.Heads, scores);
-            return scores;
-        }, _ => { });
-    }
+    /// <summary>One (row, head) per work item; each thread keeps one score buffer.</summary>
+    void RunAttention(int rows, AttentionHeads heads, Action<int, int, ScoreBuffer> attend) =>
+        _workers.For(rows * heads.Heads, item => attend(item / heads.Heads, item % heads.Heads, ScoreBuffer.ForThisThread));
 
     /// <summary>
     /// softmax(scale · q·kⱼ + bias(j − queryPosition)) over keys 0..count−1, times v (SPEC §6.4): the
@@ -326,7 +341,7 @@ public sealed partial class CpuBackend
     void ForRows(int rows, int columns, Action<int> body)
     {
         if ((long)rows * columns < ParallelThreshold) for (int r = 0; r < rows; r++) body(r);
-        else Parallel.For(0, rows, _parallel, body);
+        else _workers.For(rows, body);
     }
 
 

@@ -9,6 +9,7 @@ namespace V2Meow.Runtime.Backends.Cpu;
 public sealed partial class CpuBackend : IComputeBackend
 {
     readonly ParallelOptions _parallel;
+    readonly CpuWorkers _workers;
 
     /// <inheritdoc/>
     public DeviceKind Kind => DeviceKind.Cpu;
@@ -19,7 +20,8 @@ public sealed partial class CpuBackend : IComputeBackend
     public CpuBackend(int? threads = null)
     {
         int count = Math.Max(1, threads ?? Environment.ProcessorCount);
-        _parallel = new ParallelOptions { MaxDegreeOfParallelism = count };
+        _workers = new CpuWorkers(count);
+        _parallel = _workers.Options;
         Device = Describe(count);
     }
 
@@ -31,7 +33,7 @@ public sealed partial class CpuBackend : IComputeBackend
         MaxThreadsPerGroup: 1,
         WarpSize: System.Numerics.Vector<float>.Count,
         ProcessorCount: threads,
-        Capabilities: "f32 compute; f16/bf16 weights widened on load");
+        Capabilities: "f32 compute; f16/bf16 weights kept 16-bit, widened in registers");
 
     /// <inheritdoc/>
     public DeviceTensor Allocate(params int[] shape) => new CpuTensor(this, shape);
@@ -75,12 +77,12 @@ public sealed partial class CpuBackend : IComputeBackend
     {
         var (x, w, y) = (Own<CpuTensor>(input, "input"), Own<CpuTensor>(weight, "weight"), Own<CpuTensor>(output, "output"));
         var (m, k, n) = TensorChecks.MatMul(x, w, y);
-        CpuGemm.Multiply(x.Data, w.Data, y.Data, m, k, n, _parallel);
+        CpuGemm.Multiply(x.Data, w.Data, y.Data, m, k, n, _workers);
     }
 
 
     T Own<T>(DeviceBuffer buffer, string role) where T : DeviceBuffer => TensorChecks.Owned<T>(this, buffer, role);
 
-    /// <summary>Nothing to release: the CPU backend's tensors are managed arrays, owned and disposed by their holders.</summary>
-    public void Dispose() { }
+    /// <summary>Stops the worker threads; the tensors are managed arrays, owned and disposed by their holders.</summary>
+    public void Dispose() => _workers.Dispose();
 }

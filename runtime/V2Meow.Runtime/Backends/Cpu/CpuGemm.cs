@@ -1,5 +1,8 @@
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using V2Meow.Numerics;
 
 namespace V2Meow.Runtime.Backends.Cpu;
 
@@ -9,41 +12,133 @@ namespace V2Meow.Runtime.Backends.Cpu;
 /// decode (M = 1) bandwidth-bound rather than latency-bound. Prefill (M ≥ 4) runs a 4 × 4 register tile:
 /// four x rows and four weight rows per pass, sixteen accumulators, half the loads per multiply-add of a dot product.
 /// </summary>
+/// <remarks>
+/// f16 and bf16 weights stay 16-bit. Below <see cref="TileRows"/> rows of x (decode) they are widened in
+/// registers inside the dot products (<see cref="IWidening"/>), so a step reads 2 bytes a weight; from
+/// <see cref="TileRows"/> rows on, each worker widens its block of weight rows once into an f32 scratch that
+/// stays in its L2 and runs the f32 tiles on it, the widening paid once for all the rows. Widening is exact
+/// either way: results differ from f32 weights only in the order of the f32 sums.
+/// </remarks>
 internal static class CpuGemm
 {
     const int ColumnBlock = 16;
+    /// <summary>Rows of x from which the 4 × 4 tiles (and, for 16-bit weights, the widened block) pay off.</summary>
+    const int TileRows = 4;
 
-    public static void Multiply(float[] x, float[] w, float[] y, int m, int k, int n, ParallelOptions parallel)
+    /// <summary>f16 bits shifted into f32 position read as the value · 2^-112 (SPEC's exact widening, rebiased by a product).</summary>
+    const float HalfRebias = 5.192296858534828e33f; // 2^112
+    /// <summary>|x| below this keeps x · 2^112 finite, which the in-register f16 path needs.</summary>
+    const float HalfScaledInputLimit = 65536f; // 2^16: 2^16 · 2^112 = 2^128 overflows
+
+    [ThreadStatic] static float[]? t_block;
+    [ThreadStatic] static float[]? t_input;
+
+    /// <summary>The in-register widening needs AVX2's 16 → 32-bit moves and FMA; elsewhere the widened-block path runs.</summary>
+    static bool WidenInRegisters => Avx2.IsSupported && Fma.IsSupported;
+
+    public static void Multiply(float[] x, float[] w, float[] y, int m, int k, int n, CpuWorkers workers)
     {
-        int blocks = (n + ColumnBlock - 1) / ColumnBlock;
-        Parallel.For(0, blocks, parallel, bi =>
+        workers.For(Blocks(n), bi =>
         {
             int n0 = bi * ColumnBlock, n1 = Math.Min(n, n0 + ColumnBlock);
-            int row = 0;
-            if (Vector256.IsHardwareAccelerated)
-            {
-                for (; row + 4 <= m; row += 4)
-                {
-                    int col = n0;
-                    for (; col + 4 <= n1; col += 4) Tile4x4(x, w, y, row, col, k, n);
-                    for (; col < n1; col++)
-                        for (int r = row; r < row + 4; r++) y[r * n + col] = Dot(x, r, w, col, k);
-                }
-            }
-            for (; row < m; row++)
-                for (int col = n0; col < n1; col++) y[row * n + col] = Dot(x, row, w, col, k);
+            MultiplyBlock(x, w, 0, y, m, k, n, n0, n1);
         });
     }
 
-    static float Dot(float[] x, int row, float[] w, int col, int k) =>
-        TensorPrimitives.Dot(new ReadOnlySpan<float>(x, row * k, k), new ReadOnlySpan<float>(w, col * k, k));
+    public static void Multiply(float[] x, CpuWeightTensor w, float[] y, int m, int k, int n, CpuWorkers workers)
+    {
+        if (w.Format == WeightFormat.Float32)
+        {
+            Multiply(x, w.Single, y, m, k, n, workers);
+            return;
+        }
+        if (m < TileRows && m * k > 0 && WidenInRegisters)
+        {
+            if (w.Format == WeightFormat.BFloat16)
+            {
+                Gemv<BFloat16Bits>(x, w.Packed, y, m, k, n, workers);
+                return;
+            }
+            // f16 bits widen with a shift and a mask when x carries the 2^112 rebias instead (see HalfBits);
+            // an x too large for that (|x| ≥ 2^16, or NaN) takes the widened-block path below.
+            if (TensorPrimitives.MaxMagnitude(new ReadOnlySpan<float>(x, 0, m * k)) < HalfScaledInputLimit)
+            {
+                float[] scaled = Scratch(ref t_input, m * k);
+                TensorPrimitives.Multiply(new ReadOnlySpan<float>(x, 0, m * k), HalfRebias, scaled);
+                Gemv<HalfBits>(scaled, w.Packed, y, m, k, n, workers);
+                return;
+            }
+        }
+        ushort[] packed = w.Packed;
+        var format = w.Format;
+        workers.For(Blocks(n), bi =>
+        {
+            int n0 = bi * ColumnBlock, n1 = Math.Min(n, n0 + ColumnBlock);
+            float[] block = Scratch(ref t_block, (n1 - n0) * k);
+            Widen(new ReadOnlySpan<ushort>(packed, n0 * k, (n1 - n0) * k), format, block);
+            MultiplyBlock(x, block, n0, y, m, k, n, n0, n1);
+        });
+    }
 
-    static unsafe void Tile4x4(float[] x, float[] w, float[] y, int row, int col, int k, int n)
+    /// <summary>16-bit weights widened exactly to f32 (<see cref="WeightFormats"/>), eight at a time where AVX2 is.</summary>
+    public static unsafe void Widen(ReadOnlySpan<ushort> packed, WeightFormat format, Span<float> destination)
+    {
+        if (destination.Length < packed.Length) throw new ArgumentException("widen: destination too short", nameof(destination));
+        int i = 0;
+        fixed (ushort* p = packed)
+        fixed (float* d = destination)
+        {
+            if (Avx2.IsSupported)
+            {
+                if (format == WeightFormat.Float16)
+                    for (; i + 8 <= packed.Length; i += 8) Avx.Store(d + i, HalfBits.Widen8(p + i) * HalfRebias);
+                else
+                    for (; i + 8 <= packed.Length; i += 8) Avx.Store(d + i, BFloat16Bits.Widen8(p + i));
+            }
+            else if (format == WeightFormat.Float16)
+            {
+                TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<ushort, Half>(packed), destination);
+                return;
+            }
+            for (; i < packed.Length; i++) d[i] = WeightFormats.Widen(p[i], (int)format);
+        }
+    }
+
+    static int Blocks(int n) => (n + ColumnBlock - 1) / ColumnBlock;
+
+    static float[] Scratch(ref float[]? buffer, int length)
+    {
+        if (buffer is null || buffer.Length < length) buffer = new float[Math.Max(length, 2 * (buffer?.Length ?? 0))];
+        return buffer;
+    }
+
+    /// <summary>Output columns [n0, n1) for every row of x; weight row c sits at (c − <paramref name="first"/>) · k in <paramref name="w"/>.</summary>
+    static void MultiplyBlock(float[] x, float[] w, int first, float[] y, int m, int k, int n, int n0, int n1)
+    {
+        int row = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; row + TileRows <= m; row += TileRows)
+            {
+                int col = n0;
+                for (; col + 4 <= n1; col += 4) Tile4x4(x, w, first, y, row, col, k, n);
+                for (; col < n1; col++)
+                    for (int r = row; r < row + 4; r++) y[r * n + col] = Dot(x, r, w, col - first, k);
+            }
+        }
+        for (; row < m; row++)
+            for (int col = n0; col < n1; col++) y[row * n + col] = Dot(x, row, w, col - first, k);
+    }
+
+    static float Dot(float[] x, int row, float[] w, int wRow, int k) =>
+        TensorPrimitives.Dot(new ReadOnlySpan<float>(x, row * k, k), new ReadOnlySpan<float>(w, wRow * k, k));
+
+    static unsafe void Tile4x4(float[] x, float[] w, int first, float[] y, int row, int col, int k, int n)
     {
         fixed (float* xp = x, wp = w)
         {
             float* x0 = xp + row * k, x1 = x0 + k, x2 = x1 + k, x3 = x2 + k;
-            float* w0 = wp + col * k, w1 = w0 + k, w2 = w1 + k, w3 = w2 + k;
+            float* w0 = wp + (col - first) * k, w1 = w0 + k, w2 = w1 + k, w3 = w2 + k;
             Vector256<float> a00 = default, a01 = default, a02 = default, a03 = default;
             Vector256<float> a10 = default, a11 = default, a12 = default, a13 = default;
             Vector256<float> a20 = default, a21 = default, a22 = default, a23 = default;
@@ -85,5 +180,96 @@ internal static class CpuGemm
             for (int r = 0; r < 4; r++)
                 for (int c = 0; c < 4; c++) y[(row + r) * n + col + c] = sums[r * 4 + c];
         }
+    }
+
+    /// <summary>
+    /// Decode: each of the m (&lt; 4) rows of x against 16-bit weight rows widened in registers, four weight
+    /// rows per pass so one load of x feeds four multiply-adds.
+    /// </summary>
+    static unsafe void Gemv<TWiden>(float[] x, ushort[] w, float[] y, int m, int k, int n, CpuWorkers workers)
+        where TWiden : struct, IWidening
+    {
+        workers.For(Blocks(n), bi =>
+        {
+            int n0 = bi * ColumnBlock, n1 = Math.Min(n, n0 + ColumnBlock);
+            fixed (float* xp = x, yp = y)
+            fixed (ushort* wp = w)
+            {
+                for (int row = 0; row < m; row++)
+                {
+                    float* xr = xp + row * k, yr = yp + row * n;
+                    int col = n0;
+                    for (; col + 4 <= n1; col += 4) Dot4<TWiden>(xr, wp + (long)col * k, k, yr + col);
+                    for (; col < n1; col++) yr[col] = Dot1<TWiden>(xr, wp + (long)col * k, k);
+                }
+            }
+        });
+    }
+
+    static unsafe void Dot4<TWiden>(float* x, ushort* w0, int k, float* y) where TWiden : struct, IWidening
+    {
+        ushort* w1 = w0 + k, w2 = w1 + k, w3 = w2 + k;
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        int i = 0;
+        for (; i + 8 <= k; i += 8)
+        {
+            var u = Avx.LoadVector256(x + i);
+            a0 = Fma.MultiplyAdd(TWiden.Widen8(w0 + i), u, a0);
+            a1 = Fma.MultiplyAdd(TWiden.Widen8(w1 + i), u, a1);
+            a2 = Fma.MultiplyAdd(TWiden.Widen8(w2 + i), u, a2);
+            a3 = Fma.MultiplyAdd(TWiden.Widen8(w3 + i), u, a3);
+        }
+        float s0 = Vector256.Sum(a0), s1 = Vector256.Sum(a1), s2 = Vector256.Sum(a2), s3 = Vector256.Sum(a3);
+        for (; i < k; i++)
+        {
+            float u = x[i];
+            s0 += u * TWiden.Widen1(w0[i]);
+            s1 += u * TWiden.Widen1(w1[i]);
+            s2 += u * TWiden.Widen1(w2[i]);
+            s3 += u * TWiden.Widen1(w3[i]);
+        }
+        y[0] = s0; y[1] = s1; y[2] = s2; y[3] = s3;
+    }
+
+    static unsafe float Dot1<TWiden>(float* x, ushort* w, int k) where TWiden : struct, IWidening
+    {
+        Vector256<float> a = default;
+        int i = 0;
+        for (; i + 8 <= k; i += 8) a = Fma.MultiplyAdd(TWiden.Widen8(w + i), Avx.LoadVector256(x + i), a);
+        float s = Vector256.Sum(a);
+        for (; i < k; i++) s += x[i] * TWiden.Widen1(w[i]);
+        return s;
+    }
+
+    /// <summary>How a 16-bit weight becomes the f32 the dot products multiply, eight at a time (AVX2) or one.</summary>
+    interface IWidening
+    {
+        static abstract unsafe Vector256<float> Widen8(ushort* p);
+        static abstract float Widen1(ushort bits);
+    }
+
+    /// <summary>
+    /// f16 as a sign-extended shift and a mask: sign to bit 31, the 5 exponent and 10 mantissa bits under it
+    /// unbiased, which reads as the f16 value · 2^-112 for every finite f16, subnormals included (they become
+    /// f32 subnormals). x carries the 2^112 instead, so x · w is exact as with widened weights. Infinities and
+    /// NaN would read as finite; the bundle loader refuses non-finite weights before they get here.
+    /// </summary>
+    readonly struct HalfBits : IWidening
+    {
+        const int Mask = unchecked((int)0x8FFF_E000);
+
+        public static unsafe Vector256<float> Widen8(ushort* p) =>
+            (Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32((short*)p), 13) & Vector256.Create(Mask)).AsSingle();
+
+        public static float Widen1(ushort bits) => BitConverter.Int32BitsToSingle(((short)bits << 13) & Mask);
+    }
+
+    /// <summary>bf16 is the top half of an f32: zero-extend and shift.</summary>
+    readonly struct BFloat16Bits : IWidening
+    {
+        public static unsafe Vector256<float> Widen8(ushort* p) =>
+            Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(p), 16).AsSingle();
+
+        public static float Widen1(ushort bits) => WeightFormats.BFloat16ToSingle(bits);
     }
 }

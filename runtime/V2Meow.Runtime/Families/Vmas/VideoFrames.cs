@@ -40,8 +40,7 @@ internal sealed class VideoFrames : IAsyncDisposable
             .RequireVideo().RequireDuration(maxSeconds);
         // Decoded with the shorter side at most the larger target side: enough pixels to cover the frame.
         int shortSide = Math.Max(2, (Math.Max(video.Height, video.Width) + 1) / 2 * 2);
-        var reader = await VideoFrameReader.OpenAsync(path, new VideoFrameReaderOptions { Fps = video.Fps, MaxShortSide = shortSide },
-            cancellationToken).ConfigureAwait(false);
+        var reader = VideoFrameReader.Open(probe, new VideoFrameReaderOptions { Fps = video.Fps, MaxShortSide = shortSide });
         return new VideoFrames(path, reader.ReadFramesAsync(cancellationToken).GetAsyncEnumerator(cancellationToken), video,
             probe.DurationSeconds, reader.FrameCount);
     }
