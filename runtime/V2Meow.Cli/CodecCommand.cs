@@ -64,7 +64,8 @@ public static class CodecCommand
 
         var device = DeviceKinds.Resolve(o.Device);
         string folder = o.Bundle ?? DefaultModel.EnsureUnpacked();
-        if (action != "decode" && !File.Exists(Path.Combine(folder, CodecEncoderLayout.Component + ".safetensors")))
+        // A bundle without an encoder is named before anything loads (a missing folder is the loader's error).
+        if (action != "decode" && Directory.Exists(folder) && !File.Exists(Path.Combine(folder, CodecEncoderLayout.Component + ".safetensors")))
             throw o.Bundle is null
                 ? new UsageException($"the {DefaultModel.Label} has no codec encoder yet, so it cannot encode audio; " +
                     $"pass --bundle DIR with a bundle that has {CodecEncoderLayout.Component}.safetensors (weights-spec/SPEC.md §9.3)")

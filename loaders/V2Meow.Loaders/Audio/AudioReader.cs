@@ -114,7 +114,7 @@ public static class AudioReader
 
     static async Task<float[]> DecodeAsync(string path, int sampleRate, double maxSeconds, FFmpegBinaries binaries, CancellationToken cancellationToken)
     {
-        var probe = await VideoProbe.ProbeAsync(path, binaries, cancellationToken).ConfigureAwait(false);
+        var probe = await VideoProbe.ProbeAsync(path, binaries, "an audio file", cancellationToken).ConfigureAwait(false);
         if (!probe.HasAudio) throw new MediaException(path, probe.HasVideo ? "has no audio stream (video only)" : "has no audio stream");
         if (probe.DurationSeconds > maxSeconds)
             throw new MediaException(path, string.Create(CultureInfo.InvariantCulture,

@@ -95,6 +95,7 @@ public static class BatchRunner
                 foreach (var (item, work, previous) in toRun)
                 {
                     await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    if (tasks.Any(t => t.IsFaulted)) break; // the results file cannot be written: stop, the error follows
                     // Items take their turn to generate here, in manifest order; each gives it back once its
                     // generation is over (or at once when it has nothing to generate).
                     try { await generating.WaitAsync(cancellationToken).ConfigureAwait(false); }

@@ -1,6 +1,6 @@
 using V2Meow.Loaders.Bundles;
-using V2Meow.Runtime.Backends;
 using V2Meow.Loaders.Safetensors;
+using V2Meow.Runtime.Backends;
 using V2Meow.Runtime.Codecs.Seanet;
 
 namespace V2Meow.Runtime.Codecs;

@@ -50,6 +50,7 @@ public class CodecGoldenTests(BackendFixture backends, ITestOutputHelper output)
         // Every codec.* tensor of the golden is accounted for, in pipeline order, each float one judged against
         // its float64 evaluation.
         var expectedNames = new List<string> { "codec.input.codes", "codec.latent", "codec.in_conv" };
+        if (bundle.Config.Codec.LstmLayers > 0) expectedNames.Add("codec.lstm"); // the encodec kind's LSTM (VMAS.md §9)
         expectedNames.AddRange(Enumerable.Range(0, bundle.Config.Codec.Strides.Count).Select(b => $"codec.blocks.{b}"));
         expectedNames.Add("codec.waveform");
         Assert.Equal(expectedNames, results.Select(r => r.Name));
