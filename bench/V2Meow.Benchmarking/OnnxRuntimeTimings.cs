@@ -1,7 +1,7 @@
+using Microsoft.ML.OnnxRuntime;
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
-using Microsoft.ML.OnnxRuntime;
 using V2Meow.Loaders.Safetensors;
 
 namespace V2Meow.Benchmarking;

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using V2Meow.Loaders.Safetensors;
 using V2Meow.Numerics;
@@ -293,7 +294,7 @@ public sealed partial class CpuBackend
         int biasCentre = head * (2 * maxDistance + 1) + maxDistance;
         for (int j = 0; j < count; j++)
         {
-            float score = heads.Scale * TensorPrimitives.Dot(query, new ReadOnlySpan<float>(k, keyRows.Row(j) * inner + offset, dh));
+            float score = heads.Scale * HeadDot(query, new ReadOnlySpan<float>(k, keyRows.Row(j) * inner + offset, dh));
             if (bias is not null) score += bias[biasCentre + Math.Clamp(j - queryPosition, -maxDistance, maxDistance)];
             scores[j] = score;
         }
@@ -304,8 +305,52 @@ public sealed partial class CpuBackend
         var output = new Span<float>(y, row * inner + offset, dh);
         output.Clear();
         for (int j = 0; j < count; j++)
-            TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(v, keyRows.Row(j) * inner + offset, dh), scores[j], output, output);
+            HeadAccumulate(new ReadOnlySpan<float>(v, keyRows.Row(j) * inner + offset, dh), scores[j], output);
         TensorPrimitives.Multiply(output, 1f / sum, output);
+    }
+
+    /// <summary>
+    /// q·k of one head (64 values in the example configs), inline: attention makes one such call per key and
+    /// head, and TensorPrimitives.Dot's set-up for any length and alignment costs more than 64 multiply-adds.
+    /// </summary>
+    static float HeadDot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        int n = a.Length, i = 0;
+        float sum = 0;
+        if (Vector256.IsHardwareAccelerated && n >= 8)
+        {
+            ref float pa = ref MemoryMarshal.GetReference(a);
+            ref float pb = ref MemoryMarshal.GetReference(b[..n]);
+            Vector256<float> s0 = default, s1 = default;
+            for (; i + 16 <= n; i += 16)
+            {
+                s0 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref pa, (nuint)i), Vector256.LoadUnsafe(ref pb, (nuint)i), s0);
+                s1 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref pa, (nuint)i + 8), Vector256.LoadUnsafe(ref pb, (nuint)i + 8), s1);
+            }
+            if (i + 8 <= n)
+            {
+                s0 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref pa, (nuint)i), Vector256.LoadUnsafe(ref pb, (nuint)i), s0);
+                i += 8;
+            }
+            sum = Vector256.Sum(s0 + s1);
+        }
+        for (; i < n; i++) sum += a[i] * b[i];
+        return sum;
+    }
+
+    /// <summary>y += alpha · x over one head, inline, for the same reason as <see cref="HeadDot"/>.</summary>
+    static void HeadAccumulate(ReadOnlySpan<float> x, float alpha, Span<float> y)
+    {
+        int n = y.Length, i = 0;
+        if (Vector256.IsHardwareAccelerated && n >= 8)
+        {
+            ref float px = ref MemoryMarshal.GetReference(x[..n]);
+            ref float py = ref MemoryMarshal.GetReference(y);
+            var a = Vector256.Create(alpha);
+            for (; i + 8 <= n; i += 8)
+                Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref px, (nuint)i), a, Vector256.LoadUnsafe(ref py, (nuint)i)).StoreUnsafe(ref py, (nuint)i);
+        }
+        for (; i < n; i++) y[i] += alpha * x[i];
     }
 
     /// <summary>The exact-erf GELU eight lanes at a time, with <see cref="GeluMath"/>'s rational erf.</summary>
