@@ -15,10 +15,19 @@ namespace V2Meow.Benchmarking.Vmas;
 /// </summary>
 /// <param name="Positions">P = Tw + K − 1: decoder positions of one window.</param>
 /// <param name="Codebooks">K: tokens per position.</param>
-/// <param name="EncoderWeightBytes">The video encoder as it is kept: matrices at the backend's element size; the patch weights, the split qkv and the position table f32.</param>
-/// <param name="DecoderWeightBytes">The music decoder as it is kept: layer matrices at the backend's element size; embeddings, heads and the sinusoidal table f32.</param>
+/// <param name="EncoderWeightBytes">
+/// The video encoder as it is kept: matrices at the backend's element size; the patch weights, the split qkv and
+/// the position table f32.
+/// </param>
+/// <param name="DecoderWeightBytes">
+/// The music decoder as it is kept: layer matrices at the backend's element size; embeddings, heads and the
+/// sinusoidal table f32.
+/// </param>
 /// <param name="CodecWeightBytes">The codec, every tensor f32.</param>
-/// <param name="DecodeWeightBytesPerStep">Weights one step reads once for the whole batch: every layer but the cross-attention K/V projections (applied once per window), the final norm, the K heads, one embedding row per codebook and one position row.</param>
+/// <param name="DecodeWeightBytesPerStep">
+/// Weights one step reads once for the whole batch: every layer but the cross-attention K/V projections (applied
+/// once per window), the final norm, the K heads, one embedding row per codebook and one position row.
+/// </param>
 /// <param name="KvBytesPerPosition">Cached self-attention keys and values of one position, every layer.</param>
 /// <param name="CrossMemoryBytes">One sequence's projected cross-attention keys and values, every layer.</param>
 public sealed record VmasFootprint(

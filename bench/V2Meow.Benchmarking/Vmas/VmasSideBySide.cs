@@ -33,7 +33,11 @@ public sealed record VmasSideBySideReport(
 
         text.AppendLine();
         var f = Footprint;
-        string[] header = ["component", "weights (resident)", "decode reads / step (b1)", "KV pool, b1", $"KV pool, b{Batch}", $"KV pool, b{Batch} guided", "pytorch f32"];
+        string[] header =
+        [
+            "component", "weights (resident)", "decode reads / step (b1)", "KV pool, b1", $"KV pool, b{Batch}", $"KV pool, b{Batch} guided",
+            "pytorch f32",
+        ];
         string Reference(Func<VmasReferenceTimings, long> bytes) => this.Reference is { } r ? SideBySideTable.Bytes(bytes(r)) : "—";
         List<string[]> memory =
         [
