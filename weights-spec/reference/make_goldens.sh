@@ -37,6 +37,7 @@ sets=(
   "vmas-tiny         vmas   vmas-tiny         11 201 -       -"
   "vmas-tiny_f16     vmas   vmas-tiny         11 201 float16 -"
   "vmas-odd          vmas   vmas-odd          12 202 -       -"
+  "vmas-match        vmas   vmas-match        13 203 -       encoder"
 )
 
 for line in "${sets[@]}"; do

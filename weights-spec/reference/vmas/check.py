@@ -89,6 +89,9 @@ def check(folder):
     # The codec's optional encoder (SPEC §9.3): checked when its file is there.
     if os.path.exists(os.path.join(folder, "codec_encoder.safetensors")):
         check_component(folder, config, "codec_encoder", errors)
+    # The contrastive projections (VMAS.md §14): required when config.json names them.
+    if vconfig.has_contrastive(config):
+        check_component(folder, config, vconfig.CONTRASTIVE, errors)
     return errors
 
 

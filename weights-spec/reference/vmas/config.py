@@ -19,7 +19,9 @@ FORMAT = "vmas/1"
 COMPONENTS = ("video_encoder", "music_decoder", "codec")
 # The config.json section each file's __metadata__["config"] holds (VMAS.md §2).
 SECTIONS = {"video_encoder": "encoder", "music_decoder": "decoder", "codec": "codec",
-            "codec_encoder": "codec"}  # the codec's optional encoder (SPEC §9.3), present when its file is
+            "codec_encoder": "codec",  # the codec's optional encoder (SPEC §9.3), present when its file is
+            "contrastive": "contrastive"}  # the optional contrastive projections (VMAS.md §14), when config names them
+CONTRASTIVE = "contrastive"
 KNOWN_TOP = ("format", "name", "dtype", "sample_rate", "window_seconds", "prompt_seconds", "temperature",
              "top_k", "guidance", "video", "encoder", "decoder", "codec")
 ATTENTION_KINDS = ("mask_unit", "global")
@@ -263,7 +265,19 @@ def resolve(raw):
                           f"{MAX_WINDOW_STEPS} frames")
     _whole(steps, f"window_seconds × frame_rate = {window} × {frame_rate}", "config.window_seconds")
     _whole(prompt * frame_rate, f"prompt_seconds × frame_rate = {prompt} × {frame_rate}", "config.prompt_seconds")
+    if CONTRASTIVE in c:
+        _contrastive(_object(c, CONTRASTIVE))
     return c
+
+
+def _contrastive(s):
+    """The optional contrastive projections (VMAS.md §14.1): the width of the shared space."""
+    _no_unknown(s, CONTRASTIVE, ("dim",))
+    _int(s, "dim", CONTRASTIVE, 1, 1 << 16)
+
+
+def has_contrastive(config):
+    return CONTRASTIVE in config
 
 
 def load(path):

@@ -7,7 +7,8 @@
 
 Without --state-dict the weights are random, drawn from numpy's legacy RandomState (frozen streams, so a seed
 always gives the same bundle), in the order of vmas/layout.py, seeded with [seed mod 2^32, seed >> 32,
-component index] (video_encoder 0, music_decoder 1, codec 2). The scales keep activations O(1) and logits
+component index] (video_encoder 0, music_decoder 1, codec 2, codec_encoder 3, contrastive 4; the last written
+when config.json has a "contrastive" section, VMAS.md §14). The scales keep activations O(1) and logits
 unsaturated, so goldens exercise real arithmetic (VMAS.md §12).
 
 --state-dict takes trained weights keyed "<component>.<tensor name>" (for example
@@ -30,8 +31,9 @@ from config import DTYPES, ConfigError
 from . import config as vconfig
 from . import layout
 
-COMPONENT_INDEX = {name: i for i, name in enumerate(vconfig.COMPONENTS + ("codec_encoder",))}
+COMPONENT_INDEX = {name: i for i, name in enumerate(vconfig.COMPONENTS + ("codec_encoder", "contrastive"))}
 ENCODER = "codec_encoder"  # the codec's optional encoder (SPEC §9.3)
+CONTRASTIVE = vconfig.CONTRASTIVE  # the optional contrastive projections (VMAS.md §14), when config.json names them
 _ENCODER_NORM = re.compile(r"(^|\.)norm\d?\.(weight|bias)$")  # norm1, norm2 and the final norm
 
 
@@ -76,10 +78,12 @@ def trained_weights(config, state):
             if value.shape != tuple(shape):
                 errors.append(f"state dict: '{key}': expected {list(shape)}, found {list(value.shape)}")
             out[component][name] = value
-    if any(key.startswith(ENCODER + ".") for key in state):
-        out[ENCODER] = {}
-        for name, shape in layout.component_tensors(config, ENCODER).items():
-            key = f"{ENCODER}.{name}"
+    optional = [c for c, present in ((ENCODER, any(key.startswith(ENCODER + ".") for key in state)),
+                                     (CONTRASTIVE, vconfig.has_contrastive(config))) if present]
+    for component in optional:
+        out[component] = {}
+        for name, shape in layout.component_tensors(config, component).items():
+            key = f"{component}.{name}"
             if key not in state:
                 errors.append(f"state dict: missing '{key}' {list(shape)}")
                 continue
@@ -87,9 +91,9 @@ def trained_weights(config, state):
             value = np.asarray(state[key], dtype=np.float32)
             if value.shape != tuple(shape):
                 errors.append(f"state dict: '{key}': expected {list(shape)}, found {list(value.shape)}")
-            out[ENCODER][name] = value
+            out[component][name] = value
     for key in sorted(set(state) - used):
-        if key.split(".", 1)[0] in vconfig.COMPONENTS + (ENCODER,):
+        if key.split(".", 1)[0] in vconfig.COMPONENTS + (ENCODER, CONTRASTIVE):
             errors.append(f"state dict: unexpected tensor '{key}'")
     if errors:
         raise ValueError("\n".join(errors))
@@ -101,7 +105,7 @@ def write_bundle(config, weights, out_dir):
     with open(os.path.join(out_dir, "config.json"), "w", encoding="utf-8") as f:
         json.dump(config, f, indent=2)
         f.write("\n")
-    for component in vconfig.COMPONENTS + ((ENCODER,) if ENCODER in weights else ()):
+    for component in vconfig.COMPONENTS + tuple(c for c in (ENCODER, CONTRASTIVE) if c in weights):
         tensors, dtypes = {}, {}
         for name, values in weights[component].items():
             tensors[name], dtypes[name] = shared.encode(values, config["dtype"])
@@ -133,7 +137,8 @@ def main(argv=None):
         else:
             if not 0 <= args.seed < 1 << 64:
                 raise ValueError(f"--seed {args.seed}: expected 0 .. 2^64-1")
-            components = vconfig.COMPONENTS + ((ENCODER,) if args.codec_encoder else ())
+            components = vconfig.COMPONENTS + ((ENCODER,) if args.codec_encoder else ()) + (
+                (CONTRASTIVE,) if vconfig.has_contrastive(config) else ())
             weights = {c: random_weights(config, c, args.seed) for c in components}
     except (ConfigError, ValueError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)

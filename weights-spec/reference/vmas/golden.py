@@ -21,6 +21,10 @@ widened exactly). Names (the runtime's verifier depends on them):
   codec_encoder.*               as SPEC §10, when the bundle has codec_encoder.safetensors (SPEC §9.3)
   sampling.logits f32 [R, V]; sampling.tokens.t{temperature}.k{top_k}.s{seed} int32 [R]
   generation.prompt int32 [K, Tp]; generation.codes.{first,continued} int32 [K, Tn]
+  contrastive.input.codes       int32 [3, Q, 13]     three recordings' codes (VMAS.md §14), when the bundle has them
+  contrastive.video             f32 [E]              the unit video vector of encoder.memory
+  contrastive.music             f32 [3, E]           the unit music vectors of the three recordings
+  contrastive.similarity        f32 [3]              cosine of the video vector with each music vector
   float64.{name}                f64, beside every computed float tensor above (not the inputs)
 
 The float64 decoder tensors are conditioned on float64.encoder.memory, so the float64 graph is the float32
@@ -40,6 +44,7 @@ import sampling
 
 from . import bundle
 from . import config as vconfig
+from . import contrastive
 from . import delay
 from . import generation
 
@@ -58,6 +63,8 @@ SAMPLING_SEEDS = shared.SAMPLING_SEEDS  # 0, 7 and 2^64 − 1 (the 64-bit wrapar
 GENERATION_FRAMES = 7     # Tn of both generation cases
 GENERATION_PROMPT = 3     # Tp of the "continued" case
 GENERATION_FIRST_FRAME = 17  # global index of the "continued" case's first sampled frame (counters from 17·K)
+CONTRASTIVE_RECORDINGS = 3  # recordings ranked against the golden's video (VMAS.md §14)
+CONTRASTIVE_FRAMES = 13     # codec frames of each
 
 
 def encoder_goldens(out, encoder, config, rng):
@@ -155,6 +162,27 @@ def generation_goldens(out, decoder, config, memory, seed, rng):
     return cases
 
 
+def contrastive_goldens(out, projections, codebooks, config, memory, memory64, rng):
+    """The matching of VMAS.md §14.3: the video vector of the golden window's memory, three recordings' music
+    vectors from random codes, and their cosine similarities; drawn after every other input, so the tensors of a
+    bundle without the component keep their values."""
+    c = config["codec"]
+    codes = spanning(rng, (CONTRASTIVE_RECORDINGS, c["levels"], CONTRASTIVE_FRAMES), c["codebook_size"])
+    out["contrastive.input.codes"] = i32(codes)
+    twin = float64_twin(projections)
+    tensor = torch.from_numpy(codes.astype(np.int64))
+    books = torch.from_numpy(codebooks)
+    with torch.no_grad():
+        video, video64 = projections.video_embedding(memory), twin.video_embedding(memory64)
+        music = projections.music_embedding(contrastive.music_from_codes(books, tensor))
+        music64 = twin.music_embedding(contrastive.music_from_codes(books.double(), tensor))
+        put(out, "contrastive.video", video, video64)
+        put(out, "contrastive.music", music, music64)
+        put(out, "contrastive.similarity", contrastive.similarity(video[None], music),
+            contrastive.similarity(video64[None], music64))
+    return {"recordings": CONTRASTIVE_RECORDINGS, "frames": CONTRASTIVE_FRAMES, "memory": "encoder.memory"}
+
+
 def make(folder, seed):
     torch.set_num_threads(1)
     config = bundle.read_config(folder)
@@ -171,6 +199,10 @@ def make(folder, seed):
         inputs["codec_encoder"] = shared.codec_encoder_goldens(out, folder, config["codec"], codebooks, config["sample_rate"], seed)
     sampling_info = sampling_goldens(out, rng)
     generation_info = generation_goldens(out, decoder, config, memory, seed, rng)
+    if vconfig.has_contrastive(config):
+        projections = bundle.load_component(folder, config, vconfig.CONTRASTIVE)
+        codebooks = bundle.read_component(folder, "codec")[0]["rvq.codebooks"]
+        inputs["contrastive"] = contrastive_goldens(out, projections, codebooks, config, memory, memory64, rng)
     metadata = {
         "format": FORMAT,
         "bundle": config["name"],

@@ -72,6 +72,13 @@ def codec_tensors(config):
     return shared.codec_tensors(config, c["levels"], c["codebook_size"])
 
 
+def contrastive_tensors(config):
+    """The optional contrastive projections (VMAS.md §14.2): video side from the decoder's width d, music side from
+    the codec's codebook_dim D, both into the shared width E."""
+    e, d, dc = config["contrastive"]["dim"], config["decoder"]["d_model"], config["codec"]["codebook_dim"]
+    return {"video.weight": (e, d), "video.bias": (e,), "music.weight": (e, dc), "music.bias": (e,)}
+
+
 def component_tensors(config, component):
     if component == "video_encoder":
         return video_encoder_tensors(config)
@@ -81,4 +88,6 @@ def component_tensors(config, component):
         return codec_tensors(config)
     if component == "codec_encoder":  # the codec's optional encoder (SPEC §5.3)
         return shared.codec_encoder_tensors(config["codec"])
+    if component == "contrastive":
+        return contrastive_tensors(config)
     raise ValueError(component)

@@ -252,6 +252,10 @@ def build(config, component):
     if component == "codec":
         c = config["codec"]
         return shared.Codec(config, c["levels"], c["codebook_size"])
+    if component == "contrastive":
+        from .contrastive import ContrastiveProjections
+
+        return ContrastiveProjections(config)
     raise ValueError(component)
 
 
