@@ -16,6 +16,7 @@ public static class CommandLine
           generate VIDEO [...]   music for a video: a .wav, or the video with the music muxed in (see `v2meow generate --help`)
           batch MANIFEST [...]   generate for every video of a manifest, resumable and shardable (see `v2meow batch --help`)
           score VIDEO AUDIO      how well music fits its video: beat scores and AV-Align (see `v2meow score --help`)
+          match VIDEO AUDIO...   rank recordings for a video with a VMAs bundle's contrastive projections (see `v2meow match --help`)
           codec encode|decode|roundtrip IN -o OUT   audio → codes → audio with a bundle's codec (see `v2meow codec --help`)
           inspect PATH           list the tensors and metadata of a .safetensors file or bundle folder, validating everything
           devices                list the devices this machine offers
@@ -40,6 +41,8 @@ public static class CommandLine
                 "batch" => await BatchCommand.RunAsync(args[1..], output, error, cancellationToken),
                 "score" when args.Length > 1 && args[1] is "-h" or "--help" => Help(output, ScoreCommand.Usage),
                 "score" => await ScoreCommand.RunAsync(args[1..], output, cancellationToken),
+                "match" when args.Length > 1 && args[1] is "-h" or "--help" => Help(output, MatchCommand.Usage),
+                "match" => await MatchCommand.RunAsync(args[1..], output, error, cancellationToken),
                 "codec" when args.Length > 1 && args[1] is "-h" or "--help" => Help(output, CodecCommand.Usage),
                 "codec" => await CodecCommand.RunAsync(args[1..], output, error, cancellationToken),
                 "inspect" => InspectCommand.Run(args[1..], output),

@@ -62,6 +62,18 @@ public sealed class VmasBundle : IDisposable
                 VmasConfigReader.CheckComponentSection(configJson, configPath, config, CodecEncoderLayout.Component,
                     file.Metadata.GetValueOrDefault("config"), file.Path);
             }
+            // The contrastive projections (VMAS.md §14): config.json's "contrastive" section names them, and then their file must be there.
+            if (config.Contrastive is not null)
+            {
+                const string component = VmasContrastiveConfig.Component;
+                string path = Path.Combine(folder, component + ".safetensors");
+                if (InputFile.KindOf(path) == FileKind.Missing)
+                    throw new BundleException($"{folder}: component '{component}' is missing; config.json has a \"{component}\" section, so expected {path} (VMAS.md §14)");
+                var file = SafetensorsFile.Open(path);
+                files[component] = file;
+                ComponentFile.Validate(file, VmasConfig.FormatName, component, VmasLayout.Expected(config, component), ComponentFile.DTypeOf(config.DType));
+                VmasConfigReader.CheckComponentSection(configJson, configPath, config, component, file.Metadata.GetValueOrDefault("config"), file.Path);
+            }
         }
         catch
         {
@@ -71,7 +83,7 @@ public sealed class VmasBundle : IDisposable
         return new VmasBundle(folder, config, files);
     }
 
-    /// <summary>The component's file: "video_encoder", "music_decoder", "codec", or the optional "codec_encoder".</summary>
+    /// <summary>The component's file: "video_encoder", "music_decoder", "codec", or the optional "codec_encoder" and "contrastive".</summary>
     public SafetensorsFile Component(string name) =>
         _files.TryGetValue(name, out var file) ? file : throw new BundleException($"{Folder}: no component '{name}'");
 

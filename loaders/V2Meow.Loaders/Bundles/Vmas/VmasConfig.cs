@@ -46,6 +46,16 @@ public sealed record VmasConfig(
     public int PromptCodeFrames => (int)Math.Round(PromptSeconds * FrameRate);
     /// <summary>The patch grid and every stage's grid (VMAS.md §3.3).</summary>
     public VmasGrids Grids => VmasGrids.Of(this);
+    /// <summary>The optional contrastive projections (VMAS.md §14), or null when config.json has no "contrastive" section.</summary>
+    public VmasContrastiveConfig? Contrastive { get; init; }
+}
+
+/// <summary>config.json's optional <c>contrastive</c> (VMAS.md §14.1): the projections that match videos with music.</summary>
+/// <param name="Dim">E: the width of the space both projections map into.</param>
+public sealed record VmasContrastiveConfig(int Dim)
+{
+    /// <summary>The component's name, its config.json key and its file's name without ".safetensors".</summary>
+    public const string Component = "contrastive";
 }
 
 /// <summary>config.json's <c>video</c> (VMAS.md §3.2): frames per second, frame size and per-channel normalisation.</summary>

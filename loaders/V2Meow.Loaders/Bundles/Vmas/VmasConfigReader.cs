@@ -49,7 +49,10 @@ public static class VmasConfigReader
                 root.Number("temperature", 1.0, positive: false, maximum: 100),
                 root.Int("top_k", 0, 250, 1 << 20),
                 root.Number("guidance", 3.0, positive: false, maximum: 100),
-                Video(root.Section("video")), Encoder(root.Section("encoder")), decoder, codec);
+                Video(root.Section("video")), Encoder(root.Section("encoder")), decoder, codec)
+            {
+                Contrastive = root.Has(VmasContrastiveConfig.Component) ? Contrastive(root.Section(VmasContrastiveConfig.Component)) : null,
+            };
             Check(root, config);
             return config;
         }
@@ -62,7 +65,13 @@ public static class VmasConfigReader
     /// </summary>
     public static void CheckComponentSection(string configJson, string configPath, VmasConfig config, string component, string? sectionJson, string file)
     {
-        string key = component switch { "video_encoder" => "encoder", "music_decoder" => "decoder", _ => "codec" };
+        string key = component switch
+        {
+            "video_encoder" => "encoder",
+            "music_decoder" => "decoder",
+            VmasContrastiveConfig.Component => VmasContrastiveConfig.Component,
+            _ => "codec",
+        };
         if (sectionJson is null)
             throw new BundleException($"{file}: __metadata__ 'config': missing; every bundle file carries its section of config.json (SPEC §2.3)");
         VmasConfig fromFile;
@@ -92,12 +101,20 @@ public static class VmasConfigReader
     {
         "encoder" => (object)config.Encoder,
         "decoder" => config.Decoder,
+        VmasContrastiveConfig.Component => config.Contrastive,
         _ => config.Codec,
     }, SectionNames)!.AsObject();
 
     static readonly JsonSerializerOptions SectionNames = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     static string Cut(string text) => text.Length <= 80 ? text : text[..77] + "...";
+
+    /// <summary>The optional contrastive projections (VMAS.md §14.1): only their width.</summary>
+    static VmasContrastiveConfig Contrastive(ConfigSection c)
+    {
+        c.AllowOnly("dim");
+        return new VmasContrastiveConfig(c.Int("dim", 1, maximum: 1 << 16));
+    }
 
     static VmasVideoConfig Video(ConfigSection v)
     {

@@ -3,13 +3,23 @@ namespace V2Meow.Loaders.Bundles.Vmas;
 /// <summary>Every tensor a VMAs component file must hold, name → shape (VMAS.md §5); the C# twin of reference/vmas's layout.</summary>
 public static class VmasLayout
 {
-    /// <summary>The tensors of "video_encoder", "music_decoder" or "codec".</summary>
+    /// <summary>The tensors of "video_encoder", "music_decoder", "codec", or "contrastive" when the config has it.</summary>
     public static IReadOnlyDictionary<string, long[]> Expected(VmasConfig config, string component) => component switch
     {
         "video_encoder" => Encoder(config),
         "music_decoder" => Decoder(config),
         "codec" => CodecLayout.Expected(config.Codec, config.Decoder.Codebooks, config.Decoder.CodebookSize),
+        VmasContrastiveConfig.Component when config.Contrastive is { } c => Contrastive(c.Dim, config.Decoder.Transformer.DModel, config.Codec.CodebookDim),
         _ => throw new ArgumentOutOfRangeException(nameof(component), component, "not a component of a vmas/1 bundle"),
+    };
+
+    /// <summary>The contrastive projections (VMAS.md §14.2): video side from the decoder's width, music side from the codebook's.</summary>
+    static Dictionary<string, long[]> Contrastive(int dim, int modelWidth, int codebookDim) => new(StringComparer.Ordinal)
+    {
+        ["video.weight"] = [dim, modelWidth],
+        ["video.bias"] = [dim],
+        ["music.weight"] = [dim, codebookDim],
+        ["music.bias"] = [dim],
     };
 
     static Dictionary<string, long[]> Encoder(VmasConfig config)

@@ -23,7 +23,8 @@ internal sealed class VmasGoldenVerifiers : IGoldenVerifier
 
     public static VmasGoldenVerifiers Create() => new();
 
-    public IReadOnlyCollection<string> Components { get; } = ["encoder", "decoder", "sampling", "generation", "codec", CodecEncoderLayout.Component];
+    public IReadOnlyCollection<string> Components { get; } =
+        ["encoder", "decoder", "sampling", "generation", "codec", CodecEncoderLayout.Component, VmasContrastiveConfig.Component];
 
     public VerificationReport Verify(string bundleFolder, string goldenPath, IComputeBackend backend, Action<string>? progress = null)
     {
@@ -57,6 +58,14 @@ internal sealed class VmasGoldenVerifiers : IGoldenVerifier
                 using var codecEncoder = CodecEncoders.Load(bundle.Folder, config.Codec, config.Decoder.Codebooks, config.Decoder.CodebookSize,
                     config.SampleRate, bundle.Component("codec"), bundle.Component(CodecEncoderLayout.Component), backend);
                 return CodecEncoderGoldenVerifier.Verify(codecEncoder, golden, tolerance);
+            },
+            [VmasContrastiveConfig.Component] = () =>
+            {
+                // The optional contrastive projections (VMAS.md §14.4), when the golden records them.
+                if (!bundle.HasComponent(VmasContrastiveConfig.Component))
+                    throw new SafetensorsFormatException(golden.Path, null,
+                        $"holds contrastive.* tensors, but {bundle.Folder} has no {VmasContrastiveConfig.Component}.safetensors to check them with");
+                return VerifyContrastive(ContrastiveProjections.Load(bundle), golden, tolerance);
             },
         };
         return GoldenVerifier.Run(golden, tolerance, verifiers, progress);
@@ -181,6 +190,50 @@ internal sealed class VmasGoldenVerifiers : IGoldenVerifier
         foreach (var entry in golden.Tensors.Where(t => t.Name.StartsWith("sampling.", StringComparison.Ordinal) && !listed.Contains(t.Name)))
             throw new SafetensorsFormatException(golden.Path, entry.Name, "not one of the cases in the \"sampling\" metadata");
         return results;
+    }
+
+    /// <summary>
+    /// The video vector of the golden's float32 encoder.memory (one window), the music vectors of its recordings' codes
+    /// and their similarities (VMAS.md §14.4).
+    /// </summary>
+    static IReadOnlyList<TensorComparison> VerifyContrastive(ContrastiveProjections projections, SafetensorsFile golden, double tolerance)
+    {
+        var memory = golden.Get("encoder.memory");
+        if (memory.Shape.Length != 2 || memory.Shape[1] != projections.VideoWidth)
+            throw new SafetensorsFormatException(golden.Path, "encoder.memory", $"expected [rows, {projections.VideoWidth}], found {memory.Entry.ShapeText}");
+        var codesView = golden.Get("contrastive.input.codes");
+        if (codesView.Shape.Length != 3 || codesView.DType != DType.I32)
+            throw new SafetensorsFormatException(golden.Path, "contrastive.input.codes",
+                $"expected I32 [recordings, levels, frames], found {DTypes.Name(codesView.DType)} {codesView.Entry.ShapeText}");
+        int recordings = checked((int)codesView.Shape[0]), levels = checked((int)codesView.Shape[1]), frames = checked((int)codesView.Shape[2]);
+        int[] codes = codesView.ToInt32();
+
+        var sum = projections.StartVideo();
+        sum.Add(memory.ToFloat32());
+        float[] video = projections.Video(sum);
+        var music = new float[recordings * projections.Dim];
+        var similarity = new float[recordings];
+        for (int r = 0; r < recordings; r++)
+        {
+            float[] m;
+            try
+            {
+                m = projections.Music(codes.AsSpan(r * levels * frames, levels * frames), levels);
+            }
+            catch (ArgumentException e)
+            {
+                throw new SafetensorsFormatException(golden.Path, "contrastive.input.codes", $"recording {r}: {e.Message}");
+            }
+            m.CopyTo(music, r * projections.Dim);
+            similarity[r] = (float)ContrastiveProjections.Similarity(video, m);
+        }
+        var traced = new Dictionary<string, float[]>(StringComparer.Ordinal)
+        {
+            ["contrastive.video"] = video,
+            ["contrastive.music"] = music,
+            ["contrastive.similarity"] = similarity,
+        };
+        return Compare(golden, "contrastive.", traced, tolerance, "contrastive.input.codes");
     }
 
     sealed record GenerationCase(string Name, double Temperature, int TopK, double Guidance, ulong Seed, int Frames, long FirstFrame,
