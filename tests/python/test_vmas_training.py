@@ -194,3 +194,13 @@ def test_training_resumes_and_exports_a_bundle_the_checker_accepts(tmp_path, mon
 def test_trainer_refuses_missing_data(tmp_path, capsys):
     assert trainer.main(["--run", "x", "--data", str(tmp_path)]) == 2
     assert "prepare.py" in capsys.readouterr().err
+
+
+def test_recall_counts_the_pairs_own_rank():
+    import evaluate_match
+
+    video = np.eye(3)
+    music = np.array([[1.0, 0, 0], [0, 0.2, 1], [0, 1, 0.2]])  # pair 0 matches; 1 and 2 come second
+    assert evaluate_match.recall(video, music, ks=(1, 2)) == {1: 1 / 3, 2: 1.0}
+    # A tie with another recording counts against the pair.
+    assert evaluate_match.recall(np.ones((2, 2)), np.ones((2, 2)), ks=(1,)) == {1: 0.0}
