@@ -131,12 +131,13 @@ def test_contrastive_loss_is_infonce_by_hand_and_reaches_the_decoder():
 # ---------------------------------------------------------------- training, resuming, export
 
 def tiny_data(folder, clips, config, seed=0):
+    """Clips of two windows: the trainer cuts windows at codec frames 0, 25 and 50 (whole video frames at 4 fps)."""
     rng = np.random.RandomState(seed)
-    v, steps = config["video"], vconfig.window_frames(config)
+    v, steps = config["video"], 2 * vconfig.window_frames(config)
     for split in ("train", "heldout"):
         out = os.path.join(folder, split)
         os.makedirs(out)
-        np.save(os.path.join(out, "frames.npy"), rng.randint(0, 256, (clips, vconfig.window_video_frames(config), v["height"], v["width"], 3)).astype(np.uint8))
+        np.save(os.path.join(out, "frames.npy"), rng.randint(0, 256, (clips, 2 * vconfig.window_video_frames(config), v["height"], v["width"], 3)).astype(np.uint8))
         np.save(os.path.join(out, "codes.npy"), rng.randint(0, 1024, (clips, 4, steps)).astype(np.int16))
         np.save(os.path.join(out, "music_beats.npy"), (rng.uniform(size=(clips, steps)) < 0.1).astype(np.uint8))
         np.save(os.path.join(out, "motion.npy"), rng.uniform(size=(clips, steps)).astype(np.float32))
@@ -184,11 +185,16 @@ def test_training_resumes_and_exports_a_bundle_the_checker_accepts(tmp_path, mon
     assert "resumed" in log and "step 3 loss" in log and "heldout token" in log
     state = str(tmp_path / "runs" / "t" / "state.pt")
     assert torch.load(state)["step"] == 3
+    assert trainer.Split(os.path.join(data, "train"), config).starts == [0, 25, 50]
     out = str(tmp_path / "bundle")
     assert bundle_export.export_state(state, out, name="vmas-test-trained") == []
     names = sorted(os.listdir(out))
     assert names == ["codec.safetensors", "codec_encoder.safetensors", "config.json", "contrastive.safetensors",
                      "music_decoder.safetensors", "video_encoder.safetensors"]
+    # Matching on the held-out clips: each clip's two windows averaged, as v2meow match does.
+    import evaluate_match
+
+    assert evaluate_match.main(["--bundle", out, "--data", os.path.join(data, "heldout"), "--json"]) == 0
 
 
 def test_trainer_refuses_missing_data(tmp_path, capsys):

@@ -3,8 +3,9 @@
     evaluate_match.py --bundle DIR [--data training/data/vmas/heldout] [--limit N] [--json]
 
 Each held-out clip's frames (prepare.py) give a video vector and its codes a music vector, through the bundle's
-video encoder and contrastive projections as `v2meow match` computes them (VMAS.md §14.3; the runtime agrees with
-this reference to float32 rounding, tests/golden/vmas-match). Every video ranks all N recordings by cosine
+video encoder and contrastive projections as `v2meow match` computes them (VMAS.md §14.3: the clip's frames in
+windows of window_seconds from the start, the last frame held, every window's memory rows averaged; the whole
+clip's codes; the runtime agrees with this reference to float32 rounding, tests/golden/vmas-match). Every video ranks all N recordings by cosine
 similarity; Recall@k is the share of videos whose own recording is among the first k. Chance is k / N.
 """
 
@@ -36,12 +37,19 @@ def vectors(folder, frames, codes, batch=8):
     v = config["video"]
     mean = torch.tensor(v["mean"], dtype=torch.float32).view(1, 3, 1, 1, 1)
     std = torch.tensor(v["std"], dtype=torch.float32).view(1, 3, 1, 1, 1)
+    window = vconfig.window_video_frames(config)
+    count = frames.shape[1]
+    # VMAS.md §14.3: windows w·F … w·F + F − 1, the last frame held past the end.
+    windows = [np.minimum(np.arange(w * window, (w + 1) * window), count - 1) for w in range(-(-count // window))]
     videos, musics = [], []
     with torch.no_grad():
         for start in range(0, len(codes), batch):
-            pixels = torch.from_numpy(np.asarray(frames[start:start + batch])).permute(0, 4, 1, 2, 3).float() / 255.0
-            memory = encoder((pixels - mean) / std)["memory"]
-            videos.append(projections.video_embedding(memory))
+            clips = np.asarray(frames[start:start + batch])
+            rows = []
+            for picks in windows:
+                pixels = torch.from_numpy(clips[:, picks]).permute(0, 4, 1, 2, 3).float() / 255.0
+                rows.append(encoder((pixels - mean) / std)["memory"])
+            videos.append(projections.video_embedding(torch.cat(rows, dim=-2)))
             part = torch.from_numpy(np.asarray(codes[start:start + batch]).astype(np.int64))
             musics.append(projections.music_embedding(contrastive.music_from_codes(codebooks, part)))
     return torch.cat(videos).numpy(), torch.cat(musics).numpy()

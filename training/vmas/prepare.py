@@ -2,15 +2,15 @@
 
     prepare.py --split train [--corpus DIR] [--out DIR] [--config C.json] [--limit N] [--every K]
 
-For each 10-second clip of the real-music corpus (training/music_corpus.py load_shards' shards in
+For each 10-second clip (longer than the config's window: the trainer takes windows out of it) of the real-music corpus (training/music_corpus.py load_shards' shards in
 DIR/{train,heldout}), the paired picture (training/music_video.py: describe + render, a function of the caption
 and the audio) is rendered at the config's video rate, frame f at (f + 0.5) / fps (VMAS.md §6.1), resized to
 cover the config's frame size and centre-cropped (cv2 bilinear, half-pixel centres, as the runtime's reader);
 the audio goes through the shared real-music codec's encoder (music_codec.py); and the two beat tracks of the
 beat weighting (beats.py) are kept unweighted, so the weights' hyperparameters can change without a new pass:
 
-    OUT/SPLIT/frames.npy       uint8 [N, F, H, W, 3]
-    OUT/SPLIT/codes.npy        int16 [N, K, T]       T = window_seconds × frame_rate
+    OUT/SPLIT/frames.npy       uint8 [N, F, H, W, 3]  F = clip seconds × fps
+    OUT/SPLIT/codes.npy        int16 [N, K, T]       T = clip seconds × frame_rate
     OUT/SPLIT/music_beats.npy  uint8 [N, T]          onsets per codec frame
     OUT/SPLIT/motion.npy       float32 [N, T]        mean optical-flow magnitude on the codec frames
     OUT/SPLIT/clips.json       the source shard, row and caption of each clip, and the settings
@@ -33,6 +33,7 @@ import numpy as np  # noqa: E402
 
 import beats  # noqa: E402
 import music_codec  # noqa: E402
+import music_corpus  # noqa: E402
 import music_video  # noqa: E402
 from vmas import config as vconfig  # noqa: E402
 
@@ -51,10 +52,18 @@ def cover_and_crop(frame, width, height):
     return resized[y: y + height, x: x + width]
 
 
+def clip_lengths(config, seconds=music_corpus.CLIP_SECONDS):
+    """(video frames, codec frames) of a whole clip at the config's rates; both must be whole numbers."""
+    frames, steps = seconds * config["video"]["fps"], seconds * vconfig.frame_rate(config)
+    if abs(frames - round(frames)) > 1e-9 or abs(steps - round(steps)) > 1e-9:
+        raise ValueError(f"a {seconds} s clip is not whole frames at {config['video']['fps']} fps and {vconfig.frame_rate(config)} Hz")
+    return int(round(frames)), int(round(steps))
+
+
 def clip_frames(clip, config):
-    """The window's frames [F, H, W, 3] uint8 RGB of a music_video clip description."""
+    """The clip's frames [F, H, W, 3] uint8 RGB of a music_video clip description."""
     v = config["video"]
-    count = vconfig.window_video_frames(config)
+    count = clip_lengths(config)[0]
     return np.stack([cover_and_crop(music_video.render(clip, (f + 0.5) / v["fps"]), v["width"], v["height"])
                      for f in range(count)])
 
@@ -63,7 +72,7 @@ def prepare_clip(audio, caption, config, encoder):
     """(frames, codes, music_beats, motion) of one clip; audio int16 at 16 kHz."""
     wav = audio.astype(np.float64) / 32767
     frames = clip_frames(music_video.describe(caption, wav), config)
-    steps = vconfig.window_frames(config)
+    steps = clip_lengths(config)[1]
     rate = vconfig.frame_rate(config)
     codes = encoder.encode(wav.astype(np.float32))[:, :steps]
     if codes.shape[1] < steps:  # a clip shorter than the window: the last frame's codes held (never in this corpus)
@@ -112,7 +121,7 @@ def main(argv=None):
     if args.limit:
         clips = clips[: args.limit]
     v = config["video"]
-    frames_n, steps, k = vconfig.window_video_frames(config), vconfig.window_frames(config), config["codec"]["levels"]
+    (frames_n, steps), k = clip_lengths(config), config["codec"]["levels"]
     out = os.path.join(args.out, args.split)
     os.makedirs(out, exist_ok=True)
     mm = np.lib.format.open_memmap

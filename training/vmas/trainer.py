@@ -39,9 +39,11 @@ RUNS = os.path.join(common.RUNS, "vmas")
 
 
 class Split:
-    """A prepare.py folder, memory-mapped: frames, codes and the two beat tracks of each clip."""
+    """A prepare.py folder, memory-mapped: frames, codes and the two beat tracks of each clip, cut into the config's
+    windows. A window may start at any codec frame t0 where the video frame t0 · fps / frame_rate is whole too
+    (for 9.6 fps and 50 Hz: every 2.5 s), so a clip longer than the window gives several."""
 
-    def __init__(self, folder):
+    def __init__(self, folder, config):
         names = ("frames", "codes", "music_beats", "motion")
         missing = [n for n in names if not os.path.isfile(os.path.join(folder, f"{n}.npy"))]
         if missing:
@@ -49,11 +51,25 @@ class Split:
         self.frames, self.codes, self.music_beats, self.motion = (
             np.load(os.path.join(folder, f"{n}.npy"), mmap_mode="r") for n in names)
         self.count = len(self.codes)
+        self.window, self.window_frames = vconfig.window_frames(config), vconfig.window_video_frames(config)
+        self.ratio = config["video"]["fps"] / vconfig.frame_rate(config)
+        steps = self.codes.shape[2]
+        if steps < self.window or self.frames.shape[1] < self.window_frames:
+            raise ValueError(f"{folder}: clips of {steps} codec frames, shorter than the config's window of {self.window}")
+        self.starts = [t for t in range(steps - self.window + 1) if abs(t * self.ratio - round(t * self.ratio)) < 1e-9
+                       and round(t * self.ratio) + self.window_frames <= self.frames.shape[1]]
 
-    def batch(self, index):
-        index = np.sort(index)
-        return (np.asarray(self.frames[index]), np.asarray(self.codes[index]).astype(np.int64),
-                np.asarray(self.music_beats[index]), np.asarray(self.motion[index]))
+    def batch(self, index, starts=None):
+        """(pixels, codes, music beats, motion) of clips `index`, each cut to the window at its start (codec frames;
+        default 0)."""
+        starts = [0] * len(index) if starts is None else starts
+        cut = []
+        for i, t0 in zip(index, starts):
+            f0 = int(round(t0 * self.ratio))
+            window = slice(t0, t0 + self.window)
+            cut.append((self.frames[i, f0:f0 + self.window_frames], self.codes[i, :, window], self.music_beats[i, window],
+                        self.motion[i, window]))
+        return tuple(np.stack([np.asarray(c[j]) for c in cut]) for j in range(4))
 
 
 def settings(args):
@@ -70,8 +86,9 @@ def learning_rate(args, step):
     return args.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
-def step_losses(model, split, index, args, generator):
-    pixels, codes, onsets, motion = split.batch(index)
+def step_losses(model, split, index, starts, args, generator):
+    pixels, codes, onsets, motion = split.batch(index, starts)
+    codes = codes.astype(np.int64)
     weights = trainable.frame_weights(onsets, motion, args.video_beat_window, args.overlap_window, args.weight_floor,
                                       enabled=not args.no_beat_weight)
     keep = (torch.rand(len(index), generator=generator) >= args.condition_dropout).float()
@@ -86,6 +103,7 @@ def evaluate(model, split, args, count=16):
         for start in range(0, min(count, split.count), args.batch):
             index = np.arange(start, min(start + args.batch, count, split.count))
             pixels, codes, onsets, _ = split.batch(index)
+            codes = codes.astype(np.int64)
             token, contrast = model.losses(pixels, codes, torch.ones(onsets.shape), torch.ones(len(index)), args.temperature)
             tokens.append(float(token))
             contrasts.append(float(contrast))
@@ -130,10 +148,10 @@ def main(argv=None):
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     try:
-        train = Split(os.path.join(args.data, "train"))
-        heldout_dir = os.path.join(args.data, "heldout")
-        heldout = Split(heldout_dir) if os.path.isdir(heldout_dir) else None
         config, model = build(args)
+        train = Split(os.path.join(args.data, "train"), config)
+        heldout_dir = os.path.join(args.data, "heldout")
+        heldout = Split(heldout_dir, config) if os.path.isdir(heldout_dir) else None
     except (FileNotFoundError, ValueError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -156,7 +174,8 @@ def main(argv=None):
         rng.set_state(s["numpy_rng"])
         common.log(log_name, f"resumed {state_path} at step {step} ({seconds:.0f} s)")
     else:
-        common.log(log_name, f"run {args.run}: {json.dumps(settings(args))}; {train.count} training clips; "
+        common.log(log_name, f"run {args.run}: {json.dumps(settings(args))}; {train.count} training clips, "
+                             f"{len(train.starts)} windows each; "
                              f"{sum(p.numel() for p in model.parameters() if p.requires_grad)} parameters")
 
     def save():
@@ -173,7 +192,8 @@ def main(argv=None):
         for group in opt.param_groups:
             group["lr"] = learning_rate(args, step)
         index = rng.choice(train.count, size=batch, replace=False)
-        token, contrast = step_losses(model, train, index, args, generator)
+        starts = [train.starts[j] for j in rng.randint(len(train.starts), size=batch)]
+        token, contrast = step_losses(model, train, index, starts, args, generator)
         loss = token + args.contrastive_weight * contrast
         opt.zero_grad()
         loss.backward()
