@@ -25,9 +25,12 @@ sys.path.insert(0, EVALUATION)
 import config as config_mod  # noqa: E402
 import model as ref  # noqa: E402
 
-DATA = os.path.join(HERE, "data")
-RUNS = os.path.join(HERE, "runs")
-LOGS = os.path.join(HERE, "logs")
+# V2MEOW_SET=v5 points the scripts at default model v5's arrays (music_dataset.py), and keeps its checkpoints and
+# logs apart from v4's: data/music/v5, runs/v5, logs/v5. Unset: v4's data, runs and logs.
+MODEL_SET = os.environ.get("V2MEOW_SET", "")
+DATA = os.path.join(HERE, "data", "music", MODEL_SET) if MODEL_SET else os.path.join(HERE, "data")
+RUNS = os.path.join(HERE, "runs", MODEL_SET)
+LOGS = os.path.join(HERE, "logs", MODEL_SET)
 DEFAULT_CONFIG = os.path.join(HERE, "..", "weights-spec", "examples", "default.json")
 
 
@@ -106,13 +109,16 @@ def encode(encoder, streams, style=None):
     return run_stack(encoder, torch.cat(parts, dim=1))
 
 
-def logits(stage_model, tokens, streams=None, style=None, keep=None):
-    """Teacher-forced logits [B, n, V] of a StageModel for token ids [B, n]; `keep` as in run_stack."""
+def logits(stage_model, tokens, streams=None, style=None, keep=None, rows=None):
+    """Teacher-forced logits [B, n, V] of a StageModel for token ids [B, n]; `keep` as in run_stack. With
+    `rows` (a bool mask [B, n]) only those positions' logits, [count, V]: the head is the costliest layer of
+    a decoder with a 1024-code vocabulary per level, and the loss reads only the scored positions."""
     memory = encode(stage_model.encoder, streams, style) if hasattr(stage_model, "encoder") else None
     dec = stage_model.decoder
     x = dec.embed(tokens)
     time = dec.position_time(0, tokens.shape[1])
-    return dec.head(run_stack(dec, x if time is None else x + time, memory, keep))
+    hidden = run_stack(dec, x if time is None else x + time, memory, keep)
+    return dec.head(hidden if rows is None else hidden[rows])
 
 
 def check_against_reference(stage_model, tokens, streams=None, style=None):

@@ -42,6 +42,12 @@ RENDER_SR = 32000  # fluidsynth renders at twice the corpus rate; resample_poly'
 BANKS = ("/usr/share/sounds/sf2/FluidR3_GM.sf2", "/usr/share/sounds/sf3/MuseScore_General_Lite.sf3")
 WADS = ("/usr/share/games/doom/freedoom1.wad", "/usr/share/games/doom/freedoom2.wad")
 RECORDINGS = "/usr/share/games/singularity/music"
+# The text tower's vocabulary (text_tower.py --vocabulary music): the caption words a listener would prompt
+# with: tempo, energy, mode, style and instrument families (keys and numbers left out).
+WORDS = ("slow", "medium", "fast", "low", "high", "major", "minor", "harmonic", "dorian", "phrygian", "lydian",
+         "mixolydian", "ambient", "ballad", "electronic", "folk", "march", "pop", "rock", "swing", "waltz",
+         "bass", "drums", "synth", "lead", "pad", "guitar", "piano", "strings", "ensemble", "pipe", "reed",
+         "brass", "organ", "chromatic", "percussion", "percussive", "ethnic", "effects")
 
 
 # ---------------------------------------------------------------- rendering

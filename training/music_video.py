@@ -168,6 +168,7 @@ def main():
     p.add_argument("--folder", required=True)
     p.add_argument("--index", type=int, default=0)
     p.add_argument("--fps", type=float, default=3)
+    p.add_argument("--every", type=int, default=1, help="features: rows of every N-th clip only")
     p.add_argument("--out", required=True)
     args = p.parse_args()
     audio, captions = music_corpus.load_shards(args.folder)
@@ -176,7 +177,8 @@ def main():
         write_video(describe(captions[args.index], wav), wav, args.out)
         print(captions[args.index].get("text", captions[args.index]))
     else:
-        rows = [features(describe(c, a.astype(np.float64) / 32767), args.fps) for a, c in zip(audio, captions)]
+        rows = [features(describe(c, a.astype(np.float64) / 32767), args.fps)
+                for a, c in list(zip(audio, captions))[::args.every]]
         np.save(args.out, np.stack(rows).astype(np.float32))
         print(f"{args.out}: {len(rows)} clips")
 

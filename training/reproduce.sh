@@ -2,8 +2,9 @@
 # How the default models are made, step by step:
 #
 #   reproduce.sh v4      the embedded default model (v4) and its evaluation, in order (MODEL_CARD.md has the times)
-#   reproduce.sh music   the real-music corpus and codec for default model v5 (in progress); each step skips
-#                        what is already done, so after an interruption the same command continues
+#   reproduce.sh music   the real-music corpus and codec; each step skips what is already done, so after an
+#                        interruption the same command continues
+#   reproduce.sh v5      default model v5 on them (after `music`): arrays, stages, export, evaluation
 #
 # The one-off analyses live in experiments/<name>/ (each with run.sh and a README). Everything is seeded;
 # data/ and runs/ are regenerated, never committed; checkpoints/ and logs/ are committed. Run from anywhere.
@@ -121,8 +122,49 @@ music() {
     $N $PY music_video.py features --folder data/music/heldout --fps 3 --out data/music/features_heldout_3fps.npy
 }
 
+v5() {
+  # Everything of v5 reads data/music/v5 and writes runs/v5 and logs/v5 (common.py, V2MEOW_SET).
+  export V2MEOW_SET=v5
+  # 1. Arrays: clips and captions, the codec's first 4 levels (the rest add nothing: logs/codec_vs_opus.log),
+  #    semantic tokens, the text tower on the real-music words, paired-video rows; the stages train on every
+  #    4th training clip (music_dataset.py says why).
+  $N $PY music_dataset.py collect
+  $N $PY music_dataset.py codes --levels 4
+  [ -f runs/v5/semantic_kmeans.npz ] || $N $PY semantic.py --seed 0 --fit-frames 200000 --iterations 20
+  [ -f data/music/v5/style_train.npy ] || $N $PY text_tower.py --vocabulary music train --seed 0
+  [ -f data/music/v5/features_heldout_3fps.npy ] || $N $PY music_video.py features --folder data/music/heldout \
+      --fps 3 --out data/music/v5/features_heldout_3fps.npy
+  [ -f data/music/v5/features_train_subset_3fps.npy ] || $N $PY music_video.py features --folder data/music/train \
+      --fps 3 --every 4 --out data/music/v5/features_train_subset_3fps.npy
+  $N $PY music_dataset.py subsets
+
+  # 2. Stages (default_v5.json sizes), wall-clock budgets, side by side on one thread each.
+  [ -f runs/v5/stage2.pt ] || $N $PY train_stages.py 2 --config default_v5.json --train-split train_subset \
+      --minutes 70 --seed 0 --batch 16 &
+  [ -f runs/v5/stage3.pt ] || $N $PY train_stages.py 3 --config default_v5.json --train-split train_subset \
+      --minutes 70 --seed 0 --batch 16
+  wait
+  [ -f runs/v5/stage1.pt ] || $N $PY train_stages.py 1 --config default_v5.json --train-split train_subset \
+      --minutes 40 --seed 0 --batch 16
+
+  # 3. Export: the stages, the real-music codec (4 levels) and its encoder, the text tower; then the check.
+  $PY assemble.py --out runs/v5/default_state.pt --codec-music checkpoints/codec_music.pt --levels 4
+  $PY ../weights-spec/reference/export.py --config default_v5.json --state-dict runs/v5/default_state.pt --out "$BUNDLE"
+  $PY export_text_tower.py --bundle "$BUNDLE" --tower text_tower_music.json
+  $PY ../weights-spec/reference/check.py "$BUNDLE"
+
+  # 4. Evaluation beside v4 (its bundle kept as runs/v4_bundle before step 3 replaced it).
+  $N $PY evaluation/real_music.py videos --clips 24
+  $N $PY evaluation/real_music.py generate --bundle runs/v4_bundle --name v4
+  $N $PY evaluation/real_music.py generate --bundle "$BUNDLE" --name v5
+  $N $PY evaluation/real_music.py generate --bundle "$BUNDLE" --name v5-calm --prompt "slow ambient pad strings"
+  $N $PY evaluation/real_music.py generate --bundle "$BUNDLE" --name v5-lively --prompt "fast rock drums guitar"
+  $N $PY evaluation/real_music.py measure --name v4 --name v5 --name v5-calm --name v5-lively
+}
+
 case "${1:-}" in
   v4) v4 ;;
   music) music ;;
-  *) echo "usage: reproduce.sh v4|music" >&2; exit 2 ;;
+  v5) v5 ;;
+  *) echo "usage: reproduce.sh v4|music|v5" >&2; exit 2 ;;
 esac

@@ -41,6 +41,8 @@ def main():
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--iterations", type=int, default=25)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--fit-frames", type=int, help="fit on this many frames drawn at random (default: all); every "
+                                                  "frame is still tokenised")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -50,6 +52,8 @@ def main():
     x = train.reshape(-1, d)
     mean, std = x.mean(0), x.std(0) + 1e-5
     x = (x - mean) / std
+    if args.fit_frames and args.fit_frames < x.shape[0]:
+        x = x[torch.randperm(x.shape[0])[: args.fit_frames]]
     # k-means++ seeding on a subsample.
     sub = x[torch.randperm(x.shape[0])[:20000]]
     centroids = [sub[torch.randint(0, sub.shape[0], (1,))][0]]

@@ -3,12 +3,14 @@
     text_tower.py train [--seed 0] [--steps 1500]   # -> text_tower.json, data/style_{train,heldout}.npy
     text_tower.py styles                            # data/style_*.npy again from the committed text_tower.json
     text_tower.py embed "fast bright major piano drums" --out style.npy   # for --style-embedding
+    text_tower.py --vocabulary music train          # default model v5's: text_tower_music.json, with
+                                                    # V2MEOW_SET=v5 (music_dataset.py)
 
-Text side: the caption's words (vocabulary corpus.WORDS; unknown words are
-ignored) as a bag of words, times a [words, 128] matrix, L2-normalised: the
-style vector is the normalised sum of the word vectors, so the shipped tower
-is just a table of 12 vectors (text_tower.json) and any combination of the
-words is a valid prompt.
+Text side: the caption's words (vocabulary corpus.WORDS for the synthetic corpus, music_corpus.WORDS for the
+real-music one; unknown words are ignored) as a bag of words, times a [words, 128] matrix, L2-normalised:
+the style vector is the normalised sum of the word vectors, so the shipped tower is just a table of
+vectors (text_tower.json) and any combination of the words is a valid prompt. Captions are split on
+whitespace and the punctuation of the real-music captions (",;"), as the runtime splits prompts (SPEC).
 
 Audio side (training only): per clip, the mean and standard deviation over
 time of the 64-band log-mel (25 Hz), the onset rate and the mean spectral
@@ -21,6 +23,7 @@ same caption count as positives of each other.
 import argparse
 import json
 import os
+import re
 import sys
 
 import numpy as np
@@ -29,16 +32,24 @@ import torch.nn.functional as F
 from torch import nn
 
 import common
-from corpus import WORDS
+import corpus
+import music_corpus
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-TOWER = os.path.join(HERE, "text_tower.json")
+VOCABULARIES = {"synthetic": (corpus.WORDS, os.path.join(HERE, "text_tower.json")),
+                "music": (music_corpus.WORDS, os.path.join(HERE, "text_tower_music.json"))}
+# Set by main() from --vocabulary: the word list and the tower file of the corpus trained on.
+WORDS, TOWER = VOCABULARIES["synthetic"]
+
+
+def words_of(text):
+    return [w for w in re.split(r"[\s,;]+", str(text).lower()) if w]
 
 
 def bag_of_words(captions):
     out = np.zeros((len(captions), len(WORDS)), dtype=np.float32)
     for i, c in enumerate(captions):
-        for w in str(c).lower().split():
+        for w in words_of(c):
             if w in WORDS:
                 out[i, WORDS.index(w)] += 1
     return out
@@ -122,7 +133,9 @@ def train(args):
                 sim_h = tower(a_held) @ embed_words(table, b_held).t()
                 hit = (b_held[sim_h.argmax(1)] == b_held).all(-1).float().mean().item()
                 # Per attribute: does the audio prefer its own word over the opposite one?
-                pairs = [("slow", "fast"), ("bright", "dark"), ("major", "minor"), ("drums", "ambient")]
+                pairs = [(a, b) for a, b in (("slow", "fast"), ("bright", "dark"), ("major", "minor"),
+                                             ("drums", "ambient"), ("low", "high"), ("piano", "guitar"))
+                         if a in WORDS and b in WORDS]
                 acc = []
                 for w1, w2 in pairs:
                     e1 = F.normalize(table[WORDS.index(w1)], dim=0)
@@ -153,7 +166,7 @@ def load_table():
 def style_for(text):
     words, table = load_table()
     bow = torch.zeros(len(words))
-    for w in text.lower().split():
+    for w in words_of(text):
         if w in words:
             bow[words.index(w)] += 1
     if bow.sum() == 0:
@@ -162,7 +175,10 @@ def style_for(text):
 
 
 def main():
+    global WORDS, TOWER
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--vocabulary", choices=sorted(VOCABULARIES), default="synthetic",
+                   help="the corpus's words and tower file (default synthetic: v4's)")
     sub = p.add_subparsers(dest="command", required=True)
     t = sub.add_parser("train")
     t.add_argument("--seed", type=int, default=0)
@@ -172,6 +188,7 @@ def main():
     e.add_argument("text")
     e.add_argument("--out", required=True)
     args = p.parse_args()
+    WORDS, TOWER = VOCABULARIES[args.vocabulary]
     if args.command == "train":
         torch.set_num_threads(1)
         train(args)

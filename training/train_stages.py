@@ -143,8 +143,7 @@ def loss_of(stage, model, config, data, rng, batch, train=True, guided=None):
             loss = loss + guided.weight * guided_attention_loss(keep, rows, config, guided)
         return loss
     inputs, targets, scored = (stage2_batch if stage == 2 else stage3_batch)(data, rng, batch, config)
-    out = common.logits(model, inputs)
-    return F.cross_entropy(out[scored], targets[scored])
+    return F.cross_entropy(common.logits(model, inputs, rows=scored), targets[scored])
 
 
 def main():
@@ -163,6 +162,8 @@ def main():
     p.add_argument("--guided-weight", type=float, default=1.0)
     p.add_argument("--guided-width", type=float, default=1.0, help="rows")
     p.add_argument("--guided-layers", type=int, nargs="+", help="decoder layers whose heads are guided (default: all)")
+    p.add_argument("--train-split", default="train", help="the arrays trained on, data/*_SPLIT.npy (default train; "
+                                                           "v5: train_video for stage 1, train_codes for 2 and 3)")
     p.add_argument("--run", help="name of the checkpoint runs/RUN.pt and log logs/RUN.log (default stageN), so two "
                                  "runs can train side by side")
     args = p.parse_args()
@@ -180,7 +181,8 @@ def main():
         model.load_state_dict({k: torch.from_numpy(v).float() for k, v in tensors.items()})
     elif args.init:
         model.load_state_dict(torch.load(args.init, map_location="cpu")["model"])
-    train_data, held_data = load_data("train", config, args.stage), load_data("heldout", config, args.stage)
+    train_data, held_data = load_data(args.train_split, config, args.stage), load_data("heldout", config, args.stage)
+    os.makedirs(common.RUNS, exist_ok=True)
 
     # What is trained is what is exported: the batched pass equals the reference forward.
     if args.stage == 1:

@@ -16,6 +16,7 @@ ranges of SPEC §7.
 
 import argparse
 import json
+import re
 import os
 import wave
 
@@ -153,7 +154,7 @@ def prompt_style(folder, text):
     tensors, _, metadata = safetensors_io.read_f32(path)
     words = json.loads(metadata["words"])
     counts = np.zeros(len(words))
-    for word in text.lower().split():
+    for word in re.split(r"[\s,;]+", text.lower()):
         if word in words:
             counts[words.index(word)] += 1
     if not counts.any():

@@ -75,12 +75,25 @@ public sealed class TextTower
         return shown.ToString();
     }
 
+    /// <summary>The prompt's words, lower-cased: whitespace, commas and semicolons separate them (SPEC), so a
+    /// caption in the corpus's form ("slow 80 bpm; A minor; folk; guitar, strings") is a prompt.</summary>
+    public static IEnumerable<string> WordsOf(string prompt)
+    {
+        int start = 0;
+        for (int i = 0; i <= prompt.Length; i++)
+        {
+            if (i < prompt.Length && !char.IsWhiteSpace(prompt[i]) && prompt[i] != ',' && prompt[i] != ';') continue;
+            if (i > start) yield return prompt[start..i].ToLowerInvariant();
+            start = i + 1;
+        }
+    }
+
     /// <summary>The style vector of <paramref name="prompt"/>; words outside the vocabulary are ignored, but at least one must be known.</summary>
     public float[] Embed(string prompt)
     {
         var sum = new double[Dim];
         int known = 0;
-        foreach (string word in prompt.ToLowerInvariant().Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))
+        foreach (string word in WordsOf(prompt))
         {
             if (!_index.TryGetValue(word, out int row)) continue;
             known++;

@@ -25,6 +25,16 @@ public class TextTowerTests(TestMedia media, DefaultPipelineFixture fixture) : I
         Assert.Throws<ArgumentException>(() => tower.Embed("violins only"));
     }
 
+    [Theory]
+    [InlineData("slow 80 bpm; A minor; folk; guitar, strings", "slow|80|bpm|a|minor|folk|guitar|strings")]
+    [InlineData("  Fast\tDRUMS\n", "fast|drums")]
+    [InlineData(",;; ,", "")]
+    [InlineData("rock\u00a0pop,,piano", "rock|pop|piano")]
+    public void WhitespaceCommasAndSemicolonsSeparateWords(string prompt, string words)
+    {
+        Assert.Equal(words, string.Join("|", TextTower.WordsOf(prompt)));
+    }
+
     [Fact]
     public async Task APromptChangesWhatIsGenerated()
     {

@@ -1,0 +1,187 @@
+"""How close a bundle's music comes to real music, on held-out paired videos, through the C# runtime.
+
+    real_music.py videos [--clips 24]                       # held-out paired videos -> runs/real_music/videos/
+    real_music.py generate --bundle DIR --name v5 [--prompt "slow ambient pad" --prompt-name calm]
+    real_music.py measure --name v4 --name v5 [--out logs/v5/real_music.json]
+
+`videos` renders the paired videos (music_video.py: the picture follows the music) of --clips held-out
+clips spread evenly over data/music/heldout (composed pieces of seed 2 and Freedoom's held-out tracks).
+`generate` scores each with `./v2meow batch --score` (same seeds for every bundle: seed = the clip's
+index) into runs/real_music/NAME/. `measure` compares every set of music with held-out real music:
+
+- Fréchet distance (dB²) between the Gaussian statistics (mean, covariance) of 64-band log-mel frames
+  (log_mel_distance.log_mel_db: 1024-sample Hann window, hop 256, 30 Hz to 8 kHz, levels in dB floored
+  60 dB below the clip's RMS) of the generated clips and of the references, each clip first scaled to
+  RMS 1 so that loudness does not count; against the held-out recordings (Singularity, never trained on)
+  and against the held-out rendered music (the videos' own music);
+- spectral bandwidth: the frequency under which 90 % of the power lies (rolloff), the spectral centroid,
+  and the share of power above 2 kHz;
+- harmonic share (evaluate.harmonic_ratio) and onsets per second;
+- following the video: beat hit/coverage/F1 and AV-Align from the runtime's own scores (v2meow batch --score);
+- prompt steering, for sets generated with --prompt: onsets per second and centroid beside the unprompted set.
+
+The held-out real music itself is measured too, as the row a perfect model would approach.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import wave
+
+import numpy as np
+from scipy import linalg
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import common  # noqa: E402
+import evaluate  # noqa: E402
+import log_mel_distance  # noqa: E402
+import music_corpus  # noqa: E402
+import music_video  # noqa: E402
+
+REPO = os.path.abspath(os.path.join(common.HERE, ".."))
+ROOT = os.path.join(common.HERE, "runs", "real_music")
+VIDEOS = os.path.join(ROOT, "videos")
+HELDOUT = os.path.join(common.HERE, "data", "music", "heldout")
+RECORDINGS = os.path.join(common.HERE, "data", "music", "heldout_rec")
+
+
+def picks(n, clips):
+    return np.linspace(0, n - 1, min(clips, n)).round().astype(int)
+
+
+def videos(clips):
+    os.makedirs(VIDEOS, exist_ok=True)
+    audio, captions = music_corpus.load_shards(HELDOUT)
+    index = []
+    for i in picks(len(audio), clips):
+        path = os.path.join(VIDEOS, f"clip{i:04d}.mp4")
+        wav = audio[i].astype(np.float64) / 32767
+        if not os.path.exists(path):
+            music_video.write_video(music_video.describe(captions[i], wav), wav, path + ".tmp.mp4")
+            os.replace(path + ".tmp.mp4", path)
+        index.append({"clip": int(i), "video": os.path.basename(path), "caption": captions[i].get("text", "")})
+    with open(os.path.join(VIDEOS, "index.json"), "w", encoding="utf-8") as f:
+        json.dump(index, f, indent=1)
+    print(f"{len(index)} videos in {VIDEOS}")
+
+
+def generate(bundle, name, prompt):
+    with open(os.path.join(VIDEOS, "index.json"), encoding="utf-8") as f:
+        index = json.load(f)
+    out = os.path.join(ROOT, name)
+    os.makedirs(out, exist_ok=True)
+    manifest = os.path.join(out, "manifest.jsonl")
+    with open(manifest, "w", encoding="utf-8") as f:
+        for item in index:
+            line = {"video": os.path.join(VIDEOS, item["video"]), "output": os.path.join(out, f"clip{item['clip']:04d}.wav"),
+                    "seed": item["clip"]}
+            if prompt:
+                line["prompt"] = prompt
+            f.write(json.dumps(line) + "\n")
+    # An argument list, never a command string: the paths go to the runtime unchanged.
+    subprocess.run([os.path.join(REPO, "v2meow"), "batch", manifest, "--bundle", os.path.abspath(bundle), "--score"],
+                   check=True)
+
+
+def read_wav(path):
+    with wave.open(path) as w:
+        return np.frombuffer(w.readframes(w.getnframes()), np.int16).astype(np.float64) / 32767
+
+
+def frames_of(wav):
+    return log_mel_distance.log_mel_db(wav / (np.sqrt(np.mean(wav ** 2)) + 1e-9))
+
+
+def frechet(a, b):
+    mu_a, mu_b = a.mean(0), b.mean(0)
+    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    root = linalg.sqrtm(cov_a @ cov_b).real
+    return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a + cov_b - 2 * root))
+
+
+def spectrum_numbers(wav):
+    n_fft, hop = 1024, 256
+    frames = 1 + (len(wav) - n_fft) // hop
+    idx = np.arange(n_fft)[None] + hop * np.arange(frames)[:, None]
+    power = (np.abs(np.fft.rfft(wav[idx] * np.hanning(n_fft), axis=1)) ** 2).sum(0)
+    freqs = np.fft.rfftfreq(n_fft, 1 / common.SR)
+    cumulative = np.cumsum(power) / power.sum()
+    return {"rolloff90_hz": float(freqs[np.searchsorted(cumulative, 0.9)]),
+            "centroid_hz": float((power * freqs).sum() / power.sum()),
+            "above_2khz": float(power[freqs >= 2000].sum() / power.sum())}
+
+
+def describe_set(clips, references):
+    """The numbers of one set of clips (float arrays) against each reference set's log-mel frames."""
+    frames = np.concatenate([frames_of(c) for c in clips])
+    row = {"clips": len(clips)}
+    for name, ref_frames in references.items():
+        row[f"frechet_{name}"] = round(frechet(frames, ref_frames), 1)
+    spectra = [spectrum_numbers(c) for c in clips]
+    for key in spectra[0]:
+        row[key] = round(float(np.mean([s[key] for s in spectra])), 3)
+    row["harmonic_share"] = round(float(np.mean([evaluate.harmonic_ratio(c) for c in clips])), 3)
+    row["onsets_per_s"] = round(float(np.mean([len(evaluate.onsets(c)) / (len(c) / common.SR) for c in clips])), 2)
+    return row
+
+
+def runtime_scores(name):
+    """Means of the runtime's beat scores and AV-Align over a set's results lines (v2meow batch --score)."""
+    path = os.path.join(ROOT, name, "manifest.results.jsonl")
+    rows = [json.loads(line) for line in open(path, encoding="utf-8") if line.strip()]
+    scores = [r["scores"] for r in rows if isinstance(r.get("scores"), dict)]
+    out = {}
+    for key in sorted({k for s in scores for k, v in s.items() if isinstance(v, (int, float))}):
+        out[key] = round(float(np.mean([s[key] for s in scores if key in s])), 3)
+    return out
+
+
+def measure(names, out):
+    with open(os.path.join(VIDEOS, "index.json"), encoding="utf-8") as f:
+        index = json.load(f)
+    held_audio, _ = music_corpus.load_shards(HELDOUT)
+    rec_audio, _ = music_corpus.load_shards(RECORDINGS)
+    rendered = [held_audio[item["clip"]].astype(np.float64) / 32767 for item in index]
+    recordings = [c.astype(np.float64) / 32767 for c in rec_audio[picks(len(rec_audio), 96)]]
+    references = {"recordings": np.concatenate([frames_of(c) for c in recordings]),
+                  "rendered": np.concatenate([frames_of(c) for c in rendered])}
+    result = {"clips": len(index), "sets": {}}
+    result["sets"]["held-out rendered music (the videos' own)"] = describe_set(rendered, references)
+    for name in names:
+        clips = [read_wav(os.path.join(ROOT, name, f"clip{item['clip']:04d}.wav")) for item in index]
+        row = describe_set(clips, references)
+        row.update(runtime_scores(name))
+        result["sets"][name] = row
+        common.log("real_music.log", f"{name}: {json.dumps(row)}")
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    with open(out, "w", encoding="utf-8") as f:
+        json.dump(result, f, indent=1)
+    keys = list(dict.fromkeys(k for row in result["sets"].values() for k in row))
+    print("set".ljust(44) + "".join(k[:14].rjust(15) for k in keys))
+    for name, row in result["sets"].items():
+        print(name[:43].ljust(44) + "".join(str(row.get(k, "")).rjust(15) for k in keys))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("command", choices=["videos", "generate", "measure"])
+    p.add_argument("--clips", type=int, default=24)
+    p.add_argument("--bundle")
+    p.add_argument("--name", action="append", default=[])
+    p.add_argument("--prompt")
+    p.add_argument("--out", default=os.path.join(common.LOGS, "real_music.json"))
+    args = p.parse_args()
+    if args.command == "videos":
+        videos(args.clips)
+    elif args.command == "generate":
+        if not args.bundle or len(args.name) != 1:
+            p.error("generate needs --bundle and one --name")
+        generate(args.bundle, args.name[0], args.prompt)
+    else:
+        measure(args.name, args.out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""Default model v5's training arrays, made from the real-music corpus shards (music_corpus.py).
+
+    music_dataset.py collect              # data/music/{train,heldout}/ -> data/music/v5/{train,heldout}.npz
+    music_dataset.py codes [--levels 4]   # -> data/music/v5/codes_{train_subset,heldout}.npy
+    music_dataset.py subsets              # -> data/music/v5/{semantic,style}_train_subset.npy
+
+The v4 scripts (semantic.py, text_tower.py, train_stages.py) read their arrays from common.DATA; with
+V2MEOW_SET=v5 they read these instead, under the same names:
+- {split}.npz: `audio` int16 [clips, 160000] (16 kHz) and `captions` (one caption text per clip);
+- codes_{split}.npy: int16 [clips, levels, 500], the first --levels RVQ levels of checkpoints/codec_music.pt
+  (the levels past the fourth add nothing measurable: logs/codec_vs_opus.log);
+- train_subset: every fourth training clip (1000 clips, 2.8 h), what the three stages train on: on this
+  2-core CPU its codes take 0.6 s per clip and its paired-video rows 1 s per clip (music_video.py features
+  --every 4), and the stages' training budget sees it about three times over. The semantic k-means and
+  the text tower see every training clip.
+Every step skips an output that exists.
+"""
+
+import argparse
+import os
+
+import numpy as np
+import torch
+
+import common
+import music_corpus
+from codec_music import MusicCodec
+from train_codec_music import SMALL, to_float
+
+SUBSET_EVERY = 4
+SOURCES = {"train": os.path.join("music", "train"), "heldout": os.path.join("music", "heldout")}
+HERE = os.path.dirname(os.path.abspath(__file__))
+CORPUS = os.path.join(HERE, "data")
+
+
+def out_path(name):
+    return os.path.join(common.DATA, name)
+
+
+def collect():
+    os.makedirs(common.DATA, exist_ok=True)
+    for split, folder in SOURCES.items():
+        path = out_path(f"{split}.npz")
+        if os.path.exists(path):
+            continue
+        audio, captions = music_corpus.load_shards(os.path.join(CORPUS, folder))
+        texts = np.array([c.get("text", "") for c in captions])
+        np.savez(path + ".tmp.npz", audio=audio, captions=texts)
+        os.replace(path + ".tmp.npz", path)
+        print(f"{path}: {len(texts)} clips")
+
+
+def quantise(model, wav, levels):
+    """The first `levels` RVQ codes [B, levels, frames]: a level's code depends on the levels before it only,
+    so the rest are not computed."""
+    z = model.encoder(wav)
+    residual = z.permute(0, 2, 1).reshape(-1, z.shape[1])
+    out = []
+    for level in range(levels):
+        idx = model.rvq.nearest(level, residual)
+        residual = residual - model.rvq.codebooks[level][idx]
+        out.append(idx.view(z.shape[0], z.shape[2]))
+    return torch.stack(out, 1)
+
+
+def codes(levels, threads):
+    torch.set_num_threads(threads)
+    state = torch.load(SMALL, map_location="cpu")
+    model = MusicCodec(state["config"])
+    model.load_state_dict(to_float(state["model"]))
+    model.eval()
+    for split, source, step in (("heldout", "heldout", 1), ("train_subset", "train", SUBSET_EVERY)):
+        path = out_path(f"codes_{split}.npy")
+        if os.path.exists(path):
+            continue
+        audio = common.load_corpus(source)["audio"][::step]
+        rows = []
+        with torch.no_grad():
+            for i in range(0, len(audio), 2):  # small batches: the full-rate convolutions stay in cache
+                wav = torch.tensor(audio[i:i + 2].astype(np.float32) / 32767)
+                rows.append(quantise(model, wav, levels).numpy().astype(np.int16))
+        np.save(path, np.concatenate(rows))
+        common.log("music_dataset.log", f"{split}: codes {np.concatenate(rows).shape} from {os.path.relpath(SMALL, HERE)} "
+                                        f"(step {state['step']}), first {levels} levels")
+
+
+def subsets():
+    for key in ("semantic", "style"):
+        source, path = out_path(f"{key}_train.npy"), out_path(f"{key}_train_subset.npy")
+        if not os.path.exists(path):
+            np.save(path, np.load(source)[::SUBSET_EVERY])
+            print(f"{path}: every {SUBSET_EVERY}th clip of {os.path.basename(source)}")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("command", choices=["collect", "codes", "subsets"])
+    p.add_argument("--levels", type=int, default=4)
+    p.add_argument("--threads", type=int, default=1)
+    args = p.parse_args()
+    if args.command == "collect":
+        collect()
+    elif args.command == "codes":
+        codes(args.levels, args.threads)
+    else:
+        subsets()
+
+
+if __name__ == "__main__":
+    main()
