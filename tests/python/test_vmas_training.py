@@ -176,7 +176,7 @@ def test_training_resumes_and_exports_a_bundle_the_checker_accepts(tmp_path, mon
     data = str(tmp_path / "data")
     tiny_data(data, 4, config)
     monkeypatch.setattr(trainer, "RUNS", str(tmp_path / "runs"))
-    monkeypatch.setattr(common, "LOGS", str(tmp_path / "logs"))
+    monkeypatch.setattr(trainer, "LOGS", str(tmp_path / "logs"))
     args = ["--run", "t", "--data", data, "--config", config_path, "--batch", "2", "--warmup", "1",
             "--save-every", "2", "--eval-every", "2", "--log-every", "1", "--threads", "1"]
     assert trainer.main(args + ["--steps", "2"]) == 0

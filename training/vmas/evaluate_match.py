@@ -23,7 +23,7 @@ import torch  # noqa: E402
 from vmas import bundle, contrastive  # noqa: E402
 from vmas import config as vconfig  # noqa: E402
 
-DEFAULT_DATA = os.path.join(common.DATA, "vmas", "heldout")
+DEFAULT_DATA = os.path.join(common.HERE, "data", "vmas", "heldout")
 
 
 def vectors(folder, frames, codes, batch=8):

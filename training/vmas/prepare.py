@@ -38,8 +38,9 @@ import music_video  # noqa: E402
 from vmas import config as vconfig  # noqa: E402
 
 DEFAULT_CONFIG = os.path.join(common.HERE, "..", "weights-spec", "examples", "vmas-default.json")
-DEFAULT_CORPUS = os.path.join(common.DATA, "music")
-DEFAULT_OUT = os.path.join(common.DATA, "vmas")
+# The corpus and VMAs' data folder, whatever model set (V2MEOW_SET) the V2Meow scripts are pointed at.
+DEFAULT_CORPUS = os.path.join(common.HERE, "data", "music")
+DEFAULT_OUT = os.path.join(common.HERE, "data", "vmas")
 
 
 def cover_and_crop(frame, width, height):

@@ -34,8 +34,18 @@ import trainable  # noqa: E402
 from vmas import config as vconfig  # noqa: E402
 
 DEFAULT_CONFIG = os.path.join(common.HERE, "..", "weights-spec", "examples", "vmas-default.json")
-DEFAULT_DATA = os.path.join(common.DATA, "vmas")
-RUNS = os.path.join(common.RUNS, "vmas")
+# VMAs' own folders, whatever model set (V2MEOW_SET) the V2Meow scripts are pointed at.
+DEFAULT_DATA = os.path.join(common.HERE, "data", "vmas")
+RUNS = os.path.join(common.HERE, "runs", "vmas")
+LOGS = os.path.join(common.HERE, "logs")
+
+
+def log(name, line):
+    """Prints a line and appends it to LOGS/name."""
+    os.makedirs(LOGS, exist_ok=True)
+    print(line, flush=True)
+    with open(os.path.join(LOGS, name), "a", encoding="utf-8") as f:
+        f.write(line + "\n")
 
 
 class Split:
@@ -172,9 +182,9 @@ def main(argv=None):
         step, seconds = s["step"], s["seconds"]
         generator.set_state(s["generator"])
         rng.set_state(s["numpy_rng"])
-        common.log(log_name, f"resumed {state_path} at step {step} ({seconds:.0f} s)")
+        log(log_name, f"resumed {state_path} at step {step} ({seconds:.0f} s)")
     else:
-        common.log(log_name, f"run {args.run}: {json.dumps(settings(args))}; {train.count} training clips, "
+        log(log_name, f"run {args.run}: {json.dumps(settings(args))}; {train.count} training clips, "
                              f"{len(train.starts)} windows each; "
                              f"{sum(p.numel() for p in model.parameters() if p.requires_grad)} parameters")
 
@@ -202,18 +212,18 @@ def main(argv=None):
         step += 1
         elapsed = seconds + time.time() - start
         if step % args.log_every == 0 or step == 1:
-            common.log(log_name, f"step {step} loss {float(loss):.4f} token {float(token):.4f} contrastive "
+            log(log_name, f"step {step} loss {float(loss):.4f} token {float(token):.4f} contrastive "
                                  f"{float(contrast):.4f} lr {learning_rate(args, step - 1):.2e} {elapsed:.0f} s")
         if heldout is not None and step % args.eval_every == 0:
             ce, con = evaluate(model, heldout, args)
-            common.log(log_name, f"step {step} heldout token {ce:.4f} contrastive {con:.4f}")
+            log(log_name, f"step {step} heldout token {ce:.4f} contrastive {con:.4f}")
         out_of_time = args.minutes and time.time() - start >= args.minutes * 60
         if step % args.save_every == 0 or step == args.steps or out_of_time:
             seconds = elapsed
             start = time.time()
             save()
         if out_of_time:
-            common.log(log_name, f"stopped at step {step}: --minutes {args.minutes}")
+            log(log_name, f"stopped at step {step}: --minutes {args.minutes}")
             break
     return 0
 
