@@ -6,7 +6,7 @@ namespace V2Meow.Tests.Families;
 
 /// <summary>
 /// A vmas/1 bundle carrying the codec's encoder (SPEC §9.3, VMAS.md §9), exported and recorded by the reference at
-/// test time (no committed vmas set has one, so the committed goldens keep their bytes), verified as
+/// test time from vmas-tiny's config (so vmas-tiny's committed goldens keep their bytes; vmas-match commits one), verified as
 /// <c>v2meow verify</c> verifies it, on both backends: the encodec kind's encoder with its LSTM.
 /// </summary>
 public class VmasCodecEncoderTests(BackendFixture backends, ITestOutputHelper output) : IClassFixture<BackendFixture>
