@@ -3,6 +3,7 @@
     music_dataset.py collect              # data/music/{train,heldout}/ -> data/music/v5/{train,heldout}.npz
     music_dataset.py codes [--levels 4]   # -> data/music/v5/codes_{train_subset,heldout}.npy
     music_dataset.py subsets              # -> data/music/v5/{semantic,style}_train_subset.npy
+    music_dataset.py video-set            # -> data/music/v5/{features,semantic,style}_train_video*.npy
 
 The v4 scripts (semantic.py, text_tower.py, train_stages.py) read their arrays from common.DATA; with
 V2MEOW_SET=v5 they read these instead, under the same names:
@@ -11,8 +12,10 @@ V2MEOW_SET=v5 they read these instead, under the same names:
   (the levels past the fourth add nothing measurable: logs/codec_vs_opus.log);
 - train_subset: every fourth training clip (1000 clips, 2.8 h), what the three stages train on: on this
   2-core CPU its codes take 0.6 s per clip and its paired-video rows 1 s per clip (music_video.py features
-  --every 4), and the stages' training budget sees it about three times over. The semantic k-means and
-  the text tower see every training clip.
+  --every 4). Stage 1 overfits 1000 clips (held-out cross-entropy flat from step 400 while the training
+  loss falls), so it continues on train_video: train_subset and the clips 2 past it (every fourth from
+  the third, music_video.py features --every 4 --offset 2), 2000 clips. The semantic k-means and the text
+  tower see every training clip.
 Every step skips an output that exists.
 """
 
@@ -92,9 +95,21 @@ def subsets():
             print(f"{path}: every {SUBSET_EVERY}th clip of {os.path.basename(source)}")
 
 
+def video_set():
+    """Stage 1's 2000 clips: the train_subset rows, then those of the clips at 2, 6, 10, ..."""
+    parts = {"features": ("features_train_subset_3fps.npy", "features_train_offset2_3fps.npy", "features_train_video_3fps.npy")}
+    for key in ("semantic", "style"):
+        train = np.load(out_path(f"{key}_train.npy"))
+        np.save(out_path(f"{key}_train_video.npy"), np.concatenate([train[::SUBSET_EVERY], train[2::SUBSET_EVERY]]))
+    first, second, path = parts["features"]
+    rows = np.concatenate([np.load(out_path(first)), np.load(out_path(second))])
+    np.save(out_path(path), rows)
+    print(f"{out_path(path)}: {len(rows)} clips")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("command", choices=["collect", "codes", "subsets"])
+    p.add_argument("command", choices=["collect", "codes", "subsets", "video-set"])
     p.add_argument("--levels", type=int, default=4)
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args()
@@ -102,8 +117,10 @@ def main():
         collect()
     elif args.command == "codes":
         codes(args.levels, args.threads)
-    else:
+    elif args.command == "subsets":
         subsets()
+    else:
+        video_set()
 
 
 if __name__ == "__main__":

@@ -169,6 +169,7 @@ def main():
     p.add_argument("--index", type=int, default=0)
     p.add_argument("--fps", type=float, default=3)
     p.add_argument("--every", type=int, default=1, help="features: rows of every N-th clip only")
+    p.add_argument("--offset", type=int, default=0, help="features: with --every, starting at this clip")
     p.add_argument("--out", required=True)
     args = p.parse_args()
     audio, captions = music_corpus.load_shards(args.folder)
@@ -178,7 +179,7 @@ def main():
         print(captions[args.index].get("text", captions[args.index]))
     else:
         rows = [features(describe(c, a.astype(np.float64) / 32767), args.fps)
-                for a, c in list(zip(audio, captions))[::args.every]]
+                for a, c in list(zip(audio, captions))[args.offset::args.every]]
         np.save(args.out, np.stack(rows).astype(np.float32))
         print(f"{args.out}: {len(rows)} clips")
 

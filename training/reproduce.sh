@@ -1,10 +1,12 @@
 #!/bin/sh
 # How the default models are made, step by step:
 #
-#   reproduce.sh v4      the embedded default model (v4) and its evaluation, in order (MODEL_CARD.md has the times)
+#   reproduce.sh v4      the embedded default model (v4) and its evaluation, in order (MODEL_CARD_v4.md has the times)
 #   reproduce.sh music   the real-music corpus and codec; each step skips what is already done, so after an
 #                        interruption the same command continues
 #   reproduce.sh v5      default model v5 on them (after `music`): arrays, stages, export, evaluation
+#   reproduce.sh vmas    a small VMAs on the same corpus and codec (after `music`; vmas/README.md), with the
+#                        ablations of its two objectives
 #
 # The one-off analyses live in experiments/<name>/ (each with run.sh and a README). Everything is seeded;
 # data/ and runs/ are regenerated, never committed; checkpoints/ and logs/ are committed. Run from anywhere.
@@ -58,7 +60,7 @@ v4() {
   $PY export_text_tower.py --bundle "$BUNDLE"
   $PY ../weights-spec/reference/check.py "$BUNDLE"
 
-  # 6. Evaluation on the held-out clips (numbers in MODEL_CARD.md), with v3 beside it (runs/v3_bundle: the
+  # 6. Evaluation on the held-out clips (numbers in MODEL_CARD_v4.md), with v3 beside it (runs/v3_bundle: the
   #    bundle as v3 shipped it, kept before step 5).
   $N $PY evaluation/evaluate.py --bundle "$BUNDLE" --clips 40 --style-clips 8 --workers 2 --save-audio runs/samples
   $N $PY evaluation/evaluate.py --bundle runs/v3_bundle --clips 40 --style-clips 8 --workers 2 --out logs/eval_v3.json
@@ -89,9 +91,12 @@ v4() {
 }
 
 music() {
-  # 0. What the corpus is made from (Debian packages; licences in MODEL_CARD.md, "Real-music corpus").
+  # 0. What the corpus is made from (Debian packages; licences in MODEL_CARD.md, "Data"), and OpenBLAS: Debian's
+  #    python3-torch calls the system's libblas.so.3, the reference BLAS unless an optimised one is installed,
+  #    and training v5's stages with it was ten times slower (MODEL_CARD.md, "Training").
   need=""
-  for pkg in fluidsynth fluid-soundfont-gm musescore-general-soundfont-small freedoom singularity-music ffmpeg; do
+  for pkg in fluidsynth fluid-soundfont-gm musescore-general-soundfont-small freedoom singularity-music ffmpeg \
+             libopenblas0-serial; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need="$need $pkg"
   done
   if [ -n "$need" ]; then
@@ -144,8 +149,15 @@ v5() {
   [ -f runs/v5/stage3.pt ] || $N $PY train_stages.py 3 --config default_v5.json --train-split train_subset \
       --minutes 70 --seed 0 --batch 16
   wait
-  [ -f runs/v5/stage1.pt ] || $N $PY train_stages.py 1 --config default_v5.json --train-split train_subset \
-      --minutes 40 --seed 0 --batch 16
+  # Stage 1 overfits train_subset's 1000 clips after ~400 steps (music_dataset.py): 800 steps on them, then
+  # on 2000 clips (the rows of 1000 more rendered meanwhile) from that checkpoint, with a fresh schedule.
+  [ -f runs/v5/stage1_part1.pt ] || { $N $PY train_stages.py 1 --config default_v5.json --train-split train_subset \
+      --minutes 11 --seed 0 --batch 16 && cp runs/v5/stage1.pt runs/v5/stage1_part1.pt; }
+  [ -f data/music/v5/features_train_offset2_3fps.npy ] || $N $PY music_video.py features --folder data/music/train \
+      --fps 3 --every 4 --offset 2 --out data/music/v5/features_train_offset2_3fps.npy
+  $N $PY music_dataset.py video-set
+  $N $PY train_stages.py 1 --config default_v5.json --train-split train_video --init runs/v5/stage1_part1.pt \
+      --minutes 20 --seed 1 --batch 16 --lr 5e-4
 
   # 3. Export: the stages, the real-music codec (4 levels) and its encoder, the text tower; then the check.
   $PY assemble.py --out runs/v5/default_state.pt --codec-music checkpoints/codec_music.pt --levels 4
@@ -162,9 +174,23 @@ v5() {
   $N $PY evaluation/real_music.py measure --name v4 --name v5 --name v5-calm --name v5-lively
 }
 
+vmas() {
+  # VMAs keeps its own data/vmas, runs/vmas and logs (vmas/README.md); every step resumes or skips.
+  cd vmas
+  $N $PY prepare.py --split train --every 8 --limit 240
+  $N $PY prepare.py --split heldout --every 2 --limit 60
+  $N $PY trainer.py --run main --steps 4000
+  $N $PY trainer.py --run no-beat --steps 4000 --no-beat-weight
+  $N $PY trainer.py --run no-contrastive --steps 4000 --no-contrastive
+  $PY bundle_export.py --run main --out ../runs/vmas_bundle --name vmas-default
+  $N $PY evaluate_match.py --bundle ../runs/vmas_bundle
+  cd ..
+}
+
 case "${1:-}" in
   v4) v4 ;;
   music) music ;;
   v5) v5 ;;
-  *) echo "usage: reproduce.sh v4|music|v5" >&2; exit 2 ;;
+  vmas) vmas ;;
+  *) echo "usage: reproduce.sh v4|music|v5|vmas" >&2; exit 2 ;;
 esac

@@ -66,10 +66,7 @@ public static class CodecCommand
         string folder = o.Bundle ?? DefaultModel.EnsureUnpacked();
         // A bundle without an encoder is named before anything loads (a missing folder is the loader's error).
         if (action != "decode" && Directory.Exists(folder) && !File.Exists(Path.Combine(folder, CodecEncoderLayout.Component + ".safetensors")))
-            throw o.Bundle is null
-                ? new UsageException($"the {DefaultModel.Label} has no codec encoder yet, so it cannot encode audio; " +
-                    $"pass --bundle DIR with a bundle that has {CodecEncoderLayout.Component}.safetensors (weights-spec/SPEC.md §9.3)")
-                : CodecEncoders.Missing(folder);
+            throw CodecEncoders.Missing(folder);
         if (o.Bundle is null) error.WriteLine($"using the {DefaultModel.Label}");
         using var codec = CodecModel.Load(folder, device);
         error.WriteLine($"device: {codec.Device.Name} ({DeviceKinds.Name(codec.Device.Kind)}); codec of '{codec.ModelName}': " +

@@ -1,8 +1,9 @@
 """How close a bundle's music comes to real music, on held-out paired videos, through the C# runtime.
 
     real_music.py videos [--clips 24]                       # held-out paired videos -> runs/real_music/videos/
-    real_music.py generate --bundle DIR --name v5 [--prompt "slow ambient pad" --prompt-name calm]
+    real_music.py generate --bundle DIR --name v5 [--prompt "slow ambient pad"] [--temperatures 1,0.7,0.4]
     real_music.py measure --name v4 --name v5 [--out logs/v5/real_music.json]
+    real_music.py figure --name v4 --name v5 [--clip 0] [--out figures/v5_spectrograms.png]
 
 `videos` renders the paired videos (music_video.py: the picture follows the music) of --clips held-out
 clips spread evenly over data/music/heldout (composed pieces of seed 2 and Freedoom's held-out tracks).
@@ -20,7 +21,9 @@ index) into runs/real_music/NAME/. `measure` compares every set of music with he
 - following the video: beat hit/coverage/F1 and AV-Align from the runtime's own scores (v2meow batch --score);
 - prompt steering, for sets generated with --prompt: onsets per second and centroid beside the unprompted set.
 
-The held-out real music itself is measured too, as the row a perfect model would approach.
+The held-out real music itself is measured too, as the row a perfect model would approach. `figure` draws
+the spectrograms (0-8 kHz, 5 s) of one clip's own music and of each named set's music for its video, top to
+bottom (spectrogram_figure.py's scale and colours).
 """
 
 import argparse
@@ -67,7 +70,7 @@ def videos(clips):
     print(f"{len(index)} videos in {VIDEOS}")
 
 
-def generate(bundle, name, prompt):
+def generate(bundle, name, prompt, temperatures=None):
     with open(os.path.join(VIDEOS, "index.json"), encoding="utf-8") as f:
         index = json.load(f)
     out = os.path.join(ROOT, name)
@@ -81,8 +84,10 @@ def generate(bundle, name, prompt):
                 line["prompt"] = prompt
             f.write(json.dumps(line) + "\n")
     # An argument list, never a command string: the paths go to the runtime unchanged.
-    subprocess.run([os.path.join(REPO, "v2meow"), "batch", manifest, "--bundle", os.path.abspath(bundle), "--score"],
-                   check=True)
+    command = [os.path.join(REPO, "v2meow"), "batch", manifest, "--bundle", os.path.abspath(bundle), "--score"]
+    if temperatures:
+        command += ["--temperatures", temperatures]
+    subprocess.run(command, check=True)
 
 
 def read_wav(path):
@@ -98,7 +103,7 @@ def frechet(a, b):
     mu_a, mu_b = a.mean(0), b.mean(0)
     cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
     root = linalg.sqrtm(cov_a @ cov_b).real
-    return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a + cov_b - 2 * root))
+    return max(0.0, float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a + cov_b - 2 * root)))  # sqrtm rounding
 
 
 def spectrum_numbers(wav):
@@ -164,23 +169,40 @@ def measure(names, out):
         print(name[:43].ljust(44) + "".join(str(row.get(k, "")).rjust(15) for k in keys))
 
 
+def figure(names, clip, out, seconds=5.0):
+    import spectrogram_figure as fig
+
+    held_audio, _ = music_corpus.load_shards(HELDOUT)
+    waves = [held_audio[clip].astype(np.float32) / 32767]
+    waves += [read_wav(os.path.join(ROOT, name, f"clip{clip:04d}.wav")).astype(np.float32) for name in names]
+    panels = [fig.colour(fig.spectrogram(w, seconds, top_hz=8000.0)) for w in waves]
+    gap = np.full((fig.SEPARATOR, panels[0].shape[1], 3), 255, dtype=np.uint8)
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    fig.write_png(out, np.concatenate([x for panel in panels for x in (panel, gap)][:-1]))
+    print(f"{out}: {len(panels)} panels: clip {clip}'s own music, then {', '.join(names)}")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("command", choices=["videos", "generate", "measure"])
+    p.add_argument("command", choices=["videos", "generate", "measure", "figure"])
+    p.add_argument("--clip", type=int, default=0, help="figure: the held-out clip (one of the videos')")
     p.add_argument("--clips", type=int, default=24)
     p.add_argument("--bundle")
     p.add_argument("--name", action="append", default=[])
     p.add_argument("--prompt")
-    p.add_argument("--out", default=os.path.join(common.LOGS, "real_music.json"))
+    p.add_argument("--temperatures", help="generate: T1,T2,T3 in place of the bundle's")
+    p.add_argument("--out", help="measure: default logs/[SET/]real_music.json; figure: figures/real_music.png")
     args = p.parse_args()
     if args.command == "videos":
         videos(args.clips)
     elif args.command == "generate":
         if not args.bundle or len(args.name) != 1:
             p.error("generate needs --bundle and one --name")
-        generate(args.bundle, args.name[0], args.prompt)
+        generate(args.bundle, args.name[0], args.prompt, args.temperatures)
+    elif args.command == "measure":
+        measure(args.name, args.out or os.path.join(common.LOGS, "real_music.json"))
     else:
-        measure(args.name, args.out)
+        figure(args.name, args.clip, args.out or os.path.join(common.HERE, "figures", "real_music.png"))
 
 
 if __name__ == "__main__":

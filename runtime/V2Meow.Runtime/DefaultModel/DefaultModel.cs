@@ -4,8 +4,8 @@ using System.Security.Cryptography;
 namespace V2Meow.Runtime;
 
 /// <summary>
-/// The bundle compiled into this assembly (DefaultModel/README.md): a small model trained on a synthetic
-/// video–music corpus (training/MODEL_CARD.md). Bundles are memory-mapped from disk, so it is unpacked
+/// The bundle compiled into this assembly (DefaultModel/README.md): a small model trained on a CPU on real
+/// instruments and videos made from their music (training/MODEL_CARD.md). Bundles are memory-mapped from disk, so it is unpacked
 /// once into a per-content cache folder and reused.
 /// </summary>
 public static class DefaultModel
@@ -13,7 +13,7 @@ public static class DefaultModel
     const string Prefix = "V2Meow.DefaultModel.";
 
     /// <summary>What the CLI says when it uses the embedded model, so nobody mistakes it for a general music model.</summary>
-    public const string Label = "embedded default model (small, trained on a synthetic corpus only; see training/MODEL_CARD.md)";
+    public const string Label = "embedded default model (small, CPU-trained on rendered real instruments, not a general music model; see training/MODEL_CARD.md)";
 
     /// <summary>The folder holding the unpacked default bundle; unpacks it on first call.</summary>
     public static string EnsureUnpacked(string? cacheRoot = null)
