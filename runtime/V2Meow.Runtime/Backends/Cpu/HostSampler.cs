@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace V2Meow.Runtime.Backends.Cpu;
 
 /// <summary>
@@ -19,32 +21,35 @@ internal static class HostSampler
                 if (window[i] > window[best]) best = i;
             return lo + best;
         }
-        bool[]? keep = null;
-        if (topK > 0 && topK < window.Length)
+        bool filtered = topK > 0 && topK < window.Length;
+        bool[] keepRented = ArrayPool<bool>.Shared.Rent(window.Length);
+        double[] weightsRented = ArrayPool<double>.Shared.Rent(window.Length);
+        try
         {
-            // The k largest, ties to the lower index: a stable sort on −logit.
-            int[] order = Enumerable.Range(0, window.Length).ToArray();
-            float[] values = window.ToArray();
-            Array.Sort(order, (a, b) => values[a] != values[b] ? values[b].CompareTo(values[a]) : a.CompareTo(b));
-            keep = new bool[window.Length];
-            for (int i = 0; i < topK; i++) keep[order[i]] = true;
+            var keep = keepRented.AsSpan(0, window.Length);
+            if (filtered) TopKSelection.MarkLargest(window, topK, keep);
+            double max = double.NegativeInfinity;
+            for (int i = 0; i < window.Length; i++)
+                if (!filtered || keep[i]) max = Math.Max(max, window[i]);
+            var weights = weightsRented.AsSpan(0, window.Length);
+            double total = 0;
+            for (int i = 0; i < window.Length; i++)
+            {
+                weights[i] = !filtered || keep[i] ? Math.Exp((window[i] - max) / temperature) : 0.0;
+                total += weights[i];
+            }
+            double threshold = u * total, running = 0;
+            for (int i = 0; i < window.Length; i++)
+            {
+                running += weights[i];
+                if (running > threshold) return lo + i;
+            }
+            return hi - 1;
         }
-        double max = double.NegativeInfinity;
-        for (int i = 0; i < window.Length; i++)
-            if (keep is null || keep[i]) max = Math.Max(max, window[i]);
-        var weights = new double[window.Length];
-        double total = 0;
-        for (int i = 0; i < window.Length; i++)
+        finally
         {
-            weights[i] = keep is null || keep[i] ? Math.Exp((window[i] - max) / temperature) : 0.0;
-            total += weights[i];
+            ArrayPool<bool>.Shared.Return(keepRented);
+            ArrayPool<double>.Shared.Return(weightsRented);
         }
-        double threshold = u * total, running = 0;
-        for (int i = 0; i < window.Length; i++)
-        {
-            running += weights[i];
-            if (running > threshold) return lo + i;
-        }
-        return hi - 1;
     }
 }
