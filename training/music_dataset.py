@@ -14,7 +14,7 @@ V2MEOW_SET=v5 they read these instead, under the same names:
   2-core CPU its codes take 0.6 s per clip and its paired-video rows 1 s per clip (music_video.py features
   --every 4). Stage 1 overfits 1000 clips (held-out cross-entropy flat from step 400 while the training
   loss falls), so it continues on train_video: train_subset and the clips 2 past it (every fourth from
-  the third, music_video.py features --every 4 --offset 2), 2000 clips. The semantic k-means and the text
+  the third, music_video.py features --every 8 --offset 2 and --offset 6), 2000 clips. The semantic k-means and the text
   tower see every training clip.
 Every step skips an output that exists.
 """
@@ -96,15 +96,16 @@ def subsets():
 
 
 def video_set():
-    """Stage 1's 2000 clips: the train_subset rows, then those of the clips at 2, 6, 10, ..."""
-    parts = {"features": ("features_train_subset_3fps.npy", "features_train_offset2_3fps.npy", "features_train_video_3fps.npy")}
+    """Stage 1's 2000 clips: the train_subset rows, then those of the clips at 2, 10, 18, ... and 6, 14, 22, ...
+    (rendered by two processes side by side)."""
+    slices = ((0, SUBSET_EVERY, "features_train_subset_3fps.npy"), (2, 8, "features_train_offset2_3fps.npy"),
+              (6, 8, "features_train_offset6_3fps.npy"))
     for key in ("semantic", "style"):
         train = np.load(out_path(f"{key}_train.npy"))
-        np.save(out_path(f"{key}_train_video.npy"), np.concatenate([train[::SUBSET_EVERY], train[2::SUBSET_EVERY]]))
-    first, second, path = parts["features"]
-    rows = np.concatenate([np.load(out_path(first)), np.load(out_path(second))])
-    np.save(out_path(path), rows)
-    print(f"{out_path(path)}: {len(rows)} clips")
+        np.save(out_path(f"{key}_train_video.npy"), np.concatenate([train[first::every] for first, every, _ in slices]))
+    rows = np.concatenate([np.load(out_path(name)) for _, _, name in slices])
+    np.save(out_path("features_train_video_3fps.npy"), rows)
+    print(f"{out_path('features_train_video_3fps.npy')}: {len(rows)} clips")
 
 
 def main():

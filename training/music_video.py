@@ -36,7 +36,7 @@ BRIGHT_MODES = ("major", "lydian", "mixolydian")
 
 def envelope_db(audio, rate):
     """RMS level in dB of windows of 1 / rate s."""
-    n = int(SR / rate)
+    n = max(1, min(int(SR / rate), len(audio)))  # a scene's own window can round one sample past its end
     frames = audio[: len(audio) // n * n].reshape(-1, n)
     return 20 * np.log10(np.sqrt(np.mean(frames ** 2, axis=1)) + 1e-6)
 

@@ -144,20 +144,25 @@ v5() {
   $N $PY music_dataset.py subsets
 
   # 2. Stages (default_v5.json sizes), wall-clock budgets, side by side on one thread each.
+  #    Stage 3 stops at step 1000 (held-out cross-entropy rising since step 600), at the step-1000 checkpoint
+  #    it reached in 31 minutes; stage 1 trains 800 steps on 1000 clips, then on 2000 (below).
   [ -f runs/v5/stage2.pt ] || $N $PY train_stages.py 2 --config default_v5.json --train-split train_subset \
-      --minutes 70 --seed 0 --batch 16 &
+      --minutes 55 --seed 0 --batch 16 &
   [ -f runs/v5/stage3.pt ] || $N $PY train_stages.py 3 --config default_v5.json --train-split train_subset \
-      --minutes 70 --seed 0 --batch 16
+      --minutes 55 --max-steps 1000 --seed 0 --batch 16
   wait
   # Stage 1 overfits train_subset's 1000 clips after ~400 steps (music_dataset.py): 800 steps on them, then
   # on 2000 clips (the rows of 1000 more rendered meanwhile) from that checkpoint, with a fresh schedule.
   [ -f runs/v5/stage1_part1.pt ] || { $N $PY train_stages.py 1 --config default_v5.json --train-split train_subset \
-      --minutes 11 --seed 0 --batch 16 && cp runs/v5/stage1.pt runs/v5/stage1_part1.pt; }
-  [ -f data/music/v5/features_train_offset2_3fps.npy ] || $N $PY music_video.py features --folder data/music/train \
-      --fps 3 --every 4 --offset 2 --out data/music/v5/features_train_offset2_3fps.npy
-  $N $PY music_dataset.py video-set
-  $N $PY train_stages.py 1 --config default_v5.json --train-split train_video --init runs/v5/stage1_part1.pt \
-      --minutes 20 --seed 1 --batch 16 --lr 5e-4
+      --minutes 52 --max-steps 800 --seed 0 --batch 16 && cp runs/v5/stage1.pt runs/v5/stage1_part1.pt; }
+  for first in 2 6; do
+    [ -f data/music/v5/features_train_offset${first}_3fps.npy ] || $N $PY music_video.py features \
+        --folder data/music/train --fps 3 --every 8 --offset $first --out data/music/v5/features_train_offset${first}_3fps.npy &
+  done
+  wait
+  [ -f data/music/v5/features_train_video_3fps.npy ] || $N $PY music_dataset.py video-set
+  [ -f runs/v5/stage1.done ] || { $N $PY train_stages.py 1 --config default_v5.json --train-split train_video \
+      --init runs/v5/stage1_part1.pt --minutes 15 --seed 1 --batch 16 --lr 5e-4 && touch runs/v5/stage1.done; }
 
   # 3. Export: the stages, the real-music codec (4 levels) and its encoder, the text tower; then the check.
   $PY assemble.py --out runs/v5/default_state.pt --codec-music checkpoints/codec_music.pt --levels 4

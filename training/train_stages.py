@@ -151,6 +151,7 @@ def main():
     p.add_argument("stage", type=int, choices=[1, 2, 3])
     p.add_argument("--minutes", type=float, default=20)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--max-steps", type=int, help="stop here even within the time budget (the schedule still follows the budget)")
     p.add_argument("--batch", type=int, default=12)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--threads", type=int, default=1)
@@ -203,7 +204,7 @@ def main():
     start, step, avg = time.time(), 0, None
     budget = args.minutes * 60
     held_rng = np.random.default_rng(1234)
-    while time.time() - start < budget:
+    while time.time() - start < budget and (args.max_steps is None or step < args.max_steps):
         frac = (time.time() - start) / budget
         lr = args.lr * min(1.0, (step + 1) / 100) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
         for g in opt.param_groups:

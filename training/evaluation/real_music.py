@@ -21,7 +21,9 @@ index) into runs/real_music/NAME/. `measure` compares every set of music with he
 - following the video: beat hit/coverage/F1 and AV-Align from the runtime's own scores (v2meow batch --score);
 - prompt steering, for sets generated with --prompt: onsets per second and centroid beside the unprompted set.
 
-The held-out real music itself is measured too, as the row a perfect model would approach. `figure` draws
+The held-out real music itself is measured too, as the row a perfect model would approach, and the same
+music through the real-music codec (its first 4 levels, as the default model decodes): the closest any
+model decoding through that codec can come. `figure` draws
 the spectrograms (0-8 kHz, 5 s) of one clip's own music and of each named set's music for its video, top to
 bottom (spectrogram_figure.py's scale and colours).
 """
@@ -118,6 +120,24 @@ def spectrum_numbers(wav):
             "above_2khz": float(power[freqs >= 2000].sum() / power.sum())}
 
 
+def through_codec(clips, levels=4):
+    """Each clip encoded and decoded by the real-music codec's first `levels` levels (float64 arrays)."""
+    import torch
+    from codec_music import MusicCodec
+    from train_codec_music import SMALL, to_float
+
+    state = torch.load(SMALL, map_location="cpu")
+    model = MusicCodec(state["config"])
+    model.load_state_dict(to_float(state["model"]))
+    model.eval()
+    out = []
+    with torch.no_grad():
+        for clip in clips:
+            codes = model.rvq(model.encoder(torch.tensor(clip[None], dtype=torch.float32)))[1]
+            out.append(model.decode_codes(codes[:, :levels])[0].numpy().astype(np.float64))
+    return out
+
+
 def describe_set(clips, references):
     """The numbers of one set of clips (float arrays) against each reference set's log-mel frames."""
     frames = np.concatenate([frames_of(c) for c in clips])
@@ -154,6 +174,7 @@ def measure(names, out):
                   "rendered": np.concatenate([frames_of(c) for c in rendered])}
     result = {"clips": len(index), "sets": {}}
     result["sets"]["held-out rendered music (the videos' own)"] = describe_set(rendered, references)
+    result["sets"]["the same through the codec (4 levels)"] = describe_set(through_codec(rendered), references)
     for name in names:
         clips = [read_wav(os.path.join(ROOT, name, f"clip{item['clip']:04d}.wav")) for item in index]
         row = describe_set(clips, references)
