@@ -17,6 +17,11 @@ set -e
 cd "$(dirname "$0")"
 PY=/usr/bin/python3
 N="nice -n 10"
+# OpenBLAS for the training steps only: Debian's python3-torch calls the system's libblas.so.3, the
+# reference BLAS unless an optimised one is the system's choice, and v5's stages trained about 16x slower
+# on it (MODEL_CARD.md, "Training"). `music` installs libopenblas0-serial.
+openblas=/usr/lib/x86_64-linux-gnu/openblas-serial
+[ ! -d "$openblas" ] || export LD_LIBRARY_PATH="$openblas${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 BUNDLE=../runtime/V2Meow.Runtime/DefaultModel/bundle
 
 v4() {
@@ -91,9 +96,8 @@ v4() {
 }
 
 music() {
-  # 0. What the corpus is made from (Debian packages; licences in MODEL_CARD.md, "Data"), and OpenBLAS: Debian's
-  #    python3-torch calls the system's libblas.so.3, the reference BLAS unless an optimised one is installed,
-  #    and training v5's stages with it was ten times slower (MODEL_CARD.md, "Training").
+  # 0. What the corpus is made from (Debian packages; licences in MODEL_CARD.md, "Data"), and OpenBLAS
+  #    (see openblas below).
   need=""
   for pkg in fluidsynth fluid-soundfont-gm musescore-general-soundfont-small freedoom singularity-music ffmpeg \
              libopenblas0-serial; do
@@ -101,7 +105,13 @@ music() {
   done
   if [ -n "$need" ]; then
     sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+    blas=$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 || true)
+    lapack=$(readlink -f /usr/lib/x86_64-linux-gnu/liblapack.so.3 || true)
     $sudo apt-get update -qq && $sudo apt-get install -y -qq --no-install-recommends $need
+    # Installing OpenBLAS makes it the system's BLAS; put the previous one back, so that the goldens (written
+    # by the reference with the system's BLAS, and checked bit for bit) still regenerate identically here.
+    [ -z "$blas" ] || $sudo update-alternatives --set libblas.so.3-x86_64-linux-gnu "$blas" >/dev/null
+    [ -z "$lapack" ] || $sudo update-alternatives --set liblapack.so.3-x86_64-linux-gnu "$lapack" >/dev/null
   fi
 
   # 1. Corpus (music_corpus.py): Freedoom's tracks (every eighth held out), the held-out recordings
