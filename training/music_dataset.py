@@ -27,8 +27,8 @@ import torch
 
 import common
 import music_corpus
-from codec_music import MusicCodec
-from train_codec_music import SMALL, to_float
+from codec_vs_opus import load_codec  # training/evaluation, on the path once common is imported
+from train_codec_music import SMALL
 
 SUBSET_EVERY = 4
 SOURCES = {"train": os.path.join("music", "train"), "heldout": os.path.join("music", "heldout")}
@@ -68,10 +68,7 @@ def quantise(model, wav, levels):
 
 def codes(levels, threads):
     torch.set_num_threads(threads)
-    state = torch.load(SMALL, map_location="cpu")
-    model = MusicCodec(state["config"])
-    model.load_state_dict(to_float(state["model"]))
-    model.eval()
+    model, state = load_codec(SMALL)
     for split, source, step in (("heldout", "heldout", 1), ("train_subset", "train", SUBSET_EVERY)):
         path = out_path(f"codes_{split}.npy")
         if os.path.exists(path):
@@ -82,8 +79,9 @@ def codes(levels, threads):
             for i in range(0, len(audio), 2):  # small batches: the full-rate convolutions stay in cache
                 wav = torch.tensor(audio[i:i + 2].astype(np.float32) / 32767)
                 rows.append(quantise(model, wav, levels).numpy().astype(np.int16))
-        np.save(path, np.concatenate(rows))
-        common.log("music_dataset.log", f"{split}: codes {np.concatenate(rows).shape} from {os.path.relpath(SMALL, HERE)} "
+        rows = np.concatenate(rows)
+        np.save(path, rows)
+        common.log("music_dataset.log", f"{split}: codes {rows.shape} from {os.path.relpath(SMALL, HERE)} "
                                         f"(step {state['step']}), first {levels} levels")
 
 

@@ -123,13 +123,10 @@ def spectrum_numbers(wav):
 def through_codec(clips, levels=4):
     """Each clip encoded and decoded by the real-music codec's first `levels` levels (float64 arrays)."""
     import torch
-    from codec_music import MusicCodec
-    from train_codec_music import SMALL, to_float
+    from codec_vs_opus import load_codec
+    from train_codec_music import SMALL
 
-    state = torch.load(SMALL, map_location="cpu")
-    model = MusicCodec(state["config"])
-    model.load_state_dict(to_float(state["model"]))
-    model.eval()
+    model, _ = load_codec(SMALL)
     out = []
     with torch.no_grad():
         for clip in clips:
