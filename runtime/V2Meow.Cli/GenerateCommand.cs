@@ -14,10 +14,11 @@ namespace V2Meow.Cli;
 public static class GenerateCommand
 {
     public const string Usage = """
-        usage: v2meow generate VIDEO [-o OUT.wav|OUT.mp4] [--bundle DIR] [--features [STREAM=]FILE …]
+        usage: v2meow generate VIDEO [-o OUT.wav|OUT.mp4] [--model NAME | --bundle DIR] [--features [STREAM=]FILE …]
                                [--style-embedding FILE] [--prompt TEXT] [--seed N] [--candidates N]
                                [--temperatures T1,T2,T3] [--temperature T] [--top-k N] [--guidance G]
                                [--device auto|cuda|opencl|ilgpu-cpu|cpu] [--max-seconds S] [--timings]
+          --model       an embedded model: v2meow (the default) or vmas, or a bundle folder
           --candidates  1 to 64 candidates, written as OUT.0.wav, OUT.1.wav, …
           --temperatures  V2Meow: one temperature per stage; --temperature: VMAs' one temperature
           --guidance    VMAs: classifier-free guidance scale (1 = off; default: the bundle's, 3.0)
@@ -27,7 +28,7 @@ public static class GenerateCommand
 
     sealed class Options
     {
-        public string? Video, Output, Bundle, StyleEmbedding, Prompt, Device;
+        public string? Video, Output, Bundle, Model, StyleEmbedding, Prompt, Device;
         public Dictionary<string, string> Features = new(StringComparer.Ordinal);
         public ulong Seed;
         public int Candidates = 1;
@@ -43,16 +44,17 @@ public static class GenerateCommand
         var o = Parse(args);
         var clock = o.Timings ? new PhaseClock() : null;
         if (o.Video is null) throw new UsageException("generate needs a VIDEO\n" + Usage);
+        if (o.Bundle is not null && o.Model is not null) throw new UsageException("give --bundle or --model, not both");
         string outputPath = o.Output ?? Path.GetFileNameWithoutExtension(o.Video) + ".music.wav";
         if (!File.Exists(o.Video)) throw new UsageException($"{o.Video}: no such file");
         // Every output is checked before any work: a bad -o found after a long generation wastes it all,
         // and an output that is one of the inputs would replace it.
-        string?[] inputs = [o.Video, o.StyleEmbedding, .. o.Features.Values, .. BundleFiles(o.Bundle)];
+        string?[] inputs = [o.Video, o.StyleEmbedding, .. o.Features.Values, .. BundleFiles(o.Bundle ?? o.Model)];
         for (int b = 0; b < o.Candidates; b++) OutputFile.Check(MusicWriter.PathFor(outputPath, b, o.Candidates), inputs);
 
         var device = DeviceKinds.Resolve(o.Device);
-        if (o.Bundle is null) error.WriteLine($"using the {DefaultModel.Label}");
-        using var pipeline = o.Bundle is null ? MusicModel.LoadDefault(device) : MusicModel.Load(o.Bundle, device);
+        string bundle = o.Bundle ?? ModelFolder(o.Model ?? "default", error);
+        using var pipeline = MusicModel.Load(bundle, device);
         if (o.Prompt is not null && pipeline.TextTower is null)
             throw new UsageException($"--prompt needs a bundle with a text tower; {pipeline.BundleFolder} has none. " +
                 "Pass a style embedding instead: --style-embedding FILE (a .npy of the bundle's style_dim floats)");
@@ -101,6 +103,21 @@ public static class GenerateCommand
         return 0;
     }
 
+    /// <summary>
+    /// The bundle folder --model names (<see cref="MusicModel.FindBundle"/>: a folder, else an embedded model), saying
+    /// which embedded model it is; a name this build does not know is a usage error listing the ones it does.
+    /// </summary>
+    static string ModelFolder(string model, TextWriter error)
+    {
+        if (!Directory.Exists(model) && EmbeddedModels.Named(model) is { } embedded)
+        {
+            error.WriteLine($"using the {embedded.Label}");
+            return embedded.EnsureUnpacked();
+        }
+        try { return MusicModel.FindBundle(model); }
+        catch (V2Meow.Loaders.Bundles.BundleException e) { throw new UsageException($"--model: {e.Message}"); }
+    }
+
     static void PrintTimings(GenerationResult result, TextWriter output)
     {
         output.WriteLine($"{"stage",-12} {"time (s)",9} {"work",12} {"per second",12}");
@@ -121,6 +138,7 @@ public static class GenerateCommand
             {
                 case "-o" or "--output": o.Output = Value(); break;
                 case "--bundle": o.Bundle = Value(); break;
+                case "--model": o.Model = Value(); break;
                 case "--style-embedding": o.StyleEmbedding = Value(); break;
                 case "--prompt": o.Prompt = Value(); break;
                 case "--device": o.Device = Value(); break;

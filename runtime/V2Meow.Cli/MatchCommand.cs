@@ -1,5 +1,4 @@
 using System.Globalization;
-using V2Meow.Loaders.Bundles;
 using V2Meow.Loaders.Video;
 using V2Meow.Runtime;
 using V2Meow.Runtime.Backends;
@@ -16,7 +15,7 @@ public static class MatchCommand
         usage: v2meow match VIDEO AUDIO [AUDIO …] [--bundle DIR | --model NAME] [--device D] [--max-seconds S]
           AUDIO         any audio ffmpeg reads, or a video's soundtrack; mixed to mono, resampled to the codec's rate
           --bundle      a vmas/1 bundle with contrastive.safetensors and codec_encoder.safetensors (VMAS.md §14)
-          --model       an embedded model by family name (v2meow, vmas); default: the embedded default model
+          --model       an embedded model by name; default: the embedded VMAs model (vmas)
           --device      auto|cuda|opencl|ilgpu-cpu|cpu
           --max-seconds longest video or recording accepted (default 7200)
         Prints one line per recording, highest cosine similarity (−1 to 1) first: rank, similarity, path.
@@ -48,21 +47,20 @@ public static class MatchCommand
     }
 
     /// <summary>
-    /// The bundle folder of the embedded model named by --model (the default model without it). This build embeds a
-    /// v2meow/1 model only, which has no contrastive projections: <see cref="MatchModel.Load"/> then says so.
+    /// The bundle folder of the embedded model named by --model (the embedded VMAs model without it): only a VMAs
+    /// model has contrastive projections, so any other is an error saying what to pass instead.
     /// </summary>
     static string EmbeddedModel(string? model, TextWriter error)
     {
-        if (model is not (null or "v2meow"))
-            throw new UsageException(model == "vmas"
-                ? "--model vmas: this build embeds no VMAs model; pass --bundle DIR with a vmas/1 bundle that has contrastive.safetensors (weights-spec/VMAS.md §14)"
-                : $"--model {model}: unknown model; this build embeds 'v2meow'");
-        error.WriteLine($"using the {DefaultModel.Label}");
-        string folder = DefaultModel.EnsureUnpacked();
-        if (ModelFamilies.Of(folder).Name != "vmas")
-            throw new BundleException($"the {DefaultModel.Label} is a V2Meow model and has no contrastive projections; " +
-                "pass --bundle DIR with a vmas/1 bundle that has contrastive.safetensors (weights-spec/VMAS.md §14)");
-        return folder;
+        const string Instead = "pass --bundle DIR with a vmas/1 bundle that has contrastive.safetensors (weights-spec/VMAS.md §14)";
+        var embedded = EmbeddedModels.Named(model ?? "vmas")
+            ?? throw new UsageException(model is null or "vmas"
+                ? $"this build embeds no VMAs model; {Instead}"
+                : $"--model {model}: unknown model; this build embeds {string.Join(", ", EmbeddedModels.All.Select(m => $"'{m.Family}'"))}");
+        if (embedded.Family != "vmas")
+            throw new UsageException($"--model {model}: the {embedded.Label} is a V2Meow model and has no contrastive projections; {Instead}");
+        error.WriteLine($"using the {embedded.Label}");
+        return embedded.EnsureUnpacked();
     }
 
     static Options Parse(string[] args)

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using V2Meow.Loaders.Bundles;
 
 namespace V2Meow.Runtime;
@@ -6,20 +5,18 @@ namespace V2Meow.Runtime;
 public static partial class MusicModel
 {
     /// <summary>
-    /// The model names this build resolves without a bundle folder: "default", and the embedded default
-    /// model's family ("v2meow") and bundle name. A manifest's <c>model</c> and an app's settings can name a
-    /// model by these; a family added to <see cref="ModelFamilies"/> with an embedded model joins them.
+    /// The model names this build resolves without a bundle folder: "default", and each embedded model's family
+    /// ("v2meow", "vmas") and bundle name (<see cref="EmbeddedModels"/>). A manifest's <c>model</c>, the CLI's
+    /// <c>--model</c> and an app's settings can name a model by these.
     /// </summary>
     public static IReadOnlyList<string> Names => EmbeddedNames.Value;
 
     static readonly Lazy<IReadOnlyList<string>> EmbeddedNames = new(() =>
     {
-        using var config = JsonDocument.Parse(DefaultModel.ConfigText());
-        string? format = config.RootElement.TryGetProperty("format", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString() : null;
-        string? name = config.RootElement.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null;
         var names = new List<string> { "default" };
-        if (ModelFamilies.Known.FirstOrDefault(family => family.Format == format) is { } known) names.Add(known.Name);
-        if (name is { Length: > 0 } && !names.Contains(name)) names.Add(name);
+        foreach (var model in EmbeddedModels.All)
+            foreach (string name in new[] { model.Family, model.Name })
+                if (name.Length > 0 && !names.Contains(name)) names.Add(name);
         return names;
     });
 
@@ -33,7 +30,7 @@ public static partial class MusicModel
         ArgumentNullException.ThrowIfNull(model);
         string folder = Path.GetFullPath(Path.Combine(relativeTo ?? Directory.GetCurrentDirectory(), model));
         if (Directory.Exists(folder)) return folder;
-        if (Names.Contains(model)) return DefaultModel.EnsureUnpacked();
+        if (EmbeddedModels.Named(model) is { } embedded) return embedded.EnsureUnpacked();
         if (ModelFamilies.Named(model) is { } family)
             throw new BundleException($"model '{model}': this build runs the {family.Name} family ({family.Format}) but embeds no {family.Name} model; " +
                 "give the bundle folder instead");

@@ -32,6 +32,18 @@ public static partial class MusicModel
         }
     }
 
-    /// <summary>Loads the bundle embedded in this library (see <see cref="DefaultModel"/>).</summary>
+    /// <summary>Loads the default model embedded in this library (see <see cref="DefaultModel"/>).</summary>
     public static IMusicPipeline LoadDefault(DeviceKind device = DeviceKind.Auto) => Load(DefaultModel.EnsureUnpacked(), device);
+
+    /// <summary>
+    /// Loads the model of <paramref name="family"/> ("v2meow", "vmas") embedded in this library; a
+    /// <see cref="Loaders.Bundles.BundleException"/> names the families embedded when this build has none of it.
+    /// </summary>
+    public static IMusicPipeline LoadDefault(string family, DeviceKind device = DeviceKind.Auto)
+    {
+        ArgumentNullException.ThrowIfNull(family);
+        var model = EmbeddedModels.ForFamily(family) ?? throw new Loaders.Bundles.BundleException(
+            $"no embedded {family} model in this build; embedded: {string.Join(", ", EmbeddedModels.All.Select(m => m.Family))}");
+        return Load(model.EnsureUnpacked(), device);
+    }
 }

@@ -18,7 +18,12 @@ index) into runs/real_music/NAME/. `measure` compares every set of music with he
 - spectral bandwidth: the frequency under which 90 % of the power lies (rolloff), the spectral centroid,
   and the share of power above 2 kHz;
 - harmonic share (evaluate.harmonic_ratio) and onsets per second;
-- following the video: beat hit/coverage/F1 and AV-Align from the runtime's own scores (v2meow batch --score);
+- following the video: AV-Align from the runtime's own scores (v2meow batch --score), and beat coverage, hit
+  and F1 after D2M-GAN (Zhu et al. 2022): beats are onsets (evaluate.onsets) of the generated music and of the
+  music the video was made from; coverage = generated beats / reference beats, hit = the share of reference
+  beats with a generated beat within ±BEAT_TOLERANCE s, F1 = the harmonic mean of hit and of the share of
+  generated beats within that tolerance of a reference beat (LORIS's 1-second bins, which the runtime scores,
+  are 1.0 for every set here, since every second of this music has an onset);
 - prompt steering, for sets generated with --prompt: onsets per second and centroid beside the unprompted set.
 
 The held-out real music itself is measured too, as the row a perfect model would approach, and the same
@@ -149,6 +154,25 @@ def describe_set(clips, references):
     return row
 
 
+BEAT_TOLERANCE = 0.1  # seconds: the overlap window VMAs' beat weighting trains with (±5 codec frames at 50 Hz)
+
+
+def beat_scores(clips, references, tolerance=BEAT_TOLERANCE):
+    """D2M-GAN's beat coverage and hit, and an F1 of hit and precision, of generated clips against the reference
+    clips (the videos' own music), pooled over clips."""
+    generated_n = reference_n = hits = precise = 0
+    for clip, reference in zip(clips, references):
+        g, r = np.asarray(evaluate.onsets(clip), float), np.asarray(evaluate.onsets(reference), float)
+        generated_n, reference_n = generated_n + len(g), reference_n + len(r)
+        if len(g) and len(r):
+            hits += int((np.abs(r[:, None] - g[None]).min(1) <= tolerance).sum())
+            precise += int((np.abs(g[:, None] - r[None]).min(1) <= tolerance).sum())
+    hit = hits / max(reference_n, 1)
+    precision = precise / max(generated_n, 1)
+    return {"d2m_beat_coverage": round(generated_n / max(reference_n, 1), 3), "d2m_beat_hit": round(hit, 3),
+            "d2m_beat_f1": round(2 * hit * precision / max(hit + precision, 1e-12), 3)}
+
+
 def runtime_scores(name):
     """Means of the runtime's beat scores and AV-Align over a set's results lines (v2meow batch --score)."""
     path = os.path.join(ROOT, name, "manifest.results.jsonl")
@@ -171,10 +195,13 @@ def measure(names, out):
                   "rendered": np.concatenate([frames_of(c) for c in rendered])}
     result = {"clips": len(index), "sets": {}}
     result["sets"]["held-out rendered music (the videos' own)"] = describe_set(rendered, references)
-    result["sets"]["the same through the codec (4 levels)"] = describe_set(through_codec(rendered), references)
+    coded = through_codec(rendered)
+    result["sets"]["the same through the codec (4 levels)"] = describe_set(coded, references)
+    result["sets"]["the same through the codec (4 levels)"].update(beat_scores(coded, rendered))
     for name in names:
         clips = [read_wav(os.path.join(ROOT, name, f"clip{item['clip']:04d}.wav")) for item in index]
         row = describe_set(clips, references)
+        row.update(beat_scores(clips, rendered))
         row.update(runtime_scores(name))
         result["sets"][name] = row
         common.log("real_music.log", f"{name}: {json.dumps(row)}")

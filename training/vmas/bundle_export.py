@@ -1,6 +1,6 @@
 """Export a trained VMAs run as a vmas/1 bundle, through the reference exporter (VMAS.md §12).
 
-    bundle_export.py --run NAME --out DIR [--name NAME] [--codec CHECKPOINT]
+    bundle_export.py --run NAME --out DIR [--name NAME] [--codec CHECKPOINT] [--dtype float16]
     bundle_export.py --state FILE --out DIR
 
 The bundle holds the run's video encoder, music decoder and contrastive projections, and the shared real-music
@@ -25,12 +25,14 @@ from vmas import config as vconfig  # noqa: E402
 from vmas import export  # noqa: E402
 
 
-def export_state(state_path, out, codec=music_codec.CHECKPOINT, name=None):
-    """Writes the bundle; returns the list of vmas.check's problems (empty: ok)."""
+def export_state(state_path, out, codec=music_codec.CHECKPOINT, name=None, dtype=None):
+    """Writes the bundle (in `dtype`, default the config's); returns the list of vmas.check's problems (empty: ok)."""
     s = torch.load(state_path, map_location="cpu")
     config = vconfig.resolve(s["config"])
     if name:
         config["name"] = name
+    if dtype:
+        config["dtype"] = dtype
     _, codec_tensors = music_codec.load(codec, config["codec"]["levels"])
     model = trainable.Vmas(config, codec_tensors["codec.rvq.codebooks"])
     model.load_state_dict(s["model"])
@@ -48,13 +50,15 @@ def main(argv=None):
     p.add_argument("--out", required=True)
     p.add_argument("--name", help="the bundle's name (default: the config's)")
     p.add_argument("--codec", default=music_codec.CHECKPOINT)
+    p.add_argument("--dtype", choices=("float32", "float16", "bfloat16"), help="the bundle's dtype (default: the config's); "
+                   "the embedded model is float16, half the size")
     args = p.parse_args(argv)
     path = args.state or os.path.join(trainer.RUNS, args.run, "state.pt")
     if not os.path.isfile(path):
         print(f"error: {path}: no such state (train first: training/vmas/trainer.py)", file=sys.stderr)
         return 2
     try:
-        problems = export_state(path, args.out, args.codec, args.name)
+        problems = export_state(path, args.out, args.codec, args.name, args.dtype)
     except (ValueError, OSError, vconfig.ConfigError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -1,3 +1,4 @@
+using V2Meow.Runtime;
 using V2Meow.Tests.Video;
 
 namespace V2Meow.Tests.Cli;
@@ -33,7 +34,7 @@ public class MatchCommandTests(TestMedia media)
         { ["match", "VIDEO"], "match needs a VIDEO and at least one AUDIO" },
         { ["match", "missing.mp4", "also-missing.wav", "--bundle", "B"], "missing.mp4: no such file" },
         { ["match", "VIDEO", "AUDIO", "--bundle", "B", "--model", "vmas"], "give --bundle or --model, not both" },
-        { ["match", "VIDEO", "AUDIO", "--model", "vmas"], "this build embeds no VMAs model" },
+        { ["match", "VIDEO", "AUDIO", "--model", "v2meow"], "is a V2Meow model and has no contrastive projections; pass --bundle DIR" },
         { ["match", "VIDEO", "AUDIO", "--model", "other"], "--model other: unknown model" },
         { ["match", "VIDEO", "AUDIO", "--frobnicate"], "unknown option --frobnicate" },
     };
@@ -56,10 +57,17 @@ public class MatchCommandTests(TestMedia media)
         var (code, _, error) = await CliRunner.RunAsync("match", media.OddSize, media.Wav, "--bundle", GoldenSets.Bundle("vmas-tiny"), "--device", "cpu");
         Assert.Equal(2, code);
         Assert.Matches("^error: .*vmas-tiny.*no contrastive projections", error.Trim());
+    }
 
-        (code, _, error) = await CliRunner.RunAsync("match", media.OddSize, media.Wav, "--device", "cpu");
-        Assert.Equal(2, code);
-        Assert.Contains("has no contrastive projections; pass --bundle DIR", error);
+    [Fact]
+    public async Task WithoutABundleTheEmbeddedVmasModelRanks()
+    {
+        var (code, output, error) = await CliRunner.RunAsync("match", media.OddSize, media.Wav, media.WithAudio, "--device", "cpu");
+        Assert.True(code == 0, error);
+        Assert.Contains(EmbeddedModels.ForFamily("vmas")!.Label, error);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.All(lines, l => Assert.Matches(@"^\s+[12]\s+-?[01]\.\d{4}\s+\S", l));
     }
 
     [Fact]

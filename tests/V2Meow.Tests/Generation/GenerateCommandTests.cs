@@ -1,4 +1,5 @@
 using V2Meow.Loaders.Features;
+using V2Meow.Runtime;
 using V2Meow.Tests.Cli;
 using V2Meow.Tests.Video;
 
@@ -20,6 +21,24 @@ public class GenerateCommandTests(TestMedia media)
         foreach (string stage in new[] { "Features", "Semantic", "Coarse", "Fine", "Codec", "total" })
             Assert.Contains(stage, output);
     }
+
+    [Fact]
+    public async Task TheEmbeddedVmasModelScoresAVideoToItsLength()
+    {
+        using var dir = new TempDirectory();
+        string wav = dir.File("vmas.wav");
+        var (code, output, error) = await CliRunner.RunAsync("generate", media.OddSize, "--model", "vmas", "-o", wav, "--seed", "3", "--device", "cpu");
+        Assert.True(code == 0, error);
+        Assert.Contains(EmbeddedModels.ForFamily("vmas")!.Label, error);
+        Assert.Contains("(3.50 s at 16000 Hz)", output);
+        Assert.True(new FileInfo(wav).Length > 3 * 16000 * 2);
+    }
+
+    [Theory]
+    [InlineData(new[] { "--model", "nonesuch" }, "--model: model 'nonesuch'")]
+    [InlineData(new[] { "--model", "vmas", "--bundle", "somewhere" }, "give --bundle or --model, not both")]
+    public async Task BadModelChoicesAreOneErrorLine(string[] options, string expected) =>
+        await AssertFailsCleanly(["generate", media.Short, .. options, "--device", "cpu"], expected);
 
     [Fact]
     public async Task SeveralCandidatesGetNumberedFiles()
