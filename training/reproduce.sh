@@ -190,16 +190,31 @@ v5() {
 }
 
 vmas() {
-  # VMAs keeps its own data/vmas, runs/vmas and logs (vmas/README.md); every step resumes or skips.
+  # VMAs keeps its own data/vmas, runs/vmas and logs (vmas/README.md); every step resumes or skips. The three
+  # runs share the machine, one thread each (MODEL_CARD.md, "VMAs": about 2 s a step each on 2 cores).
   cd vmas
-  $N $PY prepare.py --split train --every 8 --limit 240
-  $N $PY prepare.py --split heldout --every 2 --limit 60
-  $N $PY trainer.py --run main --steps 4000
-  $N $PY trainer.py --run no-beat --steps 4000 --no-beat-weight
-  $N $PY trainer.py --run no-contrastive --steps 4000 --no-contrastive
-  $PY bundle_export.py --run main --out ../runs/vmas_bundle --name vmas-default
-  $N $PY evaluate_match.py --bundle ../runs/vmas_bundle
+  [ -f ../data/vmas/heldout/clips.json ] || $N $PY prepare.py --split heldout --every 3 --limit 120
+  [ -f ../data/vmas/train/clips.json ] || $N $PY prepare.py --split train --every 3 --limit 1333
+  $N $PY trainer.py --run main --steps 2000 --threads 1 &
+  $N $PY trainer.py --run no-beat --steps 2000 --threads 1 --no-beat-weight &
+  $N $PY trainer.py --run no-contrastive --steps 2000 --threads 1 --no-contrastive &
+  wait
+  # The embedded model (float16), and the ablations as bundles for the side-by-side.
+  $PY bundle_export.py --run main --out ../../runtime/V2Meow.Runtime/DefaultModel/vmas --name vmas-music-v1 --dtype float16
+  $PY bundle_export.py --run no-beat --out ../runs/vmas/no-beat_bundle --name vmas-no-beat --dtype float16
+  $PY bundle_export.py --run no-contrastive --out ../runs/vmas/no-contrastive_bundle --name vmas-no-contrastive --dtype float16
+  $N $PY evaluate_match.py --bundle ../../runtime/V2Meow.Runtime/DefaultModel/vmas --json > ../logs/vmas/match_main.json
+  $N $PY evaluate_match.py --bundle ../runs/vmas/no-beat_bundle --json > ../logs/vmas/match_no-beat.json
+  $N $PY evaluate_match.py --bundle ../runs/vmas/no-contrastive_bundle --json > ../logs/vmas/match_no-contrastive.json
   cd ..
+  # The side-by-side (MODEL_CARD.md, "V2Meow and VMAs side by side"): the same 24 held-out videos and seeds.
+  $N $PY evaluation/real_music.py videos
+  $N $PY evaluation/real_music.py generate --bundle "$BUNDLE" --name v5
+  $N $PY evaluation/real_music.py generate --bundle ../runtime/V2Meow.Runtime/DefaultModel/vmas --name vmas
+  $N $PY evaluation/real_music.py generate --bundle runs/vmas/no-beat_bundle --name vmas-no-beat
+  $N $PY evaluation/real_music.py generate --bundle runs/vmas/no-contrastive_bundle --name vmas-no-contrastive
+  $N $PY evaluation/real_music.py measure --name v5 --name vmas --name vmas-no-beat --name vmas-no-contrastive \
+    --out logs/vmas/side_by_side.json
 }
 
 case "${1:-}" in

@@ -23,7 +23,10 @@ index) into runs/real_music/NAME/. `measure` compares every set of music with he
   music the video was made from; coverage = generated beats / reference beats, hit = the share of reference
   beats with a generated beat within ±BEAT_TOLERANCE s, F1 = the harmonic mean of hit and of the share of
   generated beats within that tolerance of a reference beat (LORIS's 1-second bins, which the runtime scores,
-  are 1.0 for every set here, since every second of this music has an onset);
+  are 1.0 for every set here, since every second of this music has an onset); and motion following: the
+  Spearman rank correlation over the videos between a video's motion (its mean Farnebäck flow magnitude,
+  score.motion_curve on the frames the runtime's scorer reads) and the onset rate of the music made for it
+  (the v4 card's measure);
 - prompt steering, for sets generated with --prompt: onsets per second and centroid beside the unprompted set.
 
 The held-out real music itself is measured too, as the row a perfect model would approach, and the same
@@ -173,6 +176,29 @@ def beat_scores(clips, references, tolerance=BEAT_TOLERANCE):
             "d2m_beat_f1": round(2 * hit * precision / max(hit + precision, 1e-12), 3)}
 
 
+def video_motion(index):
+    """Each video's mean optical-flow magnitude (score.motion_curve over score.read_frames), cached beside the videos."""
+    import score
+
+    cache = os.path.join(VIDEOS, "motion.json")
+    known = json.load(open(cache, encoding="utf-8")) if os.path.exists(cache) else {}
+    for item in index:
+        if item["video"] not in known:
+            frames, _, _ = score.read_frames(os.path.join(VIDEOS, item["video"]))
+            known[item["video"]] = float(np.mean(score.motion_curve(list(frames))))
+    with open(cache, "w", encoding="utf-8") as f:
+        json.dump(known, f, indent=1)
+    return np.array([known[item["video"]] for item in index])
+
+
+def motion_following(clips, motion):
+    """Spearman correlation between the videos' motion and the onset rate of each video's music."""
+    from scipy.stats import spearmanr
+
+    rates = [len(evaluate.onsets(c)) / (len(c) / common.SR) for c in clips]
+    return {"motion_following": round(float(spearmanr(motion, rates).correlation), 3)}
+
+
 def runtime_scores(name):
     """Means of the runtime's beat scores and AV-Align over a set's results lines (v2meow batch --score)."""
     path = os.path.join(ROOT, name, "manifest.results.jsonl")
@@ -194,7 +220,9 @@ def measure(names, out):
     references = {"recordings": np.concatenate([frames_of(c) for c in recordings]),
                   "rendered": np.concatenate([frames_of(c) for c in rendered])}
     result = {"clips": len(index), "sets": {}}
+    motion = video_motion(index)
     result["sets"]["held-out rendered music (the videos' own)"] = describe_set(rendered, references)
+    result["sets"]["held-out rendered music (the videos' own)"].update(motion_following(rendered, motion))
     coded = through_codec(rendered)
     result["sets"]["the same through the codec (4 levels)"] = describe_set(coded, references)
     result["sets"]["the same through the codec (4 levels)"].update(beat_scores(coded, rendered))
@@ -202,6 +230,7 @@ def measure(names, out):
         clips = [read_wav(os.path.join(ROOT, name, f"clip{item['clip']:04d}.wav")) for item in index]
         row = describe_set(clips, references)
         row.update(beat_scores(clips, rendered))
+        row.update(motion_following(clips, motion))
         row.update(runtime_scores(name))
         result["sets"][name] = row
         common.log("real_music.log", f"{name}: {json.dumps(row)}")
