@@ -1,5 +1,4 @@
 using System.Numerics.Tensors;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using V2Meow.Loaders.Safetensors;
 using V2Meow.Numerics;
@@ -183,17 +182,6 @@ public sealed partial class CpuBackend
     }
 
     /// <inheritdoc/>
-    public void Attention(DeviceTensor q, DeviceTensor k, DeviceTensor v, DeviceTensor output, AttentionHeads heads, PositionBias? bias)
-    {
-        var (qs, ks, vs, ys) = (Own<CpuTensor>(q, "q"), Own<CpuTensor>(k, "k"), Own<CpuTensor>(v, "v"), Own<CpuTensor>(output, "output"));
-        TransformerChecks.Attention(qs, ks, vs, ys, heads, bias);
-        var table = bias is null ? null : Own<CpuTensor>(bias.Table, "bias");
-        int keys = ks.Rows;
-        RunAttention(qs.Rows, heads, (row, head, scores) => Attend(qs.Data, ks.Data, vs.Data, ys.Data, row, head, heads,
-            new ContiguousRows(), keys, queryPosition: row, table?.Data, bias?.MaxDistance ?? 0, scores));
-    }
-
-    /// <inheritdoc/>
     public void WriteKeyValues(DeviceTensor k, DeviceTensor v, DeviceTensor kCache, DeviceTensor vCache, PagedRows rows)
     {
         var (ks, vs, kc, vc) = (Own<CpuTensor>(k, "k"), Own<CpuTensor>(v, "v"), Own<CpuTensor>(kCache, "k cache"), Own<CpuTensor>(vCache, "v cache"));
@@ -204,26 +192,12 @@ public sealed partial class CpuBackend
         for (int r = 0; r < ks.Rows; r++)
         {
             var keyRows = new PagedKeyRows(tables.Data, slots.Data[r] * rows.MaxBlocks, rows.BlockSize);
-            int target = keyRows.Row(positions.Data[r] + rows.Step) * inner;
+            int position = positions.Data[r] + rows.Step;
+            keyRows.Run(position, position + 1, out int row);
+            int target = row * inner;
             Array.Copy(ks.Data, r * inner, kc.Data, target, inner);
             Array.Copy(vs.Data, r * inner, vc.Data, target, inner);
         }
-    }
-
-    /// <inheritdoc/>
-    public void PagedAttention(DeviceTensor q, DeviceTensor kCache, DeviceTensor vCache, DeviceTensor output, PagedRows rows, AttentionHeads heads, PositionBias bias)
-    {
-        var (qs, kc, vc, ys) = (Own<CpuTensor>(q, "q"), Own<CpuTensor>(kCache, "k cache"), Own<CpuTensor>(vCache, "v cache"), Own<CpuTensor>(output, "output"));
-        TransformerChecks.Attention(qs, kc, vc, ys, heads, bias);
-        TransformerChecks.Paged(kc, vc, rows, heads.Inner, qs.Rows);
-        var (tables, slots, positions) = (Own<CpuIntTensor>(rows.BlockTables, "block tables"), Own<CpuIntTensor>(rows.RowSlot, "row slots"), Own<CpuIntTensor>(rows.RowPosition, "row positions"));
-        var table = Own<CpuTensor>(bias.Table, "bias");
-        RunAttention(qs.Rows, heads, (row, head, scores) =>
-        {
-            int position = positions.Data[row] + rows.Step;
-            var keyRows = new PagedKeyRows(tables.Data, slots.Data[row] * rows.MaxBlocks, rows.BlockSize);
-            Attend(qs.Data, kc.Data, vc.Data, ys.Data, row, head, heads, keyRows, position + 1, position, table.Data, bias.MaxDistance, scores);
-        });
     }
 
     /// <inheritdoc/>
@@ -243,114 +217,6 @@ public sealed partial class CpuBackend
         for (int r = 0; r < rows; r++)
             o.Data[request.OutputOffset + r] = HostSampler.Sample(new ReadOnlySpan<float>(l.Data, r * vocab, vocab),
                 request.Lo, request.Hi, temperature, request.TopK, request.Uniform(r));
-    }
-
-    /// <summary>Rows of keys in the key/value arrays: contiguous, or through a block table.</summary>
-    interface IKeyRows
-    {
-        int Row(int key);
-    }
-
-    readonly struct ContiguousRows : IKeyRows
-    {
-        public int Row(int key) => key;
-    }
-
-    readonly struct PagedKeyRows(int[] tables, int offset, int blockSize) : IKeyRows
-    {
-        public int Row(int key) => tables[offset + key / blockSize] * blockSize + key % blockSize;
-    }
-
-    /// <summary>One thread's attention scores, grown to the longest key count it meets.</summary>
-    sealed class ScoreBuffer
-    {
-        [ThreadStatic] static ScoreBuffer? t_buffer;
-
-        float[] _scores = new float[64];
-
-        public static ScoreBuffer ForThisThread => t_buffer ??= new ScoreBuffer();
-
-        public Span<float> Take(int count)
-        {
-            if (_scores.Length < count) _scores = new float[Math.Max(count, 2 * _scores.Length)];
-            return _scores.AsSpan(0, count);
-        }
-    }
-
-    /// <summary>One (row, head) per work item; each thread keeps one score buffer.</summary>
-    void RunAttention(int rows, AttentionHeads heads, Action<int, int, ScoreBuffer> attend) =>
-        _workers.For(rows * heads.Heads, item => attend(item / heads.Heads, item % heads.Heads, ScoreBuffer.ForThisThread));
-
-    /// <summary>
-    /// softmax(scale · q·kⱼ + bias(j − queryPosition)) over keys 0..count−1, times v (SPEC §6.4): the
-    /// scores of one (row, head) live only in this worker's buffer.
-    /// </summary>
-    static void Attend<TRows>(float[] q, float[] k, float[] v, float[] y, int row, int head, AttentionHeads heads,
-        TRows keyRows, int count, int queryPosition, float[]? bias, int maxDistance, ScoreBuffer buffer) where TRows : struct, IKeyRows
-    {
-        int dh = heads.HeadDim, inner = heads.Inner, offset = head * dh;
-        var query = new ReadOnlySpan<float>(q, row * inner + offset, dh);
-        var scores = buffer.Take(count);
-        int biasCentre = head * (2 * maxDistance + 1) + maxDistance;
-        for (int j = 0; j < count; j++)
-        {
-            float score = heads.Scale * HeadDot(query, new ReadOnlySpan<float>(k, keyRows.Row(j) * inner + offset, dh));
-            if (bias is not null) score += bias[biasCentre + Math.Clamp(j - queryPosition, -maxDistance, maxDistance)];
-            scores[j] = score;
-        }
-        float max = TensorPrimitives.Max(scores);
-        TensorPrimitives.Subtract(scores, max, scores);
-        TensorPrimitives.Exp(scores, scores);
-        float sum = TensorPrimitives.Sum(scores);
-        var output = new Span<float>(y, row * inner + offset, dh);
-        output.Clear();
-        for (int j = 0; j < count; j++)
-            HeadAccumulate(new ReadOnlySpan<float>(v, keyRows.Row(j) * inner + offset, dh), scores[j], output);
-        TensorPrimitives.Multiply(output, 1f / sum, output);
-    }
-
-    /// <summary>
-    /// q·k of one head (64 values in the example configs), inline: attention makes one such call per key and
-    /// head, and TensorPrimitives.Dot's set-up for any length and alignment costs more than 64 multiply-adds.
-    /// </summary>
-    static float HeadDot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
-    {
-        int n = a.Length, i = 0;
-        float sum = 0;
-        if (Vector256.IsHardwareAccelerated && n >= 8)
-        {
-            ref float pa = ref MemoryMarshal.GetReference(a);
-            ref float pb = ref MemoryMarshal.GetReference(b[..n]);
-            Vector256<float> s0 = default, s1 = default;
-            for (; i + 16 <= n; i += 16)
-            {
-                s0 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref pa, (nuint)i), Vector256.LoadUnsafe(ref pb, (nuint)i), s0);
-                s1 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref pa, (nuint)i + 8), Vector256.LoadUnsafe(ref pb, (nuint)i + 8), s1);
-            }
-            if (i + 8 <= n)
-            {
-                s0 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref pa, (nuint)i), Vector256.LoadUnsafe(ref pb, (nuint)i), s0);
-                i += 8;
-            }
-            sum = Vector256.Sum(s0 + s1);
-        }
-        for (; i < n; i++) sum += a[i] * b[i];
-        return sum;
-    }
-
-    /// <summary>y += alpha · x over one head, inline, for the same reason as <see cref="HeadDot"/>.</summary>
-    static void HeadAccumulate(ReadOnlySpan<float> x, float alpha, Span<float> y)
-    {
-        int n = y.Length, i = 0;
-        if (Vector256.IsHardwareAccelerated && n >= 8)
-        {
-            ref float px = ref MemoryMarshal.GetReference(x[..n]);
-            ref float py = ref MemoryMarshal.GetReference(y);
-            var a = Vector256.Create(alpha);
-            for (; i + 8 <= n; i += 8)
-                Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref px, (nuint)i), a, Vector256.LoadUnsafe(ref py, (nuint)i)).StoreUnsafe(ref py, (nuint)i);
-        }
-        for (; i < n; i++) y[i] += alpha * x[i];
     }
 
     /// <summary>The exact-erf GELU eight lanes at a time, with <see cref="GeluMath"/>'s rational erf.</summary>

@@ -200,7 +200,8 @@ public sealed partial class CpuBackend
         int windows = VideoChecks.Windowed(qs, ks, vs, ys, heads, queryWindow, keyWindow);
         // One work item per (window, head, block of queries): the block's scores [queries, keys] come from a register
         // tile of dot products and its outputs from one of weighted value rows, rather than one library call per
-        // (query, key) pair as in Attend, whose call overhead dominates at Hiera's 64-key windows and 96-wide heads.
+        // (query, key) pair with its own horizontal sum as in AttendBlock (which keeps that order so that its results do not
+        // depend on blocking), whose cost dominates at Hiera's 64-key windows and 96-wide heads.
         int blocks = (queryWindow + AttentionQueryBlock - 1) / AttentionQueryBlock;
         int items = windows * heads.Heads * blocks;
         Parallel.For(0, items, _parallel, () => new ScoreBuffer(), (item, _, buffer) =>
@@ -215,7 +216,7 @@ public sealed partial class CpuBackend
 
     /// <summary>
     /// softmax(Scale·q·kⱼ) over the window's keys, times v, for queries [firstQuery, firstQuery + count) of one head
-    /// (the same f32 steps as <see cref="Attend"/>: scores scaled, the max subtracted, exp, the weighted sum of values,
+    /// (the same f32 steps as <see cref="AttendBlock"/>: scores scaled, the max subtracted, exp, the weighted sum of values,
     /// then 1/sum; only the summation order of the dot products differs). Each query's slice is read, in the score
     /// pass, before any output of the block is written, so the output may be q.
     /// </summary>

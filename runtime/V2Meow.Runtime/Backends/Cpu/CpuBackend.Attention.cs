@@ -1,0 +1,339 @@
+using System.Buffers;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace V2Meow.Runtime.Backends.Cpu;
+
+/// <summary>
+/// The transformer's attention on the CPU (SPEC §6.4): contiguous keys, or keys in the paged cache.
+/// A work item is one head of up to <see cref="QueryBlock"/> consecutive query rows of one sequence (a prefill's
+/// rows; a decode step's rows are one per sequence), so each key and value row loaded serves every query of the
+/// block, 4 at a time from registers, and the cache's block table is read once per block of keys rather than
+/// divided into per key. Every
+/// query's arithmetic is the same f32 steps in the same order whatever block it falls in: blocking changes the
+/// loads, never a result.
+/// </summary>
+public sealed partial class CpuBackend
+{
+    /// <summary>
+    /// Queries per work item: each key and value row read from memory serves 16 queries (a 2048-key prefill
+    /// otherwise streams every head's keys from memory once per 4 queries); their scores, 16 rows of up to a
+    /// window's keys, stay in L2.
+    /// </summary>
+    const int QueryBlock = 16;
+
+    /// <summary>Queries per register tile: 4 rows of 2 accumulators and the shared key loads fit the 16 vector registers.</summary>
+    const int QueryTile = 4;
+
+    /// <inheritdoc/>
+    public void Attention(DeviceTensor q, DeviceTensor k, DeviceTensor v, DeviceTensor output, AttentionHeads heads, PositionBias? bias)
+    {
+        var (qs, ks, vs, ys) = (Own<CpuTensor>(q, "q"), Own<CpuTensor>(k, "k"), Own<CpuTensor>(v, "v"), Own<CpuTensor>(output, "output"));
+        TransformerChecks.Attention(qs, ks, vs, ys, heads, bias);
+        var table = bias is null ? null : Own<CpuTensor>(bias.Table, "bias");
+        int keys = ks.Rows, rows = qs.Rows, blocks = (rows + QueryBlock - 1) / QueryBlock;
+        _workers.For(blocks * heads.Heads, item =>
+        {
+            int first = item / heads.Heads * QueryBlock;
+            var block = new QueryRows(first, Math.Min(QueryBlock, rows - first), keys, CountStep: 0, FirstPosition: first);
+            AttendBlock(qs.Data, ks.Data, vs.Data, ys.Data, block, item % heads.Heads, heads, new ContiguousRows(),
+                table?.Data, bias?.MaxDistance ?? 0, ScoreBuffer.ForThisThread);
+        });
+    }
+
+    /// <inheritdoc/>
+    public void PagedAttention(DeviceTensor q, DeviceTensor kCache, DeviceTensor vCache, DeviceTensor output, PagedRows rows, AttentionHeads heads, PositionBias bias)
+    {
+        var (qs, kc, vc, ys) = (Own<CpuTensor>(q, "q"), Own<CpuTensor>(kCache, "k cache"), Own<CpuTensor>(vCache, "v cache"), Own<CpuTensor>(output, "output"));
+        TransformerChecks.Attention(qs, kc, vc, ys, heads, bias);
+        TransformerChecks.Paged(kc, vc, rows, heads.Inner, qs.Rows);
+        var (tables, slots, positions) = (Own<CpuIntTensor>(rows.BlockTables, "block tables"), Own<CpuIntTensor>(rows.RowSlot, "row slots"), Own<CpuIntTensor>(rows.RowPosition, "row positions"));
+        var table = Own<CpuTensor>(bias.Table, "bias");
+        int[] starts = ArrayPool<int>.Shared.Rent(qs.Rows + 1);
+        try
+        {
+            int blocks = PagedBlocks(slots.Data, positions.Data, qs.Rows, starts);
+            _workers.For(blocks * heads.Heads, item =>
+            {
+                int b = item / heads.Heads, first = starts[b];
+                int position = positions.Data[first] + rows.Step;
+                // Causal: query row first + i sees the keys up to its own position, one more than the row before.
+                var block = new QueryRows(first, starts[b + 1] - first, position + 1, CountStep: 1, FirstPosition: position);
+                var keyRows = new PagedKeyRows(tables.Data, slots.Data[first] * rows.MaxBlocks, rows.BlockSize);
+                AttendBlock(qs.Data, kc.Data, vc.Data, ys.Data, block, item % heads.Heads, heads, keyRows, table.Data,
+                    bias.MaxDistance, ScoreBuffer.ForThisThread);
+            });
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(starts);
+        }
+    }
+
+    /// <summary>
+    /// Splits the rows into blocks of at most <see cref="QueryBlock"/> consecutive rows of one slot at consecutive
+    /// positions; writes each block's first row to <paramref name="starts"/> (and the row count after the last) and
+    /// returns the number of blocks. A block starts afresh at each slot, so a sequence's blocks do not depend on
+    /// which other sequences share the call.
+    /// </summary>
+    static int PagedBlocks(int[] slots, int[] positions, int rows, int[] starts)
+    {
+        int blocks = 0;
+        for (int r = 0; r < rows;)
+        {
+            starts[blocks++] = r;
+            int end = r + 1;
+            while (end < rows && end - r < QueryBlock && slots[end] == slots[r] && positions[end] == positions[end - 1] + 1) end++;
+            r = end;
+        }
+        starts[blocks] = rows;
+        return blocks;
+    }
+
+    /// <summary>
+    /// Consecutive query rows [First, First + Count) of one sequence: row First + i sits at FirstPosition + i and
+    /// sees keys [0, FirstCount + i · CountStep).
+    /// </summary>
+    readonly record struct QueryRows(int First, int Count, int FirstCount, int CountStep, int FirstPosition)
+    {
+        public int KeysOf(int i) => FirstCount + i * CountStep;
+    }
+
+    /// <summary>Rows of keys in the key/value arrays: contiguous, or through a block table.</summary>
+    interface IKeyRows
+    {
+        /// <summary>The array row of key <paramref name="key"/>; how many keys from it on (before <paramref name="end"/>) follow in consecutive rows.</summary>
+        int Run(int key, int end, out int row);
+    }
+
+    readonly struct ContiguousRows : IKeyRows
+    {
+        public int Run(int key, int end, out int row)
+        {
+            row = key;
+            return end - key;
+        }
+    }
+
+    readonly struct PagedKeyRows(int[] tables, int offset, int blockSize) : IKeyRows
+    {
+        public int Run(int key, int end, out int row)
+        {
+            int within = key % blockSize;
+            row = tables[offset + key / blockSize] * blockSize + within;
+            return Math.Min(blockSize - within, end - key);
+        }
+    }
+
+    /// <summary>One thread's attention scores, grown to the longest key count it meets.</summary>
+    sealed class ScoreBuffer
+    {
+        [ThreadStatic] static ScoreBuffer? t_buffer;
+
+        float[] _scores = new float[64];
+
+        public static ScoreBuffer ForThisThread => t_buffer ??= new ScoreBuffer();
+
+        public Span<float> Take(int count)
+        {
+            if (_scores.Length < count) _scores = new float[Math.Max(count, 2 * _scores.Length)];
+            return _scores.AsSpan(0, count);
+        }
+    }
+
+    /// <summary>
+    /// softmax(scale · q·kⱼ + bias(j − queryPosition)) over each query's keys, times v, for one head of a block of
+    /// queries: scores first (every query read before any output is written, so the output may be q), then each
+    /// row's softmax, then the weighted values. The scores of the block live only in this worker's buffer.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static unsafe void AttendBlock<TRows>(float[] q, float[] k, float[] v, float[] y, QueryRows block, int head,
+        AttentionHeads heads, TRows keyRows, float[]? bias, int maxDistance, ScoreBuffer buffer) where TRows : struct, IKeyRows
+    {
+        int dh = heads.HeadDim, inner = heads.Inner, offset = head * dh, n = block.Count;
+        int last = block.KeysOf(n - 1); // the keys the last row sees: the most of any row
+        var scores = buffer.Take(n * last);
+        fixed (float* qb = q, kb = k, vb = v, yb = y, sp = scores)
+        {
+            float* qp = qb + (long)block.First * inner + offset, yp = yb + (long)block.First * inner + offset;
+            for (int j = 0; j < last;)
+            {
+                int run = keyRows.Run(j, last, out int row);
+                for (int e = 0; e < run; e++, j++)
+                {
+                    float* key = kb + (long)(row + e) * inner + offset; // from memory once, then from L1 for each tile
+                    for (int t = 0; t < n; t += QueryTile)
+                    {
+                        if (t + QueryTile <= n && j < block.KeysOf(t)) HeadDot4(qp + (long)t * inner, inner, key, dh, sp + t * last + j, last);
+                        else
+                            for (int i = t; i < Math.Min(t + QueryTile, n); i++)
+                                if (j < block.KeysOf(i)) sp[i * last + j] = HeadDot(qp + (long)i * inner, key, dh);
+                    }
+                }
+            }
+
+            Span<float> inverse = stackalloc float[QueryBlock];
+            for (int i = 0; i < n; i++)
+            {
+                var row = scores.Slice(i * last, block.KeysOf(i));
+                int centre = head * (2 * maxDistance + 1) + maxDistance, position = block.FirstPosition + i;
+                for (int j = 0; j < row.Length; j++)
+                {
+                    float score = heads.Scale * row[j];
+                    if (bias is not null) score += bias[centre + Math.Clamp(j - position, -maxDistance, maxDistance)];
+                    row[j] = score;
+                }
+                float max = TensorPrimitives.Max(row);
+                TensorPrimitives.Subtract(row, max, row);
+                TensorPrimitives.Exp(row, row);
+                inverse[i] = 1f / TensorPrimitives.Sum(row);
+                new Span<float>(yp + (long)i * inner, dh).Clear();
+            }
+
+            for (int j = 0; j < last;)
+            {
+                int run = keyRows.Run(j, last, out int row);
+                for (int e = 0; e < run; e++, j++)
+                {
+                    float* value = vb + (long)(row + e) * inner + offset;
+                    for (int t = 0; t < n; t += QueryTile)
+                    {
+                        if (t + QueryTile <= n && j < block.KeysOf(t)) HeadAccumulate4(value, sp + t * last + j, last, dh, yp + (long)t * inner, inner);
+                        else
+                            for (int i = t; i < Math.Min(t + QueryTile, n); i++)
+                                if (j < block.KeysOf(i)) HeadAccumulate(value, sp[i * last + j], yp + (long)i * inner, dh);
+                    }
+                }
+            }
+            for (int i = 0; i < n; i++)
+            {
+                var output = new Span<float>(yp + (long)i * inner, dh);
+                TensorPrimitives.Multiply(output, inverse[i], output);
+            }
+        }
+    }
+
+    /// <summary>
+    /// q·k of one head (64 values in the example configs), inline: attention makes one such call per key and
+    /// query, and TensorPrimitives.Dot's set-up for any length and alignment costs more than 64 multiply-adds.
+    /// Two accumulators over 16-column steps, one 8-column step into the first, then the scalar tail:
+    /// <see cref="HeadDot4"/> repeats exactly these steps for each of its queries.
+    /// </summary>
+    static unsafe float HeadDot(float* a, float* b, int n)
+    {
+        int i = 0;
+        float sum = 0;
+        if (Vector256.IsHardwareAccelerated && n >= 8)
+        {
+            Vector256<float> s0 = default, s1 = default;
+            for (; i + 16 <= n; i += 16)
+            {
+                s0 = Vector256.FusedMultiplyAdd(Vector256.Load(a + i), Vector256.Load(b + i), s0);
+                s1 = Vector256.FusedMultiplyAdd(Vector256.Load(a + i + 8), Vector256.Load(b + i + 8), s1);
+            }
+            if (i + 8 <= n)
+            {
+                s0 = Vector256.FusedMultiplyAdd(Vector256.Load(a + i), Vector256.Load(b + i), s0);
+                i += 8;
+            }
+            sum = Vector256.Sum(s0 + s1);
+        }
+        for (; i < n; i++) sum += a[i] * b[i];
+        return sum;
+    }
+
+    /// <summary>
+    /// <see cref="HeadDot"/> of <see cref="QueryTile"/> (4) query rows (<paramref name="stride"/> apart) with one key, each key vector loaded
+    /// once for the 4; the scores go to scores[r · scoreStride].
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static unsafe void HeadDot4(float* q, int stride, float* key, int n, float* scores, int scoreStride)
+    {
+        if (!Vector256.IsHardwareAccelerated || n < 8)
+        {
+            for (int r = 0; r < QueryTile; r++) scores[r * scoreStride] = HeadDot(q + (long)r * stride, key, n);
+            return;
+        }
+        float* q0 = q, q1 = q0 + stride, q2 = q1 + stride, q3 = q2 + stride;
+        Vector256<float> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default, a3 = default, b3 = default;
+        int i = 0;
+        for (; i + 16 <= n; i += 16)
+        {
+            var k0 = Vector256.Load(key + i);
+            var k1 = Vector256.Load(key + i + 8);
+            a0 = Vector256.FusedMultiplyAdd(Vector256.Load(q0 + i), k0, a0);
+            b0 = Vector256.FusedMultiplyAdd(Vector256.Load(q0 + i + 8), k1, b0);
+            a1 = Vector256.FusedMultiplyAdd(Vector256.Load(q1 + i), k0, a1);
+            b1 = Vector256.FusedMultiplyAdd(Vector256.Load(q1 + i + 8), k1, b1);
+            a2 = Vector256.FusedMultiplyAdd(Vector256.Load(q2 + i), k0, a2);
+            b2 = Vector256.FusedMultiplyAdd(Vector256.Load(q2 + i + 8), k1, b2);
+            a3 = Vector256.FusedMultiplyAdd(Vector256.Load(q3 + i), k0, a3);
+            b3 = Vector256.FusedMultiplyAdd(Vector256.Load(q3 + i + 8), k1, b3);
+        }
+        if (i + 8 <= n)
+        {
+            var k0 = Vector256.Load(key + i);
+            a0 = Vector256.FusedMultiplyAdd(Vector256.Load(q0 + i), k0, a0);
+            a1 = Vector256.FusedMultiplyAdd(Vector256.Load(q1 + i), k0, a1);
+            a2 = Vector256.FusedMultiplyAdd(Vector256.Load(q2 + i), k0, a2);
+            a3 = Vector256.FusedMultiplyAdd(Vector256.Load(q3 + i), k0, a3);
+            i += 8;
+        }
+        float s0 = Vector256.Sum(a0 + b0), s1 = Vector256.Sum(a1 + b1), s2 = Vector256.Sum(a2 + b2), s3 = Vector256.Sum(a3 + b3);
+        for (; i < n; i++)
+        {
+            s0 += q0[i] * key[i];
+            s1 += q1[i] * key[i];
+            s2 += q2[i] * key[i];
+            s3 += q3[i] * key[i];
+        }
+        scores[0] = s0;
+        scores[scoreStride] = s1;
+        scores[2 * scoreStride] = s2;
+        scores[3 * scoreStride] = s3;
+    }
+
+    /// <summary>y += alpha · x over one head, inline, for the same reason as <see cref="HeadDot"/>.</summary>
+    static unsafe void HeadAccumulate(float* x, float alpha, float* y, int n)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated && n >= 8)
+        {
+            var a = Vector256.Create(alpha);
+            for (; i + 8 <= n; i += 8) Vector256.FusedMultiplyAdd(Vector256.Load(x + i), a, Vector256.Load(y + i)).Store(y + i);
+        }
+        for (; i < n; i++) y[i] += alpha * x[i];
+    }
+
+    /// <summary>
+    /// <see cref="HeadAccumulate"/> into 4 output rows (<paramref name="stride"/> apart) with their own weights
+    /// (weights[r · weightStride]), each value vector loaded once for the 4.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static unsafe void HeadAccumulate4(float* x, float* weights, int weightStride, int n, float* y, int stride)
+    {
+        float w0 = weights[0], w1 = weights[weightStride], w2 = weights[2 * weightStride], w3 = weights[3 * weightStride];
+        float* y0 = y, y1 = y0 + stride, y2 = y1 + stride, y3 = y2 + stride;
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated && n >= 8)
+        {
+            Vector256<float> c0 = Vector256.Create(w0), c1 = Vector256.Create(w1), c2 = Vector256.Create(w2), c3 = Vector256.Create(w3);
+            for (; i + 8 <= n; i += 8)
+            {
+                var value = Vector256.Load(x + i);
+                Vector256.FusedMultiplyAdd(value, c0, Vector256.Load(y0 + i)).Store(y0 + i);
+                Vector256.FusedMultiplyAdd(value, c1, Vector256.Load(y1 + i)).Store(y1 + i);
+                Vector256.FusedMultiplyAdd(value, c2, Vector256.Load(y2 + i)).Store(y2 + i);
+                Vector256.FusedMultiplyAdd(value, c3, Vector256.Load(y3 + i)).Store(y3 + i);
+            }
+        }
+        for (; i < n; i++)
+        {
+            y0[i] += w0 * x[i];
+            y1[i] += w1 * x[i];
+            y2[i] += w2 * x[i];
+            y3[i] += w3 * x[i];
+        }
+    }
+}
