@@ -195,9 +195,9 @@ vmas() {
   cd vmas
   [ -f ../data/vmas/heldout/clips.json ] || $N $PY prepare.py --split heldout --every 3 --limit 120
   [ -f ../data/vmas/train/clips.json ] || $N $PY prepare.py --split train --every 3 --limit 1333
-  $N $PY trainer.py --run main --steps 2000 --threads 1 &
-  $N $PY trainer.py --run no-beat --steps 2000 --threads 1 --no-beat-weight &
-  $N $PY trainer.py --run no-contrastive --steps 2000 --threads 1 --no-contrastive &
+  $N $PY trainer.py --run main --steps 1500 --threads 1 &
+  $N $PY trainer.py --run no-beat --steps 1500 --threads 1 --no-beat-weight &
+  $N $PY trainer.py --run no-contrastive --steps 1500 --threads 1 --no-contrastive &
   wait
   # The embedded model (float16), and the ablations as bundles for the side-by-side.
   $PY bundle_export.py --run main --out ../../runtime/V2Meow.Runtime/DefaultModel/vmas --name vmas-music-v1 --dtype float16

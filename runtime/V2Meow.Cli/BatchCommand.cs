@@ -25,7 +25,7 @@ public static class BatchCommand
                        Job); under a Slurm array (SLURM_ARRAY_TASK_ID/_COUNT) neither option is needed
           --results    the results file (JSON Lines; default MANIFEST-NAME.results[.I-of-N].jsonl beside it)
           --score      add each output's beat scores and AV-Align to its results line
-          --model      the model of items that name none: a name (default, v2meow) or a bundle folder
+          --model      the model of items that name none: a name (default, v2meow, vmas) or a bundle folder
           --prefetch   items decoding their video while another generates (default 1; 0 for none)
         Re-running the same command resumes: complete items are skipped, failed and unfinished ones run again.
         Exit code: 0 all complete, 1 some failed (see the results file), 2 cannot run, 130 interrupted.

@@ -13,10 +13,10 @@ public static class CommandLine
         usage: v2meow <command> [options]
 
         commands:
-          generate VIDEO [...]   music for a video: a .wav, or the video with the music muxed in (see `v2meow generate --help`)
+          generate VIDEO [...]   music for a video: a .wav, or the video with the music muxed in; --model v2meow|vmas (see `v2meow generate --help`)
           batch MANIFEST [...]   generate for every video of a manifest, resumable and shardable (see `v2meow batch --help`)
           score VIDEO AUDIO      how well music fits its video: beat scores and AV-Align (see `v2meow score --help`)
-          match VIDEO AUDIO...   rank recordings for a video with a VMAs bundle's contrastive projections (see `v2meow match --help`)
+          match VIDEO AUDIO...   rank recordings for a video with a VMAs model's contrastive projections (see `v2meow match --help`)
           codec encode|decode|roundtrip IN -o OUT   audio → codes → audio with a bundle's codec (see `v2meow codec --help`)
           inspect PATH           list the tensors and metadata of a .safetensors file or bundle folder, validating everything
           devices                list the devices this machine offers
