@@ -22,7 +22,8 @@ index) into runs/real_music/NAME/. `measure` compares every set of music with he
   and F1 after D2M-GAN (Zhu et al. 2022): beats are onsets (evaluate.onsets) of the generated music and of the
   music the video was made from; coverage = generated beats / reference beats, hit = the share of reference
   beats with a generated beat within ±BEAT_TOLERANCE s, F1 = the harmonic mean of hit and of the share of
-  generated beats within that tolerance of a reference beat (LORIS's 1-second bins, which the runtime scores,
+  generated beats within that tolerance of a reference beat, also against another video's music (the next
+  clip's) as the chance level of music this dense (LORIS's 1-second bins, which the runtime scores,
   are 1.0 for every set here, since every second of this music has an onset); and motion following: the
   Spearman rank correlation over the videos between a video's motion (its mean Farnebäck flow magnitude,
   score.motion_curve on the frames the runtime's scorer reads) and the onset rate of the music made for it
@@ -226,10 +227,13 @@ def measure(names, out):
     coded = through_codec(rendered)
     result["sets"]["the same through the codec (4 levels)"] = describe_set(coded, references)
     result["sets"]["the same through the codec (4 levels)"].update(beat_scores(coded, rendered))
+    result["sets"]["the same through the codec (4 levels)"]["d2m_beat_f1_mismatched"] = beat_scores(coded, rendered[1:] + rendered[:1])["d2m_beat_f1"]
     for name in names:
         clips = [read_wav(os.path.join(ROOT, name, f"clip{item['clip']:04d}.wav")) for item in index]
         row = describe_set(clips, references)
         row.update(beat_scores(clips, rendered))
+        # The same scores against another video's music: what dense onsets reach by chance at this tolerance.
+        row["d2m_beat_f1_mismatched"] = beat_scores(clips, rendered[1:] + rendered[:1])["d2m_beat_f1"]
         row.update(motion_following(clips, motion))
         row.update(runtime_scores(name))
         result["sets"][name] = row

@@ -147,7 +147,6 @@ public sealed partial class CpuBackend
     /// queries: scores first (every query read before any output is written, so the output may be q), then each
     /// row's softmax, then the weighted values. The scores of the block live only in this worker's buffer.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static unsafe void AttendBlock<TRows>(float[] q, float[] k, float[] v, float[] y, QueryRows block, int head,
         AttentionHeads heads, TRows keyRows, float[]? bias, int maxDistance, ScoreBuffer buffer) where TRows : struct, IKeyRows
     {
@@ -163,6 +162,11 @@ public sealed partial class CpuBackend
                 for (int e = 0; e < run; e++, j++)
                 {
                     float* key = kb + (long)(row + e) * inner + offset; // from memory once, then from L1 for each tile
+                    if (n == 1)
+                    {
+                        sp[j] = HeadDot(qp, key, dh); // a decode step's row: no tiles
+                        continue;
+                    }
                     for (int t = 0; t < n; t += QueryTile)
                     {
                         if (t + QueryTile <= n && j < block.KeysOf(t)) HeadDot4(qp + (long)t * inner, inner, key, dh, sp + t * last + j, last);
@@ -197,6 +201,11 @@ public sealed partial class CpuBackend
                 for (int e = 0; e < run; e++, j++)
                 {
                     float* value = vb + (long)(row + e) * inner + offset;
+                    if (n == 1)
+                    {
+                        HeadAccumulate(value, sp[j], yp, dh);
+                        continue;
+                    }
                     for (int t = 0; t < n; t += QueryTile)
                     {
                         if (t + QueryTile <= n && j < block.KeysOf(t)) HeadAccumulate4(value, sp + t * last + j, last, dh, yp + (long)t * inner, inner);
@@ -220,6 +229,7 @@ public sealed partial class CpuBackend
     /// Two accumulators over 16-column steps, one 8-column step into the first, then the scalar tail:
     /// <see cref="HeadDot4"/> repeats exactly these steps for each of its queries.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static unsafe float HeadDot(float* a, float* b, int n)
     {
         int i = 0;
@@ -295,6 +305,7 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>y += alpha · x over one head, inline, for the same reason as <see cref="HeadDot"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static unsafe void HeadAccumulate(float* x, float alpha, float* y, int n)
     {
         int i = 0;
