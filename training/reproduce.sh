@@ -199,11 +199,15 @@ vmas() {
   $N $PY trainer.py --run no-beat --steps 1500 --threads 1 --no-beat-weight &
   $N $PY trainer.py --run no-contrastive --steps 1500 --threads 1 --no-contrastive &
   wait
-  # The embedded model (float16), and the ablations as bundles for the side-by-side.
-  $PY bundle_export.py --run main --out ../../runtime/V2Meow.Runtime/DefaultModel/vmas --name vmas-music-v1 --dtype float16
+  # The embedded model (float16): the main run with its contrastive projections refitted on the recordings' own
+  # codes (fit_retrieval.py; generation unchanged), and the ablations as bundles for the side-by-side.
+  $N $PY fit_retrieval.py --run main
+  $PY bundle_export.py --run main-retrieval --out ../../runtime/V2Meow.Runtime/DefaultModel/vmas --name vmas-music-v1 --dtype float16
+  $PY bundle_export.py --run main --out ../runs/vmas/main_bundle --name vmas-main --dtype float16
   $PY bundle_export.py --run no-beat --out ../runs/vmas/no-beat_bundle --name vmas-no-beat --dtype float16
   $PY bundle_export.py --run no-contrastive --out ../runs/vmas/no-contrastive_bundle --name vmas-no-contrastive --dtype float16
-  $N $PY evaluate_match.py --bundle ../../runtime/V2Meow.Runtime/DefaultModel/vmas --json > ../logs/vmas/match_main.json
+  $N $PY evaluate_match.py --bundle ../runs/vmas/main_bundle --json > ../logs/vmas/match_main.json
+  $N $PY evaluate_match.py --bundle ../../runtime/V2Meow.Runtime/DefaultModel/vmas --json > ../logs/vmas/match_main-retrieval.json
   $N $PY evaluate_match.py --bundle ../runs/vmas/no-beat_bundle --json > ../logs/vmas/match_no-beat.json
   $N $PY evaluate_match.py --bundle ../runs/vmas/no-contrastive_bundle --json > ../logs/vmas/match_no-contrastive.json
   cd ..
@@ -215,6 +219,7 @@ vmas() {
   $N $PY evaluation/real_music.py generate --bundle runs/vmas/no-contrastive_bundle --name vmas-no-contrastive
   $N $PY evaluation/real_music.py measure --name v5 --name vmas --name vmas-no-beat --name vmas-no-contrastive \
     --out logs/vmas/side_by_side.json
+  $N $PY evaluation/real_music.py figure --name v5 --name vmas --out figures/vmas_spectrograms.png
 }
 
 case "${1:-}" in
