@@ -197,6 +197,31 @@ def test_training_resumes_and_exports_a_bundle_the_checker_accepts(tmp_path, mon
     assert evaluate_match.main(["--bundle", out, "--data", os.path.join(data, "heldout"), "--json"]) == 0
 
 
+def test_retrieval_refit_changes_only_the_projections(tmp_path, monkeypatch):
+    import fit_retrieval
+
+    config = tiny_config()
+    config_path = str(tmp_path / "config.json")
+    with open(config_path, "w") as f:
+        json.dump(config, f)
+    data = str(tmp_path / "data")
+    tiny_data(data, 4, config)
+    monkeypatch.setattr(trainer, "RUNS", str(tmp_path / "runs"))
+    monkeypatch.setattr(trainer, "LOGS", str(tmp_path / "logs"))
+    assert trainer.main(["--run", "t", "--data", data, "--config", config_path, "--batch", "2", "--warmup", "1",
+                         "--steps", "1", "--threads", "1"]) == 0
+    assert fit_retrieval.main(["--run", "t", "--data", data, "--steps", "100", "--batch", "4"]) == 0
+    before = torch.load(tmp_path / "runs" / "t" / "state.pt")["model"]
+    after = torch.load(tmp_path / "runs" / "t-retrieval" / "state.pt")["model"]
+    changed = {k.split(".")[0] for k in before if not torch.equal(before[k], after[k])}
+    assert changed == {"contrastive"}
+    log = open(tmp_path / "logs" / "vmas_t-retrieval.log").read()
+    assert "step 100 loss" in log and "held-out (4) Recall@1" in log
+    # Four training pairs, fitted for 100 steps: each video's own recording ranks first.
+    assert "train Recall@1 1.000" in log
+    assert fit_retrieval.main(["--run", "missing", "--data", data]) == 2
+
+
 def test_trainer_refuses_missing_data(tmp_path, capsys):
     assert trainer.main(["--run", "x", "--data", str(tmp_path)]) == 2
     assert "prepare.py" in capsys.readouterr().err

@@ -24,6 +24,8 @@ import common  # noqa: E402  (puts weights-spec/reference on the path)
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+import music_codec  # noqa: E402
+import trainable  # noqa: E402
 import trainer  # noqa: E402
 from vmas import contrastive  # noqa: E402
 from vmas import config as vconfig  # noqa: E402
@@ -71,6 +73,7 @@ def main(argv=None):
     p.add_argument("--run", required=True, help="the trained run (training/runs/vmas/RUN/state.pt)")
     p.add_argument("--out-run", help="the run to write (default RUN-retrieval)")
     p.add_argument("--data", default=trainer.DEFAULT_DATA)
+    p.add_argument("--codec", default=music_codec.CHECKPOINT)
     p.add_argument("--steps", type=int, default=600)
     p.add_argument("--batch", type=int, default=256)
     p.add_argument("--lr", type=float, default=3e-3)
@@ -85,8 +88,8 @@ def main(argv=None):
     torch.manual_seed(args.seed)
     s = torch.load(state_path, map_location="cpu")
     config = vconfig.resolve(s["config"])
-    build_args = argparse.Namespace(config=trainer.DEFAULT_CONFIG, codec=trainer.music_codec.CHECKPOINT)
-    _, model = trainer.build(build_args)
+    _, codec_tensors = music_codec.load(args.codec, config["codec"]["levels"])
+    model = trainable.Vmas(config, codec_tensors["codec.rvq.codebooks"])  # the run's own sizes, as bundle_export builds it
     model.load_state_dict(s["model"])
     log = f"vmas_{out_run}.log"
     start = time.time()
