@@ -204,7 +204,8 @@ public sealed partial class CpuBackend
         int rowStride = RoundUp(phaseLength, TimeTile) + taps - 1;
         var pool = ArrayPool<float>.Shared;
         float[] padded = pool.Rent(ci * rowStride);
-        float[] phaseWeights = pool.Rent(co * ci * taps);
+        int phaseSize = co * ci * taps;
+        float[] phaseWeights = pool.Rent(stride * phaseSize);
         float[] phases = pool.Rent(stride * co * phaseLength);
         try
         {
@@ -216,19 +217,26 @@ public sealed partial class CpuBackend
                 x.Data.AsSpan(i * frames, frames).CopyTo(row[(taps - 1)..]);
                 row[(taps - 1 + frames)..].Clear();
             }
+            // Every phase's weights in one pass over W in its own order (rows of k taps, read once, in parallel over the
+            // input channels), rather than one strided gather over all of W per phase: at 100 frames the gathers cost
+            // as much as the convolution. Phase p's tap m is W[i, o, p + (taps − 1 − m)·s], zero past k.
             float[] wt = w.Data;
-            for (int phase = 0; phase < stride; phase++)
+            Parallel.For(0, ci, _parallel, i =>
             {
                 for (int o = 0; o < co; o++)
-                    for (int i = 0; i < ci; i++)
+                {
+                    int source = (i * co + o) * k, target = (o * ci + i) * taps;
+                    for (int phase = 0; phase < stride; phase++)
                         for (int m = 0; m < taps; m++)
                         {
                             int j = phase + (taps - 1 - m) * stride;
-                            phaseWeights[(o * ci + i) * taps + m] = j < k ? wt[(i * co + o) * k + j] : 0f;
+                            phaseWeights[phase * phaseSize + target + m] = j < k ? wt[source + j] : 0f;
                         }
+                }
+            });
+            for (int phase = 0; phase < stride; phase++)
                 ConvolveRows(padded, rowStride, ci, phaseWeights, co, taps, 1, phaseLength, null, null,
-                    phases, phase * co * phaseLength);
-            }
+                    phases, phase * co * phaseLength, phase * phaseSize);
             float[] biases = b.Data, result = y.Data;
             Parallel.For(0, co, _parallel, o => InterleavePhases(phases, co, phaseLength, stride, start, biases[o], o,
                 result.AsSpan(o * outLength, outLength)));
@@ -449,13 +457,13 @@ public sealed partial class CpuBackend
 
     /// <summary>
     /// y[o, t] = bias[o] + Σ_i Σ_{j&lt;k} w[o, i, j] · padded[i, t + j·δ] (+ residual[o, t]) for t &lt; length,
-    /// into output[offset + o·length + t]. Padded rows are <paramref name="stride"/> apart and readable up to
+    /// into output[offset + o·length + t], the weights w[o, i, j] read from w[weightOffset + (o·ci + i)·k + j]. Padded rows are <paramref name="stride"/> apart and readable up to
     /// RoundUp(length, TimeTile) + (k − 1)·δ. The register tile is 4 output channels × 2 vectors of samples:
     /// every input vector loaded feeds 4 channels and every weight broadcast 2 vectors (6 loads per 8 fused
     /// multiply-adds), which keeps one core near its FMA peak on cached data.
     /// </summary>
     void ConvolveRows(float[] padded, int stride, int ci, float[] w, int co, int k, int dilation, int length,
-        float[]? bias, float[]? residual, float[] output, int offset)
+        float[]? bias, float[]? residual, float[] output, int offset, int weightOffset = 0)
     {
         int channelTiles = (co + ChannelTile - 1) / ChannelTile;
         int chunks = (length + TimeChunk - 1) / TimeChunk;
@@ -473,7 +481,7 @@ public sealed partial class CpuBackend
             for (int tile = firstTile; tile < lastTile; tile++)
             {
                 int o0 = tile * ChannelTile;
-                ConvolveTile(shape, padded, w, bias, residual, output, offset, o0, Math.Min(ChannelTile, co - o0), t0, t1);
+                ConvolveTile(shape, padded, w, weightOffset, bias, residual, output, offset, o0, Math.Min(ChannelTile, co - o0), t0, t1);
             }
         });
     }
@@ -481,7 +489,7 @@ public sealed partial class CpuBackend
     readonly record struct ConvShape(int Stride, int InChannels, int Kernel, int Dilation, int Length);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static unsafe void ConvolveTile(ConvShape shape, float[] padded, float[] w, float[]? bias, float[]? residual,
+    static unsafe void ConvolveTile(ConvShape shape, float[] padded, float[] w, int weightOffset, float[]? bias, float[]? residual,
         float[] output, int offset, int o0, int rows, int t0, int t1)
     {
         int vw = Vector<float>.Count, tile = 2 * vw;
@@ -490,7 +498,7 @@ public sealed partial class CpuBackend
         float* sums = stackalloc float[ChannelTile * 2 * Vector<float>.Count];
         fixed (float* xp = padded, wp = w, bp = bias, rp = residual, yp = output)
         {
-            float* w0 = wp + (long)o0 * wRow;
+            float* w0 = wp + weightOffset + (long)o0 * wRow;
             for (int t = t0; t < t1; t += tile)
             {
                 if (rows == ChannelTile) SumFourChannels(xp + t, shape.Stride, w0, wRow, ci, k, dilation, sums);
