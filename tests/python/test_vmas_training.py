@@ -168,7 +168,8 @@ def test_one_training_step_decreases_the_loss():
     assert float(after) < float(before)
 
 
-def test_training_resumes_and_exports_a_bundle_the_checker_accepts(tmp_path, monkeypatch):
+def tiny_run_folders(tmp_path, monkeypatch):
+    """(config, its path, data folder) of a tiny config and 4 clips a split, runs and logs kept under tmp_path."""
     config = tiny_config()
     config_path = str(tmp_path / "config.json")
     with open(config_path, "w") as f:
@@ -177,6 +178,11 @@ def test_training_resumes_and_exports_a_bundle_the_checker_accepts(tmp_path, mon
     tiny_data(data, 4, config)
     monkeypatch.setattr(trainer, "RUNS", str(tmp_path / "runs"))
     monkeypatch.setattr(trainer, "LOGS", str(tmp_path / "logs"))
+    return config, config_path, data
+
+
+def test_training_resumes_and_exports_a_bundle_the_checker_accepts(tmp_path, monkeypatch):
+    config, config_path, data = tiny_run_folders(tmp_path, monkeypatch)
     args = ["--run", "t", "--data", data, "--config", config_path, "--batch", "2", "--warmup", "1",
             "--save-every", "2", "--eval-every", "2", "--log-every", "1", "--threads", "1"]
     assert trainer.main(args + ["--steps", "2"]) == 0
@@ -200,14 +206,7 @@ def test_training_resumes_and_exports_a_bundle_the_checker_accepts(tmp_path, mon
 def test_retrieval_refit_changes_only_the_projections(tmp_path, monkeypatch):
     import fit_retrieval
 
-    config = tiny_config()
-    config_path = str(tmp_path / "config.json")
-    with open(config_path, "w") as f:
-        json.dump(config, f)
-    data = str(tmp_path / "data")
-    tiny_data(data, 4, config)
-    monkeypatch.setattr(trainer, "RUNS", str(tmp_path / "runs"))
-    monkeypatch.setattr(trainer, "LOGS", str(tmp_path / "logs"))
+    _, config_path, data = tiny_run_folders(tmp_path, monkeypatch)
     assert trainer.main(["--run", "t", "--data", data, "--config", config_path, "--batch", "2", "--warmup", "1",
                          "--steps", "1", "--threads", "1"]) == 0
     assert fit_retrieval.main(["--run", "t", "--data", data, "--steps", "100", "--batch", "4"]) == 0

@@ -26,6 +26,28 @@ from vmas import config as vconfig  # noqa: E402
 DEFAULT_DATA = os.path.join(common.HERE, "data", "vmas", "heldout")
 
 
+def pooled_inputs(encoder, codebooks, config, frames, codes, batch=8):
+    """Per batch of clips, (every window's video memory rows [B, rows, d], the own codes' codebook vectors [B, T, D]):
+    what the contrastive projections average and project (VMAS.md §14.3: the clip's frames in windows of
+    window_seconds from the start, the last frame held past the end; the whole clip's codes). Callers hold
+    torch.no_grad() around it (a generator's own would stay entered in the caller between batches)."""
+    v = config["video"]
+    mean = torch.tensor(v["mean"], dtype=torch.float32).view(1, 3, 1, 1, 1)
+    std = torch.tensor(v["std"], dtype=torch.float32).view(1, 3, 1, 1, 1)
+    window = vconfig.window_video_frames(config)
+    count = frames.shape[1]
+    # VMAS.md §14.3: windows w·F … w·F + F − 1, the last frame held past the end.
+    windows = [np.minimum(np.arange(w * window, (w + 1) * window), count - 1) for w in range(-(-count // window))]
+    for start in range(0, len(codes), batch):
+        clips = np.asarray(frames[start:start + batch])
+        rows = []
+        for picks in windows:
+            pixels = torch.from_numpy(clips[:, picks]).permute(0, 4, 1, 2, 3).float() / 255.0
+            rows.append(encoder((pixels - mean) / std)["memory"])
+        part = torch.from_numpy(np.asarray(codes[start:start + batch]).astype(np.int64))
+        yield torch.cat(rows, dim=-2), contrastive.music_from_codes(codebooks, part)
+
+
 def vectors(folder, frames, codes, batch=8):
     """(video vectors [N, E], music vectors [N, E]) of uint8 frames [N, F, H, W, 3] and codes [N, K, T]."""
     config = bundle.read_config(folder)
@@ -34,24 +56,11 @@ def vectors(folder, frames, codes, batch=8):
     encoder = bundle.load_component(folder, config, "video_encoder")
     projections = bundle.load_component(folder, config, "contrastive")
     codebooks = torch.from_numpy(bundle.read_component(folder, "codec")[0]["rvq.codebooks"])
-    v = config["video"]
-    mean = torch.tensor(v["mean"], dtype=torch.float32).view(1, 3, 1, 1, 1)
-    std = torch.tensor(v["std"], dtype=torch.float32).view(1, 3, 1, 1, 1)
-    window = vconfig.window_video_frames(config)
-    count = frames.shape[1]
-    # VMAS.md §14.3: windows w·F … w·F + F − 1, the last frame held past the end.
-    windows = [np.minimum(np.arange(w * window, (w + 1) * window), count - 1) for w in range(-(-count // window))]
     videos, musics = [], []
     with torch.no_grad():
-        for start in range(0, len(codes), batch):
-            clips = np.asarray(frames[start:start + batch])
-            rows = []
-            for picks in windows:
-                pixels = torch.from_numpy(clips[:, picks]).permute(0, 4, 1, 2, 3).float() / 255.0
-                rows.append(encoder((pixels - mean) / std)["memory"])
-            videos.append(projections.video_embedding(torch.cat(rows, dim=-2)))
-            part = torch.from_numpy(np.asarray(codes[start:start + batch]).astype(np.int64))
-            musics.append(projections.music_embedding(contrastive.music_from_codes(codebooks, part)))
+        for memory, music in pooled_inputs(encoder, codebooks, config, frames, codes, batch):
+            videos.append(projections.video_embedding(memory))
+            musics.append(projections.music_embedding(music))
     return torch.cat(videos).numpy(), torch.cat(musics).numpy()
 
 

@@ -24,6 +24,7 @@ import common  # noqa: E402  (puts weights-spec/reference on the path)
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+import evaluate_match  # noqa: E402
 import music_codec  # noqa: E402
 import trainable  # noqa: E402
 import trainer  # noqa: E402
@@ -32,27 +33,16 @@ from vmas import config as vconfig  # noqa: E402
 
 
 def clip_inputs(model, config, folder, batch=16):
-    """(mean video memory [N, d], mean codebook vector of the own codes [N, D]) of a prepare.py split."""
+    """(mean video memory [N, d], mean codebook vector of the own codes [N, D]) of a prepare.py split, pooled as
+    evaluate_match.py (and `v2meow match`) pool them."""
     frames = np.load(os.path.join(folder, "frames.npy"), mmap_mode="r")
     codes = np.load(os.path.join(folder, "codes.npy"), mmap_mode="r")
-    v = config["video"]
-    mean = torch.tensor(v["mean"], dtype=torch.float32).view(1, 3, 1, 1, 1)
-    std = torch.tensor(v["std"], dtype=torch.float32).view(1, 3, 1, 1, 1)
-    window, count = vconfig.window_video_frames(config), frames.shape[1]
-    # VMAS.md §14.3: windows w·F … w·F + F − 1, the last frame held past the end; every window's rows averaged.
-    windows = [np.minimum(np.arange(w * window, (w + 1) * window), count - 1) for w in range(-(-count // window))]
-    videos, musics = [], []
     model.eval()
+    videos, musics = [], []
     with torch.no_grad():
-        for start in range(0, len(codes), batch):
-            clips = np.asarray(frames[start:start + batch])
-            rows = []
-            for picks in windows:
-                pixels = torch.from_numpy(clips[:, picks]).permute(0, 4, 1, 2, 3).float() / 255.0
-                rows.append(model.video_encoder((pixels - mean) / std)["memory"])
-            videos.append(torch.cat(rows, dim=-2).mean(dim=-2))
-            part = torch.from_numpy(np.asarray(codes[start:start + batch]).astype(np.int64))
-            musics.append(contrastive.music_from_codes(model.codebooks, part).mean(dim=-2))
+        for memory, music in evaluate_match.pooled_inputs(model.video_encoder, model.codebooks, config, frames, codes, batch):
+            videos.append(memory.mean(dim=-2))
+            musics.append(music.mean(dim=-2))
     return torch.cat(videos), torch.cat(musics)
 
 
@@ -61,11 +51,9 @@ def embed(projections, video, music):
     return contrastive.unit(projections.video(video)), contrastive.unit(projections.music(music))
 
 
-def recall(video, music, ks=(1, 10)):
-    sims = video @ music.T
-    own = sims.diagonal()[:, None]
-    rank = (sims > own).sum(1) + (sims == own).sum(1) - 1
-    return {k: float((rank < k).float().mean()) for k in ks}
+def recall(video, music):
+    """evaluate_match.recall (Recall@1 and @10) of unit vectors."""
+    return evaluate_match.recall(video.detach().numpy(), music.detach().numpy())
 
 
 def main(argv=None):
