@@ -92,15 +92,45 @@ public class TransformerOpsTests(BackendFixture backends) : IClassFixture<Backen
     public void MatMulWithStoredWeightsMatchesFloat64(string name, DType dtype)
     {
         var backend = backends.Get(name);
-        // GEMV (1–3 rows: four weight rows per pass, then single rows) and tiled paths (4 × 4 tiles, ragged
-        // edges); k = 67 and 203 leave scalar tails after the 8-wide loop, n = 21 a single column after 4-column groups.
-        foreach (var (m, k, n) in new[] { (1, 37, 9), (6, 19, 13), (1, 67, 21), (3, 203, 21), (9, 67, 21) })
+        // GEMV (1–3 rows: four weight rows per pass, then single rows), eight rows per weight row (16-bit
+        // weights, 8–16 rows: 11 leaves three single rows, k = 1100 two spans of 512 and a tail) and tiled paths
+        // (4 × 4 tiles, ragged edges; 16-bit weights from 17 rows); k = 67 and 203 leave scalar tails after the
+        // 8-wide loop, n = 21 a single column after 4-column groups.
+        foreach (var (m, k, n) in new[] { (1, 37, 9), (6, 19, 13), (1, 67, 21), (3, 203, 21), (9, 67, 21), (8, 1100, 19), (11, 203, 21), (17, 67, 21) })
         {
             using var file = new WeightsFile(Random(n * k, n + k), n, k, dtype);
             float[] w = file.Stored, x = Random(m * k, m);
             using var weights = backend.UploadWeights(file.View);
             Assert.Equal(dtype switch { DType.F16 => WeightFormat.Float16, DType.BF16 => WeightFormat.BFloat16, _ => WeightFormat.Float32 }, weights.Format);
             AssertMatMul(backend, weights, x, w, m, k, n, $"{dtype} [{m},{k},{n}]");
+        }
+    }
+
+    [Theory]
+    [InlineData(DType.F16)]
+    [InlineData(DType.BF16)]
+    public void CpuSixteenBitMatMulRowsDoNotDependOnTheBatchTheyAreIn(DType dtype)
+    {
+        // A sequence decoded in a batch of 8 or 11 gets the bits it gets alone: every 16-bit path sums a row in
+        // one order. (f32 weights do not promise this: a single row takes TensorPrimitives.Dot's order.)
+        var backend = backends.Get("cpu");
+        int k = 1100, n = 19;
+        using var file = new WeightsFile(Random(n * k, 5), n, k, dtype);
+        using var weights = backend.UploadWeights(file.View);
+        foreach (int m in new[] { 4, 8, 11, 16 })
+        {
+            float[] x = Random(m * k, m + 7);
+            using var tx = backend.Upload(x, m, k);
+            using var ty = backend.Allocate(m, n);
+            backend.MatMul(tx, weights, ty);
+            var batch = Download(backend, ty);
+            for (int row = 0; row < m; row++)
+            {
+                using var one = backend.Upload(x[(row * k)..((row + 1) * k)], 1, k);
+                using var y1 = backend.Allocate(1, n);
+                backend.MatMul(one, weights, y1);
+                Assert.Equal(Download(backend, y1), batch[(row * n)..((row + 1) * n)]);
+            }
         }
     }
 
@@ -117,9 +147,10 @@ public class TransformerOpsTests(BackendFixture backends) : IClassFixture<Backen
         using var file = new WeightsFile(values, n, k, dtype);
         using var weights = backend.UploadWeights(file.View);
         float[] w = file.Stored;
-        foreach (var (m, scale) in new[] { (1, 1.0), (2, 1e5), (1, 1e-30) })
+        foreach (var (m, scale) in new[] { (1, 1.0), (2, 1e5), (2, -1e5), (1, 1e-30), (8, 1.0), (9, 1e5), (8, 1e-30) })
         {
-            // |x| ≥ 2^16 cannot carry the f16 rebias: that input takes the widened-block path instead.
+            // |x| ≥ 2^16 cannot carry the f16 rebias: that input takes the widened-block path instead, whichever
+            // the sign of its largest element (−1e5 puts a negative one there).
             float[] x = Random(m * k, m + 3, scale);
             AssertMatMul(backend, weights, x, w, m, k, n, $"{dtype} x·{scale}, m = {m}");
         }
