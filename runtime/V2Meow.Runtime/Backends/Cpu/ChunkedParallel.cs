@@ -2,7 +2,7 @@ namespace V2Meow.Runtime.Backends.Cpu;
 
 /// <summary>
 /// The one chunked-parallel loop of the CPU backend's elementwise ops: [0, length) in chunks of
-/// <see cref="Chunk"/> elements, one Parallel.For item each. Elementwise results do not depend on the split,
+/// <see cref="Chunk"/> elements, one item each of the backend's own workers (<see cref="CpuWorkers"/>). Elementwise results do not depend on the split,
 /// so any chunking gives the same bits; short spans run inline, where a task costs more than the work.
 /// </summary>
 internal static class ChunkedParallel
@@ -13,7 +13,7 @@ internal static class ChunkedParallel
     public const int SerialBelow = 1 << 15;
 
     /// <summary>Calls <paramref name="body"/>(start, length) over [0, <paramref name="length"/>).</summary>
-    public static void For(int length, ParallelOptions options, Action<int, int> body)
+    public static void For(int length, CpuWorkers workers, Action<int, int> body)
     {
         if (length <= 0) return;
         if (length < SerialBelow)
@@ -21,7 +21,7 @@ internal static class ChunkedParallel
             body(0, length);
             return;
         }
-        Parallel.For(0, (length + Chunk - 1) / Chunk, options, c =>
+        workers.For((length + Chunk - 1) / Chunk, c =>
         {
             int start = c * Chunk;
             body(start, Math.Min(Chunk, length - start));

@@ -56,7 +56,7 @@ public sealed partial class CpuBackend
         int blocks = (frames + vw - 1) / vw;
         float[] books = cb.Data, values = z.Data;
         int[] chosen = ids.Data;
-        Parallel.For(0, blocks, _parallel, block =>
+        _workers.For(blocks, block =>
             EncodeFrames(books, values, chosen, new RvqShape(levels, k, d, frames), block * vw, Math.Min(vw, frames - block * vw)));
     }
 
@@ -221,7 +221,7 @@ public sealed partial class CpuBackend
             // input channels), rather than one strided gather over all of W per phase: at 100 frames the gathers cost
             // as much as the convolution. Phase p's tap m is W[i, o, p + (taps − 1 − m)·s], zero past k.
             float[] wt = w.Data;
-            Parallel.For(0, ci, _parallel, i =>
+            _workers.For(ci, i =>
             {
                 for (int o = 0; o < co; o++)
                 {
@@ -238,7 +238,7 @@ public sealed partial class CpuBackend
                 ConvolveRows(padded, rowStride, ci, phaseWeights, co, taps, 1, phaseLength, null, null,
                     phases, phase * co * phaseLength, phase * phaseSize);
             float[] biases = b.Data, result = y.Data;
-            Parallel.For(0, co, _parallel, o => InterleavePhases(phases, co, phaseLength, stride, start, biases[o], o,
+            _workers.For(co, o => InterleavePhases(phases, co, phaseLength, stride, start, biases[o], o,
                 result.AsSpan(o * outLength, outLength)));
         }
         finally
@@ -273,7 +273,7 @@ public sealed partial class CpuBackend
         try
         {
             float[] xs = x.Data, wt = w.Data;
-            Parallel.For(0, rows, _parallel, row =>
+            _workers.For(rows, row =>
             {
                 int i = row / stride, phase = row - i * stride;
                 var to = padded.AsSpan(row * rowStride, rowStride);
@@ -307,7 +307,7 @@ public sealed partial class CpuBackend
         var (x, y) = (Own<CpuTensor>(input, "input"), Own<CpuTensor>(output, "output"));
         TensorChecks.SameLength(x, y, "elu");
         float[] xs = x.Data, ys = y.Data;
-        ChunkedParallel.For(x.Length, _parallel, (at, n) => EluChunk(new ReadOnlySpan<float>(xs, at, n), new Span<float>(ys, at, n)));
+        ChunkedParallel.For(x.Length, _workers, (at, n) => EluChunk(new ReadOnlySpan<float>(xs, at, n), new Span<float>(ys, at, n)));
     }
 
     /// <summary>
@@ -335,7 +335,7 @@ public sealed partial class CpuBackend
         var (channels, length) = CodecChecks.Snake(x, a, y);
         float[] xs = x.Data, alphas = a.Data, ys = y.Data;
         int chunks = (length + ChunkedParallel.Chunk - 1) / ChunkedParallel.Chunk;
-        Parallel.For(0, channels * chunks, _parallel, job =>
+        _workers.For(channels * chunks, job =>
         {
             int c = job / chunks, at = c * length + job % chunks * ChunkedParallel.Chunk;
             int n = Math.Min(ChunkedParallel.Chunk, (c + 1) * length - at);
@@ -370,7 +370,7 @@ public sealed partial class CpuBackend
         var (x, y) = (Own<CpuTensor>(input, "input"), Own<CpuTensor>(output, "output"));
         TensorChecks.SameLength(x, y, "tanh");
         float[] xs = x.Data, ys = y.Data;
-        ChunkedParallel.For(x.Length, _parallel, (at, n) => TensorPrimitives.Tanh(new ReadOnlySpan<float>(xs, at, n), new Span<float>(ys, at, n)));
+        ChunkedParallel.For(x.Length, _workers, (at, n) => TensorPrimitives.Tanh(new ReadOnlySpan<float>(xs, at, n), new Span<float>(ys, at, n)));
     }
 
     /// <inheritdoc/>
@@ -400,7 +400,7 @@ public sealed partial class CpuBackend
                 float[] previous = t == 0 ? zero : hidden;
                 int at = t == 0 ? 0 : (t - 1) * channels;
                 if (parallel)
-                    Parallel.For(0, blocks, _parallel, block => Recurrent(weights, biases, previous, at, channels, gates,
+                    _workers.For(blocks, block => Recurrent(weights, biases, previous, at, channels, gates,
                         block * LstmRowBlock, Math.Min(rows, (block + 1) * LstmRowBlock)));
                 else Recurrent(weights, biases, previous, at, channels, gates, 0, rows);
                 TensorPrimitives.Add(new ReadOnlySpan<float>(input, t * rows, rows), gates, gates);   // input + recurrent
@@ -473,7 +473,7 @@ public sealed partial class CpuBackend
         int runs = Math.Clamp((4 * _parallel.MaxDegreeOfParallelism + chunks - 1) / chunks, 1, channelTiles);
         int tilesPerRun = (channelTiles + runs - 1) / runs;
         var shape = new ConvShape(stride, ci, k, dilation, length);
-        Parallel.For(0, chunks * runs, _parallel, item =>
+        _workers.For(chunks * runs, item =>
         {
             int chunk = item / runs, run = item - chunk * runs;
             int t0 = chunk * TimeChunk, t1 = Math.Min(length, t0 + TimeChunk);

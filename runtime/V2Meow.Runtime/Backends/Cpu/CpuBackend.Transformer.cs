@@ -136,7 +136,7 @@ public sealed partial class CpuBackend
     {
         var (x, y) = (Own<CpuTensor>(input, "input"), Own<CpuTensor>(output, "output"));
         TensorChecks.SameLength(x, y, "gelu");
-        ChunkedParallel.For(x.Length, _parallel, (start, length) => GeluSpan(x.Data.AsSpan(start, length), y.Data.AsSpan(start, length)));
+        ChunkedParallel.For(x.Length, _workers, (start, length) => GeluSpan(x.Data.AsSpan(start, length), y.Data.AsSpan(start, length)));
     }
 
     /// <inheritdoc/>
@@ -153,7 +153,7 @@ public sealed partial class CpuBackend
         var (g, u, y) = (Own<CpuTensor>(gate, "gate"), Own<CpuTensor>(up, "up"), Own<CpuTensor>(output, "output"));
         TensorChecks.SameLength(g, u, "geglu");
         TensorChecks.SameLength(g, y, "geglu");
-        ChunkedParallel.For(g.Length, _parallel, (start, length) =>
+        ChunkedParallel.For(g.Length, _workers, (start, length) =>
         {
             // Through a small buffer, so the output may be the gate or the up tensor itself.
             Span<float> gelu = stackalloc float[256];

@@ -386,7 +386,7 @@ public sealed partial class CpuBackend
         var (c, u, y) = (Own<CpuTensor>(conditioned, "conditioned"), Own<CpuTensor>(unconditioned, "unconditioned"), Own<CpuTensor>(output, "output"));
         VideoChecks.Guidance(c, u, y);
         float[] cs = c.Data, us = u.Data, ys = y.Data;
-        ChunkedParallel.For(y.Length, _parallel, (at, n) =>
+        ChunkedParallel.For(y.Length, _workers, (at, n) =>
             GuidanceChunk(new ReadOnlySpan<float>(cs, at, n), new ReadOnlySpan<float>(us, at, n), scale, new Span<float>(ys, at, n)));
     }
 
