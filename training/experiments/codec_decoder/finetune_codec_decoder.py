@@ -1,6 +1,6 @@
 """Fine-tune only the real-music codec's decoder for the levels the default model decodes, resumably.
 
-    finetune_codec_decoder.py --minutes 120 [--total-minutes 150] [--levels 4]
+    experiments/codec_decoder/finetune_codec_decoder.py --minutes 120 [--total-minutes 150] [--levels 4]
 
 The encoder and the codebooks stay as trained (frozen, the quantiser in eval mode), so every code the
 stages were trained on means what it meant: only what the decoder makes of them changes, and a bundle can
@@ -13,29 +13,33 @@ itself). So the decoder is trained on 4-level latents only, with train_codec_mus
 measure's own terms: log-mel levels in dB, each clip scaled to RMS 1, floored 60 dB down
 (evaluation/log_mel_distance.py), whose L1 charges noise in quiet bands as the card's distances do.
 
-Checkpoints, every --save-minutes and at the end: runs/codec_decoder_state.pt (to resume exactly, not
-committed) and checkpoints/codec_music_decoder.pt (the whole codec in fp16 with the new decoder, the
-discriminator, step and config; committed). A first run starts from checkpoints/codec_music.pt.
+Checkpoints, every --save-minutes and at the end: runs/codec_decoder_state.pt (to resume exactly) and
+runs/codec_decoder.pt (the whole codec in fp16 with the new decoder, the discriminator, step and config),
+neither committed: the experiment's result was not shipped (README.md beside this file). A first run starts
+from checkpoints/codec_music.pt. The log goes to experiments/codec_decoder/logs/finetune.log.
 """
 
 import argparse
 import json
 import os
+import sys
 import time
 
 import numpy as np
 import torch
 
-import common
-from codec_music import MusicCodec
-from stft_discriminator import MultiScaleStftDiscriminator, discriminator_loss, generator_losses
-from train_codec import stft_loss
-from train_codec_music import SMALL as CODEC, CropPool, to_float, to_half
+# training/ holds common and the codec's training, whose pieces this reuses.
+TRAINING = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+sys.path.insert(0, TRAINING)
+import common  # noqa: E402
+from codec_music import MusicCodec  # noqa: E402
+from stft_discriminator import MultiScaleStftDiscriminator, discriminator_loss, generator_losses  # noqa: E402
+from train_codec import stft_loss  # noqa: E402
+from train_codec_music import SMALL as CODEC, CropPool, to_float, to_half  # noqa: E402
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 STATE = os.path.join(common.RUNS, "codec_decoder_state.pt")
-SMALL = os.path.join(HERE, "checkpoints", "codec_music_decoder.pt")
-LOG = "codec_music_decoder.log"
+SMALL = os.path.join(common.RUNS, "codec_decoder.pt")
+LOG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "logs", "finetune.log")
 N_FFT, HOP, FLOOR_DB = 1024, 256, -60.0
 
 
@@ -86,7 +90,7 @@ def resume(model, disc, opt_g, opt_d):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--config", default=os.path.join(HERE, "codec_music.json"))
+    p.add_argument("--config", default=os.path.join(TRAINING, "codec_music.json"))
     p.add_argument("--data", default=os.path.join(common.DATA, "music", "train"))
     p.add_argument("--minutes", type=float, default=60, help="wall-clock budget of this run")
     p.add_argument("--total-minutes", type=float, default=None,
