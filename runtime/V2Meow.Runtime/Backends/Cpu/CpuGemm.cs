@@ -68,7 +68,7 @@ internal static class CpuGemm
         {
             if (w.Format == WeightFormat.BFloat16)
             {
-                Gemv<BFloat16Bits>(x, 0, w.Packed, y, m, k, n, workers);
+                Gemv<BFloat16Bits>(PrepareInput(x, m, k, 1f), w.Packed, y, m, k, n, workers);
                 return;
             }
             // f16 bits widen with a shift and a mask when x carries the 2^112 rebias instead (see HalfBits);
@@ -76,10 +76,7 @@ internal static class CpuGemm
             // the sign of the element it finds, so its magnitude is what is compared.
             if (MathF.Abs(TensorPrimitives.MaxMagnitude(new ReadOnlySpan<float>(x, 0, m * k))) < HalfScaledInputLimit)
             {
-                float[] scaled = PinnedScratch(ref t_input, m * k + 16);
-                int offset = AlignedOffset(scaled);
-                TensorPrimitives.Multiply(new ReadOnlySpan<float>(x, 0, m * k), HalfRebias, new Span<float>(scaled, offset, m * k));
-                Gemv<HalfBits>(scaled, offset, w.Packed, y, m, k, n, workers);
+                Gemv<HalfBits>(PrepareInput(x, m, k, HalfRebias), w.Packed, y, m, k, n, workers);
                 return;
             }
         }
@@ -117,6 +114,35 @@ internal static class CpuGemm
             for (; i < packed.Length; i++) d[i] = WeightFormats.Widen(p[i], (int)format);
         }
     }
+
+    /// <summary>
+    /// x as the in-register loops read it, in one pinned scratch: its rows times <paramref name="scale"/> from a
+    /// 64-byte boundary (<see cref="GemvInput.Rows"/>), so no 32-byte load splits a cache line; and for each full
+    /// group of eight rows, the same values interleaved by 8 (<see cref="GemvInput.Groups"/>: for every 8 weights,
+    /// the eight rows' 8 values side by side), so <see cref="Rows8Span"/> reads x as one stream. Eight rows
+    /// k floats apart would fall in the same few L1 sets whenever k · 4 bytes is a multiple of 4 KiB.
+    /// </summary>
+    static unsafe GemvInput PrepareInput(float[] x, int m, int k, float scale)
+    {
+        int whole = k & ~7, groups = m / 8;
+        float[] scratch = PinnedScratch(ref t_input, m * k + groups * 8 * whole + 32);
+        int rows = AlignedOffset(scratch);
+        int interleaved = rows + (m * k + 15) / 16 * 16;
+        var values = new Span<float>(scratch, rows, m * k);
+        TensorPrimitives.Multiply(new ReadOnlySpan<float>(x, 0, m * k), scale, values);
+        fixed (float* p = scratch)
+        {
+            float* to = p + interleaved;
+            for (int g = 0; g < groups; g++)
+                for (int i = 0; i < whole; i += 8)
+                    for (int r = 0; r < 8; r++, to += 8)
+                        Vector256.Store(Vector256.Load(p + rows + (g * 8 + r) * k + i), to);
+        }
+        return new GemvInput(scratch, rows, interleaved);
+    }
+
+    /// <summary>Where <see cref="PrepareInput"/> put x's rows and its interleaved groups of eight rows.</summary>
+    readonly record struct GemvInput(float[] Scratch, int Rows, int Groups);
 
     /// <summary>A scratch that never moves, so an offset into it keeps its alignment.</summary>
     static float[] PinnedScratch(ref float[]? buffer, int length)
@@ -212,19 +238,18 @@ internal static class CpuGemm
     /// <summary>
     /// Decode: 16-bit weight rows widened in registers against the m (&lt; <see cref="WidenedBlockRows"/>) rows of
     /// x: groups of eight rows by <see cref="Rows8Span"/>, walking k in spans that keep their x in L1; the rest
-    /// one row at a time, four weight rows per pass so one load of x feeds four multiply-adds. x starts at
-    /// <paramref name="xOffset"/>, 64-byte aligned by the caller where it can, so no 32-byte load splits a cache line.
+    /// one row at a time, four weight rows per pass so one load of x feeds four multiply-adds.
     /// </summary>
-    static unsafe void Gemv<TWiden>(float[] x, int xOffset, ushort[] w, float[] y, int m, int k, int n, CpuWorkers workers)
+    static unsafe void Gemv<TWiden>(GemvInput x, ushort[] w, float[] y, int m, int k, int n, CpuWorkers workers)
         where TWiden : struct, IWidening
     {
         workers.For(Blocks(n), bi =>
         {
             int n0 = bi * ColumnBlock, n1 = Math.Min(n, n0 + ColumnBlock);
-            fixed (float* xp0 = x, yp = y)
+            fixed (float* scratch = x.Scratch, yp = y)
             fixed (ushort* wp = w)
             {
-                float* xp = xp0 + xOffset;
+                float* xp = scratch + x.Rows;
                 int row = 0;
                 if (m >= 8)
                 {
@@ -232,12 +257,12 @@ internal static class CpuGemm
                     int whole = k & ~7;
                     for (; row + 8 <= m; row += 8)
                     {
-                        float* xr = xp + row * k;
+                        float* xr = xp + row * k, xg = scratch + x.Groups + row * whole;
                         new Span<Vector256<float>>(acc, 8 * ColumnBlock).Clear();
                         for (int from = 0; from < whole; from += SpanWeights)
                         {
                             int to = Math.Min(whole, from + SpanWeights);
-                            for (int col = n0; col < n1; col++) Rows8Span<TWiden>(xr, wp + (long)col * k, k, from, to, acc + 8 * (col - n0));
+                            for (int col = n0; col < n1; col++) Rows8Span<TWiden>(xg, wp + (long)col * k, k, from, to, acc + 8 * (col - n0));
                         }
                         for (int col = n0; col < n1; col++)
                             Rows8Finish<TWiden>(xr, wp + (long)col * k, k, whole, acc + 8 * (col - n0), yp + row * n + col, n);
@@ -284,30 +309,32 @@ internal static class CpuGemm
 
     /// <summary>
     /// One weight row against eight rows of x (a batch-8 decode step), over weights [from, to) (multiples of 8):
-    /// the row is widened once per 8 weights and feeds eight multiply-adds whose x operands come from L1.
+    /// the row is widened once per 8 weights and feeds eight multiply-adds whose x operands come from L1, read
+    /// from <see cref="PrepareInput"/>'s interleaved group (x[8·i + 8·r + lane] is row r's weight i + lane).
     /// The eight accumulators live in <paramref name="acc"/> between spans, so k is walked in spans of x that
     /// stay in L1 and every output still sums in one order, that of <see cref="Dot4"/> and <see cref="Dot1"/>.
     /// </summary>
     static unsafe void Rows8Span<TWiden>(float* x, ushort* w, int k, int from, int to, Vector256<float>* acc)
         where TWiden : struct, IWidening
     {
-        float* x1 = x + k, x2 = x1 + k, x3 = x2 + k, x4 = x3 + k, x5 = x4 + k, x6 = x5 + k, x7 = x6 + k;
         // The same span four weight rows on, which this worker reaches after three more columns.
         ushort* ahead = w + 4L * k;
         Vector256<float> a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
         Vector256<float> a4 = acc[4], a5 = acc[5], a6 = acc[6], a7 = acc[7];
         for (int i = from; i < to; i += 8)
         {
-            Sse.Prefetch0(ahead + i);
+            // One prefetch per 64-byte line of weights: every fourth step of 8 weights.
+            if ((i & 31) == 0) Sse.Prefetch0(ahead + i);
             var v = TWiden.Widen8(w + i);
-            a0 = Fma.MultiplyAdd(Avx.LoadVector256(x + i), v, a0);
-            a1 = Fma.MultiplyAdd(Avx.LoadVector256(x1 + i), v, a1);
-            a2 = Fma.MultiplyAdd(Avx.LoadVector256(x2 + i), v, a2);
-            a3 = Fma.MultiplyAdd(Avx.LoadVector256(x3 + i), v, a3);
-            a4 = Fma.MultiplyAdd(Avx.LoadVector256(x4 + i), v, a4);
-            a5 = Fma.MultiplyAdd(Avx.LoadVector256(x5 + i), v, a5);
-            a6 = Fma.MultiplyAdd(Avx.LoadVector256(x6 + i), v, a6);
-            a7 = Fma.MultiplyAdd(Avx.LoadVector256(x7 + i), v, a7);
+            float* xi = x + 8 * i;
+            a0 = Fma.MultiplyAdd(Avx.LoadVector256(xi), v, a0);
+            a1 = Fma.MultiplyAdd(Avx.LoadVector256(xi + 8), v, a1);
+            a2 = Fma.MultiplyAdd(Avx.LoadVector256(xi + 16), v, a2);
+            a3 = Fma.MultiplyAdd(Avx.LoadVector256(xi + 24), v, a3);
+            a4 = Fma.MultiplyAdd(Avx.LoadVector256(xi + 32), v, a4);
+            a5 = Fma.MultiplyAdd(Avx.LoadVector256(xi + 40), v, a5);
+            a6 = Fma.MultiplyAdd(Avx.LoadVector256(xi + 48), v, a6);
+            a7 = Fma.MultiplyAdd(Avx.LoadVector256(xi + 56), v, a7);
         }
         acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3;
         acc[4] = a4; acc[5] = a5; acc[6] = a6; acc[7] = a7;
