@@ -140,6 +140,9 @@ music() {
 v5() {
   # Everything of v5 reads data/music/v5 and writes runs/v5 and logs/v5 (common.py, V2MEOW_SET).
   export V2MEOW_SET=v5
+  # The trained stages and the semantic k-means are committed (checkpoints/v5, fp16): restored into runs/v5,
+  # they make the training steps below skip, and step 3 exports the shipped bundle byte for byte.
+  $PY stage_checkpoints.py restore
   # 1. Arrays: clips and captions, the codec's first 4 levels (the rest add nothing: logs/codec_vs_opus.log),
   #    semantic tokens, the text tower on the real-music words, paired-video rows; the stages train on every
   #    4th training clip (music_dataset.py says why).
