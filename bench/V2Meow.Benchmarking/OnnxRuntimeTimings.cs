@@ -1,5 +1,4 @@
 using Microsoft.ML.OnnxRuntime;
-using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using V2Meow.Loaders.Safetensors;
@@ -111,14 +110,7 @@ public sealed record OnnxRuntimeTimings(
     static double Best(int repeats, Action run)
     {
         run(); // warm-up: ONNX Runtime has no JIT, one run settles its allocations
-        double best = double.PositiveInfinity;
-        for (int i = 0; i < repeats; i++)
-        {
-            long start = Stopwatch.GetTimestamp();
-            run();
-            best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalSeconds);
-        }
-        return best;
+        return Timing.BestTimed(repeats, run);
     }
 
     /// <summary>Largest |actual − expected| over max |expected|, or a <see cref="BenchmarkException"/> past <see cref="CheckTolerance"/>.</summary>

@@ -248,7 +248,7 @@ public static class SideBySide
                 $", weights {(matrixBytes == 2 ? dtype + " kept 16-bit" : "f32")}",
             ["pytorch"] = reference ?? "not run",
             ["bundle"] = $"{(name.Length > 0 ? name : "(unnamed)")} ({dtype}) at {session.Folder}",
-            ["timing"] = $"best of {options.Repeats} after a warm-up, both sides (the runtime repeats short warm-ups for 3 s, for its tiered JIT)",
+            ["timing"] = $"best of {options.Repeats} after a warm-up, every column; the runtime and ONNX Runtime also time runs until {Timing.MinimumTimedSeconds:0} s have been timed (short runs vary on a shared machine), and the runtime repeats short warm-ups for 3 s, for its tiered JIT",
         };
     }
 
