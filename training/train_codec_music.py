@@ -73,33 +73,35 @@ def to_float(state):
     return {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
 
 
-def save(model, disc, opt_g, opt_d, step, config, seconds):
-    os.makedirs(common.RUNS, exist_ok=True)
-    os.makedirs(os.path.dirname(SMALL), exist_ok=True)
+def save(model, disc, opt_g, opt_d, step, config, seconds, state=STATE, small=SMALL):
+    """Writes both checkpoints (the codec's own paths unless others are given: a fine-tuning keeps its own)."""
+    os.makedirs(os.path.dirname(state), exist_ok=True)
+    os.makedirs(os.path.dirname(small), exist_ok=True)
     full = {"model": model.state_dict(), "disc": disc.state_dict(), "opt_g": opt_g.state_dict(),
             "opt_d": opt_d.state_dict(), "step": step, "seconds": seconds, "config": config}
-    torch.save(full, STATE + ".tmp")
-    os.replace(STATE + ".tmp", STATE)
-    small = {"model": to_half(model.state_dict()), "disc": to_half(disc.state_dict()), "step": step,
-             "seconds": seconds, "config": config}
-    torch.save(small, SMALL + ".tmp")
-    os.replace(SMALL + ".tmp", SMALL)
+    torch.save(full, state + ".tmp")
+    os.replace(state + ".tmp", state)
+    half = {"model": to_half(model.state_dict()), "disc": to_half(disc.state_dict()), "step": step,
+            "seconds": seconds, "config": config}
+    torch.save(half, small + ".tmp")
+    os.replace(small + ".tmp", small)
 
 
-def resume(model, disc, opt_g, opt_d):
-    """(step, training seconds so far) from the newest checkpoint there is; (0, 0) when none."""
-    if os.path.exists(STATE):
-        s = torch.load(STATE, map_location=next(model.parameters()).device)
+def resume(model, disc, opt_g, opt_d, state=STATE, small=SMALL):
+    """(step, training seconds so far, source) from the newest checkpoint there is: `state` with its optimisers,
+    else `small`'s weights with fresh ones; (0, 0, None) when neither exists. `state` None skips the first."""
+    if state is not None and os.path.exists(state):
+        s = torch.load(state, map_location=next(model.parameters()).device)
         model.load_state_dict(s["model"])
         disc.load_state_dict(s["disc"])
         opt_g.load_state_dict(s["opt_g"])
         opt_d.load_state_dict(s["opt_d"])
-        return s["step"], s["seconds"], STATE
-    if os.path.exists(SMALL):
-        s = torch.load(SMALL, map_location=next(model.parameters()).device)
+        return s["step"], s["seconds"], state
+    if os.path.exists(small):
+        s = torch.load(small, map_location=next(model.parameters()).device)
         model.load_state_dict(to_float(s["model"]))
         disc.load_state_dict(to_float(s["disc"]))
-        return s["step"], s["seconds"], SMALL
+        return s["step"], s["seconds"], small
     return 0, 0.0, None
 
 

@@ -35,7 +35,8 @@ import common  # noqa: E402
 from codec_music import MusicCodec  # noqa: E402
 from stft_discriminator import MultiScaleStftDiscriminator, discriminator_loss, generator_losses  # noqa: E402
 from train_codec import stft_loss  # noqa: E402
-from train_codec_music import SMALL as CODEC, CropPool, to_float, to_half  # noqa: E402
+import train_codec_music  # noqa: E402
+from train_codec_music import SMALL as CODEC, CropPool  # noqa: E402
 
 STATE = os.path.join(common.RUNS, "codec_decoder_state.pt")
 SMALL = os.path.join(common.RUNS, "codec_decoder.pt")
@@ -58,34 +59,12 @@ def level_loss(out, wav):
     return (level_db(out, gain) - level_db(wav, gain)).abs().mean() / 10
 
 
-def save(model, disc, opt_g, opt_d, step, config, seconds):
-    os.makedirs(common.RUNS, exist_ok=True)
-    full = {"model": model.state_dict(), "disc": disc.state_dict(), "opt_g": opt_g.state_dict(),
-            "opt_d": opt_d.state_dict(), "step": step, "seconds": seconds, "config": config}
-    torch.save(full, STATE + ".tmp")
-    os.replace(STATE + ".tmp", STATE)
-    small = {"model": to_half(model.state_dict()), "disc": to_half(disc.state_dict()), "step": step,
-             "seconds": seconds, "config": config}
-    torch.save(small, SMALL + ".tmp")
-    os.replace(SMALL + ".tmp", SMALL)
-
-
 def resume(model, disc, opt_g, opt_d):
-    """(step, seconds, source): this fine-tuning's newest checkpoint, else the trained codec at step 0."""
-    if os.path.exists(STATE):
-        s = torch.load(STATE)
-        model.load_state_dict(s["model"])
-        disc.load_state_dict(s["disc"])
-        opt_g.load_state_dict(s["opt_g"])
-        opt_d.load_state_dict(s["opt_d"])
-        return s["step"], s["seconds"], STATE
-    source = SMALL if os.path.exists(SMALL) else CODEC
-    s = torch.load(source)
-    model.load_state_dict(to_float(s["model"]))
-    disc.load_state_dict(to_float(s["disc"]))
-    if source == CODEC:
-        return 0, 0.0, source
-    return s["step"], s["seconds"], source
+    """(step, seconds, source): this fine-tuning's newest checkpoint, else the trained codec's weights at step 0."""
+    step, seconds, source = train_codec_music.resume(model, disc, opt_g, opt_d, STATE, SMALL)
+    if source is None:
+        _, _, source = train_codec_music.resume(model, disc, opt_g, opt_d, None, CODEC)
+    return step, seconds, source
 
 
 def main():
@@ -157,9 +136,10 @@ def main():
             common.log(LOG, f"step {step} t {elapsed / 60:.1f}min loss {avg[0]:.4f} stft {avg[1]:.4f} mel {avg[2]:.4f} "
                             f"level-dB {avg[3]:.3f} wav {avg[4]:.4f} adv {avg[5]:.4f} feat {avg[6]:.4f} disc {avg[7]:.4f}")
         if time.time() - last_save > args.save_minutes * 60:
-            save(model, disc, opt_g, opt_d, step, json.loads(json.dumps(config)), seconds + time.time() - start)
+            train_codec_music.save(model, disc, opt_g, opt_d, step, json.loads(json.dumps(config)),
+                                   seconds + time.time() - start, STATE, SMALL)
             last_save = time.time()
-    save(model, disc, opt_g, opt_d, step, config, seconds + time.time() - start)
+    train_codec_music.save(model, disc, opt_g, opt_d, step, config, seconds + time.time() - start, STATE, SMALL)
     common.log(LOG, f"stopped at step {step}, {(seconds + time.time() - start) / 60:.1f} min of fine-tuning in all")
 
 
