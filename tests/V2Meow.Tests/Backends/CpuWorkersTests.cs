@@ -22,6 +22,27 @@ public class CpuWorkersTests
     }
 
     [Fact]
+    public void EachThreadStartsAtTheHeadOfItsOwnRange()
+    {
+        // Item 0 holds the calling thread until the worker has taken an item, so the worker's first pick is
+        // made while the caller's range is still untouched: with contiguous ranges it is the head of range 1.
+        using var workers = new CpuWorkers(2);
+        int caller = Environment.CurrentManagedThreadId;
+        var firstByThread = new System.Collections.Concurrent.ConcurrentDictionary<int, int>();
+        using var workerStarted = new ManualResetEventSlim();
+        workers.For(64, i =>
+        {
+            int thread = Environment.CurrentManagedThreadId;
+            firstByThread.TryAdd(thread, i);
+            if (thread != caller) workerStarted.Set();
+            if (i == 0) workerStarted.Wait(TimeSpan.FromSeconds(10));
+        });
+        Assert.Equal(0, firstByThread[caller]);
+        Assert.True(workerStarted.IsSet, "the worker took no item in 10 s");
+        Assert.Equal(32, Assert.Single(firstByThread, p => p.Key != caller).Value);
+    }
+
+    [Fact]
     public void AnErrorInAnItemIsRethrownAsItself()
     {
         using var workers = new CpuWorkers(2);

@@ -10,8 +10,9 @@ namespace V2Meow.Runtime.Backends.Cpu;
 /// step, so about 60 such calls a step spent as much time starting loops as streaming weights.
 /// </summary>
 /// <remarks>
-/// Items are handed out one at a time from a shared counter, the calling thread taking its share: a worker the
-/// OS has not scheduled yet leaves its items to the others instead of holding the loop up. Between loops a
+/// Each thread, the calling one included, takes the items of its own contiguous range one at a time, then what
+/// is left of the others' (<see cref="Loop"/>): a worker the OS has not scheduled yet leaves its items to the
+/// others instead of holding the loop up. Between loops a
 /// worker spins for <see cref="SpinMicroseconds"/> (a decode step's serial parts between two loops are shorter)
 /// and then sleeps on a semaphore, so an idle backend costs nothing. A loop started while another is running
 /// (another thread sharing the backend) or from inside one runs on <see cref="Parallel"/> instead.
@@ -21,29 +22,56 @@ internal sealed class CpuWorkers : IDisposable
     /// <summary>How long an idle worker watches for the next loop before it sleeps.</summary>
     const int SpinMicroseconds = 200;
 
-    sealed class Loop(int count, Action<int> body)
+    /// <summary>
+    /// One loop's items in one contiguous range per thread. A thread walks its own range in order, so it streams
+    /// one run of memory (a product's weight rows) that the hardware prefetcher and the loops' own prefetches
+    /// can follow, rather than every other item; when its range is done it takes what is left of the others',
+    /// from the same counters, so a thread the OS has not scheduled holds nothing up.
+    /// </summary>
+    sealed class Loop
     {
-        public readonly int Count = count;
-        public readonly Action<int> Body = body;
-        public int Next;
+        /// <summary>Ints between two threads' counters: a cache line each, so taking an item does not contend with the others.</summary>
+        const int Stride = 16;
+
+        public readonly int Count;
+        public readonly Action<int> Body;
+        readonly int _ranges;
+        readonly int[] _next;
         public int Done;
         public Exception? Error;
 
-        /// <summary>Takes items until none is left.</summary>
-        public void Work()
+        public Loop(int count, Action<int> body, int threads)
         {
-            int item;
-            while ((item = Interlocked.Increment(ref Next) - 1) < Count)
+            Count = count;
+            Body = body;
+            _ranges = Math.Min(threads, count);
+            _next = new int[_ranges * Stride];
+            for (int r = 0; r < _ranges; r++) _next[r * Stride] = Start(r);
+        }
+
+        int Start(int range) => (int)((long)range * Count / _ranges);
+
+        /// <summary>Takes items of the range of thread <paramref name="self"/>, then of the others', until none is left.</summary>
+        public void Work(int self)
+        {
+            for (int r = 0; r < _ranges; r++)
             {
-                try { Body(item); }
-                catch (Exception e) { Interlocked.CompareExchange(ref Error, e, null); }
-                Interlocked.Increment(ref Done);
+                int range = (self + r) % _ranges, end = Start(range + 1);
+                int item;
+                while ((item = Interlocked.Increment(ref _next[range * Stride]) - 1) < end)
+                {
+                    try { Body(item); }
+                    catch (Exception e) { Interlocked.CompareExchange(ref Error, e, null); }
+                    Interlocked.Increment(ref Done);
+                }
             }
         }
     }
 
-    sealed class Worker
+    sealed class Worker(int index)
     {
+        /// <summary>The worker's place in a loop's ranges: the calling thread is 0.</summary>
+        public readonly int Index = index;
         public readonly SemaphoreSlim Wake = new(0);
         public int Sleeping;
     }
@@ -65,7 +93,7 @@ internal sealed class CpuWorkers : IDisposable
         _threads = new Thread[_workers.Length];
         for (int i = 0; i < _workers.Length; i++)
         {
-            var worker = _workers[i] = new Worker();
+            var worker = _workers[i] = new Worker(i + 1);
             _threads[i] = new Thread(() => Run(worker)) { IsBackground = true, Name = $"v2meow cpu worker {i + 1}" };
         }
     }
@@ -98,12 +126,12 @@ internal sealed class CpuWorkers : IDisposable
                 foreach (var thread in _threads) thread.Start();
                 _started = true;
             }
-            var loop = new Loop(count, body);
+            var loop = new Loop(count, body, Threads);
             Volatile.Write(ref _loop, loop);
             Interlocked.Increment(ref _generation);
             foreach (var worker in _workers)
                 if (Interlocked.Exchange(ref worker.Sleeping, 0) == 1) worker.Wake.Release();
-            loop.Work();
+            loop.Work(0);
             // Items a worker has taken but not finished: wait, yielding so a preempted worker can run.
             var spin = new SpinWait();
             while (Volatile.Read(ref loop.Done) < count) spin.SpinOnce(sleep1Threshold: -1);
@@ -125,7 +153,7 @@ internal sealed class CpuWorkers : IDisposable
             if (generation != seen)
             {
                 seen = generation;
-                Volatile.Read(ref _loop)?.Work();
+                Volatile.Read(ref _loop)?.Work(worker.Index);
                 continue;
             }
             long spinStart = Stopwatch.GetTimestamp();
