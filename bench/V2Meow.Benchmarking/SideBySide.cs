@@ -49,7 +49,7 @@ public sealed record SideBySideRow(string Stage, string Phase, string Unit, doub
 /// <summary>What a side-by-side run of any family gives back: the context, the rows, and the whole report as text.</summary>
 public interface ISideBySideReport
 {
-    /// <summary>date, commit, machine, runtime, pytorch, bundle, timing, copy: what every figure needs beside it.</summary>
+    /// <summary>date, commit, machine, runtime, pytorch, bundle, timing, copy, read: what every figure needs beside it.</summary>
     IReadOnlyDictionary<string, string> Context { get; }
     /// <summary>The throughput table's rows.</summary>
     IReadOnlyList<SideBySideRow> Rows { get; }
@@ -65,7 +65,7 @@ public sealed record SideBySideReport(
     int Batch,
     int DecodeSteps,
     ReferenceTimings? Reference,
-    double RuntimeCopyBytesPerSecond,
+    double FloorBytesPerSecond,
     long CodecWeightBytes) : ISideBySideReport
 {
     public string Format() => SideBySideTable.Format(this);
@@ -93,7 +93,7 @@ public sealed class SideBySideSession : IDisposable
 /// The runtime and the PyTorch reference on the same bundle, the same work and the same threads and device,
 /// in one run: for v2meow/1, per stage a teacher-forced prefill of one window and a batch-1 decode of N tokens
 /// through the KV cache (plus the runtime's batched decode), the codec on the same seconds of audio, and the
-/// decode bandwidth floor from the backend's copy bandwidth; for vmas/1 the same questions of its video
+/// decode bandwidth floor from the backend's memory bandwidth (copy, and on the CPU a read-only sweep); for vmas/1 the same questions of its video
 /// encoder, music decoder and codec (<see cref="VmasSideBySide"/>).
 /// </summary>
 public static class SideBySide
@@ -153,6 +153,7 @@ public static class SideBySide
         progress?.Invoke($"runtime on {backend.Device.Name} ({DeviceKinds.Name(backend.Kind)}), bundle {folder}");
 
         double copyBefore = CopyBandwidth.Measure(backend);
+        double? readBefore = ReadBandwidth.Measure(backend);
         int matrixBytes = StageFootprint.MatrixElementBytes(backend, bundle);
         var rows = new List<SideBySideRow>();
         var footprints = new List<StageFootprint>();
@@ -181,9 +182,10 @@ public static class SideBySide
         }
 
         // Measured before and after the runtime's work and the better kept: on a shared machine a single
-        // copy can run well below what the decode's own reads reach, which would put the floor too low.
+        // copy or sweep can run well below what the decode's own reads reach, which would put the floor too low.
         double copyAfter = CopyBandwidth.Measure(backend);
-        double copy = Math.Max(copyBefore, copyAfter);
+        double? readAfter = ReadBandwidth.Measure(backend);
+        double bandwidth = FloorBandwidth(copyBefore, copyAfter, readBefore, readAfter);
         // Peak resident memory of this process so far: the runtime's work only (the reference runs in its own process).
         long resident = PeakResidentBytes();
 
@@ -213,9 +215,9 @@ public static class SideBySide
             rows.Add(new SideBySideRow(stage, $"prefill b1 ({m.PrefillTokens} tok)", "tok/s", m.Prefill, r?.PrefillTokensPerSecond, null,
                 o?.PrefillTokensPerSecond));
             rows.Add(new SideBySideRow(stage, $"decode b1 ({m.Steps} tok)", "tok/s", m.Decode, r?.DecodeTokensPerSecond,
-                copy / footprint.DecodeBytesPerStep(m.Steps, 1), o?.DecodeTokensPerSecond));
+                bandwidth / footprint.DecodeBytesPerStep(m.Steps, 1), o?.DecodeTokensPerSecond));
             rows.Add(new SideBySideRow(stage, $"decode b{options.Batch} ({m.Steps} tok)", "tok/s", m.Batched, null,
-                options.Batch * copy / footprint.DecodeBytesPerStep(m.Steps, options.Batch), o?.BatchDecodeTokensPerSecond));
+                options.Batch * bandwidth / footprint.DecodeBytesPerStep(m.Steps, options.Batch), o?.BatchDecodeTokensPerSecond));
         }
         rows.Add(new SideBySideRow("codec", $"decode ({options.CodecSeconds:0.##} s audio)", "audio s/s", codecRate, reference?.CodecAudioSecondsPerSecond, null,
             onnx?.CodecAudioSecondsPerSecond));
@@ -226,8 +228,9 @@ public static class SideBySide
             context["onnxrt"] = $"{onnx.Engine} on cpu, {onnx.Threads} threads, every graph optimisation (ORT_ENABLE_ALL), weights f32 " +
                 $"(the reference's, exported with torch.onnx); outputs within {onnx.WorstCheckError:0.#e0} of PyTorch's before timing";
         context["copy"] = CopyLine(copyBefore, copyAfter, reference?.CopyBytesPerSecond);
+        if (ReadLine(readBefore, readAfter) is { } read) context["read"] = read;
         context["memory"] = $"runtime process peak resident {SideBySideTable.Bytes(resident)} (bundle, KV pools and scratch of every stage and the codec)";
-        return new SideBySideReport(context, rows, footprints, options.Batch, options.DecodeSteps, reference, copy, codecWeights);
+        return new SideBySideReport(context, rows, footprints, options.Batch, options.DecodeSteps, reference, bandwidth, codecWeights);
     }
 
     /// <summary>
@@ -251,6 +254,19 @@ public static class SideBySide
             ["timing"] = $"best of {options.Repeats} after a warm-up, every column; the runtime and ONNX Runtime also time runs until {Timing.MinimumTimedSeconds:0} s have been timed (short runs vary on a shared machine), and the runtime repeats short warm-ups for 3 s, for its tiered JIT",
         };
     }
+
+    /// <summary>
+    /// The floor's bandwidth: the better of the copies (read + write) before and after the runtime's work and,
+    /// on the CPU, of the read-only sweeps (<see cref="ReadBandwidth"/>), since a decode step only reads.
+    /// </summary>
+    public static double FloorBandwidth(double copyBefore, double copyAfter, double? readBefore, double? readAfter) =>
+        Math.Max(Math.Max(copyBefore, copyAfter), Math.Max(readBefore ?? 0, readAfter ?? 0));
+
+    /// <summary>The context's read line, where the backend has a read-only sweep: the better of the sweeps before and after the runtime's work.</summary>
+    public static string? ReadLine(double? before, double? after) =>
+        before is { } b && after is { } a
+            ? $"runtime backend {Math.Max(b, a) / 1e9:0.0} GB/s (read only, every thread its part; {b / 1e9:0.0} before, {a / 1e9:0.0} after the runtime's work)"
+            : null;
 
     /// <summary>The context's copy line: the better of the runtime backend's copies before and after its work, and the reference's.</summary>
     public static string CopyLine(double before, double after, double? reference) =>

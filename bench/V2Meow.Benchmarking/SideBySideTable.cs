@@ -9,7 +9,7 @@ public static class SideBySideTable
     public static string Format(SideBySideReport report)
     {
         var text = new StringBuilder();
-        AppendContext(text, report.Context, report.RuntimeCopyBytesPerSecond);
+        AppendContext(text, report.Context, report.FloorBytesPerSecond);
         AppendRows(text, report.Rows);
 
         text.AppendLine();
@@ -30,19 +30,20 @@ public static class SideBySideTable
         text.AppendLine("runtime and pytorch in tokens per second (codec: seconds of audio per second); ratio = runtime / pytorch.");
         if (report.Rows.Any(r => r.OnnxRuntime is not null))
             text.AppendLine("onnxrt = ONNX Runtime on the reference exported to ONNX (f32 weights), same work and threads; rt/ort = runtime / onnxrt.");
-        text.AppendLine("floor = the runtime backend's copy bandwidth / bytes one decode step reads (decoder weights once per step, the head");
-        text.AppendLine("included; per sequence its cached keys and values and cross-attention memory): the most a bandwidth-bound decode");
+        text.AppendLine("floor = the runtime backend's memory bandwidth (the better of its copy, read + write, and on the cpu a read-only");
+        text.AppendLine("sweep) / bytes one decode step reads (decoder weights once per step, the head included; per sequence its cached");
+        text.AppendLine("keys and values and cross-attention memory): the most a bandwidth-bound decode");
         text.AppendLine($"can reach. pytorch decodes one sequence only, so the b{report.Batch} rows have no pytorch figure; prefill is compute-bound: no floor.");
-        text.AppendLine("Above 100% of the floor means the copy ran slower than the decode's own reads (a shared or throttled machine): rerun.");
+        text.AppendLine("Above 100% of the floor means the bandwidth ran slower than the decode's own reads (a shared or throttled machine): rerun.");
         return text.ToString();
     }
 
-    /// <summary>One <c>key: value</c> line per context entry (a copy line from <paramref name="copyBytesPerSecond"/> if it has none), then a blank line.</summary>
-    public static void AppendContext(StringBuilder text, IReadOnlyDictionary<string, string> context, double copyBytesPerSecond)
+    /// <summary>One <c>key: value</c> line per context entry (a bandwidth line from <paramref name="floorBytesPerSecond"/> if it has no copy line), then a blank line.</summary>
+    public static void AppendContext(StringBuilder text, IReadOnlyDictionary<string, string> context, double floorBytesPerSecond)
     {
         foreach (var (key, value) in context) text.AppendLine($"{key + ":",-9} {value}");
         if (!context.ContainsKey("copy"))
-            text.AppendLine($"{"copy:",-9} runtime backend {Rate(copyBytesPerSecond)} (read + write)");
+            text.AppendLine($"{"memory:",-9} runtime backend {Rate(floorBytesPerSecond)} (the floor's bandwidth)");
         text.AppendLine();
     }
 

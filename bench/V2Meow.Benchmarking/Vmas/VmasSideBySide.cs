@@ -13,7 +13,7 @@ namespace V2Meow.Benchmarking.Vmas;
 /// <param name="DecodeSteps">Decode steps per sequence, as run (at least K, at most one window).</param>
 /// <param name="Guidance">The guided rows' scale.</param>
 /// <param name="Reference">The reference's timings; null with --no-pytorch.</param>
-/// <param name="RuntimeCopyBytesPerSecond">The runtime backend's copy bandwidth, read + write: the floor's numerator.</param>
+/// <param name="FloorBytesPerSecond">The floor's numerator: the runtime backend's copy bandwidth (read + write) or, on the CPU, its read-only sweep where that is faster (<see cref="SideBySide.FloorBandwidth"/>).</param>
 public sealed record VmasSideBySideReport(
     IReadOnlyDictionary<string, string> Context,
     IReadOnlyList<SideBySideRow> Rows,
@@ -22,13 +22,13 @@ public sealed record VmasSideBySideReport(
     int DecodeSteps,
     double Guidance,
     VmasReferenceTimings? Reference,
-    double RuntimeCopyBytesPerSecond) : ISideBySideReport
+    double FloorBytesPerSecond) : ISideBySideReport
 {
     /// <summary>Context, the throughput table, the memory table, what the columns mean.</summary>
     public string Format()
     {
         var text = new StringBuilder();
-        SideBySideTable.AppendContext(text, Context, RuntimeCopyBytesPerSecond);
+        SideBySideTable.AppendContext(text, Context, FloorBytesPerSecond);
         SideBySideTable.AppendRows(text, Rows);
 
         text.AppendLine();
@@ -54,10 +54,11 @@ public sealed record VmasSideBySideReport(
         text.AppendLine($"runtime and pytorch per second: encoder frames, decoder tokens (a position carries K = {f.Codebooks} codebook tokens;");
         text.AppendLine("a decode step makes K per candidate), codec samples; ratio = runtime / pytorch. Decode: argmax from an empty cache;");
         text.AppendLine($"guided adds each candidate's null-conditioned twin (guidance {g}: 2 rows a candidate, the same tokens counted).");
-        text.AppendLine("floor = the runtime backend's copy bandwidth / bytes one decode step reads (decoder weights once per step, the K");
+        text.AppendLine("floor = the runtime backend's memory bandwidth (the better of its copy, read + write, and on the cpu a read-only");
+        text.AppendLine("sweep) / bytes one decode step reads (decoder weights once per step, the K");
         text.AppendLine("heads included, the cross-attention K/V projections not; per row its cached keys and values and cross-attention");
         text.AppendLine("memory): the most a bandwidth-bound decode can reach. Encoder, prefill and codec are compute-bound: no floor.");
-        text.AppendLine("Above 100% of the floor means the copy ran slower than the decode's own reads (a shared or throttled machine): rerun.");
+        text.AppendLine("Above 100% of the floor means the bandwidth ran slower than the decode's own reads (a shared or throttled machine): rerun.");
         return text.ToString();
     }
 }
@@ -78,6 +79,7 @@ public static class VmasSideBySide
         progress?.Invoke($"runtime on {backend.Device.Name} ({DeviceKinds.Name(backend.Kind)}), bundle {session.Folder}");
 
         double copyBefore = CopyBandwidth.Measure(backend);
+        double? readBefore = ReadBandwidth.Measure(backend);
         int matrixBytes = VmasFootprint.MatrixElementBytes(backend, bundle);
         var footprint = VmasFootprint.Of(bundle, matrixBytes);
         int repeats = options.Repeats;
@@ -124,7 +126,8 @@ public static class VmasSideBySide
 
         // Before and after the runtime's work, the better kept, as for v2meow/1 (SideBySide.RunStages).
         double copyAfter = CopyBandwidth.Measure(backend);
-        double copy = Math.Max(copyBefore, copyAfter);
+        double? readAfter = ReadBandwidth.Measure(backend);
+        double bandwidth = SideBySide.FloorBandwidth(copyBefore, copyAfter, readBefore, readAfter);
 
         VmasReferenceTimings? reference = null;
         if (!options.SkipReference && session.Python is { } python)
@@ -144,7 +147,7 @@ public static class VmasSideBySide
             {
                 string key = VmasReferenceTimings.DecodeKey(batch, guided);
                 int sequences = guided ? 2 * batch : batch;
-                double floor = (double)batch * footprint.Codebooks * copy / footprint.DecodeBytesPerStep(steps, sequences);
+                double floor = (double)batch * footprint.Codebooks * bandwidth / footprint.DecodeBytesPerStep(steps, sequences);
                 rows.Add(new SideBySideRow("decoder", $"decode b{batch}{(guided ? " guided" : "")} ({steps} steps)", "tok/s", decode[key],
                     reference is not null && reference.DecodeTokensPerSecond.TryGetValue(key, out double r) ? r : null, floor));
             }
@@ -154,6 +157,7 @@ public static class VmasSideBySide
         var context = SideBySide.Context(session, options, config.Name, config.DType, matrixBytes,
             reference is null ? null : $"{reference.Engine} on {reference.Device}, {reference.Threads} threads, weights f32");
         context["copy"] = SideBySide.CopyLine(copyBefore, copyAfter, reference?.CopyBytesPerSecond);
-        return new VmasSideBySideReport(context, rows, footprint, options.Batch, steps, guidance, reference, copy);
+        if (SideBySide.ReadLine(readBefore, readAfter) is { } read) context["read"] = read;
+        return new VmasSideBySideReport(context, rows, footprint, options.Batch, steps, guidance, reference, bandwidth);
     }
 }

@@ -109,6 +109,24 @@ public class SideBySideTests
     }
 
     [Fact]
+    public void TheFloorTakesTheBetterOfTheCopiesAndTheReadSweeps()
+    {
+        Assert.Equal(30e9, SideBySide.FloorBandwidth(20e9, 25e9, 30e9, 28e9));
+        Assert.Equal(25e9, SideBySide.FloorBandwidth(20e9, 25e9, null, null)); // a GPU: the device copy
+        Assert.Null(SideBySide.ReadLine(null, null));
+        Assert.Contains("30.0 GB/s (read only", SideBySide.ReadLine(30e9, 28e9));
+    }
+
+    [Fact]
+    public void ReadSweepOfTheCpuBackendGivesAPlausibleRate()
+    {
+        using var backend = new CpuBackend(2);
+        double? read = ReadBandwidth.Measure(backend, bytes: 1 << 20, repeats: 1);
+        // Any real memory system reads 1 MiB at between 100 MB/s and 10 TB/s.
+        Assert.InRange(read!.Value, 1e8, 1e13);
+    }
+
+    [Fact]
     public void BenchRunsTheRuntimeSideOnABundleWithoutPython()
     {
         var (code, output, error) = CliRunner.Run("bench", "--bundle", GoldenSets.Bundle("tiny"), "--device", "cpu", "--no-pytorch",

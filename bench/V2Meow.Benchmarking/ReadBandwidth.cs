@@ -1,0 +1,57 @@
+using System.Diagnostics;
+using System.Runtime.Intrinsics;
+using V2Meow.Runtime.Backends;
+using V2Meow.Runtime.Backends.Cpu;
+
+namespace V2Meow.Benchmarking;
+
+/// <summary>
+/// Read-only bandwidth of the CPU backend's memory: every thread sums its contiguous part of a 64 MiB array.
+/// A decode step only reads its weights, and on a CPU a pure read stream runs faster than a copy, which
+/// also writes (on this project's 2-core machine 29–38 GB/s against 20–30 GB/s): a floor taken from the copy
+/// alone was passed by the decode itself, so the CPU floor takes the better of the two.
+/// </summary>
+public static class ReadBandwidth
+{
+    /// <summary>Bytes per second of the best of <paramref name="repeats"/> sweeps after a warm-up; null on a GPU backend (its floor stays the device copy).</summary>
+    public static double? Measure(IComputeBackend backend, int bytes = CopyBandwidth.DefaultBytes, int repeats = 5)
+    {
+        if (backend is not CpuBackend) return null;
+        var data = new float[bytes / sizeof(float)];
+        data.AsSpan().Fill(1f);
+        int parts = Math.Max(1, backend.Device.ProcessorCount);
+        var sums = new float[parts]; // kept, so the sums are not optimised away
+        var options = new ParallelOptions { MaxDegreeOfParallelism = parts };
+        void Sweep() => Parallel.For(0, parts, options, p =>
+        {
+            long start = (long)data.Length * p / parts, end = (long)data.Length * (p + 1) / parts;
+            sums[p] = Sum(data.AsSpan((int)start, (int)(end - start)));
+        });
+        Sweep();
+        double best = double.PositiveInfinity;
+        for (int i = 0; i < repeats; i++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            Sweep();
+            best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalSeconds);
+        }
+        return (double)data.Length * sizeof(float) / best;
+    }
+
+    /// <summary>Four independent vector sums, so the adds never wait on each other and the loads set the pace.</summary>
+    static float Sum(ReadOnlySpan<float> values)
+    {
+        var vectors = System.Runtime.InteropServices.MemoryMarshal.Cast<float, Vector256<float>>(values);
+        Vector256<float> a = default, b = default, c = default, d = default;
+        int i = 0;
+        for (; i + 4 <= vectors.Length; i += 4)
+        {
+            a += vectors[i];
+            b += vectors[i + 1];
+            c += vectors[i + 2];
+            d += vectors[i + 3];
+        }
+        for (; i < vectors.Length; i++) a += vectors[i];
+        return Vector256.Sum(a + b + c + d);
+    }
+}
