@@ -234,6 +234,30 @@ public class TransformerOpsTests(BackendFixture backends) : IClassFixture<Backen
         }
     }
 
+    [Fact]
+    public void CpuAttentionRowsDoNotDependOnTheBlockTheyAreIn()
+    {
+        // 9 query rows: two 4-row tiles and a single row, against each row alone (no tile): the same bits, so a
+        // prefill and a decode step score a query alike. Head width 72: 16-wide steps, one 8-wide step, no tail.
+        var backend = backends.Get("cpu");
+        int heads = 2, dh = 72, inner = heads * dh, n = 9, m = 37;
+        float[] q = Random(n * inner, 11, 2), k = Random(m * inner, 12, 2), v = Random(m * inner, 13);
+        using var tk = backend.Upload(k, m, inner);
+        using var tv = backend.Upload(v, m, inner);
+        var attention = new AttentionHeads(heads, dh, 0.125f);
+        using var tq = backend.Upload(q, n, inner);
+        using var ty = backend.Allocate(n, inner);
+        backend.Attention(tq, tk, tv, ty, attention, null);
+        float[] block = Download(backend, ty);
+        for (int row = 0; row < n; row++)
+        {
+            using var oneQ = backend.Upload(q[(row * inner)..((row + 1) * inner)], 1, inner);
+            using var oneY = backend.Allocate(1, inner);
+            backend.Attention(oneQ, tk, tv, oneY, attention, null);
+            Assert.Equal(Download(backend, oneY), block[(row * inner)..((row + 1) * inner)]);
+        }
+    }
+
     [Theory]
     [MemberData(nameof(Backends))]
     public void PagedAttentionReadsThroughScatteredBlocks(string name)
