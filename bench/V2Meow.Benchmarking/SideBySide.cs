@@ -158,6 +158,7 @@ public static class SideBySide
         var rows = new List<SideBySideRow>();
         var footprints = new List<StageFootprint>();
         var measured = new Dictionary<StageId, (double Prefill, int PrefillTokens, double Decode, int Steps, double Batched)>();
+        double? readBetween = null;
         foreach (var stage in Stages)
         {
             var footprint = StageFootprint.Of(bundle, stage, matrixBytes);
@@ -171,6 +172,9 @@ public static class SideBySide
             double decode = steps / Timing.Best(backend, options.Repeats, () => workload.Decode(steps, 1));
             double batched = (double)steps * options.Batch / Timing.Best(backend, options.Repeats, () => workload.Decode(steps, options.Batch));
             measured[stage] = (prefill, prefillTokens, decode, steps, batched);
+            // A sweep beside each stage's decode too: the machine's bandwidth drifts over a run, and the floor
+            // should be the best the memory gave, as each decode row is the best of its runs.
+            readBetween = Max(readBetween, ReadBandwidth.Measure(backend));
         }
         progress?.Invoke($"runtime codec: {options.CodecSeconds:0.##} s of audio");
         double codecRate;
@@ -184,7 +188,7 @@ public static class SideBySide
         // Measured before and after the runtime's work and the better kept: on a shared machine a single
         // copy or sweep can run well below what the decode's own reads reach, which would put the floor too low.
         double copyAfter = CopyBandwidth.Measure(backend);
-        double? readAfter = ReadBandwidth.Measure(backend);
+        double? readAfter = Max(ReadBandwidth.Measure(backend), readBetween);
         double bandwidth = FloorBandwidth(copyBefore, copyAfter, readBefore, readAfter);
         // Peak resident memory of this process so far: the runtime's work only (the reference runs in its own process).
         long resident = PeakResidentBytes();
@@ -262,11 +266,14 @@ public static class SideBySide
     public static double FloorBandwidth(double copyBefore, double copyAfter, double? readBefore, double? readAfter) =>
         Math.Max(Math.Max(copyBefore, copyAfter), Math.Max(readBefore ?? 0, readAfter ?? 0));
 
-    /// <summary>The context's read line, where the backend has a read-only sweep: the better of the sweeps before and after the runtime's work.</summary>
+    /// <summary>The context's read line, where the backend has a read-only sweep: the best of the sweeps before the runtime's work and during or after it.</summary>
     public static string? ReadLine(double? before, double? after) =>
         before is { } b && after is { } a
-            ? $"runtime backend {Math.Max(b, a) / 1e9:0.0} GB/s (read only, every thread its part; {b / 1e9:0.0} before, {a / 1e9:0.0} after the runtime's work)"
+            ? $"runtime backend {Math.Max(b, a) / 1e9:0.0} GB/s (read only, every thread its part; {b / 1e9:0.0} before, {a / 1e9:0.0} during and after the runtime's work)"
             : null;
+
+    /// <summary>The larger of two optional rates; null when neither was measured.</summary>
+    public static double? Max(double? a, double? b) => a is null ? b : b is null ? a : Math.Max(a.Value, b.Value);
 
     /// <summary>The context's copy line: the better of the runtime backend's copies before and after its work, and the reference's.</summary>
     public static string CopyLine(double before, double after, double? reference) =>

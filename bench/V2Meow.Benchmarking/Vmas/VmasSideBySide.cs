@@ -97,6 +97,7 @@ public static class VmasSideBySide
         double prefill, guidance;
         int prefillPositions, steps;
         var decode = new Dictionary<string, double>(StringComparer.Ordinal);
+        double? readBetween = null;
         using (var decoder = VmasDecoderWorkload.Load(bundle, backend))
         {
             guidance = decoder.Guidance;
@@ -110,6 +111,8 @@ public static class VmasSideBySide
                     progress?.Invoke($"runtime decoder: {steps} steps at batch {batch}{(guided ? ", guided" : "")}");
                     decode[VmasReferenceTimings.DecodeKey(batch, guided)] =
                         (double)steps * decoder.Codebooks * batch / Timing.Best(backend, repeats, () => decoder.Decode(steps, batch, guided));
+                    // Beside each decode row too, as for v2meow/1 (SideBySide.RunStages).
+                    readBetween = SideBySide.Max(readBetween, ReadBandwidth.Measure(backend));
                 }
         }
 
@@ -126,7 +129,7 @@ public static class VmasSideBySide
 
         // Before and after the runtime's work, the better kept, as for v2meow/1 (SideBySide.RunStages).
         double copyAfter = CopyBandwidth.Measure(backend);
-        double? readAfter = ReadBandwidth.Measure(backend);
+        double? readAfter = SideBySide.Max(ReadBandwidth.Measure(backend), readBetween);
         double bandwidth = SideBySide.FloorBandwidth(copyBefore, copyAfter, readBefore, readAfter);
 
         VmasReferenceTimings? reference = null;

@@ -115,6 +115,9 @@ public class SideBySideTests
         Assert.Equal(25e9, SideBySide.FloorBandwidth(20e9, 25e9, null, null)); // a GPU: the device copy
         Assert.Null(SideBySide.ReadLine(null, null));
         Assert.Contains("30.0 GB/s (read only", SideBySide.ReadLine(30e9, 28e9));
+        Assert.Null(SideBySide.Max(null, null));
+        Assert.Equal(3.0, SideBySide.Max(null, 3.0));
+        Assert.Equal(4.0, SideBySide.Max(4.0, 3.0));
     }
 
     [Fact]
