@@ -7,9 +7,9 @@ namespace V2Meow.Benchmarking;
 
 /// <summary>
 /// Read-only bandwidth of the CPU backend's memory: every thread sums its contiguous part of a 64 MiB array.
-/// A decode step only reads its weights, and on a CPU a pure read stream runs faster than a copy, which
-/// also writes (on this project's 2-core machine 29–38 GB/s against 20–30 GB/s): a floor taken from the copy
-/// alone was passed by the decode itself, so the CPU floor takes the better of the two.
+/// A decode step only reads its weights, so its ceiling is the memory's read bandwidth, which a copy (that
+/// also writes) need not reach: on this project's 2-core machine a floor from two copies was passed by the
+/// decode itself. The CPU floor takes the best of both kinds of measurement (<see cref="SideBySide.FloorBandwidth"/>).
 /// </summary>
 public static class ReadBandwidth
 {

@@ -12,10 +12,10 @@ namespace V2Meow.Runtime.Backends.Cpu;
 /// <remarks>
 /// Each thread, the calling one included, takes the items of its own contiguous range one at a time, then what
 /// is left of the others' (<see cref="Loop"/>): a worker the OS has not scheduled yet leaves its items to the
-/// others instead of holding the loop up. Between loops a
-/// worker spins for <see cref="SpinMicroseconds"/> (a decode step's serial parts between two loops are shorter)
-/// and then sleeps on a semaphore, so an idle backend costs nothing. A loop started while another is running
-/// (another thread sharing the backend) or from inside one runs on <see cref="Parallel"/> instead.
+/// others instead of holding the loop up. Between loops a worker spins for <see cref="SpinMicroseconds"/> (a
+/// decode step's serial parts between two loops are shorter) and then sleeps on a semaphore, so an idle
+/// backend costs nothing. A loop started while another is running (another thread sharing the backend) or
+/// from inside one runs on <see cref="Parallel"/> instead.
 /// </remarks>
 internal sealed class CpuWorkers : IDisposable
 {
