@@ -190,6 +190,8 @@ v5() {
   $N $PY evaluation/real_music.py generate --bundle "$BUNDLE" --name v5-calm --prompt "slow ambient pad strings"
   $N $PY evaluation/real_music.py generate --bundle "$BUNDLE" --name v5-lively --prompt "fast rock drums guitar"
   $N $PY evaluation/real_music.py measure --name v4 --name v5 --name v5-calm --name v5-lively
+  # The held-out music grouped by captions like the two prompts: the direction the corpus steers towards.
+  $N $PY evaluation/real_music.py captions --prompt "slow ambient pad strings" --prompt "fast rock drums guitar"
 }
 
 vmas() {

@@ -1,4 +1,4 @@
-"""training/evaluation/real_music.py's D2M-GAN beat scores, on clicks whose onsets are known."""
+"""training/evaluation/real_music.py: the D2M-GAN beat scores, on clicks whose onsets are known, and how captions match prompts."""
 
 import os
 import sys
@@ -38,3 +38,12 @@ def test_half_the_beats_cover_half_and_hit_half():
     assert half["d2m_beat_coverage"] == 0.5
     assert half["d2m_beat_hit"] == 0.5
     assert abs(half["d2m_beat_f1"] - 2 * 0.5 * 1.0 / 1.5) < 1e-3  # every generated beat is on a reference beat
+
+
+def test_a_caption_matches_a_prompt_by_its_tempo_word_and_one_other_word():
+    calm = "slow ambient pad strings"
+    assert real_music.matches_prompt("slow 72 bpm; D dorian; ambient; pad, strings; low energy", calm)
+    assert real_music.matches_prompt("Slow 80 bpm; strings; medium energy", calm)  # case as the text tower reads it
+    assert not real_music.matches_prompt("slow 70 bpm; C major; ballad; piano; low energy", calm)  # no other word
+    assert not real_music.matches_prompt("fast 140 bpm; ambient; pad; high energy", calm)  # wrong tempo
+    assert not real_music.matches_prompt("slowly; ambient", calm)  # whole words only

@@ -4,6 +4,7 @@
     real_music.py generate --bundle DIR --name v5 [--prompt "slow ambient pad"] [--temperatures 1,0.7,0.4]
     real_music.py measure --name v4 --name v5 [--out logs/v5/real_music.json]
     real_music.py figure --name v4 --name v5 [--clip 0] [--out figures/v5_spectrograms.png]
+    real_music.py captions --prompt "slow ambient pad strings" --prompt "fast rock drums guitar" [--out ...]
 
 `videos` renders the paired videos (music_video.py: the picture follows the music) of --clips held-out
 clips spread evenly over data/music/heldout (composed pieces of seed 2 and Freedoom's held-out tracks).
@@ -29,6 +30,11 @@ index) into runs/real_music/NAME/. `measure` compares every set of music with he
   score.motion_curve on the frames the runtime's scorer reads) and the onset rate of the music made for it
   (the v4 card's measure);
 - prompt steering, for sets generated with --prompt: onsets per second and centroid beside the unprompted set.
+
+`captions` measures the held-out rendered music itself grouped by its captions, with the prompt-steering
+numbers (onsets per second, centroid): for each --prompt, the clips whose caption has the prompt's first
+word (its tempo) and at least one of its other words. That is the direction a model steered by its corpus
+should follow, which need not be the one the words suggest to a listener.
 
 The held-out real music itself is measured too, as the row a perfect model would approach, and the same
 music through the real-music codec (its first 4 levels, as the default model decodes): the closest any
@@ -247,6 +253,42 @@ def measure(names, out):
         print(name[:43].ljust(44) + "".join(str(row.get(k, "")).rjust(15) for k in keys))
 
 
+def caption_words(caption):
+    """A caption's words as the text tower splits them (text_tower.py: lower case, split on spaces, commas, semicolons)."""
+    return set(w for w in caption.lower().replace(",", " ").replace(";", " ").split() if w)
+
+
+def matches_prompt(caption, prompt):
+    """Whether a clip's caption has the prompt's first word (its tempo) and at least one of the prompt's other words."""
+    words, wanted = caption_words(caption), prompt.lower().split()
+    return wanted[0] in words and any(w in words for w in wanted[1:])
+
+
+def caption_groups(prompts, out):
+    held_audio, captions = music_corpus.load_shards(HELDOUT)
+    texts = [c["text"] for c in captions]
+    groups = {"all held-out clips": list(range(len(texts)))}
+    for prompt in prompts:
+        groups[f"captions like '{prompt}'"] = [i for i, t in enumerate(texts) if matches_prompt(t, prompt)]
+    result = {}
+    for name, members in groups.items():
+        if not members:
+            result[name] = {"clips": 0}
+            continue
+        clips = [held_audio[i].astype(np.float64) / 32767 for i in members]
+        result[name] = {
+            "clips": len(clips),
+            "onsets_per_s": round(float(np.mean([len(evaluate.onsets(c)) / (len(c) / common.SR) for c in clips])), 2),
+            "centroid_hz": round(float(np.mean([spectrum_numbers(c)["centroid_hz"] for c in clips])), 1),
+        }
+        common.log("real_music.log", f"{name}: {json.dumps(result[name])}")
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    with open(out, "w", encoding="utf-8") as f:
+        json.dump(result, f, indent=1)
+    for name, row in result.items():
+        print(f"{name[:60]:60s} {json.dumps(row)}")
+
+
 def figure(names, clip, out, seconds=5.0):
     import spectrogram_figure as fig
 
@@ -262,12 +304,12 @@ def figure(names, clip, out, seconds=5.0):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("command", choices=["videos", "generate", "measure", "figure"])
+    p.add_argument("command", choices=["videos", "generate", "measure", "figure", "captions"])
     p.add_argument("--clip", type=int, default=0, help="figure: the held-out clip (one of the videos')")
     p.add_argument("--clips", type=int, default=24)
     p.add_argument("--bundle")
     p.add_argument("--name", action="append", default=[])
-    p.add_argument("--prompt")
+    p.add_argument("--prompt", action="append", default=[], help="generate: the prompt (one); captions: each prompt to group by")
     p.add_argument("--temperatures", help="generate: T1,T2,T3 in place of the bundle's")
     p.add_argument("--out", help="measure: default logs/[SET/]real_music.json; figure: figures/real_music.png")
     args = p.parse_args()
@@ -276,9 +318,15 @@ def main():
     elif args.command == "generate":
         if not args.bundle or len(args.name) != 1:
             p.error("generate needs --bundle and one --name")
-        generate(args.bundle, args.name[0], args.prompt, args.temperatures)
+        if len(args.prompt) > 1:
+            p.error("generate takes at most one --prompt")
+        generate(args.bundle, args.name[0], args.prompt[0] if args.prompt else None, args.temperatures)
     elif args.command == "measure":
         measure(args.name, args.out or os.path.join(common.LOGS, "real_music.json"))
+    elif args.command == "captions":
+        if not args.prompt:
+            p.error("captions needs at least one --prompt")
+        caption_groups(args.prompt, args.out or os.path.join(common.LOGS, "prompt_reference.json"))
     else:
         figure(args.name, args.clip, args.out or os.path.join(common.HERE, "figures", "real_music.png"))
 
