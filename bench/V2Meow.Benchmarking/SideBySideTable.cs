@@ -34,7 +34,8 @@ public static class SideBySideTable
         text.AppendLine("sweep) / bytes one decode step reads (decoder weights once per step, the head included; per sequence its cached");
         text.AppendLine("keys and values and cross-attention memory): the most a bandwidth-bound decode");
         text.AppendLine($"can reach. pytorch decodes one sequence only, so the b{report.Batch} rows have no pytorch figure; prefill is compute-bound: no floor.");
-        text.AppendLine("Above 100% of the floor means the bandwidth ran slower than the decode's own reads (a shared or throttled machine): rerun.");
+        text.AppendLine("Above 100% of the floor: the decode read faster than every bandwidth sample (a shared or throttled machine: rerun),");
+        text.AppendLine("or part of a step's bytes came from cache (bytes per step near or under the CPU's last-level cache).");
         return text.ToString();
     }
 

@@ -58,7 +58,8 @@ public sealed record VmasSideBySideReport(
         text.AppendLine("sweep) / bytes one decode step reads (decoder weights once per step, the K");
         text.AppendLine("heads included, the cross-attention K/V projections not; per row its cached keys and values and cross-attention");
         text.AppendLine("memory): the most a bandwidth-bound decode can reach. Encoder, prefill and codec are compute-bound: no floor.");
-        text.AppendLine("Above 100% of the floor means the bandwidth ran slower than the decode's own reads (a shared or throttled machine): rerun.");
+        text.AppendLine("Above 100% of the floor: the decode read faster than every bandwidth sample (a shared or throttled machine: rerun),");
+        text.AppendLine("or part of a step's bytes came from cache (bytes per step near or under the CPU's last-level cache).");
         return text.ToString();
     }
 }
