@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using V2Meow.Runtime.Backends;
 using V2Meow.Runtime.Backends.Cpu;
 
@@ -36,21 +35,7 @@ public static class CopyBandwidth
         var source = new float[length];
         var destination = new float[length];
         source.AsSpan().Fill(1f);
-        int parts = Math.Max(1, threads);
-        var options = new ParallelOptions { MaxDegreeOfParallelism = parts };
-        void Copy() => Parallel.For(0, parts, options, p =>
-        {
-            long start = (long)length * p / parts, end = (long)length * (p + 1) / parts;
-            source.AsSpan((int)start, (int)(end - start)).CopyTo(destination.AsSpan((int)start, (int)(end - start)));
-        });
-        Copy();
-        double best = double.PositiveInfinity;
-        for (int i = 0; i < repeats; i++)
-        {
-            long t0 = Stopwatch.GetTimestamp();
-            Copy();
-            best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalSeconds);
-        }
-        return best;
+        return ParallelSweep.BestSeconds(length, threads, repeats,
+            (_, start, count) => source.AsSpan(start, count).CopyTo(destination.AsSpan(start, count)));
     }
 }

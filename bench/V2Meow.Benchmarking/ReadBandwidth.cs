@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.Intrinsics;
 using V2Meow.Runtime.Backends;
 using V2Meow.Runtime.Backends.Cpu;
@@ -21,20 +20,8 @@ public static class ReadBandwidth
         data.AsSpan().Fill(1f);
         int parts = Math.Max(1, backend.Device.ProcessorCount);
         var sums = new float[parts]; // kept, so the sums are not optimised away
-        var options = new ParallelOptions { MaxDegreeOfParallelism = parts };
-        void Sweep() => Parallel.For(0, parts, options, p =>
-        {
-            long start = (long)data.Length * p / parts, end = (long)data.Length * (p + 1) / parts;
-            sums[p] = Sum(data.AsSpan((int)start, (int)(end - start)));
-        });
-        Sweep();
-        double best = double.PositiveInfinity;
-        for (int i = 0; i < repeats; i++)
-        {
-            long t0 = Stopwatch.GetTimestamp();
-            Sweep();
-            best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalSeconds);
-        }
+        double best = ParallelSweep.BestSeconds(data.Length, parts, repeats,
+            (p, start, count) => sums[p] = Sum(data.AsSpan(start, count)));
         return (double)data.Length * sizeof(float) / best;
     }
 
