@@ -195,25 +195,20 @@ public sealed partial class CpuBackend
                 new Span<float>(yp + (long)i * inner, dh).Clear();
             }
 
-            for (int j = 0; j < last;)
+            if (n == 1) WeightedValuesOneByOne(vb + offset, inner, keyRows, 0, last, sp, yp, dh);
+            for (int t = 0; n > 1 && t < n; t += QueryTile)
             {
-                int run = keyRows.Run(j, last, out int row);
-                for (int e = 0; e < run; e++, j++)
+                if (t + QueryTile <= n)
                 {
-                    float* value = vb + (long)(row + e) * inner + offset;
-                    if (n == 1)
-                    {
-                        HeadAccumulate(value, sp[j], yp, dh);
-                        continue;
-                    }
-                    for (int t = 0; t < n; t += QueryTile)
-                    {
-                        if (t + QueryTile <= n && j < block.KeysOf(t)) HeadAccumulate4(value, sp + t * last + j, last, dh, yp + (long)t * inner, inner);
-                        else
-                            for (int i = t; i < Math.Min(t + QueryTile, n); i++)
-                                if (j < block.KeysOf(i)) HeadAccumulate(value, sp[i * last + j], yp + (long)i * inner, dh);
-                    }
+                    // The keys all four rows see, summed in registers; then each row's own further keys.
+                    int shared = block.KeysOf(t);
+                    WeightedValues4(vb + offset, inner, keyRows, shared, sp + t * last, last, dh, yp + (long)t * inner);
+                    for (int i = t; i < t + QueryTile; i++)
+                        WeightedValuesOneByOne(vb + offset, inner, keyRows, shared, block.KeysOf(i), sp + i * last, yp + (long)i * inner, dh);
                 }
+                else
+                    for (int i = t; i < n; i++)
+                        WeightedValuesOneByOne(vb + offset, inner, keyRows, 0, block.KeysOf(i), sp + i * last, yp + (long)i * inner, dh);
             }
             for (int i = 0; i < n; i++)
             {
@@ -304,6 +299,101 @@ public sealed partial class CpuBackend
         scores[3 * scoreStride] = s3;
     }
 
+    /// <summary>y += p[j] · v[j] for keys j in [from, to), in key order, over one head (<paramref name="values"/> is the head's column in row 0).</summary>
+    static unsafe void WeightedValuesOneByOne<TRows>(float* values, int inner, TRows keyRows, int from, int to, float* p, float* y, int dh)
+        where TRows : struct, IKeyRows
+    {
+        for (int j = from; j < to;)
+        {
+            int run = keyRows.Run(j, to, out int row);
+            for (int e = 0; e < run; e++, j++) HeadAccumulate(values + (long)(row + e) * inner, p[j], y, dh);
+        }
+    }
+
+    /// <summary>
+    /// y[r] = Σ_j p[r · pStride + j] · v[j] over keys j in [0, keys) for 4 rows <paramref name="inner"/> apart, in
+    /// key order, each product added as <see cref="HeadAccumulate"/> adds it into a cleared row, so the sums are
+    /// bit for bit those of one key at a time. Two vectors of the head's columns at a time, 4 rows × 2 vectors
+    /// of sums held in registers across all keys: a key's two value vectors and 4 broadcast weights feed 8
+    /// multiply-adds, where adding into the output rows key by key loaded and stored every output vector per key.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    static unsafe void WeightedValues4<TRows>(float* values, int inner, TRows keyRows, int keys, float* p, int pStride, int dh, float* y)
+        where TRows : struct, IKeyRows
+    {
+        float* p0 = p, p1 = p0 + pStride, p2 = p1 + pStride, p3 = p2 + pStride;
+        float* y0 = y, y1 = y0 + inner, y2 = y1 + inner, y3 = y2 + inner;
+        int d = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; d + 16 <= dh; d += 16)
+            {
+                Vector256<float> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default, a3 = default, b3 = default;
+                for (int j = 0; j < keys;)
+                {
+                    int run = keyRows.Run(j, keys, out int row);
+                    float* v = values + (long)row * inner + d;
+                    for (int end = j + run; j < end; j++, v += inner)
+                    {
+                        var x0 = Vector256.Load(v);
+                        var x1 = Vector256.Load(v + 8);
+                        var c = Vector256.Create(p0[j]);
+                        a0 = Vector256.FusedMultiplyAdd(x0, c, a0);
+                        b0 = Vector256.FusedMultiplyAdd(x1, c, b0);
+                        c = Vector256.Create(p1[j]);
+                        a1 = Vector256.FusedMultiplyAdd(x0, c, a1);
+                        b1 = Vector256.FusedMultiplyAdd(x1, c, b1);
+                        c = Vector256.Create(p2[j]);
+                        a2 = Vector256.FusedMultiplyAdd(x0, c, a2);
+                        b2 = Vector256.FusedMultiplyAdd(x1, c, b2);
+                        c = Vector256.Create(p3[j]);
+                        a3 = Vector256.FusedMultiplyAdd(x0, c, a3);
+                        b3 = Vector256.FusedMultiplyAdd(x1, c, b3);
+                    }
+                }
+                a0.Store(y0 + d); b0.Store(y0 + d + 8);
+                a1.Store(y1 + d); b1.Store(y1 + d + 8);
+                a2.Store(y2 + d); b2.Store(y2 + d + 8);
+                a3.Store(y3 + d); b3.Store(y3 + d + 8);
+            }
+            for (; d + 8 <= dh; d += 8)
+            {
+                Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+                for (int j = 0; j < keys;)
+                {
+                    int run = keyRows.Run(j, keys, out int row);
+                    float* v = values + (long)row * inner + d;
+                    for (int end = j + run; j < end; j++, v += inner)
+                    {
+                        var x0 = Vector256.Load(v);
+                        a0 = Vector256.FusedMultiplyAdd(x0, Vector256.Create(p0[j]), a0);
+                        a1 = Vector256.FusedMultiplyAdd(x0, Vector256.Create(p1[j]), a1);
+                        a2 = Vector256.FusedMultiplyAdd(x0, Vector256.Create(p2[j]), a2);
+                        a3 = Vector256.FusedMultiplyAdd(x0, Vector256.Create(p3[j]), a3);
+                    }
+                }
+                a0.Store(y0 + d); a1.Store(y1 + d); a2.Store(y2 + d); a3.Store(y3 + d);
+            }
+        }
+        for (; d < dh; d++)
+        {
+            float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+            for (int j = 0; j < keys;)
+            {
+                int run = keyRows.Run(j, keys, out int row);
+                float* v = values + (long)row * inner + d;
+                for (int end = j + run; j < end; j++, v += inner)
+                {
+                    s0 += p0[j] * *v;
+                    s1 += p1[j] * *v;
+                    s2 += p2[j] * *v;
+                    s3 += p3[j] * *v;
+                }
+            }
+            y0[d] = s0; y1[d] = s1; y2[d] = s2; y3[d] = s3;
+        }
+    }
+
     /// <summary>y += alpha · x over one head, inline, for the same reason as <see cref="HeadDot"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static unsafe void HeadAccumulate(float* x, float alpha, float* y, int n)
@@ -315,36 +405,5 @@ public sealed partial class CpuBackend
             for (; i + 8 <= n; i += 8) Vector256.FusedMultiplyAdd(Vector256.Load(x + i), a, Vector256.Load(y + i)).Store(y + i);
         }
         for (; i < n; i++) y[i] += alpha * x[i];
-    }
-
-    /// <summary>
-    /// <see cref="HeadAccumulate"/> into 4 output rows (<paramref name="stride"/> apart) with their own weights
-    /// (weights[r · weightStride]), each value vector loaded once for the 4.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static unsafe void HeadAccumulate4(float* x, float* weights, int weightStride, int n, float* y, int stride)
-    {
-        float w0 = weights[0], w1 = weights[weightStride], w2 = weights[2 * weightStride], w3 = weights[3 * weightStride];
-        float* y0 = y, y1 = y0 + stride, y2 = y1 + stride, y3 = y2 + stride;
-        int i = 0;
-        if (Vector256.IsHardwareAccelerated && n >= 8)
-        {
-            Vector256<float> c0 = Vector256.Create(w0), c1 = Vector256.Create(w1), c2 = Vector256.Create(w2), c3 = Vector256.Create(w3);
-            for (; i + 8 <= n; i += 8)
-            {
-                var value = Vector256.Load(x + i);
-                Vector256.FusedMultiplyAdd(value, c0, Vector256.Load(y0 + i)).Store(y0 + i);
-                Vector256.FusedMultiplyAdd(value, c1, Vector256.Load(y1 + i)).Store(y1 + i);
-                Vector256.FusedMultiplyAdd(value, c2, Vector256.Load(y2 + i)).Store(y2 + i);
-                Vector256.FusedMultiplyAdd(value, c3, Vector256.Load(y3 + i)).Store(y3 + i);
-            }
-        }
-        for (; i < n; i++)
-        {
-            y0[i] += w0 * x[i];
-            y1[i] += w1 * x[i];
-            y2[i] += w2 * x[i];
-            y3[i] += w3 * x[i];
-        }
     }
 }
