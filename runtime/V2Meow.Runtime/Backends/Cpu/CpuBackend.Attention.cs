@@ -314,84 +314,96 @@ public sealed partial class CpuBackend
     /// y[r] = Σ_j p[r · pStride + j] · v[j] over keys j in [0, keys) for 4 rows <paramref name="inner"/> apart, in
     /// key order, each product added as <see cref="HeadAccumulate"/> adds it into a cleared row, so the sums are
     /// bit for bit those of one key at a time. Two vectors of the head's columns at a time, 4 rows × 2 vectors
-    /// of sums held in registers across all keys: a key's two value vectors and 4 broadcast weights feed 8
-    /// multiply-adds, where adding into the output rows key by key loaded and stored every output vector per key.
+    /// of sums held in registers across a run of consecutive keys (<see cref="ValuesRun16"/>): a key's two value
+    /// vectors and 4 broadcast weights feed 8 multiply-adds, where adding into the output rows key by key loaded
+    /// and stored every output vector per key.
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     static unsafe void WeightedValues4<TRows>(float* values, int inner, TRows keyRows, int keys, float* p, int pStride, int dh, float* y)
         where TRows : struct, IKeyRows
     {
-        float* p0 = p, p1 = p0 + pStride, p2 = p1 + pStride, p3 = p2 + pStride;
-        float* y0 = y, y1 = y0 + inner, y2 = y1 + inner, y3 = y2 + inner;
+        var sums = stackalloc Vector256<float>[2 * QueryTile];
         int d = 0;
         if (Vector256.IsHardwareAccelerated)
-        {
-            for (; d + 16 <= dh; d += 16)
+            for (; d + 8 <= dh; d += d + 16 <= dh ? 16 : 8)
             {
-                Vector256<float> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default, a3 = default, b3 = default;
+                bool pair = d + 16 <= dh;
+                new Span<Vector256<float>>(sums, 2 * QueryTile).Clear();
                 for (int j = 0; j < keys;)
                 {
                     int run = keyRows.Run(j, keys, out int row);
                     float* v = values + (long)row * inner + d;
-                    for (int end = j + run; j < end; j++, v += inner)
-                    {
-                        var x0 = Vector256.Load(v);
-                        var x1 = Vector256.Load(v + 8);
-                        var c = Vector256.Create(p0[j]);
-                        a0 = Vector256.FusedMultiplyAdd(x0, c, a0);
-                        b0 = Vector256.FusedMultiplyAdd(x1, c, b0);
-                        c = Vector256.Create(p1[j]);
-                        a1 = Vector256.FusedMultiplyAdd(x0, c, a1);
-                        b1 = Vector256.FusedMultiplyAdd(x1, c, b1);
-                        c = Vector256.Create(p2[j]);
-                        a2 = Vector256.FusedMultiplyAdd(x0, c, a2);
-                        b2 = Vector256.FusedMultiplyAdd(x1, c, b2);
-                        c = Vector256.Create(p3[j]);
-                        a3 = Vector256.FusedMultiplyAdd(x0, c, a3);
-                        b3 = Vector256.FusedMultiplyAdd(x1, c, b3);
-                    }
+                    if (pair) ValuesRun16(v, inner, p + j, pStride, run, sums);
+                    else ValuesRun8(v, inner, p + j, pStride, run, sums);
+                    j += run;
                 }
-                a0.Store(y0 + d); b0.Store(y0 + d + 8);
-                a1.Store(y1 + d); b1.Store(y1 + d + 8);
-                a2.Store(y2 + d); b2.Store(y2 + d + 8);
-                a3.Store(y3 + d); b3.Store(y3 + d + 8);
-            }
-            for (; d + 8 <= dh; d += 8)
-            {
-                Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
-                for (int j = 0; j < keys;)
+                for (int r = 0; r < QueryTile; r++)
                 {
-                    int run = keyRows.Run(j, keys, out int row);
-                    float* v = values + (long)row * inner + d;
-                    for (int end = j + run; j < end; j++, v += inner)
-                    {
-                        var x0 = Vector256.Load(v);
-                        a0 = Vector256.FusedMultiplyAdd(x0, Vector256.Create(p0[j]), a0);
-                        a1 = Vector256.FusedMultiplyAdd(x0, Vector256.Create(p1[j]), a1);
-                        a2 = Vector256.FusedMultiplyAdd(x0, Vector256.Create(p2[j]), a2);
-                        a3 = Vector256.FusedMultiplyAdd(x0, Vector256.Create(p3[j]), a3);
-                    }
+                    sums[2 * r].Store(y + (long)r * inner + d);
+                    if (pair) sums[2 * r + 1].Store(y + (long)r * inner + d + 8);
                 }
-                a0.Store(y0 + d); a1.Store(y1 + d); a2.Store(y2 + d); a3.Store(y3 + d);
             }
-        }
         for (; d < dh; d++)
-        {
-            float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-            for (int j = 0; j < keys;)
+            for (int r = 0; r < QueryTile; r++)
             {
-                int run = keyRows.Run(j, keys, out int row);
-                float* v = values + (long)row * inner + d;
-                for (int end = j + run; j < end; j++, v += inner)
+                float sum = 0;
+                float* pr = p + (long)r * pStride;
+                for (int j = 0; j < keys;)
                 {
-                    s0 += p0[j] * *v;
-                    s1 += p1[j] * *v;
-                    s2 += p2[j] * *v;
-                    s3 += p3[j] * *v;
+                    int run = keyRows.Run(j, keys, out int row);
+                    float* v = values + (long)row * inner + d;
+                    for (int end = j + run; j < end; j++, v += inner) sum += pr[j] * *v;
                 }
+                y[(long)r * inner + d] = sum;
             }
-            y0[d] = s0; y1[d] = s1; y2[d] = s2; y3[d] = s3;
+    }
+
+    /// <summary>
+    /// sums[2r], sums[2r + 1] += p[r · pStride + e] · (two vectors of value row e) for the <paramref name="count"/>
+    /// rows from <paramref name="v"/> on (<paramref name="inner"/> apart). A method of its own, kept small, so the
+    /// JIT keeps the 8 sums and the pointers in registers.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    static unsafe void ValuesRun16(float* v, int inner, float* p, int pStride, int count, Vector256<float>* sums)
+    {
+        float* p0 = p, p1 = p0 + pStride, p2 = p1 + pStride, p3 = p2 + pStride;
+        Vector256<float> a0 = sums[0], b0 = sums[1], a1 = sums[2], b1 = sums[3];
+        Vector256<float> a2 = sums[4], b2 = sums[5], a3 = sums[6], b3 = sums[7];
+        for (nint e = 0; e < count; e++, v += inner)
+        {
+            var x0 = Vector256.Load(v);
+            var x1 = Vector256.Load(v + 8);
+            var c = Vector256.Create(p0[e]);
+            a0 = Vector256.FusedMultiplyAdd(x0, c, a0);
+            b0 = Vector256.FusedMultiplyAdd(x1, c, b0);
+            c = Vector256.Create(p1[e]);
+            a1 = Vector256.FusedMultiplyAdd(x0, c, a1);
+            b1 = Vector256.FusedMultiplyAdd(x1, c, b1);
+            c = Vector256.Create(p2[e]);
+            a2 = Vector256.FusedMultiplyAdd(x0, c, a2);
+            b2 = Vector256.FusedMultiplyAdd(x1, c, b2);
+            c = Vector256.Create(p3[e]);
+            a3 = Vector256.FusedMultiplyAdd(x0, c, a3);
+            b3 = Vector256.FusedMultiplyAdd(x1, c, b3);
         }
+        sums[0] = a0; sums[1] = b0; sums[2] = a1; sums[3] = b1;
+        sums[4] = a2; sums[5] = b2; sums[6] = a3; sums[7] = b3;
+    }
+
+    /// <summary><see cref="ValuesRun16"/> for one vector of columns: sums[2r] only.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    static unsafe void ValuesRun8(float* v, int inner, float* p, int pStride, int count, Vector256<float>* sums)
+    {
+        float* p0 = p, p1 = p0 + pStride, p2 = p1 + pStride, p3 = p2 + pStride;
+        Vector256<float> a0 = sums[0], a1 = sums[2], a2 = sums[4], a3 = sums[6];
+        for (nint e = 0; e < count; e++, v += inner)
+        {
+            var x0 = Vector256.Load(v);
+            a0 = Vector256.FusedMultiplyAdd(x0, Vector256.Create(p0[e]), a0);
+            a1 = Vector256.FusedMultiplyAdd(x0, Vector256.Create(p1[e]), a1);
+            a2 = Vector256.FusedMultiplyAdd(x0, Vector256.Create(p2[e]), a2);
+            a3 = Vector256.FusedMultiplyAdd(x0, Vector256.Create(p3[e]), a3);
+        }
+        sums[0] = a0; sums[2] = a1; sums[4] = a2; sums[6] = a3;
     }
 
     /// <summary>y += alpha · x over one head, inline, for the same reason as <see cref="HeadDot"/>.</summary>
