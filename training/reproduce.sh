@@ -192,6 +192,10 @@ v5() {
   $N $PY evaluation/real_music.py measure --name v4 --name v5 --name v5-calm --name v5-lively
   # The held-out music grouped by captions like the two prompts: the direction the corpus steers towards.
   $N $PY evaluation/real_music.py captions --prompt "slow ambient pad strings" --prompt "fast rock drums guitar"
+  # The same groups and the prompted sets on measures that do not rescale each clip: tempo, percussive share,
+  # onsets above one fixed threshold (logs/v5/prompt_measures.json).
+  $N $PY evaluation/real_music.py prompts --prompt "slow ambient pad strings" --prompt "fast rock drums guitar" \
+      --name v5 --name v5-calm --name v5-lively
 }
 
 vmas() {

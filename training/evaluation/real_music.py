@@ -5,6 +5,8 @@
     real_music.py measure --name v4 --name v5 [--out logs/v5/real_music.json]
     real_music.py figure --name v4 --name v5 [--clip 0] [--out figures/v5_spectrograms.png]
     real_music.py captions --prompt "slow ambient pad strings" --prompt "fast rock drums guitar" [--out ...]
+    real_music.py prompts --prompt "slow ambient pad strings" --prompt "fast rock drums guitar" \
+        --name v5 --name v5-calm --name v5-lively [--out logs/v5/prompt_measures.json]
 
 `videos` renders the paired videos (music_video.py: the picture follows the music) of --clips held-out
 clips spread evenly over data/music/heldout (composed pieces of seed 2 and Freedoom's held-out tracks).
@@ -35,6 +37,15 @@ index) into runs/real_music/NAME/. `measure` compares every set of music with he
 numbers (onsets per second, centroid): for each --prompt, the clips whose caption has the prompt's first
 word (its tempo) and at least one of its other words. That is the direction a model steered by its corpus
 should follow, which need not be the one the words suggest to a listener.
+
+`prompts` adds, for the same caption groups, the videos' own music (also through the codec) and each --name
+set, three measures that do not rescale each clip's onset envelope to itself (evaluate.onsets' threshold is
+the clip's own mean + 0.25 std, so a flat, sustained clip still gives many weak peaks): tempo in BPM from the
+autocorrelation of the spectral-flux envelope over 50-200 BPM (tempo_bpm; for captioned clips also how often
+it finds the caption's tempo); the percussive share of the spectrogram's power after Fitzgerald's (2010)
+median-filter split (percussive_share); and onsets per second above one fixed threshold on the flux of the
+clip scaled to RMS 1 (absolute_onsets: ABSOLUTE_ONSET_THRESHOLD, 0.36 nat, the old rule's mean + 0.25 std
+pooled once over all 366 held-out clips).
 
 The held-out real music itself is measured too, as the row a perfect model would approach, and the same
 music through the real-music codec (its first 4 levels, as the default model decodes): the closest any
@@ -133,6 +144,65 @@ def spectrum_numbers(wav):
     return {"rolloff90_hz": float(freqs[np.searchsorted(cumulative, 0.9)]),
             "centroid_hz": float((power * freqs).sum() / power.sum()),
             "above_2khz": float(power[freqs >= 2000].sum() / power.sum())}
+
+
+# Rhythm measures that do not rescale each clip's onset envelope to itself (evaluate.onsets does: its threshold
+# is the clip's mean + 0.25 std, so a flat, sustained clip still yields many weak peaks).
+ABSOLUTE_ONSET_THRESHOLD = 0.36  # nat: evaluate.onsets' mean + 0.25 std, pooled once over all 366 held-out clips
+
+
+def flux_envelope(wav):
+    """text_tower.onset_envelope (spectral flux of a 100 Hz log-mel) of the clip scaled to RMS 1: a frame's value
+    is the mean rise, in nat, of the 64 mel bands over 10 ms, on the same scale in every clip."""
+    import torch
+    import text_tower
+
+    wav = wav / (np.sqrt(np.mean(wav ** 2)) + 1e-9)
+    return text_tower.onset_envelope(torch.tensor(wav[None], dtype=torch.float32))[0].numpy().astype(np.float64)
+
+
+def tempo_bpm(wav, slowest=50.0, fastest=200.0, rate=100.0):
+    """The beat period with the largest autocorrelation of the mean-removed flux envelope, over lags from
+    60/fastest to 60/slowest s (refined by a parabola through the peak and its neighbours), in BPM."""
+    env = flux_envelope(wav)
+    env = env - env.mean()
+    lags = np.arange(int(np.ceil(rate * 60 / fastest)), int(rate * 60 / slowest) + 1)
+    corr = np.array([env[:-lag] @ env[lag:] for lag in lags])
+    if not np.any(corr > 0):
+        return 0.0
+    i = int(np.argmax(corr))
+    lag = float(lags[i])
+    if 0 < i < len(lags) - 1:
+        a, b, c = corr[i - 1], corr[i], corr[i + 1]
+        if a - 2 * b + c < 0:
+            lag += 0.5 * (a - c) / (a - 2 * b + c)
+    return 60 * rate / lag
+
+
+def percussive_share(wav, n_fft=1024, hop=256, width=17):
+    """Fitzgerald's (2010) median-filter split: a spectrogram bin is percussive where the magnitude's median over
+    `width` frequency bins beats its median over `width` frames; the share of the spectrogram's power (all
+    frequencies) in percussive bins."""
+    import torch
+    from scipy.ndimage import median_filter
+
+    spec = torch.stft(torch.tensor(wav, dtype=torch.float32), n_fft, hop, window=torch.hann_window(n_fft),
+                      return_complex=True).abs().numpy().astype(np.float64)
+    percussive = median_filter(spec, size=(width, 1)) > median_filter(spec, size=(1, width))
+    power = spec ** 2
+    return float((power * percussive).sum() / max(power.sum(), 1e-12))
+
+
+def absolute_onsets(wav, threshold=ABSOLUTE_ONSET_THRESHOLD, wait=5, rate=100.0):
+    """evaluate.onsets' peak picking (local maxima at least `wait` frames apart) on flux_envelope, above one
+    fixed threshold instead of each clip's own: times in s."""
+    env = flux_envelope(wav)
+    peaks, last = [], -wait
+    for i in range(1, len(env) - 1):
+        if env[i] > threshold and env[i] >= env[i - 1] and env[i] > env[i + 1] and i - last >= wait:
+            peaks.append(i)
+            last = i
+    return (np.array(peaks) + 1) / rate
 
 
 def through_codec(clips, levels=4):
@@ -289,6 +359,71 @@ def caption_groups(prompts, out):
         print(f"{name[:60]:60s} {json.dumps(row)}")
 
 
+def rhythm_row(clips, bpms=None, per_clip=False):
+    """The prompt-steering numbers of a set of clips: the old two (onsets per second after evaluate.onsets'
+    per-clip threshold, centroid) and the three that do not rescale each clip; with the captions' tempi
+    (`bpms`), how often tempo_bpm finds them: within 4 %, and within 4 % of 1/3, 1/2, 1, 2 or 3 times them
+    (MIREX's tempo accuracies 1 and 2). With `per_clip`, the new three clip by clip too (for paired comparisons
+    of sets made for the same videos)."""
+    seconds = [len(c) / common.SR for c in clips]
+    tempi = np.array([tempo_bpm(c) for c in clips])
+    shares = [percussive_share(c) for c in clips]
+    rates = [len(absolute_onsets(c)) / s for c, s in zip(clips, seconds)]
+    row = {"clips": len(clips),
+           "onsets_per_s": round(float(np.mean([len(evaluate.onsets(c)) / s for c, s in zip(clips, seconds)])), 2),
+           "centroid_hz": round(float(np.mean([spectrum_numbers(c)["centroid_hz"] for c in clips])), 1),
+           "tempo_bpm": round(float(np.mean(tempi)), 1),
+           "tempo_bpm_median": round(float(np.median(tempi)), 1),
+           "percussive_share": round(float(np.mean(shares)), 3),
+           "absolute_onsets_per_s": round(float(np.mean(rates)), 2)}
+    if bpms is not None:
+        bpms = np.asarray(bpms, dtype=np.float64)
+        row["caption_bpm"] = round(float(np.mean(bpms)), 1)
+        row["tempo_within_4pct"] = round(float(np.mean(np.abs(tempi / bpms - 1) <= 0.04)), 3)
+        factors = np.array([1 / 3, 1 / 2, 1, 2, 3])
+        row["tempo_within_4pct_octave"] = round(float(np.mean(
+            (np.abs(tempi[:, None] / (bpms[:, None] * factors[None]) - 1) <= 0.04).any(1))), 3)
+    if per_clip:
+        row["per_clip"] = {"tempo_bpm": [round(float(t), 1) for t in tempi],
+                           "percussive_share": [round(x, 3) for x in shares],
+                           "absolute_onsets_per_s": [round(x, 2) for x in rates]}
+    return row
+
+
+def prompt_measures(prompts, names, out):
+    """rhythm_row for the held-out music grouped by captions like each prompt, and for the generated sets `names`."""
+    held_audio, captions = music_corpus.load_shards(HELDOUT)
+    texts = [c["text"] for c in captions]
+    groups = {"all held-out clips": list(range(len(texts)))}
+    for prompt in prompts:
+        groups[f"captions like '{prompt}'"] = [i for i, t in enumerate(texts) if matches_prompt(t, prompt)]
+    result = {"absolute_onset_threshold_nat": ABSOLUTE_ONSET_THRESHOLD, "sets": {}}
+    for name, members in groups.items():
+        clips = [held_audio[i].astype(np.float64) / 32767 for i in members]
+        result["sets"][name] = rhythm_row(clips, [captions[i]["bpm"] for i in members]) if clips else {"clips": 0}
+        common.log("real_music.log", f"{name}: {json.dumps(result['sets'][name])}")
+    with open(os.path.join(VIDEOS, "index.json"), encoding="utf-8") as f:
+        index = json.load(f)
+    members = [item["clip"] for item in index]
+    clips = [held_audio[i].astype(np.float64) / 32767 for i in members]
+    bpms = [captions[i]["bpm"] for i in members]
+    sets = {"held-out rendered music (the videos' own)": (clips, bpms),
+            "the same through the codec (4 levels)": (through_codec(clips), bpms)}
+    for name in names:
+        sets[name] = ([read_wav(os.path.join(ROOT, name, f"clip{item['clip']:04d}.wav")) for item in index], None)
+    for name, (clips, bpms) in sets.items():
+        row = rhythm_row(clips, bpms, per_clip=True)
+        result["sets"][name] = row
+        common.log("real_music.log", f"{name}: {json.dumps({k: v for k, v in row.items() if k != 'per_clip'})}")
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    with open(out, "w", encoding="utf-8") as f:
+        json.dump(result, f, indent=1)
+    keys = list(dict.fromkeys(k for row in result["sets"].values() for k in row if k != "per_clip"))
+    print("set".ljust(44) + "".join(k[:14].rjust(15) for k in keys))
+    for name, row in result["sets"].items():
+        print(name[:43].ljust(44) + "".join(str(row.get(k, "")).rjust(15) for k in keys))
+
+
 def figure(names, clip, out, seconds=5.0):
     import spectrogram_figure as fig
 
@@ -304,12 +439,13 @@ def figure(names, clip, out, seconds=5.0):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("command", choices=["videos", "generate", "measure", "figure", "captions"])
+    p.add_argument("command", choices=["videos", "generate", "measure", "figure", "captions", "prompts"])
     p.add_argument("--clip", type=int, default=0, help="figure: the held-out clip (one of the videos')")
     p.add_argument("--clips", type=int, default=24)
     p.add_argument("--bundle")
     p.add_argument("--name", action="append", default=[])
-    p.add_argument("--prompt", action="append", default=[], help="generate: the prompt (one); captions: each prompt to group by")
+    p.add_argument("--prompt", action="append", default=[],
+                   help="generate: the prompt (one); captions, prompts: each prompt to group by")
     p.add_argument("--temperatures", help="generate: T1,T2,T3 in place of the bundle's")
     p.add_argument("--out", help="measure: default logs/[SET/]real_music.json; figure: figures/real_music.png")
     args = p.parse_args()
@@ -327,6 +463,10 @@ def main():
         if not args.prompt:
             p.error("captions needs at least one --prompt")
         caption_groups(args.prompt, args.out or os.path.join(common.LOGS, "prompt_reference.json"))
+    elif args.command == "prompts":
+        if not args.prompt:
+            p.error("prompts needs at least one --prompt")
+        prompt_measures(args.prompt, args.name, args.out or os.path.join(common.LOGS, "prompt_measures.json"))
     else:
         figure(args.name, args.clip, args.out or os.path.join(common.HERE, "figures", "real_music.png"))
 
