@@ -23,6 +23,9 @@ public sealed partial class CpuBackend
     /// </summary>
     const int QueryBlock = 16;
 
+    /// <summary>Keys whose scores a block's tiles take in turn: 256 keys of a 64-wide head are 64 KiB, which L2 keeps.</summary>
+    const int KeyChunk = 256;
+
     /// <summary>Queries per register tile: 4 rows of 2 accumulators and the shared key loads fit the 16 vector registers.</summary>
     const int QueryTile = 4;
 
@@ -156,24 +159,27 @@ public sealed partial class CpuBackend
         fixed (float* qb = q, kb = k, vb = v, yb = y, sp = scores)
         {
             float* qp = qb + (long)block.First * inner + offset, yp = yb + (long)block.First * inner + offset;
-            for (int j = 0; j < last;)
+            // Keys in chunks that stay in L2 while every tile of the block reads them; in each, a full tile's
+            // shared keys four queries at a time, then each row's own further keys one by one.
+            for (int c0 = 0; c0 < last; c0 += KeyChunk)
             {
-                int run = keyRows.Run(j, last, out int row);
-                for (int e = 0; e < run; e++, j++)
+                int c1 = Math.Min(last, c0 + KeyChunk);
+                for (int t = 0; t < n; t += QueryTile)
                 {
-                    float* key = kb + (long)(row + e) * inner + offset; // from memory once, then from L1 for each tile
-                    if (n == 1)
+                    int shared = n > 1 && t + QueryTile <= n ? Math.Min(c1, block.KeysOf(t)) : c0;
+                    for (int j = c0; j < shared;)
                     {
-                        sp[j] = HeadDot(qp, key, dh); // a decode step's row: no tiles
-                        continue;
+                        int run = keyRows.Run(j, shared, out int row);
+                        ScoresRun4(qp + (long)t * inner, inner, kb + (long)row * inner + offset, run, dh, sp + t * last + j, last);
+                        j += run;
                     }
-                    for (int t = 0; t < n; t += QueryTile)
-                    {
-                        if (t + QueryTile <= n && j < block.KeysOf(t)) HeadDot4(qp + (long)t * inner, inner, key, dh, sp + t * last + j, last);
-                        else
-                            for (int i = t; i < Math.Min(t + QueryTile, n); i++)
-                                if (j < block.KeysOf(i)) sp[i * last + j] = HeadDot(qp + (long)i * inner, key, dh);
-                    }
+                    for (int i = t; i < Math.Min(t + QueryTile, n); i++)
+                        for (int j = Math.Max(c0, shared), keys = Math.Min(c1, block.KeysOf(i)); j < keys;)
+                        {
+                            int run = keyRows.Run(j, keys, out int row);
+                            ScoresRun1(qp + (long)i * inner, kb + (long)row * inner + offset, inner, run, dh, sp + i * last + j);
+                            j += run;
+                        }
                 }
             }
 
@@ -182,12 +188,8 @@ public sealed partial class CpuBackend
             {
                 var row = scores.Slice(i * last, block.KeysOf(i));
                 int centre = head * (2 * maxDistance + 1) + maxDistance, position = block.FirstPosition + i;
-                for (int j = 0; j < row.Length; j++)
-                {
-                    float score = heads.Scale * row[j];
-                    if (bias is not null) score += bias[centre + Math.Clamp(j - position, -maxDistance, maxDistance)];
-                    row[j] = score;
-                }
+                TensorPrimitives.Multiply(row, heads.Scale, row);
+                if (bias is not null) AddPositionBias(row, bias.AsSpan(centre - maxDistance, 2 * maxDistance + 1), position, maxDistance);
                 float max = TensorPrimitives.Max(row);
                 TensorPrimitives.Subtract(row, max, row);
                 TensorPrimitives.Exp(row, row);
@@ -195,7 +197,7 @@ public sealed partial class CpuBackend
                 new Span<float>(yp + (long)i * inner, dh).Clear();
             }
 
-            if (n == 1) WeightedValuesOneByOne(vb + offset, inner, keyRows, 0, last, sp, yp, dh);
+            if (n == 1) WeightedValues1(vb + offset, inner, keyRows, last, sp, dh, yp);
             for (int t = 0; n > 1 && t < n; t += QueryTile)
             {
                 if (t + QueryTile <= n)
@@ -216,6 +218,20 @@ public sealed partial class CpuBackend
                 TensorPrimitives.Multiply(output, inverse[i], output);
             }
         }
+    }
+
+    /// <summary>
+    /// row[j] += biases[maxDistance + clamp(j − position, −maxDistance, maxDistance)], one head's biases over relative
+    /// distances −maxDistance … maxDistance: the keys at or beyond either end share one bias, and those between
+    /// take a contiguous run of the table, so the whole row is three vector adds.
+    /// </summary>
+    static void AddPositionBias(Span<float> row, ReadOnlySpan<float> biases, int position, int maxDistance)
+    {
+        int near = Math.Clamp(position - maxDistance + 1, 0, row.Length);   // keys before it are at −maxDistance or further
+        int far = Math.Clamp(position + maxDistance, near, row.Length);      // keys from it on are at +maxDistance or further
+        TensorPrimitives.Add(row[..near], biases[0], row[..near]);
+        if (far > near) TensorPrimitives.Add(row[near..far], biases.Slice(near - position + maxDistance, far - near), row[near..far]);
+        TensorPrimitives.Add(row[far..], biases[2 * maxDistance], row[far..]);
     }
 
     /// <summary>
@@ -246,6 +262,24 @@ public sealed partial class CpuBackend
         }
         for (; i < n; i++) sum += a[i] * b[i];
         return sum;
+    }
+
+    /// <summary><see cref="HeadDot"/> of one query row with each of <paramref name="count"/> key rows <paramref name="inner"/> apart, into scores[e].</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    static unsafe void ScoresRun1(float* q, float* key, int inner, int count, int dh, float* scores)
+    {
+        for (nint e = 0; e < count; e++, key += inner) scores[e] = HeadDot(q, key, dh);
+    }
+
+    /// <summary>
+    /// <see cref="HeadDot4"/> of 4 query rows with each of <paramref name="count"/> consecutive key rows
+    /// (<paramref name="inner"/> apart), key e's scores to scores[r · scoreStride + e]. A method of its own, kept
+    /// small, so the JIT keeps its pointers in registers.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    static unsafe void ScoresRun4(float* q, int inner, float* key, int count, int dh, float* scores, int scoreStride)
+    {
+        for (nint e = 0; e < count; e++, key += inner) HeadDot4(q, inner, key, dh, scores + e, scoreStride);
     }
 
     /// <summary>
@@ -308,6 +342,92 @@ public sealed partial class CpuBackend
             int run = keyRows.Run(j, to, out int row);
             for (int e = 0; e < run; e++, j++) HeadAccumulate(values + (long)(row + e) * inner, p[j], y, dh);
         }
+    }
+
+    /// <summary>
+    /// y = Σ_j p[j] · v[j] over keys j in [0, keys) for one row (a decode step's), in key order, each product added
+    /// as <see cref="HeadAccumulate"/> adds it into a cleared row: up to 8 vectors of the head's sums in
+    /// registers across a run of keys (<see cref="ValuesRunOne64"/>), instead of the row loaded and stored per key.
+    /// </summary>
+    static unsafe void WeightedValues1<TRows>(float* values, int inner, TRows keyRows, int keys, float* p, int dh, float* y)
+        where TRows : struct, IKeyRows
+    {
+        var sums = stackalloc Vector256<float>[8];
+        int d = 0;
+        if (Vector256.IsHardwareAccelerated)
+            for (; d + 8 <= dh;)
+            {
+                int width = d + 64 <= dh ? 8 : d + 32 <= dh ? 4 : 1;
+                new Span<Vector256<float>>(sums, 8).Clear();
+                for (int j = 0; j < keys;)
+                {
+                    int run = keyRows.Run(j, keys, out int row);
+                    float* v = values + (long)row * inner + d;
+                    if (width == 8) ValuesRunOne64(v, inner, p + j, run, sums);
+                    else if (width == 4) ValuesRunOne32(v, inner, p + j, run, sums);
+                    else ValuesRunOne8(v, inner, p + j, run, sums);
+                    j += run;
+                }
+                for (int w = 0; w < width; w++, d += 8) sums[w].Store(y + d);
+            }
+        for (; d < dh; d++)
+        {
+            float sum = 0;
+            for (int j = 0; j < keys;)
+            {
+                int run = keyRows.Run(j, keys, out int row);
+                float* v = values + (long)row * inner + d;
+                for (int end = j + run; j < end; j++, v += inner) sum += p[j] * *v;
+            }
+            y[d] = sum;
+        }
+    }
+
+    /// <summary>sums[0..8) += p[e] · (8 vectors of value row e) for <paramref name="count"/> rows <paramref name="inner"/> apart.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    static unsafe void ValuesRunOne64(float* v, int inner, float* p, int count, Vector256<float>* sums)
+    {
+        Vector256<float> a0 = sums[0], a1 = sums[1], a2 = sums[2], a3 = sums[3];
+        Vector256<float> a4 = sums[4], a5 = sums[5], a6 = sums[6], a7 = sums[7];
+        for (nint e = 0; e < count; e++, v += inner)
+        {
+            var c = Vector256.Create(p[e]);
+            a0 = Vector256.FusedMultiplyAdd(Vector256.Load(v), c, a0);
+            a1 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 8), c, a1);
+            a2 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 16), c, a2);
+            a3 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 24), c, a3);
+            a4 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 32), c, a4);
+            a5 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 40), c, a5);
+            a6 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 48), c, a6);
+            a7 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 56), c, a7);
+        }
+        sums[0] = a0; sums[1] = a1; sums[2] = a2; sums[3] = a3;
+        sums[4] = a4; sums[5] = a5; sums[6] = a6; sums[7] = a7;
+    }
+
+    /// <summary><see cref="ValuesRunOne64"/> over 4 vectors.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    static unsafe void ValuesRunOne32(float* v, int inner, float* p, int count, Vector256<float>* sums)
+    {
+        Vector256<float> a0 = sums[0], a1 = sums[1], a2 = sums[2], a3 = sums[3];
+        for (nint e = 0; e < count; e++, v += inner)
+        {
+            var c = Vector256.Create(p[e]);
+            a0 = Vector256.FusedMultiplyAdd(Vector256.Load(v), c, a0);
+            a1 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 8), c, a1);
+            a2 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 16), c, a2);
+            a3 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 24), c, a3);
+        }
+        sums[0] = a0; sums[1] = a1; sums[2] = a2; sums[3] = a3;
+    }
+
+    /// <summary><see cref="ValuesRunOne64"/> over 1 vector.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    static unsafe void ValuesRunOne8(float* v, int inner, float* p, int count, Vector256<float>* sums)
+    {
+        Vector256<float> a0 = sums[0];
+        for (nint e = 0; e < count; e++, v += inner) a0 = Vector256.FusedMultiplyAdd(Vector256.Load(v), Vector256.Create(p[e]), a0);
+        sums[0] = a0;
     }
 
     /// <summary>
