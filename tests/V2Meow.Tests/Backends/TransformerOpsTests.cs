@@ -234,13 +234,17 @@ public class TransformerOpsTests(BackendFixture backends) : IClassFixture<Backen
         }
     }
 
-    [Fact]
-    public void CpuAttentionRowsDoNotDependOnTheBlockTheyAreIn()
+    [Theory]
+    [InlineData(72, 37)]
+    [InlineData(40, 300)]
+    [InlineData(12, 300)]
+    public void CpuAttentionRowsDoNotDependOnTheBlockTheyAreIn(int dh, int m)
     {
         // 9 query rows: two 4-row tiles and a single row, against each row alone (no tile): the same bits, so a
-        // prefill and a decode step score a query alike. Head width 72: 16-wide steps, one 8-wide step, no tail.
+        // prefill and a decode step score a query alike. Head width 72: 16-wide steps, one 8-wide step, no tail;
+        // 40: a 32-wide run of a lone row's values; 12: a scalar tail. 300 keys: more than one chunk of keys.
         var backend = backends.Get("cpu");
-        int heads = 2, dh = 72, inner = heads * dh, n = 9, m = 37;
+        int heads = 2, inner = heads * dh, n = 9;
         float[] q = Random(n * inner, 11, 2), k = Random(m * inner, 12, 2), v = Random(m * inner, 13);
         using var tk = backend.Upload(k, m, inner);
         using var tv = backend.Upload(v, m, inner);
@@ -256,6 +260,29 @@ public class TransformerOpsTests(BackendFixture backends) : IClassFixture<Backen
             backend.Attention(oneQ, tk, tv, oneY, attention, null);
             Assert.Equal(Download(backend, oneY), block[(row * inner)..((row + 1) * inner)]);
         }
+    }
+
+    [Theory]
+    [InlineData(72)]
+    [InlineData(40)]
+    [InlineData(12)]
+    public void CpuAttentionOverManyKeysMatchesFloat64(int dh)
+    {
+        // 300 keys (more than one chunk of keys), 18 queries (a full block, a tile, and two rows), the position
+        // bias reaching a constant at both ends, at head widths that take each register tile and the scalar tail.
+        var backend = backends.Get("cpu");
+        int heads = 2, inner = heads * dh, n = 18, m = 300, maxDistance = 8;
+        float[] q = Random(n * inner, 21, 2), k = Random(m * inner, 22, 2), v = Random(m * inner, 23);
+        float[] table = Random(heads * (2 * maxDistance + 1), 24);
+        using var tq = backend.Upload(q, n, inner);
+        using var tk = backend.Upload(k, m, inner);
+        using var tv = backend.Upload(v, m, inner);
+        using var ty = backend.Upload(Poison(n * inner), n, inner);
+        using var bias = new PositionBias(backend.Upload(table, heads, 2 * maxDistance + 1), maxDistance);
+        backend.Attention(tq, tk, tv, ty, new AttentionHeads(heads, dh, 0.3f), bias);
+        var expected = Attention(q, k, v, n, m, heads, dh, 0.3f,
+            (h, rel) => table[h * (2 * maxDistance + 1) + maxDistance + Math.Clamp(rel, -maxDistance, maxDistance)], causal: false);
+        Assert.True(RelativeError(Download(backend, ty), expected) < 1e-5, $"head width {dh}");
     }
 
     [Theory]
