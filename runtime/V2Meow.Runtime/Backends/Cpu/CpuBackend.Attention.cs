@@ -8,18 +8,18 @@ namespace V2Meow.Runtime.Backends.Cpu;
 /// <summary>
 /// The transformer's attention on the CPU (SPEC §6.4): contiguous keys, or keys in the paged cache.
 /// A work item is one head of up to <see cref="QueryBlock"/> consecutive query rows of one sequence (a prefill's
-/// rows; a decode step's rows are one per sequence), so each key and value row loaded serves every query of the
-/// block, 4 at a time from registers, and the cache's block table is read once per block of keys rather than
-/// divided into per key. Every
-/// query's arithmetic is the same f32 steps in the same order whatever block it falls in: blocking changes the
-/// loads, never a result.
+/// rows; a decode step's rows are one per sequence), so each key and value row read from memory serves every
+/// query of the block, 4 at a time from registers (the scores of a tile over a run of keys, the weighted values'
+/// sums of a tile across its keys), and the cache's block table is read once per run of keys rather than
+/// divided into per key. Every query's arithmetic is the same f32 steps in the same order whatever block it
+/// falls in: blocking changes the loads, never a result.
 /// </summary>
 public sealed partial class CpuBackend
 {
     /// <summary>
-    /// Queries per work item: each key and value row read from memory serves 16 queries (a 2048-key prefill
-    /// otherwise streams every head's keys from memory once per 4 queries); their scores, 16 rows of up to a
-    /// window's keys, stay in L2.
+    /// Queries per work item: each key row read from memory serves 16 queries (a 2048-key prefill otherwise
+    /// streams every head's keys from memory once per 4 queries); their scores, 16 rows of up to a window's
+    /// keys, stay in L2.
     /// </summary>
     const int QueryBlock = 16;
 
@@ -197,20 +197,20 @@ public sealed partial class CpuBackend
                 new Span<float>(yp + (long)i * inner, dh).Clear();
             }
 
-            if (n == 1) WeightedValues1(vb + offset, inner, keyRows, last, sp, dh, yp);
+            if (n == 1) ValuesOfOneRow(vb + offset, inner, keyRows, last, sp, dh, yp);
             for (int t = 0; n > 1 && t < n; t += QueryTile)
             {
                 if (t + QueryTile <= n)
                 {
                     // The keys all four rows see, summed in registers; then each row's own further keys.
                     int shared = block.KeysOf(t);
-                    WeightedValues4(vb + offset, inner, keyRows, shared, sp + t * last, last, dh, yp + (long)t * inner);
+                    ValuesOfFourRows(vb + offset, inner, keyRows, shared, sp + t * last, last, dh, yp + (long)t * inner);
                     for (int i = t; i < t + QueryTile; i++)
-                        WeightedValuesOneByOne(vb + offset, inner, keyRows, shared, block.KeysOf(i), sp + i * last, yp + (long)i * inner, dh);
+                        AddValuesKeyByKey(vb + offset, inner, keyRows, shared, block.KeysOf(i), sp + i * last, yp + (long)i * inner, dh);
                 }
                 else
                     for (int i = t; i < n; i++)
-                        WeightedValuesOneByOne(vb + offset, inner, keyRows, 0, block.KeysOf(i), sp + i * last, yp + (long)i * inner, dh);
+                        AddValuesKeyByKey(vb + offset, inner, keyRows, 0, block.KeysOf(i), sp + i * last, yp + (long)i * inner, dh);
             }
             for (int i = 0; i < n; i++)
             {
@@ -334,7 +334,7 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>y += p[j] · v[j] for keys j in [from, to), in key order, over one head (<paramref name="values"/> is the head's column in row 0).</summary>
-    static unsafe void WeightedValuesOneByOne<TRows>(float* values, int inner, TRows keyRows, int from, int to, float* p, float* y, int dh)
+    static unsafe void AddValuesKeyByKey<TRows>(float* values, int inner, TRows keyRows, int from, int to, float* p, float* y, int dh)
         where TRows : struct, IKeyRows
     {
         for (int j = from; j < to;)
@@ -349,7 +349,7 @@ public sealed partial class CpuBackend
     /// as <see cref="HeadAccumulate"/> adds it into a cleared row: up to 8 vectors of the head's sums in
     /// registers across a run of keys (<see cref="ValuesRunOne64"/>), instead of the row loaded and stored per key.
     /// </summary>
-    static unsafe void WeightedValues1<TRows>(float* values, int inner, TRows keyRows, int keys, float* p, int dh, float* y)
+    static unsafe void ValuesOfOneRow<TRows>(float* values, int inner, TRows keyRows, int keys, float* p, int dh, float* y)
         where TRows : struct, IKeyRows
     {
         var sums = stackalloc Vector256<float>[8];
@@ -438,7 +438,7 @@ public sealed partial class CpuBackend
     /// vectors and 4 broadcast weights feed 8 multiply-adds, where adding into the output rows key by key loaded
     /// and stored every output vector per key.
     /// </summary>
-    static unsafe void WeightedValues4<TRows>(float* values, int inner, TRows keyRows, int keys, float* p, int pStride, int dh, float* y)
+    static unsafe void ValuesOfFourRows<TRows>(float* values, int inner, TRows keyRows, int keys, float* p, int pStride, int dh, float* y)
         where TRows : struct, IKeyRows
     {
         var sums = stackalloc Vector256<float>[2 * QueryTile];
