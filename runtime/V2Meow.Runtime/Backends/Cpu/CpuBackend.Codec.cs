@@ -14,10 +14,12 @@ public sealed partial class CpuBackend
 {
     /// <summary>Output channels of one register tile.</summary>
     const int ChannelTile = 4;
-    /// <summary>Samples of one register tile: two SIMD vectors, so 4 × 2 accumulators stay in registers.</summary>
-    static int TimeTile => 2 * Vector<float>.Count;
-    /// <summary>Samples of one work item: long enough to amortise the call, short enough for many items per core.</summary>
-    const int TimeChunk = 512;
+    /// <summary>SIMD vectors of samples in one register tile: 4 × 3 accumulators, 3 input vectors and a broadcast fill the 16 registers.</summary>
+    const int TileVectors = 3;
+    /// <summary>Samples of one register tile.</summary>
+    static int TimeTile => TileVectors * Vector<float>.Count;
+    /// <summary>Samples of one work item: long enough to amortise the call, short enough for many items per core; whole tiles of 8- and 16-lane vectors.</summary>
+    const int TimeChunk = 480;
     /// <summary>LSTM weight rows of one work item of the recurrent product.</summary>
     const int LstmRowBlock = 64;
 
@@ -458,9 +460,10 @@ public sealed partial class CpuBackend
     /// <summary>
     /// y[o, t] = bias[o] + Σ_i Σ_{j&lt;k} w[o, i, j] · padded[i, t + j·δ] (+ residual[o, t]) for t &lt; length,
     /// into output[offset + o·length + t], the weights w[o, i, j] read from w[weightOffset + (o·ci + i)·k + j]. Padded rows are <paramref name="stride"/> apart and readable up to
-    /// RoundUp(length, TimeTile) + (k − 1)·δ. The register tile is 4 output channels × 2 vectors of samples:
-    /// every input vector loaded feeds 4 channels and every weight broadcast 2 vectors (6 loads per 8 fused
-    /// multiply-adds), which keeps one core near its FMA peak on cached data.
+    /// RoundUp(length, TimeTile) + (k − 1)·δ. The register tile is 4 output channels × 3 vectors of samples:
+    /// every input vector loaded feeds 4 channels and every weight broadcast 3 vectors (7 loads per 12 fused
+    /// multiply-adds, and 12 independent sums to cover the multiply-add's latency), which keeps one core near
+    /// its FMA peak on cached data.
     /// </summary>
     void ConvolveRows(float[] padded, int stride, int ci, float[] w, int co, int k, int dilation, int length,
         float[]? bias, float[]? residual, float[] output, int offset, int weightOffset = 0)
@@ -492,10 +495,10 @@ public sealed partial class CpuBackend
     static unsafe void ConvolveTile(ConvShape shape, float[] padded, float[] w, int weightOffset, float[]? bias, float[]? residual,
         float[] output, int offset, int o0, int rows, int t0, int t1)
     {
-        int vw = Vector<float>.Count, tile = 2 * vw;
+        int vw = Vector<float>.Count, tile = TileVectors * vw;
         int ci = shape.InChannels, k = shape.Kernel, dilation = shape.Dilation, length = shape.Length;
         int wRow = ci * k;
-        float* sums = stackalloc float[ChannelTile * 2 * Vector<float>.Count];
+        float* sums = stackalloc float[ChannelTile * TileVectors * Vector<float>.Count];
         fixed (float* xp = padded, wp = w, bp = bias, rp = residual, yp = output)
         {
             float* w0 = wp + weightOffset + (long)o0 * wRow;
@@ -516,8 +519,8 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>
-    /// The register tile: 4 channels × 2 vectors of samples, summed over every input channel and tap, into
-    /// <paramref name="sums"/>. A method of its own, kept small, so the JIT holds the 8 accumulators in
+    /// The register tile: 4 channels × 3 vectors of samples, summed over every input channel and tap, into
+    /// <paramref name="sums"/>. A method of its own, kept small, so the JIT holds the 12 accumulators in
     /// registers (inlined into the tile loop they were spilled to the stack on every tap: 3× slower).
     /// </summary>
     /// <remarks>
@@ -531,8 +534,8 @@ public sealed partial class CpuBackend
     {
         if (k == 1) (ci, k, dilation) = (1, ci, stride);
         int vw = Vector<float>.Count;
-        Vector<float> a00 = default, a01 = default, a10 = default, a11 = default;
-        Vector<float> a20 = default, a21 = default, a30 = default, a31 = default;
+        Vector<float> a00 = default, a01 = default, a02 = default, a10 = default, a11 = default, a12 = default;
+        Vector<float> a20 = default, a21 = default, a22 = default, a30 = default, a31 = default, a32 = default;
         for (int i = 0; i < ci; i++)
         {
             float* xs = x + (long)i * stride;
@@ -542,37 +545,46 @@ public sealed partial class CpuBackend
             {
                 var x0 = Vector.Load(xs);
                 var x1 = Vector.Load(xs + vw);
+                var x2 = Vector.Load(xs + 2 * vw);
                 var b = new Vector<float>(w0[j]);
                 a00 = Vector.FusedMultiplyAdd(x0, b, a00);
                 a01 = Vector.FusedMultiplyAdd(x1, b, a01);
+                a02 = Vector.FusedMultiplyAdd(x2, b, a02);
                 b = new Vector<float>(w1[j]);
                 a10 = Vector.FusedMultiplyAdd(x0, b, a10);
                 a11 = Vector.FusedMultiplyAdd(x1, b, a11);
+                a12 = Vector.FusedMultiplyAdd(x2, b, a12);
                 b = new Vector<float>(w2[j]);
                 a20 = Vector.FusedMultiplyAdd(x0, b, a20);
                 a21 = Vector.FusedMultiplyAdd(x1, b, a21);
+                a22 = Vector.FusedMultiplyAdd(x2, b, a22);
                 b = new Vector<float>(w3[j]);
                 a30 = Vector.FusedMultiplyAdd(x0, b, a30);
                 a31 = Vector.FusedMultiplyAdd(x1, b, a31);
+                a32 = Vector.FusedMultiplyAdd(x2, b, a32);
             }
         }
         Vector.Store(a00, sums);
         Vector.Store(a01, sums + vw);
-        Vector.Store(a10, sums + 2 * vw);
-        Vector.Store(a11, sums + 3 * vw);
-        Vector.Store(a20, sums + 4 * vw);
-        Vector.Store(a21, sums + 5 * vw);
-        Vector.Store(a30, sums + 6 * vw);
-        Vector.Store(a31, sums + 7 * vw);
+        Vector.Store(a02, sums + 2 * vw);
+        Vector.Store(a10, sums + 3 * vw);
+        Vector.Store(a11, sums + 4 * vw);
+        Vector.Store(a12, sums + 5 * vw);
+        Vector.Store(a20, sums + 6 * vw);
+        Vector.Store(a21, sums + 7 * vw);
+        Vector.Store(a22, sums + 8 * vw);
+        Vector.Store(a30, sums + 9 * vw);
+        Vector.Store(a31, sums + 10 * vw);
+        Vector.Store(a32, sums + 11 * vw);
     }
 
-    /// <summary>One channel × 2 vectors: the last, partial channel tile (stepped as <see cref="SumFourChannels"/> is).</summary>
+    /// <summary>One channel × 3 vectors: the last, partial channel tile (stepped as <see cref="SumFourChannels"/> is).</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     static unsafe void SumOneChannel(float* x, int stride, float* w, int ci, int k, int dilation, float* sums)
     {
         if (k == 1) (ci, k, dilation) = (1, ci, stride);
         int vw = Vector<float>.Count;
-        Vector<float> a0 = default, a1 = default;
+        Vector<float> a0 = default, a1 = default, a2 = default;
         for (int i = 0; i < ci; i++)
         {
             float* xs = x + (long)i * stride;
@@ -582,29 +594,34 @@ public sealed partial class CpuBackend
                 var b = new Vector<float>(wi[j]);
                 a0 = Vector.FusedMultiplyAdd(Vector.Load(xs), b, a0);
                 a1 = Vector.FusedMultiplyAdd(Vector.Load(xs + vw), b, a1);
+                a2 = Vector.FusedMultiplyAdd(Vector.Load(xs + 2 * vw), b, a2);
             }
         }
         Vector.Store(a0, sums);
         Vector.Store(a1, sums + vw);
+        Vector.Store(a2, sums + 2 * vw);
     }
 
-    /// <summary>Writes the first <paramref name="n"/> of a tile row's 2 vectors of sums, plus bias and residual.</summary>
+    /// <summary>Writes the first <paramref name="n"/> of a tile row's 3 vectors of sums, plus bias and residual.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static unsafe void StoreTile(float* sums, float bias, float* residual, float* y, int n)
     {
         int vw = Vector<float>.Count;
-        if (n == 2 * vw)
+        if (n == TileVectors * vw)
         {
             var b = new Vector<float>(bias);
             var a0 = Vector.Load(sums) + b;
             var a1 = Vector.Load(sums + vw) + b;
+            var a2 = Vector.Load(sums + 2 * vw) + b;
             if (residual != null)
             {
                 a0 += Vector.Load(residual);
                 a1 += Vector.Load(residual + vw);
+                a2 += Vector.Load(residual + 2 * vw);
             }
             Vector.Store(a0, y);
             Vector.Store(a1, y + vw);
+            Vector.Store(a2, y + 2 * vw);
             return;
         }
         for (int e = 0; e < n; e++) y[e] = sums[e] + bias + (residual != null ? residual[e] : 0f);
