@@ -61,10 +61,12 @@ def onset_envelope(wav):
     return torch.relu(mel[:, 1:] - mel[:, :-1]).mean(-1)
 
 
-def onset_times(envelope, rate=100.0, delta=0.25, wait=5):
-    """Peaks of one onset envelope: local maxima above mean + delta * std, at least `wait` frames apart."""
+def onset_times(envelope, rate=100.0, delta=0.25, wait=5, threshold=None):
+    """Peaks of one onset envelope: local maxima above mean + delta * std (or above a fixed `threshold`), at least
+    `wait` frames apart."""
     e = np.asarray(envelope, dtype=np.float64)
-    threshold = e.mean() + delta * e.std()
+    if threshold is None:
+        threshold = e.mean() + delta * e.std()
     peaks, last = [], -wait
     for i in range(1, len(e) - 1):
         if e[i] > threshold and e[i] >= e[i - 1] and e[i] > e[i + 1] and i - last >= wait:

@@ -193,16 +193,12 @@ def percussive_share(wav, n_fft=1024, hop=256, width=17):
     return float((power * percussive).sum() / max(power.sum(), 1e-12))
 
 
-def absolute_onsets(wav, threshold=ABSOLUTE_ONSET_THRESHOLD, wait=5, rate=100.0):
-    """evaluate.onsets' peak picking (local maxima at least `wait` frames apart) on flux_envelope, above one
-    fixed threshold instead of each clip's own: times in s."""
-    env = flux_envelope(wav)
-    peaks, last = [], -wait
-    for i in range(1, len(env) - 1):
-        if env[i] > threshold and env[i] >= env[i - 1] and env[i] > env[i + 1] and i - last >= wait:
-            peaks.append(i)
-            last = i
-    return (np.array(peaks) + 1) / rate
+def absolute_onsets(wav, threshold=ABSOLUTE_ONSET_THRESHOLD):
+    """evaluate.onsets' peak picking (text_tower.onset_times) on flux_envelope, above one fixed threshold instead
+    of each clip's own: times in s."""
+    import text_tower
+
+    return text_tower.onset_times(flux_envelope(wav), threshold=threshold)
 
 
 def through_codec(clips, levels=4):
