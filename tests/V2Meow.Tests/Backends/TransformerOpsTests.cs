@@ -215,23 +215,33 @@ public class TransformerOpsTests(BackendFixture backends) : IClassFixture<Backen
     public void DenseAttentionMatchesFloat64(string name)
     {
         var backend = backends.Get(name);
-        int heads = 2, dh = 6, inner = heads * dh, maxDistance = 4;
         // 21 keys: more than one 16-thread tile of the emulated kernel, and a ragged last tile.
         foreach (var (n, m, withBias) in new[] { (5, 21, true), (3, 7, false) })
-        {
-            float[] q = Random(n * inner, 1, 2), k = Random(m * inner, 2, 2), v = Random(m * inner, 3);
-            float[] table = Random(heads * (2 * maxDistance + 1), 4);
-            using var tq = backend.Upload(q, n, inner);
-            using var tk = backend.Upload(k, m, inner);
-            using var tv = backend.Upload(v, m, inner);
-            using var ty = backend.Upload(Poison(n * inner), n, inner);
-            using var bias = new PositionBias(backend.Upload(table, heads, 2 * maxDistance + 1), maxDistance);
-            backend.Attention(tq, tk, tv, ty, new AttentionHeads(heads, dh, 0.4f), withBias ? bias : null);
-            var expected = Attention(q, k, v, n, m, heads, dh, 0.4f,
-                withBias ? (h, rel) => table[h * (2 * maxDistance + 1) + maxDistance + Math.Clamp(rel, -maxDistance, maxDistance)] : null, causal: false);
             // f32 scores, exp and sums against f64: 1e-5 of the largest output.
-            Assert.True(RelativeError(Download(backend, ty), expected) < 1e-5, $"[{n} × {m}] bias {withBias}");
-        }
+            Assert.True(AttentionErrorAgainstFloat64(backend, dh: 6, n, m, maxDistance: 4, 0.4f, withBias, seed: 1) < 1e-5,
+                $"[{n} × {m}] bias {withBias}");
+    }
+
+    /// <summary>
+    /// The relative error of the backend's dense attention (2 heads of <paramref name="dh"/>, n queries, m keys,
+    /// with or without a position bias) against the float64 reference, on random inputs drawn from seeds
+    /// <paramref name="seed"/> to <paramref name="seed"/> + 3.
+    /// </summary>
+    static double AttentionErrorAgainstFloat64(IComputeBackend backend, int dh, int n, int m, int maxDistance, float scale,
+        bool withBias, int seed)
+    {
+        int heads = 2, inner = heads * dh;
+        float[] q = Random(n * inner, seed, 2), k = Random(m * inner, seed + 1, 2), v = Random(m * inner, seed + 2);
+        float[] table = Random(heads * (2 * maxDistance + 1), seed + 3);
+        using var tq = backend.Upload(q, n, inner);
+        using var tk = backend.Upload(k, m, inner);
+        using var tv = backend.Upload(v, m, inner);
+        using var ty = backend.Upload(Poison(n * inner), n, inner);
+        using var bias = new PositionBias(backend.Upload(table, heads, 2 * maxDistance + 1), maxDistance);
+        backend.Attention(tq, tk, tv, ty, new AttentionHeads(heads, dh, scale), withBias ? bias : null);
+        var expected = Attention(q, k, v, n, m, heads, dh, scale,
+            withBias ? (h, rel) => table[h * (2 * maxDistance + 1) + maxDistance + Math.Clamp(rel, -maxDistance, maxDistance)] : null, causal: false);
+        return RelativeError(Download(backend, ty), expected);
     }
 
     [Theory]
@@ -270,19 +280,8 @@ public class TransformerOpsTests(BackendFixture backends) : IClassFixture<Backen
     {
         // 300 keys (more than one chunk of keys), 18 queries (a full block, a tile, and two rows), the position
         // bias reaching a constant at both ends, at head widths that take each register tile and the scalar tail.
-        var backend = backends.Get("cpu");
-        int heads = 2, inner = heads * dh, n = 18, m = 300, maxDistance = 8;
-        float[] q = Random(n * inner, 21, 2), k = Random(m * inner, 22, 2), v = Random(m * inner, 23);
-        float[] table = Random(heads * (2 * maxDistance + 1), 24);
-        using var tq = backend.Upload(q, n, inner);
-        using var tk = backend.Upload(k, m, inner);
-        using var tv = backend.Upload(v, m, inner);
-        using var ty = backend.Upload(Poison(n * inner), n, inner);
-        using var bias = new PositionBias(backend.Upload(table, heads, 2 * maxDistance + 1), maxDistance);
-        backend.Attention(tq, tk, tv, ty, new AttentionHeads(heads, dh, 0.3f), bias);
-        var expected = Attention(q, k, v, n, m, heads, dh, 0.3f,
-            (h, rel) => table[h * (2 * maxDistance + 1) + maxDistance + Math.Clamp(rel, -maxDistance, maxDistance)], causal: false);
-        Assert.True(RelativeError(Download(backend, ty), expected) < 1e-5, $"head width {dh}");
+        Assert.True(AttentionErrorAgainstFloat64(backends.Get("cpu"), dh, n: 18, m: 300, maxDistance: 8, 0.3f, withBias: true, seed: 21) < 1e-5,
+            $"head width {dh}");
     }
 
     [Theory]
