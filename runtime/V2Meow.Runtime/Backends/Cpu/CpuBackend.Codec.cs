@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace V2Meow.Runtime.Backends.Cpu;
 
@@ -18,6 +19,8 @@ public sealed partial class CpuBackend
     const int TileVectors = 3;
     /// <summary>Samples of one register tile.</summary>
     static int TimeTile => TileVectors * Vector<float>.Count;
+    /// <summary>Output channels per work item of the transposed convolution's weight reordering.</summary>
+    const int ReorderBlock = 16;
     /// <summary>Samples of one work item: long enough to amortise the call, short enough for many items per core; whole tiles of 8- and 16-lane vectors.</summary>
     const int TimeChunk = 480;
     /// <summary>LSTM weight rows of one work item of the recurrent product.</summary>
@@ -179,7 +182,7 @@ public sealed partial class CpuBackend
                 x.Data.AsSpan(i * length, length).CopyTo(row[padLeft..]);
                 row[(padLeft + length)..].Clear();
             }
-            ConvolveRows(padded, stride, ci, w.Data, co, k, dilation, length, b.Data, r?.Data, y.Data, 0);
+            ConvolveRows(padded, stride, ci, w.Data, co, k, dilation, length, b.Data, r?.Data, y.Data);
         }
         finally
         {
@@ -219,26 +222,31 @@ public sealed partial class CpuBackend
                 x.Data.AsSpan(i * frames, frames).CopyTo(row[(taps - 1)..]);
                 row[(taps - 1 + frames)..].Clear();
             }
-            // Every phase's weights in one pass over W in its own order (rows of k taps, read once, in parallel over the
-            // input channels), rather than one strided gather over all of W per phase: at 100 frames the gathers cost
-            // as much as the convolution. Phase p's tap m is W[i, o, p + (taps − 1 − m)·s], zero past k.
+            // Every phase's weights in one pass over W, rather than one strided gather over all of W per phase: at
+            // 100 frames the gathers cost as much as the convolution. Work items are blocks of 16 output channels:
+            // per input channel, W's 16 rows of k taps are one contiguous read, and each (channel, phase) run of
+            // ci · taps weights is written in order, so reads and writes stay within a few pages (split over the
+            // input channels or the single output channels, the same pass was 1.5× and 1.9× slower).
+            // Phase p's tap m is W[i, o, p + (taps − 1 − m)·s], zero past k.
             float[] wt = w.Data;
-            _workers.For(ci, i =>
+            _workers.For((co + ReorderBlock - 1) / ReorderBlock, block =>
             {
-                for (int o = 0; o < co; o++)
-                {
-                    int source = (i * co + o) * k, target = (o * ci + i) * taps;
-                    for (int phase = 0; phase < stride; phase++)
-                        for (int m = 0; m < taps; m++)
-                        {
-                            int j = phase + (taps - 1 - m) * stride;
-                            phaseWeights[phase * phaseSize + target + m] = j < k ? wt[source + j] : 0f;
-                        }
-                }
+                int o0 = block * ReorderBlock, o1 = Math.Min(co, o0 + ReorderBlock);
+                for (int i = 0; i < ci; i++)
+                    for (int o = o0; o < o1; o++)
+                    {
+                        int source = (i * co + o) * k, target = (o * ci + i) * taps;
+                        for (int phase = 0; phase < stride; phase++)
+                            for (int m = 0; m < taps; m++)
+                            {
+                                int j = phase + (taps - 1 - m) * stride;
+                                phaseWeights[phase * phaseSize + target + m] = j < k ? wt[source + j] : 0f;
+                            }
+                    }
             });
-            for (int phase = 0; phase < stride; phase++)
-                ConvolveRows(padded, rowStride, ci, phaseWeights, co, taps, 1, phaseLength, null, null,
-                    phases, phase * co * phaseLength, phase * phaseSize);
+            // The phases stacked are one convolution with s · co output channels over the same input (phase p's
+            // channel o is row p · co + o of both the weights and the output): one pass of work items for all.
+            ConvolveRows(padded, rowStride, ci, phaseWeights, stride * co, taps, 1, phaseLength, null, null, phases);
             float[] biases = b.Data, result = y.Data;
             _workers.For(co, o => InterleavePhases(phases, co, phaseLength, stride, start, biases[o], o,
                 result.AsSpan(o * outLength, outLength)));
@@ -294,7 +302,7 @@ public sealed partial class CpuBackend
                             int j = m * stride + phase;
                             phaseWeights[(o * rows + i * stride + phase) * taps + m] = j < k ? wt[(o * ci + i) * k + j] : 0f;
                         }
-            ConvolveRows(padded, rowStride, rows, phaseWeights, co, taps, 1, outLength, b.Data, null, y.Data, 0);
+            ConvolveRows(padded, rowStride, rows, phaseWeights, co, taps, 1, outLength, b.Data, null, y.Data);
         }
         finally
         {
@@ -314,20 +322,23 @@ public sealed partial class CpuBackend
 
     /// <summary>
     /// ELU(x) = x for x &gt; 0, exp(x) − 1 otherwise, as a select so positive inputs pass through unrounded
-    /// (a vectorised exp(0) need not be exactly 1). Each element is read before it is written: y may be x.
-    /// Fully optimised from its first call, since a decode is often the only one in its process.
+    /// (a vectorised exp(0) need not be exactly 1), with <see cref="NonPositiveExp"/>'s f32 exp. Each element
+    /// is read before it is written: y may be x. Fully optimised from its first call, since a decode is often
+    /// the only one in its process.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void EluChunk(ReadOnlySpan<float> x, Span<float> y)
     {
-        int i = 0, vw = Vector<float>.Count;
-        for (; i <= x.Length - vw; i += vw)
+        ref float from = ref MemoryMarshal.GetReference(x);
+        ref float to = ref MemoryMarshal.GetReference(y);
+        nuint i = 0, length = (nuint)x.Length, vw = (nuint)Vector<float>.Count;
+        for (; i + vw <= length; i += vw)
         {
-            var v = new Vector<float>(x[i..]);
-            var negative = Vector.Exp(Vector.Min(v, Vector<float>.Zero)) - Vector<float>.One;
-            Vector.ConditionalSelect(Vector.GreaterThan(v, Vector<float>.Zero), v, negative).CopyTo(y[i..]);
+            var v = Vector.LoadUnsafe(ref from, i);
+            var negative = NonPositiveExp.Exp(Vector.Min(v, Vector<float>.Zero)) - Vector<float>.One;
+            Vector.ConditionalSelect(Vector.GreaterThan(v, Vector<float>.Zero), v, negative).StoreUnsafe(ref to, i);
         }
-        for (; i < x.Length; i++) y[i] = x[i] > 0f ? x[i] : MathF.Exp(x[i]) - 1f;
+        for (int j = (int)i; j < x.Length; j++) y[j] = x[j] > 0f ? x[j] : MathF.Exp(x[j]) - 1f;
     }
 
     /// <inheritdoc/>
@@ -459,14 +470,15 @@ public sealed partial class CpuBackend
 
     /// <summary>
     /// y[o, t] = bias[o] + Σ_i Σ_{j&lt;k} w[o, i, j] · padded[i, t + j·δ] (+ residual[o, t]) for t &lt; length,
-    /// into output[offset + o·length + t], the weights w[o, i, j] read from w[weightOffset + (o·ci + i)·k + j]. Padded rows are <paramref name="stride"/> apart and readable up to
+    /// into output[o·length + t], the weights w[o, i, j] read from w[(o·ci + i)·k + j]. Padded rows are
+    /// <paramref name="stride"/> apart and readable up to
     /// RoundUp(length, TimeTile) + (k − 1)·δ. The register tile is 4 output channels × 3 vectors of samples:
     /// every input vector loaded feeds 4 channels and every weight broadcast 3 vectors (7 loads per 12 fused
     /// multiply-adds, and 12 independent sums to cover the multiply-add's latency), which keeps one core near
     /// its FMA peak on cached data.
     /// </summary>
     void ConvolveRows(float[] padded, int stride, int ci, float[] w, int co, int k, int dilation, int length,
-        float[]? bias, float[]? residual, float[] output, int offset, int weightOffset = 0)
+        float[]? bias, float[]? residual, float[] output)
     {
         int channelTiles = (co + ChannelTile - 1) / ChannelTile;
         int chunks = (length + TimeChunk - 1) / TimeChunk;
@@ -484,7 +496,7 @@ public sealed partial class CpuBackend
             for (int tile = firstTile; tile < lastTile; tile++)
             {
                 int o0 = tile * ChannelTile;
-                ConvolveTile(shape, padded, w, weightOffset, bias, residual, output, offset, o0, Math.Min(ChannelTile, co - o0), t0, t1);
+                ConvolveTile(shape, padded, w, bias, residual, output, o0, Math.Min(ChannelTile, co - o0), t0, t1);
             }
         });
     }
@@ -492,8 +504,8 @@ public sealed partial class CpuBackend
     readonly record struct ConvShape(int Stride, int InChannels, int Kernel, int Dilation, int Length);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static unsafe void ConvolveTile(ConvShape shape, float[] padded, float[] w, int weightOffset, float[]? bias, float[]? residual,
-        float[] output, int offset, int o0, int rows, int t0, int t1)
+    static unsafe void ConvolveTile(ConvShape shape, float[] padded, float[] w, float[]? bias, float[]? residual,
+        float[] output, int o0, int rows, int t0, int t1)
     {
         int vw = Vector<float>.Count, tile = TileVectors * vw;
         int ci = shape.InChannels, k = shape.Kernel, dilation = shape.Dilation, length = shape.Length;
@@ -501,7 +513,7 @@ public sealed partial class CpuBackend
         float* sums = stackalloc float[ChannelTile * TileVectors * Vector<float>.Count];
         fixed (float* xp = padded, wp = w, bp = bias, rp = residual, yp = output)
         {
-            float* w0 = wp + weightOffset + (long)o0 * wRow;
+            float* w0 = wp + (long)o0 * wRow;
             for (int t = t0; t < t1; t += tile)
             {
                 if (rows == ChannelTile) SumFourChannels(xp + t, shape.Stride, w0, wRow, ci, k, dilation, sums);
@@ -512,7 +524,7 @@ public sealed partial class CpuBackend
                 for (int row = 0; row < rows; row++)
                 {
                     long at = (long)(o0 + row) * length + t;
-                    StoreTile(sums + row * tile, bp == null ? 0f : bp[o0 + row], rp == null ? null : rp + at, yp + offset + at, n);
+                    StoreTile(sums + row * tile, bp == null ? 0f : bp[o0 + row], rp == null ? null : rp + at, yp + at, n);
                 }
             }
         }
