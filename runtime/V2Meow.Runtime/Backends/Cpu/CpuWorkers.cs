@@ -52,8 +52,13 @@ internal sealed class CpuWorkers : IDisposable
         int Start(int range) => (int)((long)range * Count / _ranges);
 
         /// <summary>Takes items of the range of thread <paramref name="self"/>, then of the others', until none is left.</summary>
+        /// <remarks>
+        /// The items done are added to <see cref="Done"/> once, on the way out: counted one at a time, every item
+        /// moved Done's cache line between the cores, thousands of times a decode step.
+        /// </remarks>
         public void Work(int self)
         {
+            int done = 0;
             for (int r = 0; r < _ranges; r++)
             {
                 int range = (self + r) % _ranges, end = Start(range + 1);
@@ -62,9 +67,10 @@ internal sealed class CpuWorkers : IDisposable
                 {
                     try { Body(item); }
                     catch (Exception e) { Interlocked.CompareExchange(ref Error, e, null); }
-                    Interlocked.Increment(ref Done);
+                    done++;
                 }
             }
+            if (done > 0) Interlocked.Add(ref Done, done);
         }
     }
 
