@@ -8,7 +8,7 @@ namespace V2Meow.Benchmarking;
 /// Read-only bandwidth of the CPU backend's memory: every thread sums its contiguous part of a 64 MiB array.
 /// A decode step only reads its weights, so its ceiling is the memory's read bandwidth, which a copy (that
 /// also writes) need not reach: on this project's 2-core machine a floor from two copies was passed by the
-/// decode itself. The CPU floor takes the best of both kinds of measurement (<see cref="SideBySide.FloorBandwidth"/>).
+/// decode itself. The CPU floor takes the best of both kinds of measurement (<see cref="FloorBandwidthSamples"/>).
 /// </summary>
 public static class ReadBandwidth
 {

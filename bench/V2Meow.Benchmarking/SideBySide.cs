@@ -152,13 +152,11 @@ public static class SideBySide
         var config = bundle.Config;
         progress?.Invoke($"runtime on {backend.Device.Name} ({DeviceKinds.Name(backend.Kind)}), bundle {folder}");
 
-        double copyBefore = CopyBandwidth.Measure(backend);
-        double? readBefore = ReadBandwidth.Measure(backend);
+        var floor = FloorBandwidthSamples.Before(backend);
         int matrixBytes = StageFootprint.MatrixElementBytes(backend, bundle);
         var rows = new List<SideBySideRow>();
         var footprints = new List<StageFootprint>();
         var measured = new Dictionary<StageId, (double Prefill, int PrefillTokens, double Decode, int Steps, double Batched)>();
-        double? readBetween = null;
         foreach (var stage in Stages)
         {
             var footprint = StageFootprint.Of(bundle, stage, matrixBytes);
@@ -172,9 +170,7 @@ public static class SideBySide
             double decode = steps / Timing.Best(backend, options.Repeats, () => workload.Decode(steps, 1));
             double batched = (double)steps * options.Batch / Timing.Best(backend, options.Repeats, () => workload.Decode(steps, options.Batch));
             measured[stage] = (prefill, prefillTokens, decode, steps, batched);
-            // A sweep beside each stage's decode too: the machine's bandwidth drifts over a run, and the floor
-            // should be the best the memory gave, as each decode row is the best of its runs.
-            readBetween = Max(readBetween, ReadBandwidth.Measure(backend));
+            floor.Beside();
         }
         progress?.Invoke($"runtime codec: {options.CodecSeconds:0.##} s of audio");
         double codecRate;
@@ -185,11 +181,8 @@ public static class SideBySide
             codecWeights = codec.WeightBytes;
         }
 
-        // Measured before and after the runtime's work and the better kept: on a shared machine a single
-        // copy or sweep can run well below what the decode's own reads reach, which would put the floor too low.
-        double copyAfter = CopyBandwidth.Measure(backend);
-        double? readAfter = Max(ReadBandwidth.Measure(backend), readBetween);
-        double bandwidth = FloorBandwidth(copyBefore, copyAfter, readBefore, readAfter);
+        floor.After();
+        double bandwidth = floor.Bandwidth;
         // Peak resident memory of this process so far: the runtime's work only (the reference runs in its own process).
         long resident = PeakResidentBytes();
 
@@ -231,8 +224,8 @@ public static class SideBySide
         if (onnx is not null)
             context["onnxrt"] = $"{onnx.Engine} on cpu, {onnx.Threads} threads, every graph optimisation (ORT_ENABLE_ALL), weights f32 " +
                 $"(the reference's, exported with torch.onnx); outputs within {onnx.WorstCheckError:0.#e0} of PyTorch's before timing";
-        context["copy"] = CopyLine(copyBefore, copyAfter, reference?.CopyBytesPerSecond);
-        if (ReadLine(readBefore, readAfter) is { } read) context["read"] = read;
+        context["copy"] = floor.CopyLine(reference?.CopyBytesPerSecond);
+        if (floor.ReadLine is { } read) context["read"] = read;
         context["memory"] = $"runtime process peak resident {SideBySideTable.Bytes(resident)} (bundle, KV pools and scratch of every stage and the codec)";
         return new SideBySideReport(context, rows, footprints, options.Batch, options.DecodeSteps, reference, bandwidth, codecWeights);
     }
@@ -258,27 +251,6 @@ public static class SideBySide
             ["timing"] = $"best of {options.Repeats} after a warm-up, every column; the runtime and ONNX Runtime also time runs until {Timing.MinimumTimedSeconds:0} s have been timed (short runs vary on a shared machine), and the runtime repeats short warm-ups for 3 s, for its tiered JIT",
         };
     }
-
-    /// <summary>
-    /// The floor's bandwidth: the better of the copies (read + write) before and after the runtime's work and,
-    /// on the CPU, of the read-only sweeps (<see cref="ReadBandwidth"/>), since a decode step only reads.
-    /// </summary>
-    public static double FloorBandwidth(double copyBefore, double copyAfter, double? readBefore, double? readAfter) =>
-        Math.Max(Math.Max(copyBefore, copyAfter), Math.Max(readBefore ?? 0, readAfter ?? 0));
-
-    /// <summary>The context's read line, where the backend has a read-only sweep: the best of the sweeps before the runtime's work and during or after it.</summary>
-    public static string? ReadLine(double? before, double? after) =>
-        before is { } b && after is { } a
-            ? $"runtime backend {Math.Max(b, a) / 1e9:0.0} GB/s (read only, every thread its part; {b / 1e9:0.0} before, {a / 1e9:0.0} during and after the runtime's work)"
-            : null;
-
-    /// <summary>The larger of two optional rates; null when neither was measured.</summary>
-    public static double? Max(double? a, double? b) => a is null ? b : b is null ? a : Math.Max(a.Value, b.Value);
-
-    /// <summary>The context's copy line: the better of the runtime backend's copies before and after its work, and the reference's.</summary>
-    public static string CopyLine(double before, double after, double? reference) =>
-        $"runtime backend {Math.Max(before, after) / 1e9:0.0} GB/s (read + write; {before / 1e9:0.0} before, {after / 1e9:0.0} after the runtime's work)" +
-        (reference is { } r ? $"; pytorch {r / 1e9:0.0} GB/s" : "");
 
     /// <summary>VmHWM of this process (Linux); the current working set elsewhere.</summary>
     static long PeakResidentBytes()

@@ -13,7 +13,7 @@ namespace V2Meow.Benchmarking.Vmas;
 /// <param name="DecodeSteps">Decode steps per sequence, as run (at least K, at most one window).</param>
 /// <param name="Guidance">The guided rows' scale.</param>
 /// <param name="Reference">The reference's timings; null with --no-pytorch.</param>
-/// <param name="FloorBytesPerSecond">The floor's numerator: the runtime backend's copy bandwidth (read + write) or, on the CPU, its read-only sweep where that is faster (<see cref="SideBySide.FloorBandwidth"/>).</param>
+/// <param name="FloorBytesPerSecond">The floor's numerator: the runtime backend's copy bandwidth (read + write) or, on the CPU, its read-only sweep where that is faster (<see cref="FloorBandwidthSamples"/>).</param>
 public sealed record VmasSideBySideReport(
     IReadOnlyDictionary<string, string> Context,
     IReadOnlyList<SideBySideRow> Rows,
@@ -79,8 +79,7 @@ public static class VmasSideBySide
         var config = bundle.Config;
         progress?.Invoke($"runtime on {backend.Device.Name} ({DeviceKinds.Name(backend.Kind)}), bundle {session.Folder}");
 
-        double copyBefore = CopyBandwidth.Measure(backend);
-        double? readBefore = ReadBandwidth.Measure(backend);
+        var bandwidthSamples = FloorBandwidthSamples.Before(backend);
         int matrixBytes = VmasFootprint.MatrixElementBytes(backend, bundle);
         var footprint = VmasFootprint.Of(bundle, matrixBytes);
         int repeats = options.Repeats;
@@ -98,7 +97,6 @@ public static class VmasSideBySide
         double prefill, guidance;
         int prefillPositions, steps;
         var decode = new Dictionary<string, double>(StringComparer.Ordinal);
-        double? readBetween = null;
         using (var decoder = VmasDecoderWorkload.Load(bundle, backend))
         {
             guidance = decoder.Guidance;
@@ -112,8 +110,7 @@ public static class VmasSideBySide
                     progress?.Invoke($"runtime decoder: {steps} steps at batch {batch}{(guided ? ", guided" : "")}");
                     decode[VmasReferenceTimings.DecodeKey(batch, guided)] =
                         (double)steps * decoder.Codebooks * batch / Timing.Best(backend, repeats, () => decoder.Decode(steps, batch, guided));
-                    // Beside each decode row too, as for v2meow/1 (SideBySide.RunStages).
-                    readBetween = SideBySide.Max(readBetween, ReadBandwidth.Measure(backend));
+                    bandwidthSamples.Beside();
                 }
         }
 
@@ -128,10 +125,8 @@ public static class VmasSideBySide
             codecRate = samples / Timing.Best(backend, repeats, () => codec.Decode());
         }
 
-        // Before and after the runtime's work, the better kept, as for v2meow/1 (SideBySide.RunStages).
-        double copyAfter = CopyBandwidth.Measure(backend);
-        double? readAfter = SideBySide.Max(ReadBandwidth.Measure(backend), readBetween);
-        double bandwidth = SideBySide.FloorBandwidth(copyBefore, copyAfter, readBefore, readAfter);
+        bandwidthSamples.After();
+        double bandwidth = bandwidthSamples.Bandwidth;
 
         VmasReferenceTimings? reference = null;
         if (!options.SkipReference && session.Python is { } python)
@@ -160,8 +155,8 @@ public static class VmasSideBySide
 
         var context = SideBySide.Context(session, options, config.Name, config.DType, matrixBytes,
             reference is null ? null : $"{reference.Engine} on {reference.Device}, {reference.Threads} threads, weights f32");
-        context["copy"] = SideBySide.CopyLine(copyBefore, copyAfter, reference?.CopyBytesPerSecond);
-        if (SideBySide.ReadLine(readBefore, readAfter) is { } read) context["read"] = read;
+        context["copy"] = bandwidthSamples.CopyLine(reference?.CopyBytesPerSecond);
+        if (bandwidthSamples.ReadLine is { } read) context["read"] = read;
         return new VmasSideBySideReport(context, rows, footprint, options.Batch, steps, guidance, reference, bandwidth);
     }
 }

@@ -109,15 +109,29 @@ public class SideBySideTests
     }
 
     [Fact]
-    public void TheFloorTakesTheBetterOfTheCopiesAndTheReadSweeps()
+    public void TheFloorTakesTheBestOfTheCopiesAndTheReadSweeps()
     {
-        Assert.Equal(30e9, SideBySide.FloorBandwidth(20e9, 25e9, 30e9, 28e9));
-        Assert.Equal(25e9, SideBySide.FloorBandwidth(20e9, 25e9, null, null)); // a GPU: the device copy
-        Assert.Null(SideBySide.ReadLine(null, null));
-        Assert.Contains("30.0 GB/s (read only", SideBySide.ReadLine(30e9, 28e9));
-        Assert.Null(SideBySide.Max(null, null));
-        Assert.Equal(3.0, SideBySide.Max(null, 3.0));
-        Assert.Equal(4.0, SideBySide.Max(4.0, 3.0));
+        var cpu = new FloorBandwidthSamples(20e9, 30e9);
+        cpu.AddRead(26e9);   // beside a decode row
+        cpu.AddRead(28e9);
+        cpu.AddCopyAfter(25e9);
+        Assert.Equal(30e9, cpu.Bandwidth);
+        Assert.Equal(28e9, cpu.ReadAfter);
+        Assert.Contains("30.0 GB/s (read only", cpu.ReadLine);
+        Assert.Contains("28.0 during and after", cpu.ReadLine);
+        Assert.Contains("25.0 GB/s (read + write; 20.0 before, 25.0 after", cpu.CopyLine(null));
+        Assert.EndsWith("pytorch 18.0 GB/s", cpu.CopyLine(18e9));
+
+        var laterBest = new FloorBandwidthSamples(20e9, 21e9);
+        laterBest.AddRead(null);   // a sweep that did not run keeps what was there
+        laterBest.AddRead(33e9);
+        Assert.Equal(33e9, laterBest.Bandwidth);
+
+        var gpu = new FloorBandwidthSamples(20e9, null); // a GPU: the device copies only
+        gpu.AddRead(null);
+        gpu.AddCopyAfter(25e9);
+        Assert.Equal(25e9, gpu.Bandwidth);
+        Assert.Null(gpu.ReadLine);
     }
 
     [Fact]
