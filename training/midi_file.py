@@ -1,4 +1,5 @@
-"""Standard MIDI files: write a list of notes as a format-0 file, and read back the events a caption needs.
+"""Standard MIDI files: write a list of notes as a format-0 file, read back the events a caption needs, and
+keep some channels of a file (to render the drum channel apart from the rest).
 
 Only what the music corpus uses: note on/off, program change, tempo. Format from the MIDI 1.0 Detailed
 Specification (Standard MIDI Files 1.0): chunks "MThd" (format, tracks, ticks per quarter) and "MTrk"
@@ -94,3 +95,43 @@ def read(data):
                     i += 2
         i = end
     return out
+
+
+def keep_channels(data, channels):
+    """bytes of a standard MIDI file -> the same file with the channel messages (notes, controllers, programs,
+    ...) of channels not in `channels` left out. A dropped event's delta time moves to the next event kept,
+    so every other event keeps its tick; meta and system exclusive events are all kept. Written without
+    running status (each kept message has its status byte)."""
+    header_end = 8 + struct.unpack(">I", data[4:8])[0]
+    out = bytearray(data[:header_end])
+    i = header_end
+    while i + 8 <= len(data):
+        end = i + 8 + struct.unpack(">I", data[i + 4:i + 8])[0]
+        if data[i:i + 4] != b"MTrk":
+            out += data[i:end]  # an unknown chunk: kept as it is
+            i = end
+            continue
+        track, pending, status, j = bytearray(), 0, 0, i + 8
+        while j < end:
+            delta, j = _read_varlen(data, j)
+            pending += delta
+            start = j
+            if data[j] & 0x80:
+                status = data[j]
+                j += 1
+            if status == 0xFF:
+                size, j = _read_varlen(data, j + 1)
+                event, j = data[start:j + size], j + size
+            elif status in (0xF0, 0xF7):
+                size, j = _read_varlen(data, j)
+                event, j = data[start:j + size], j + size
+            else:
+                size = 1 if (status & 0xF0) in (0xC0, 0xD0) else 2
+                event, j = bytes([status]) + data[j:j + size], j + size
+                if (status & 0x0F) not in channels:
+                    continue
+            track += _varlen(pending) + event
+            pending = 0
+        out += b"MTrk" + struct.pack(">I", len(track)) + track
+        i = end
+    return bytes(out)
