@@ -4,6 +4,7 @@ from seeds and Debian packages (never committed; under training/data/music/).
     music_corpus.py composed --seed 1 --pieces 400 --out data/music/train      # procedurally composed scores
     music_corpus.py freedoom --split train --out data/music/train               # Freedoom's MIDI tracks
     music_corpus.py recordings --split heldout --out data/music/heldout_rec     # Singularity's recordings
+    music_corpus.py composed --seed 1 --pieces 400 --drum-kits 0.5 --out data/music/train_kits
 
 Sources (licences from /usr/share/doc/<package>/copyright; training/MODEL_CARD.md has the list):
 - scores: compose.py (this repository), rendered by `fluidsynth` through one of two General MIDI banks of
@@ -15,6 +16,16 @@ Sources (licences from /usr/share/doc/<package>/copyright; training/MODEL_CARD.m
   for evaluation only by default (odd-numbered tracks, sorted by name); `--split train` gives the
   even-numbered ones, which a codec trained on would arguably make an adaptation under CC-BY-SA (see
   the model card), so the default training does not use them.
+
+Recorded drum kits (`--drum-kits SHARE`, composed and freedoom; off by default, and default model v5 was
+trained without them): that share of the pieces or tracks with drums, drawn per piece from the seed, play
+the drum channel (MIDI channel 10) on one of the Hydrogen kits of hydrogen-drumkits (drum_kits.py) instead
+of the bank's drum kit; fluidsynth renders the other channels as before, and the kit's track is mixed at the
+RMS the bank gives the same drum notes. Only the kits under CC0 or CC-BY are drawn (the GPL and CC-BY-SA
+kits with `--drum-kits-copyleft` as well: weights trained on those would arguably fall under their terms).
+The draw has its own generator, so a piece keeps its bank, level and notes; without the option every shard
+is what it was before kits existed. Captions of a clip with a kit say which (`drum_kit`, `drum_kit_licence`).
+Shards are named the same either way and a shard that exists is kept, so give such a build its own --out.
 
 Each source writes one shard per piece or track, NAME.npz: `audio` int16 [clips, 160000] (16 kHz mono)
 and `captions` (a JSON list, one object per clip: source, attributes and a `text` caption). A shard that
@@ -34,6 +45,7 @@ from scipy.io import wavfile
 from scipy.signal import resample_poly
 
 import compose
+import drum_kits
 import midi_file
 
 SR = 16000
@@ -63,6 +75,52 @@ def render_midi(midi_path, bank, reverb, gain=0.6):
     assert rate == RENDER_SR, f"{midi_path}: fluidsynth wrote {rate} Hz, asked for {RENDER_SR}"
     mono = data.astype(np.float64).mean(axis=1) / 32768 if data.ndim == 2 else data / 32768
     return resample_poly(mono, 1, RENDER_SR // SR)
+
+
+def drum_events(midi):
+    """bytes of a MIDI file -> its drum channel's hits: [(seconds, GM percussion note, velocity)]."""
+    events = midi_file.read(midi)
+    return [(seconds_at(events["ticks"], events["tempos"], tick), pitch, vel)
+            for tick, ch, pitch, vel in events["notes"] if ch == midi_file.DRUM_CHANNEL]
+
+
+def render_midi_with_kit(midi_path, bank, reverb, kit):
+    """As render_midi, but the drum channel played by a recorded kit (drum_kits.Kit) instead of the bank:
+    fluidsynth renders the other channels; the kit's track is scaled to the RMS of the bank's own rendering
+    of the drum channel (made for that measure only), so drums sit in the mix where the bank puts them. The
+    kit's track is dry: its samples carry their own room, fluidsynth's reverb stays on the other channels."""
+    midi = open(midi_path, "rb").read()
+    with tempfile.TemporaryDirectory() as tmp:
+        others, drums = os.path.join(tmp, "others.mid"), os.path.join(tmp, "drums.mid")
+        open(others, "wb").write(midi_file.keep_channels(midi, set(range(16)) - {midi_file.DRUM_CHANNEL}))
+        open(drums, "wb").write(midi_file.keep_channels(midi, {midi_file.DRUM_CHANNEL}))
+        audio = render_midi(others, bank, reverb)
+        bank_drums = render_midi(drums, bank, reverb)
+    length = max(len(audio), len(bank_drums))
+    kit_drums = drum_kits.render(kit, drum_events(midi), length, SR)
+    kit_drums *= 10 ** ((rms_db(bank_drums) - rms_db(kit_drums)) / 20)
+    return np.pad(audio, (0, length - len(audio))) + kit_drums
+
+
+def drum_kit_for(key, share, copyleft):
+    """The recorded kit (drum_kits.Kit) a piece plays its drums on, or None for the bank's own: drawn with
+    probability `share` from a generator of its own (seeded with `key`), so that every other draw of the
+    piece is the same with or without kits."""
+    if share <= 0:
+        return None
+    rng = np.random.default_rng(key)
+    if rng.random() >= share:
+        return None
+    folders = drum_kits.usable(copyleft)
+    if not folders:
+        raise SystemExit(f"--drum-kits: no usable kit in {drum_kits.KITS_DIR} (package hydrogen-drumkits)")
+    return drum_kits.load(folders[int(rng.integers(0, len(folders)))], SR)
+
+
+def caption_kit(captions, kit):
+    """Which kit played the drums, and under what licence (CC-BY asks for attribution), in each caption."""
+    for cap in captions:
+        cap["drum_kit"], cap["drum_kit_licence"] = kit.folder, kit.licence
 
 
 def decode_recording(path):
@@ -148,7 +206,7 @@ def composed_captions(seed, index):
     return captions
 
 
-def build_composed(seed, pieces, out, first=0):
+def build_composed(seed, pieces, out, first=0, drum_kit_share=0.0, copyleft_kits=False):
     os.makedirs(out, exist_ok=True)
     for index in range(first, first + pieces):
         path = os.path.join(out, f"composed_s{seed}_{index:05d}.npz")
@@ -157,16 +215,21 @@ def build_composed(seed, pieces, out, first=0):
         piece = compose.plan(seed, index)
         notes, _, _ = compose.notes(piece)
         rng = np.random.default_rng([seed, index, 1])
+        kit = drum_kit_for([seed, index, 2], drum_kit_share, copyleft_kits) if piece["drums"] else None
         with tempfile.TemporaryDirectory() as tmp:
             mid = os.path.join(tmp, "piece.mid")
             midi_file.write(mid, notes, piece["bpm"], compose.programs(piece))
-            audio = render_midi(mid, BANKS[int(rng.integers(0, len(BANKS)))], piece["reverb"])
+            bank = BANKS[int(rng.integers(0, len(BANKS)))]
+            audio = (render_midi(mid, bank, piece["reverb"]) if kit is None
+                     else render_midi_with_kit(mid, bank, piece["reverb"], kit))
         audio = level(audio, rng.uniform(-28, -16))
         clips = cut(audio)
         captions = composed_captions(seed, index)
         keep = [(c, captions[start // CLIP_SECONDS]) for start, c in clips if start // CLIP_SECONDS < len(captions)]
         for clip, cap in keep:
             cap["rms_db"] = round(rms_db(clip / 32767), 2)
+        if kit is not None:
+            caption_kit([cap for _, cap in keep], kit)
         if keep:
             write_shard(path, [c for c, _ in keep], [cap for _, cap in keep])
         print(f"{path}: {len(keep)} clips", flush=True)
@@ -229,7 +292,7 @@ def midi_captions(name, midi, clips):
     return captions
 
 
-def build_freedoom(split, out):
+def build_freedoom(split, out, drum_kit_share=0.0, copyleft_kits=False):
     os.makedirs(out, exist_ok=True)
     tracks = [(os.path.basename(w)[:-4], n, m) for w in WADS for n, m in wad_music(w)]
     for k, (wad, name, midi) in enumerate(tracks):
@@ -239,13 +302,20 @@ def build_freedoom(split, out):
         if os.path.exists(path):
             continue
         rng = np.random.default_rng([7, k])
+        kit = drum_kit_for([7, k, 2], drum_kit_share, copyleft_kits)
+        if kit is not None and not drum_events(midi):
+            kit = None
         with tempfile.TemporaryDirectory() as tmp:
             mid = os.path.join(tmp, "track.mid")
             open(mid, "wb").write(midi)
-            audio = render_midi(mid, BANKS[k % len(BANKS)], reverb=True)
+            audio = (render_midi(mid, BANKS[k % len(BANKS)], reverb=True) if kit is None
+                     else render_midi_with_kit(mid, BANKS[k % len(BANKS)], True, kit))
         clips = cut(level(audio, rng.uniform(-26, -16)))
         if clips:
-            write_shard(path, [c for _, c in clips], midi_captions(name, midi, clips))
+            captions = midi_captions(name, midi, clips)
+            if kit is not None:
+                caption_kit(captions, kit)
+            write_shard(path, [c for _, c in clips], captions)
         print(f"{path}: {len(clips)} clips", flush=True)
 
 
@@ -292,11 +362,20 @@ def main():
     p.add_argument("--first", type=int, default=0, help="composed: the first piece index")
     p.add_argument("--split", choices=["train", "heldout"], default="train")
     p.add_argument("--out", required=True)
+    p.add_argument("--drum-kits", type=float, nargs="?", const=0.5, default=0.0, metavar="SHARE",
+                   help="composed, freedoom: play the drums of this share of the pieces (0.5 if no number is "
+                        "given) on a recorded Hydrogen kit; off (0) by default")
+    p.add_argument("--drum-kits-copyleft", action="store_true",
+                   help="with --drum-kits: draw from the GPL and CC-BY-SA kits too")
     args = p.parse_args()
+    if not 0 <= args.drum_kits <= 1:
+        p.error("--drum-kits takes a share between 0 and 1")
+    if args.source == "recordings" and (args.drum_kits or args.drum_kits_copyleft):
+        p.error("--drum-kits applies to the composed and freedoom sources")
     if args.source == "composed":
-        build_composed(args.seed, args.pieces, args.out, args.first)
+        build_composed(args.seed, args.pieces, args.out, args.first, args.drum_kits, args.drum_kits_copyleft)
     elif args.source == "freedoom":
-        build_freedoom(args.split, args.out)
+        build_freedoom(args.split, args.out, args.drum_kits, args.drum_kits_copyleft)
     else:
         build_recordings(args.split, args.out)
 
