@@ -3,7 +3,9 @@
 #
 #   reproduce.sh v4      the embedded default model (v4) and its evaluation, in order (MODEL_CARD_v4.md has the times)
 #   reproduce.sh music   the real-music corpus and codec; each step skips what is already done, so after an
-#                        interruption the same command continues
+#                        interruption the same command continues. With DRUM_KITS=SHARE set (e.g. 0.5), that
+#                        share of the composed pieces and Freedoom tracks play their drums on recorded kits
+#                        (music_corpus.py --drum-kits): not v5's corpus, so build it into an empty data/music/
 #   reproduce.sh v5      default model v5 on them (after `music`): arrays, stages, export, evaluation
 #   reproduce.sh vmas    a small VMAs on the same corpus and codec (after `music`; vmas/README.md), with the
 #                        ablations of its two objectives
@@ -99,8 +101,12 @@ music() {
   # 0. What the corpus is made from (Debian packages; licences in MODEL_CARD.md, "Data"), and OpenBLAS
   #    (see openblas below).
   need=""
-  for pkg in fluidsynth fluid-soundfont-gm musescore-general-soundfont-small freedoom singularity-music ffmpeg \
-             libopenblas0-serial; do
+  pkgs="fluidsynth fluid-soundfont-gm musescore-general-soundfont-small freedoom singularity-music ffmpeg"
+  pkgs="$pkgs libopenblas0-serial"
+  # The recorded drum kits only where asked for: the default corpus (v5's) does not read them.
+  [ -z "${DRUM_KITS:-}" ] || pkgs="$pkgs hydrogen-drumkits"
+  KITS=${DRUM_KITS:+--drum-kits $DRUM_KITS}
+  for pkg in $pkgs; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need="$need $pkg"
   done
   if [ -n "$need" ]; then
@@ -117,11 +123,11 @@ music() {
   # 1. Corpus (music_corpus.py): Freedoom's tracks (every eighth held out), the held-out recordings
   #    (Singularity, odd-numbered tracks; evaluation only), held-out composed pieces (seed 2) and the
   #    training pieces (seed 1). About 65 s of music per composed piece; 1000 pieces is about 18 h.
-  $N $PY music_corpus.py freedoom --split train --out data/music/train
-  $N $PY music_corpus.py freedoom --split heldout --out data/music/heldout
+  $N $PY music_corpus.py freedoom --split train --out data/music/train $KITS
+  $N $PY music_corpus.py freedoom --split heldout --out data/music/heldout $KITS
   $N $PY music_corpus.py recordings --split heldout --out data/music/heldout_rec
-  $N $PY music_corpus.py composed --seed 2 --pieces 30 --out data/music/heldout
-  $N $PY music_corpus.py composed --seed 1 --pieces 1000 --out data/music/train &
+  $N $PY music_corpus.py composed --seed 2 --pieces 30 --out data/music/heldout $KITS
+  $N $PY music_corpus.py composed --seed 1 --pieces 1000 --out data/music/train $KITS &
   CORPUS=$!
 
   # 2. The codec, beside the corpus build (it re-lists the shards every 5 minutes), until it has
