@@ -7,7 +7,7 @@ public class NonPositiveExpTests
 {
     /// <summary>
     /// Every 1/4096 from −90 to 0, the ends and the points where n changes: the f32 exp of the CPU backend's ELU
-    /// within 2 ulp of the f64 exp rounded to f32 (where the result is a normal f32), and exact at 0.
+    /// within 2 units of the f32 spacing above the rounded result of the f64 exp, and exactly 1 at ±0.
     /// </summary>
     [Fact]
     public void ExpOfNonPositiveInputsIsWithinTwoUlpOfFloat64()

@@ -332,13 +332,21 @@ public sealed partial class CpuBackend
         ref float from = ref MemoryMarshal.GetReference(x);
         ref float to = ref MemoryMarshal.GetReference(y);
         nuint i = 0, length = (nuint)x.Length, vw = (nuint)Vector<float>.Count;
-        for (; i + vw <= length; i += vw)
-        {
-            var v = Vector.LoadUnsafe(ref from, i);
-            var negative = NonPositiveExp.Exp(Vector.Min(v, Vector<float>.Zero)) - Vector<float>.One;
-            Vector.ConditionalSelect(Vector.GreaterThan(v, Vector<float>.Zero), v, negative).StoreUnsafe(ref to, i);
-        }
-        for (int j = (int)i; j < x.Length; j++) y[j] = x[j] > 0f ? x[j] : MathF.Exp(x[j]) - 1f;
+        for (; i + vw <= length; i += vw) Elu(Vector.LoadUnsafe(ref from, i)).StoreUnsafe(ref to, i);
+        if (i == length) return;
+        // The last partial vector through the same exp, from a zero-padded copy, so an element's result does not
+        // depend on where it falls in the tensor.
+        Span<float> tail = stackalloc float[Vector<float>.Count];
+        tail.Clear();
+        x[(int)i..].CopyTo(tail);
+        Elu(new Vector<float>(tail)).CopyTo(tail);
+        tail[..(int)(length - i)].CopyTo(y[(int)i..]);
+    }
+
+    static Vector<float> Elu(Vector<float> v)
+    {
+        var negative = NonPositiveExp.Exp(Vector.Min(v, Vector<float>.Zero)) - Vector<float>.One;
+        return Vector.ConditionalSelect(Vector.GreaterThan(v, Vector<float>.Zero), v, negative);
     }
 
     /// <inheritdoc/>
@@ -471,9 +479,9 @@ public sealed partial class CpuBackend
     /// <summary>
     /// y[o, t] = bias[o] + Σ_i Σ_{j&lt;k} w[o, i, j] · padded[i, t + j·δ] (+ residual[o, t]) for t &lt; length,
     /// into output[o·length + t], the weights w[o, i, j] read from w[(o·ci + i)·k + j]. Padded rows are
-    /// <paramref name="stride"/> apart and readable up to
-    /// RoundUp(length, TimeTile) + (k − 1)·δ. The register tile is 4 output channels × 3 vectors of samples:
-    /// every input vector loaded feeds 4 channels and every weight broadcast 3 vectors (7 loads per 12 fused
+    /// <paramref name="stride"/> apart and readable up to RoundUp(length, TimeTile) + (k − 1)·δ. The register
+    /// tile is 4 output channels × 3 vectors of samples: every input vector loaded feeds 4 channels and every
+    /// weight broadcast 3 vectors (7 loads per 12 fused
     /// multiply-adds, and 12 independent sums to cover the multiply-add's latency), which keeps one core near
     /// its FMA peak on cached data.
     /// </summary>
