@@ -243,7 +243,8 @@ public static class SideBySide
 
         var context = Context(session, options, config.Name, config.DType, matrixBytes,
             reference is null ? null : $"{reference.Engine} on {reference.Device}, {reference.Threads} threads, weights f32");
-        context["timing"] += $"; the runtime's and ONNX Runtime's stage rows in {Rounds} rounds over the three stages, the best kept (PyTorch's once)";
+        context["timing"] += $"; the runtime's{(onnx is null ? "" : " and ONNX Runtime's")} stage rows in {Rounds} rounds over the three stages, the best kept" +
+            (reference is null ? "" : " (PyTorch's once)");
         if (onnx is not null)
             context["onnxrt"] = $"{onnx.Engine} on cpu, {onnx.Threads} threads, every graph optimisation (ORT_ENABLE_ALL), weights f32 " +
                 $"(the reference's, exported with torch.onnx); outputs within {onnx.WorstCheckError:0.#e0} of PyTorch's before timing";

@@ -345,6 +345,7 @@ internal static class CpuGemm
     /// The widening's mask comes in as an argument, held in a register: as a constant, the JIT folded it into the
     /// loop's AND as a memory operand, a tenth load per eight multiply-adds on a loop bound by its loads.
     /// </remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)] // inlined, the mask would be a constant again
     static unsafe void Rows8Span<TWiden>(float* x, ushort* w, int k, int from, int to, Vector256<float>* acc, Vector256<int> mask)
         where TWiden : struct, IWidening
     {
