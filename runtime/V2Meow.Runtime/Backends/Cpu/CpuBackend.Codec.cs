@@ -481,9 +481,8 @@ public sealed partial class CpuBackend
     /// into output[o·length + t], the weights w[o, i, j] read from w[(o·ci + i)·k + j]. Padded rows are
     /// <paramref name="stride"/> apart and readable up to RoundUp(length, TimeTile) + (k − 1)·δ. The register
     /// tile is 4 output channels × 3 vectors of samples: every input vector loaded feeds 4 channels and every
-    /// weight broadcast 3 vectors (7 loads per 12 fused
-    /// multiply-adds, and 12 independent sums to cover the multiply-add's latency), which keeps one core near
-    /// its FMA peak on cached data.
+    /// weight broadcast 3 vectors (7 loads per 12 fused multiply-adds, and 12 independent sums to cover the
+    /// multiply-add's latency), which keeps one core near its FMA peak on cached data.
     /// </summary>
     void ConvolveRows(float[] padded, int stride, int ci, float[] w, int co, int k, int dilation, int length,
         float[]? bias, float[]? residual, float[] output)

@@ -431,7 +431,7 @@ internal static class CpuGemm
     {
         const int Bits = unchecked((int)0x8FFF_E000);
 
-        public static unsafe Vector256<float> Widen8(ushort* p) => Widen8(p, Vector256.Create(Bits));
+        public static unsafe Vector256<float> Widen8(ushort* p) => Widen8(p, Mask);
 
         public static unsafe Vector256<float> Widen8(ushort* p, Vector256<int> mask) =>
             (Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32((short*)p), 13) & mask).AsSingle();
