@@ -10,6 +10,9 @@ public sealed partial class CpuBackend : IComputeBackend
 {
     readonly ParallelOptions _parallel;
     readonly CpuWorkers _workers;
+    /// <summary>Room for a paper-size codec decode's temporaries (about 100 MiB for a 2 s chunk) and more.</summary>
+    const long CachedArrayBytes = 256L << 20;
+    readonly CpuArrayCache _arrays = new(CachedArrayBytes);
 
     /// <inheritdoc/>
     public DeviceKind Kind => DeviceKind.Cpu;
@@ -36,12 +39,12 @@ public sealed partial class CpuBackend : IComputeBackend
         Capabilities: "f32 compute; f16/bf16 weights kept 16-bit, widened in registers");
 
     /// <inheritdoc/>
-    public DeviceTensor Allocate(params int[] shape) => new CpuTensor(this, shape);
+    public DeviceTensor Allocate(params int[] shape) => new CpuTensor(this, _arrays, shape);
 
     /// <inheritdoc/>
     public DeviceTensor Upload(ReadOnlySpan<float> values, params int[] shape)
     {
-        var tensor = new CpuTensor(this, shape);
+        var tensor = new CpuTensor(this, _arrays, shape);
         if (values.Length != tensor.Length)
         {
             tensor.Dispose();
@@ -83,6 +86,16 @@ public sealed partial class CpuBackend : IComputeBackend
 
     T Own<T>(DeviceBuffer buffer, string role) where T : DeviceBuffer => TensorChecks.Owned<T>(this, buffer, role);
 
-    /// <summary>Stops the worker threads; the tensors are managed arrays, owned and disposed by their holders.</summary>
-    public void Dispose() => _workers.Dispose();
+    /// <summary>Bytes of released tensors' arrays the backend holds for reuse (<see cref="CpuArrayCache"/>).</summary>
+    internal long CachedBytes => _arrays.Bytes;
+
+    /// <summary>
+    /// Stops the worker threads and lets the arrays kept for reuse go; the tensors are managed arrays, owned and
+    /// disposed by their holders.
+    /// </summary>
+    public void Dispose()
+    {
+        _workers.Dispose();
+        _arrays.Clear();
+    }
 }
