@@ -33,6 +33,7 @@ exists is skipped, so a build that was interrupted continues where it stopped.
 """
 
 import argparse
+import functools
 import glob
 import json
 import os
@@ -102,6 +103,13 @@ def render_midi_with_kit(midi_path, bank, reverb, kit):
     return np.pad(audio, (0, length - len(audio))) + kit_drums
 
 
+@functools.lru_cache(maxsize=None)
+def usable_kits(copyleft):
+    """drum_kits.usable, read once per process rather than once per piece that draws a kit (it parses every
+    installed kit's drumkit.xml). An empty answer ends the run (drum_kit_for), so caching it costs nothing."""
+    return tuple(drum_kits.usable(copyleft))
+
+
 def drum_kit_for(key, share, copyleft):
     """The recorded kit (drum_kits.Kit) a piece plays its drums on, or None for the bank's own: drawn with
     probability `share` from a generator of its own (seeded with `key`), so that every other draw of the
@@ -111,7 +119,7 @@ def drum_kit_for(key, share, copyleft):
     rng = np.random.default_rng(key)
     if rng.random() >= share:
         return None
-    folders = drum_kits.usable(copyleft)
+    folders = usable_kits(copyleft)
     if not folders:
         raise SystemExit(f"--drum-kits: no usable kit in {drum_kits.KITS_DIR} (package hydrogen-drumkits)")
     return drum_kits.load(folders[int(rng.integers(0, len(folders)))], SR)
