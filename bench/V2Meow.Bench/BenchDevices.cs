@@ -43,9 +43,12 @@ public static class BenchDevices
     public static IComputeBackend Open(string name)
     {
         var kind = DeviceKinds.Parse(name);
-        if (kind != DeviceKind.Cpu) return DeviceCatalog.Open(kind);
-        return int.TryParse(Environment.GetEnvironmentVariable(ThreadsVariable), out int threads) && threads > 0
-            ? new CpuBackend(threads)
-            : new CpuBackend();
+        return kind != DeviceKind.Cpu ? DeviceCatalog.Open(kind) : new CpuBackend(CpuThreads);
     }
+
+    /// <summary>The CPU backend's threads: <see cref="ThreadsVariable"/> when set to a positive count, else every core.</summary>
+    public static int CpuThreads =>
+        int.TryParse(Environment.GetEnvironmentVariable(ThreadsVariable), out int threads) && threads > 0
+            ? threads
+            : Environment.ProcessorCount;
 }

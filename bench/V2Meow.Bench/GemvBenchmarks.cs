@@ -6,7 +6,7 @@ namespace V2Meow.Bench;
 /// <summary>
 /// GEMV, the decode bottleneck: y[1, Out] = x[1, In] · W[Out, In]ᵀ at paper width (d 1024, d_ff 4096, and
 /// the stage-3 head, 12 289 ids). Bandwidth-bound: the throughput column is the weight bytes streamed per
-/// second, to compare with the copy bandwidth.
+/// second, to compare with the memory bandwidth. (Batch 8 is <see cref="GemmBenchmarks"/>' 8-row case.)
 /// </summary>
 public class GemvBenchmarks : IDescribedWork
 {
@@ -14,7 +14,6 @@ public class GemvBenchmarks : IDescribedWork
     WeightFile _file = null!;
     WeightTensor _w = null!;
     DeviceTensor _x = null!, _y = null!;
-    int _elementBytes = 4;
 
     [ParamsSource(nameof(Devices))]
     public string Device { get; set; } = "cpu";
@@ -37,7 +36,6 @@ public class GemvBenchmarks : IDescribedWork
         _backend = BenchDevices.Open(Device);
         _file = new WeightFile(n, k, DType);
         _w = _file.Upload(_backend);
-        _elementBytes = RandomValues.BytesPerElement(_w);
         _x = _backend.Upload(RandomValues.Uniform(k), 1, k);
         _y = _backend.Allocate(1, n);
     }
@@ -52,8 +50,9 @@ public class GemvBenchmarks : IDescribedWork
     public Work Describe(string method)
     {
         var (k, n) = Dims;
-        // The element size as the backend keeps it: the CPU widens 16-bit weights to f32 at load.
-        int bytes = Device == "cpu" ? 4 : DType == "f32" ? 4 : 2;
+        // The element size as the backend keeps it: every backend keeps 16-bit weights 16-bit and widens them
+        // in registers (this counted 4 bytes on the CPU from when that backend widened them at load).
+        int bytes = DType == "f32" ? 4 : 2;
         return new Work((double)k * n * bytes, Work.Unit.Bytes);
     }
 
