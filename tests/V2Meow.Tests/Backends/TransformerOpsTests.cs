@@ -111,13 +111,15 @@ public class TransformerOpsTests(BackendFixture backends) : IClassFixture<Backen
     [InlineData(DType.BF16)]
     public void CpuSixteenBitMatMulRowsDoNotDependOnTheBatchTheyAreIn(DType dtype)
     {
-        // A sequence decoded in a batch of 8 or 11 gets the bits it gets alone: every 16-bit path sums a row in
-        // one order. (f32 weights do not promise this: a single row takes TensorPrimitives.Dot's order.)
+        // A sequence decoded in a batch of 8 or 11 gets the bits it gets alone, and so does a row of a prefill
+        // (17 rows and more: widened blocks in 4-row tiles, the last 1–3 rows in a tile of their own): every
+        // 16-bit path sums a row in one order. (f32 weights do not promise this: a single row takes
+        // TensorPrimitives.Dot's order.)
         var backend = backends.Get("cpu");
         int k = 1100, n = 19;
         using var file = new WeightsFile(Random(n * k, 5), n, k, dtype);
         using var weights = backend.UploadWeights(file.View);
-        foreach (int m in new[] { 4, 8, 11, 16 })
+        foreach (int m in new[] { 4, 8, 11, 16, 17, 22, 27 })
         {
             float[] x = Random(m * k, m + 7);
             using var tx = backend.Upload(x, m, k);

@@ -172,13 +172,15 @@ internal static class CpuGemm
     static void MultiplyBlock(float[] x, float[] w, int first, float[] y, int m, int k, int n, int n0, int n1)
     {
         int row = 0;
-        if (Vector256.IsHardwareAccelerated)
+        if (Vector256.IsHardwareAccelerated && m >= TileRows)
         {
-            for (; row + TileRows <= m; row += TileRows)
+            // The last 1–3 rows in a tile of their own, its spare rows repeating the last one (a few wasted
+            // products per block), so that every row sums in the tiles' order: that of a row decoded alone.
+            for (; row < m; row += TileRows)
             {
-                int col = n0;
-                for (; col + 3 <= n1; col += 3) Tile4x3(x, w, first, y, row, col, k, n);
-                for (; col < n1; col++) Tile4x1(x, w, first, y, row, col, k, n);
+                int rows = Math.Min(TileRows, m - row), col = n0;
+                for (; col + 3 <= n1; col += 3) Tile4x3(x, w, first, y, row, rows, col, k, n);
+                for (; col < n1; col++) Tile4x1(x, w, first, y, row, rows, col, k, n);
             }
         }
         for (; row < m; row++)
@@ -193,12 +195,13 @@ internal static class CpuGemm
     /// fill AVX2's sixteen registers exactly (a 4 × 4 tile needs 21: the JIT kept five accumulators on the stack,
     /// and 251-row products ran at two thirds of this tile's speed). Each output sums in one 8-lane vector over k,
     /// then <see cref="Vector256.Sum{T}(Vector256{T})"/>, then the tail: the order of the in-register 16-bit paths.
+    /// Only the first <paramref name="rows"/> (1–4) rows are stored; the tile's other rows repeat the last of them.
     /// </summary>
-    static unsafe void Tile4x3(float[] x, float[] w, int first, float[] y, int row, int col, int k, int n)
+    static unsafe void Tile4x3(float[] x, float[] w, int first, float[] y, int row, int rows, int col, int k, int n)
     {
         fixed (float* xp = x, wp = w)
         {
-            float* x0 = xp + row * k, x1 = x0 + k, x2 = x1 + k, x3 = x2 + k;
+            float* x0 = xp + row * k, x1 = x0 + k * Math.Min(1, rows - 1), x2 = x0 + k * Math.Min(2, rows - 1), x3 = x0 + k * Math.Min(3, rows - 1);
             float* w0 = wp + (col - first) * k, w1 = w0 + k, w2 = w1 + k;
             Vector256<float> a00 = default, a01 = default, a02 = default;
             Vector256<float> a10 = default, a11 = default, a12 = default;
@@ -224,40 +227,46 @@ internal static class CpuGemm
             sums[3] = Vector256.Sum(a10); sums[4] = Vector256.Sum(a11); sums[5] = Vector256.Sum(a12);
             sums[6] = Vector256.Sum(a20); sums[7] = Vector256.Sum(a21); sums[8] = Vector256.Sum(a22);
             sums[9] = Vector256.Sum(a30); sums[10] = Vector256.Sum(a31); sums[11] = Vector256.Sum(a32);
-            for (; i < k; i++)
-                for (int r = 0; r < 4; r++)
+            for (int r = 0; r < rows; r++)
+            {
+                float* xr = x0 + r * k;
+                for (int j = i; j < k; j++)
                 {
-                    float xv = x0[r * k + i];
-                    sums[r * 3 + 0] += xv * w0[i];
-                    sums[r * 3 + 1] += xv * w1[i];
-                    sums[r * 3 + 2] += xv * w2[i];
+                    float xv = xr[j];
+                    sums[r * 3 + 0] += xv * w0[j];
+                    sums[r * 3 + 1] += xv * w1[j];
+                    sums[r * 3 + 2] += xv * w2[j];
                 }
-            for (int r = 0; r < 4; r++)
                 for (int c = 0; c < 3; c++) y[(row + r) * n + col + c] = sums[r * 3 + c];
+            }
         }
     }
 
-    /// <summary>Four rows of x against one weight row, in <see cref="Tile4x3"/>'s order: a block's last columns.</summary>
-    static unsafe void Tile4x1(float[] x, float[] w, int first, float[] y, int row, int col, int k, int n)
+    /// <summary>Four rows of x against one weight row, in <see cref="Tile4x3"/>'s order: a block's last columns; the first <paramref name="rows"/> stored.</summary>
+    static unsafe void Tile4x1(float[] x, float[] w, int first, float[] y, int row, int rows, int col, int k, int n)
     {
         fixed (float* xp = x, wp = w)
         {
-            float* x0 = xp + row * k, w0 = wp + (col - first) * k;
+            float* x0 = xp + row * k, x1 = x0 + k * Math.Min(1, rows - 1), x2 = x0 + k * Math.Min(2, rows - 1), x3 = x0 + k * Math.Min(3, rows - 1);
+            float* w0 = wp + (col - first) * k;
             Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
             int i = 0;
             for (; i + 8 <= k; i += 8)
             {
                 var v = Vector256.Load(w0 + i);
                 a0 = Vector256.FusedMultiplyAdd(Vector256.Load(x0 + i), v, a0);
-                a1 = Vector256.FusedMultiplyAdd(Vector256.Load(x0 + k + i), v, a1);
-                a2 = Vector256.FusedMultiplyAdd(Vector256.Load(x0 + 2 * k + i), v, a2);
-                a3 = Vector256.FusedMultiplyAdd(Vector256.Load(x0 + 3 * k + i), v, a3);
+                a1 = Vector256.FusedMultiplyAdd(Vector256.Load(x1 + i), v, a1);
+                a2 = Vector256.FusedMultiplyAdd(Vector256.Load(x2 + i), v, a2);
+                a3 = Vector256.FusedMultiplyAdd(Vector256.Load(x3 + i), v, a3);
             }
             float* sums = stackalloc float[4];
             sums[0] = Vector256.Sum(a0); sums[1] = Vector256.Sum(a1); sums[2] = Vector256.Sum(a2); sums[3] = Vector256.Sum(a3);
-            for (; i < k; i++)
-                for (int r = 0; r < 4; r++) sums[r] += x0[r * k + i] * w0[i];
-            for (int r = 0; r < 4; r++) y[(row + r) * n + col] = sums[r];
+            for (int r = 0; r < rows; r++)
+            {
+                float* xr = x0 + r * k;
+                for (int j = i; j < k; j++) sums[r] += xr[j] * w0[j];
+                y[(row + r) * n + col] = sums[r];
+            }
         }
     }
 
