@@ -51,6 +51,4 @@ public static class RandomValues
         for (int i = 0; i < values.Length; i++) values[i] = (float)random.NextDouble() * 2 - 1;
         return values;
     }
-
-    public static int BytesPerElement(WeightTensor weights) => weights.Format == V2Meow.Numerics.WeightFormat.Float32 ? 4 : 2;
 }

@@ -13,7 +13,9 @@ public abstract class DeviceBuffer : IDisposable
     /// <summary>The backend that allocated the buffer and alone may use it.</summary>
     public IComputeBackend Backend { get; }
     /// <summary>Whether <see cref="Dispose"/> has run; ops on a disposed buffer throw.</summary>
-    public bool IsDisposed { get; private set; }
+    public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+    int _disposed;
 
     /// <summary>Records the owner and a copy of the shape; a negative dimension or more than int.MaxValue elements throws.</summary>
     protected DeviceBuffer(IComputeBackend backend, int[] shape)
@@ -35,8 +37,8 @@ public abstract class DeviceBuffer : IDisposable
     /// <summary>Frees the backend memory once; later calls do nothing. Only after the stream using it has synchronised.</summary>
     public void Dispose()
     {
-        if (IsDisposed) return;
-        IsDisposed = true;
+        // Once, even from two threads at a time: a backend may hand the memory straight to the next buffer.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         Release();
         GC.SuppressFinalize(this);
     }

@@ -46,8 +46,11 @@ public class CpuArrayCacheTests
         var fresh = cache.Take(Large);
         Assert.DoesNotContain(arrays, a => ReferenceEquals(a, fresh));
 
-        cache.Give(new float[4 * Large]); // larger than the whole capacity: not kept
-        Assert.Equal(0, cache.Bytes);
+        var kept = cache.Take(Large);
+        cache.Give(kept);
+        cache.Give(new float[4 * Large]); // larger than the whole capacity: not kept, and the one kept stays
+        Assert.Equal(4L * Large, cache.Bytes);
+        Assert.Same(kept, cache.Take(Large));
     }
 
     [Fact]
@@ -69,5 +72,32 @@ public class CpuArrayCacheTests
         var result = new float[rows * columns];
         backend.Download(sum, result);
         for (int i = 0; i < result.Length; i++) Assert.Equal(a[i] + b[i], result[i]);
+    }
+
+    [Fact]
+    public void AnOpThatAddsIntoItsOutputClearsAReusedArrayFirst()
+    {
+        // The RVQ lookup sums each level's codebook rows into its output: on an array full of NaN left by an
+        // earlier tensor, it must clear before it adds.
+        using var backend = new CpuBackend(2);
+        int levels = 3, size = 16, dim = 64, frames = Large / dim + 5;
+        var books = Enumerable.Range(0, levels * size * dim).Select(i => (float)((i * 37) % 101) / 50f - 1f).ToArray();
+        var codes = Enumerable.Range(0, levels * frames).Select(i => (i * 7 + i / frames) % size).ToArray();
+        using var codebooks = backend.Upload(books, levels, size, dim);
+        using var ids = backend.UploadInts(codes, levels, frames);
+        backend.Upload(Enumerable.Repeat(float.NaN, dim * frames).ToArray(), dim, frames).Dispose();
+
+        using var latent = backend.Allocate(dim, frames); // the array full of NaN
+        Assert.Equal(0, backend.CachedBytes);
+        backend.RvqLookup(codebooks, ids, levels, latent);
+        var result = new float[dim * frames];
+        backend.Download(latent, result);
+        for (int c = 0; c < dim; c++)
+            for (int t = 0; t < frames; t++)
+            {
+                float expected = 0f;
+                for (int q = 0; q < levels; q++) expected += books[(q * size + codes[q * frames + t]) * dim + c];
+                Assert.Equal(expected, result[c * frames + t]);
+            }
     }
 }

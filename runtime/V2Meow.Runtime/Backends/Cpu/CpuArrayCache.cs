@@ -7,10 +7,11 @@ namespace V2Meow.Runtime.Backends.Cpu;
 /// that decodes many chunks spent its time in collections and page faults rather than in the convolutions.
 /// </summary>
 /// <remarks>
-/// Only arrays of at least <see cref="MinimumLength"/> floats are kept: smaller ones are cheap, and below that
-/// size the GC hands them out zeroed. At most <paramref name="capacityBytes"/> are held; giving back past that
-/// lets the oldest go to the GC. An array taken from the cache holds whatever its last tensor left in it, as
-/// <see cref="GC.AllocateUninitializedArray{T}(int, bool)"/> may. Thread-safe: the backend may be shared.
+/// Only arrays of at least <see cref="MinimumLength"/> floats are kept: smaller ones are cheap to allocate. At
+/// most <paramref name="capacityBytes"/> are held; giving back past that lets the oldest go to the GC, and
+/// nothing is kept while the machine's memory load is high (the GC's own threshold), so an idle backend does not
+/// hold memory the rest of the process needs. An array taken from the cache holds whatever its last tensor left
+/// in it, as <see cref="GC.AllocateUninitializedArray{T}(int, bool)"/> may. Thread-safe: the backend may be shared.
 /// </remarks>
 internal sealed class CpuArrayCache(long capacityBytes)
 {
@@ -51,7 +52,7 @@ internal sealed class CpuArrayCache(long capacityBytes)
     public void Give(float[] array)
     {
         long size = 4L * array.Length;
-        if (array.Length < MinimumLength || size > capacityBytes) return;
+        if (array.Length < MinimumLength || size > capacityBytes || MemoryIsShort()) return;
         lock (_lock)
         {
             _free.Add(array);
@@ -62,6 +63,13 @@ internal sealed class CpuArrayCache(long capacityBytes)
                 _free.RemoveAt(0);
             }
         }
+    }
+
+    /// <summary>Whether the last collection saw the machine's memory load at or above the GC's high-load threshold.</summary>
+    static bool MemoryIsShort()
+    {
+        var info = GC.GetGCMemoryInfo();
+        return info.HighMemoryLoadThresholdBytes > 0 && info.MemoryLoadBytes >= info.HighMemoryLoadThresholdBytes;
     }
 
     /// <summary>Lets every kept array go to the GC.</summary>

@@ -10,7 +10,10 @@ public sealed partial class CpuBackend : IComputeBackend
 {
     readonly ParallelOptions _parallel;
     readonly CpuWorkers _workers;
-    /// <summary>Room for a paper-size codec decode's temporaries (about 100 MiB for a 2 s chunk) and more.</summary>
+    /// <summary>
+    /// Room for a paper-size codec decode's temporaries: about 40 MiB for a 2 s chunk, 150 MiB for the pipeline's
+    /// 10 s chunks (the 1500-frame chunks of a codec-only decode need about 410 MiB, and reuse what fits).
+    /// </summary>
     const long CachedArrayBytes = 256L << 20;
     readonly CpuArrayCache _arrays = new(CachedArrayBytes);
 

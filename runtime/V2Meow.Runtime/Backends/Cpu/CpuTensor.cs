@@ -11,9 +11,15 @@ internal sealed class CpuTensor : DeviceTensor
     {
         _cache = cache;
         try { Data = cache.Take(Length); }
-        catch (OutOfMemoryException e)
+        catch (OutOfMemoryException)
         {
-            throw new DeviceException($"cpu: out of memory allocating {ShapeText} ({Length * 4L} bytes)", e);
+            // The arrays the cache holds for other lengths may be what is missing: once more without them.
+            cache.Clear();
+            try { Data = GC.AllocateUninitializedArray<float>(Length); }
+            catch (OutOfMemoryException e)
+            {
+                throw new DeviceException($"cpu: out of memory allocating {ShapeText} ({Length * 4L} bytes)", e);
+            }
         }
     }
 
