@@ -175,7 +175,8 @@ internal static class CpuGemm
         if (Vector256.IsHardwareAccelerated && m >= TileRows)
         {
             // The last 1–3 rows in a tile of their own, its spare rows repeating the last one (a few wasted
-            // products per block), so that every row sums in the tiles' order: that of a row decoded alone.
+            // products per block), so that every row sums in the tiles' order: with 16-bit weights, that of a
+            // row decoded alone (Dot1).
             for (; row < m; row += TileRows)
             {
                 int rows = Math.Min(TileRows, m - row), col = n0;
