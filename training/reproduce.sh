@@ -131,10 +131,12 @@ music() {
   CORPUS=$!
 
   # 2. The codec, beside the corpus build (it re-lists the shards every 5 minutes), until it has
-  #    --total-minutes of training; then the side-by-side with Opus on held-out recordings and rendered music.
+  #    --total-minutes of training; then the side-by-side with Opus on held-out recordings and rendered music,
+  #    and the pitch of held General MIDI notes through it and through Opus.
   $N $PY train_codec_music.py --minutes 100000 --total-minutes 150 --threads 1
   $N $PY evaluation/codec_vs_opus.py --set recordings --clips 24
   $N $PY evaluation/codec_vs_opus.py --set rendered --clips 24
+  $N $PY evaluation/codec_pitch.py
   wait $CORPUS
 
   # 3. Paired videos' feature rows (music_video.py), for stage 1 of default model v5 (not trained yet).
@@ -196,6 +198,8 @@ v5() {
   $N $PY evaluation/real_music.py generate --bundle "$BUNDLE" --name v5-calm --prompt "slow ambient pad strings"
   $N $PY evaluation/real_music.py generate --bundle "$BUNDLE" --name v5-lively --prompt "fast rock drums guitar"
   $N $PY evaluation/real_music.py measure --name v4 --name v5 --name v5-calm --name v5-lively
+  # The same music through the codec and through Opus: the distance a model decoding through each could reach.
+  $N $PY evaluation/real_music.py ceilings
   # The held-out music grouped by captions like the two prompts: the direction the corpus steers towards.
   $N $PY evaluation/real_music.py captions --prompt "slow ambient pad strings" --prompt "fast rock drums guitar"
   # The same groups and the prompted sets on measures that do not rescale each clip: tempo, percussive share,

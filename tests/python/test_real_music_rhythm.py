@@ -5,6 +5,7 @@ import os
 import sys
 
 import numpy as np
+import pytest
 
 sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "training")))
 sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "training", "evaluation")))
@@ -59,3 +60,16 @@ def test_absolute_onsets_count_the_clicks_and_not_the_chords_wobbles():
 def test_absolute_onsets_do_not_depend_on_the_level():
     clicks = click_train(120)
     assert len(real_music.absolute_onsets(clicks)) == len(real_music.absolute_onsets(0.01 * clicks))
+
+
+def test_frechet_terms_split_the_distance_into_the_means_and_the_covariances():
+    rng = np.random.default_rng(3)
+    a = rng.normal(0, 1, (4000, 3))
+    b = rng.normal(0, 2, (4000, 3)) + np.array([1.0, 0.0, -2.0])
+    mean, cov = real_music.frechet_terms(a, b)
+    assert mean == pytest.approx(((a.mean(0) - b.mean(0)) ** 2).sum())
+    assert mean == pytest.approx(5.0, abs=0.3)
+    # Diagonal covariances 1 and 4: each dimension adds (1 - 2)^2 = 1.
+    assert cov == pytest.approx(3.0, abs=0.3)
+    assert real_music.frechet(a, b) == pytest.approx(mean + cov)
+    assert real_music.frechet_terms(a, a)[0] == 0.0

@@ -4,6 +4,7 @@
     real_music.py generate --bundle DIR --name v5 [--prompt "slow ambient pad"] [--temperatures 1,0.7,0.4]
     real_music.py measure --name v4 --name v5 [--out logs/v5/real_music.json]
     real_music.py figure --name v4 --name v5 [--clip 0] [--out figures/v5_spectrograms.png]
+    real_music.py ceilings [--opus 6 12 24] [--out logs/v5/real_music_ceilings.json]
     real_music.py captions --prompt "slow ambient pad strings" --prompt "fast rock drums guitar" [--out ...]
     real_music.py prompts --prompt "slow ambient pad strings" --prompt "fast rock drums guitar" \
         --name v5 --name v5-calm --name v5-lively [--out logs/v5/prompt_measures.json]
@@ -49,7 +50,10 @@ pooled once over all 366 held-out clips).
 
 The held-out real music itself is measured too, as the row a perfect model would approach, and the same
 music through the real-music codec (its first 4 levels, as the default model decodes): the closest any
-model decoding through that codec can come. `figure` draws
+model decoding through that codec can come. `ceilings` puts the videos' own music through the codec (4
+levels) and through FFmpeg's libopus at each --opus bitrate, and gives each set's Fréchet distance to both
+references split into its mean and covariance terms: the distance a model decoding through a codec that good
+could reach at best. `figure` draws
 the spectrograms (0-8 kHz, 5 s) of one clip's own music and of each named set's music for its video, top to
 bottom (spectrogram_figure.py's scale and colours).
 """
@@ -127,11 +131,16 @@ def frames_of(wav):
     return log_mel_distance.log_mel_db(wav / (np.sqrt(np.mean(wav ** 2)) + 1e-9))
 
 
-def frechet(a, b):
+def frechet_terms(a, b):
+    """(mean term, covariance term) of the Fréchet distance between the Gaussians of frames a and b."""
     mu_a, mu_b = a.mean(0), b.mean(0)
     cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
     root = linalg.sqrtm(cov_a @ cov_b).real
-    return max(0.0, float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a + cov_b - 2 * root)))  # sqrtm rounding
+    return float(((mu_a - mu_b) ** 2).sum()), float(np.trace(cov_a + cov_b - 2 * root))
+
+
+def frechet(a, b):
+    return max(0.0, sum(frechet_terms(a, b)))  # sqrtm rounding
 
 
 def spectrum_numbers(wav):
@@ -214,6 +223,36 @@ def through_codec(clips, levels=4):
             codes = model.rvq(model.encoder(torch.tensor(clip[None], dtype=torch.float32)))[1]
             out.append(model.decode_codes(codes[:, :levels])[0].numpy().astype(np.float64))
     return out
+
+
+def ceilings(opus, out):
+    """The videos' own music through the codec and through libopus, against both references."""
+    from codec_vs_opus import opus_roundtrip
+
+    with open(os.path.join(VIDEOS, "index.json"), encoding="utf-8") as f:
+        index = json.load(f)
+    held_audio, _ = music_corpus.load_shards(HELDOUT)
+    rec_audio, _ = music_corpus.load_shards(RECORDINGS)
+    rendered = [held_audio[item["clip"]].astype(np.float64) / 32767 for item in index]
+    recordings = [c.astype(np.float64) / 32767 for c in rec_audio[picks(len(rec_audio), 96)]]
+    references = {"recordings": np.concatenate([frames_of(c) for c in recordings]),
+                  "rendered": np.concatenate([frames_of(c) for c in rendered])}
+    sets = {"the videos' own music": rendered, "through the codec (4 levels, 2 kbit/s)": through_codec(rendered)}
+    for kbps in opus:
+        sets[f"through Opus {kbps} kbit/s"] = [opus_roundtrip(held_audio[item["clip"]], kbps)[0] for item in index]
+    result = {"clips": len(index), "recording_clips": len(recordings), "sets": {}}
+    for name, clips in sets.items():
+        frames = np.concatenate([frames_of(c) for c in clips])
+        row = {}
+        for ref, ref_frames in references.items():
+            mean, cov = frechet_terms(frames, ref_frames)
+            row[f"frechet_{ref}"] = round(max(0.0, mean + cov), 1)
+            row[f"mean_term_{ref}"], row[f"covariance_term_{ref}"] = round(mean, 1), round(cov, 1)
+        result["sets"][name] = row
+        common.log("real_music.log", f"ceiling, {name}: {json.dumps(row)}")
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    with open(out, "w", encoding="utf-8") as f:
+        json.dump(result, f, indent=1)
 
 
 def describe_set(clips, references):
@@ -435,7 +474,7 @@ def figure(names, clip, out, seconds=5.0):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("command", choices=["videos", "generate", "measure", "figure", "captions", "prompts"])
+    p.add_argument("command", choices=["videos", "generate", "measure", "figure", "captions", "prompts", "ceilings"])
     p.add_argument("--clip", type=int, default=0, help="figure: the held-out clip (one of the videos')")
     p.add_argument("--clips", type=int, default=24)
     p.add_argument("--bundle")
@@ -443,7 +482,9 @@ def main():
     p.add_argument("--prompt", action="append", default=[],
                    help="generate: the prompt (one); captions, prompts: each prompt to group by")
     p.add_argument("--temperatures", help="generate: T1,T2,T3 in place of the bundle's")
-    p.add_argument("--out", help="measure: default logs/[SET/]real_music.json; figure: figures/real_music.png")
+    p.add_argument("--opus", type=int, nargs="*", default=[6, 12, 24], help="ceilings: libopus bitrates (kbit/s)")
+    p.add_argument("--out", help="measure: default logs/[SET/]real_music.json; ceilings: logs/[SET/]real_music_ceilings.json; "
+                                 "figure: figures/real_music.png")
     args = p.parse_args()
     if args.command == "videos":
         videos(args.clips)
@@ -455,6 +496,8 @@ def main():
         generate(args.bundle, args.name[0], args.prompt[0] if args.prompt else None, args.temperatures)
     elif args.command == "measure":
         measure(args.name, args.out or os.path.join(common.LOGS, "real_music.json"))
+    elif args.command == "ceilings":
+        ceilings(args.opus, args.out or os.path.join(common.LOGS, "real_music_ceilings.json"))
     elif args.command == "captions":
         if not args.prompt:
             p.error("captions needs at least one --prompt")
