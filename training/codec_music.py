@@ -71,7 +71,10 @@ class MusicCodec(nn.Module):
         # that stays unused is tried again after ~50 steps; each restart takes its own vector of the batch.
         self.rvq = EmaRvq(self.levels, t["codebook_size"], c["codebook_dim"], decay=0.97, dead_below=dead_below,
                           distinct_restarts=True, restart_count=0.1)
-        self.decoder = ref.SoundStreamDecoder(c)
+        # "decoder_channels", where a config has it, widens the decoder alone (experiments/codec_pitch): the
+        # encoder keeps "channels". The bundle's SPEC mirrors one set of widths in both (§5.3), so such a
+        # codec needs the SPEC to take the encoder's widths apart before it can ship.
+        self.decoder = ref.SoundStreamDecoder({**c, "channels": c.get("decoder_channels", c["channels"])})
 
     def forward(self, wav, keep=None):
         q, codes, commit = self.rvq(self.encoder(wav), keep)

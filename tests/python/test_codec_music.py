@@ -65,3 +65,18 @@ def test_the_trained_encoder_loads_strictly_as_the_codec_encoder_component():
     wav = torch.randn(320 * 5) * 0.3
     with torch.no_grad():
         torch.testing.assert_close(reference(wav)["latent"], enc(wav[None])[0], rtol=0, atol=0)
+
+
+def test_decoder_channels_widen_the_decoder_alone():
+    torch.manual_seed(0)
+    config = small_config()
+    narrow = codec_music.MusicCodec(config)
+    config["codec"]["decoder_channels"] = [32, 16, 16, 8, 8]
+    wide = codec_music.MusicCodec(config)
+    assert wide.decoder.in_conv.out_channels == 32 and narrow.decoder.in_conv.out_channels == 16
+    # The encoder and codebooks are the narrow codec's, so its trained ones load into the wider one.
+    kept = {k: v for k, v in narrow.state_dict().items() if not k.startswith("decoder.")}
+    missing, unexpected = wide.load_state_dict(kept, strict=False)
+    assert not unexpected and missing and all(k.startswith("decoder.") for k in missing)
+    codes = torch.randint(0, 32, (1, 4, 5))
+    assert wide.decode_codes(codes).shape == narrow.decode_codes(codes).shape

@@ -19,6 +19,9 @@ The encoder and the codebooks are frozen (the quantiser in eval mode), so every 
 trained on means what it meant, and a bundle takes the new decoder without retraining a stage.
 
 --adv-weight 0 drops the discriminator (a pure reconstruction objective, four times as fast a step).
+--decoder-channels 256,128,64,32,16 trains a wider decoder from scratch on the same frozen encoder and
+codebooks (config "decoder_channels"; the bundle's SPEC would first have to take the encoder's widths apart
+from the decoder's); that is the GPU run `gpu.sh` prepares, as this CPU cannot train one far enough.
 
 Checkpoints, every --save-minutes and at the end: --state (runs/codec_tuned_state.pt, to resume exactly)
 and --out (runs/codec_tuned.pt, the whole codec in fp16 with the tuned decoder, the discriminator, step and
@@ -88,13 +91,20 @@ def batch(pool, rng, size, samples, hop, tone_share):
     return wav
 
 
-def resume(model, disc, opt_g, opt_d, state, tuned):
-    """(step, seconds, source): this tuning's newest checkpoint, else the trained codec's weights at step 0."""
+def resume(model, disc, opt_g, opt_d, state, tuned, fresh_decoder):
+    """(step, seconds, source): this tuning's newest checkpoint, else the trained codec's weights at step 0
+    (with fresh_decoder, only its encoder and codebooks: the decoder and discriminator start anew)."""
     step, seconds, source = train_codec_music.resume(model, disc, opt_g, opt_d, state, tuned)
-    if source is None:
+    if source is not None:
+        return step, seconds, source
+    if fresh_decoder:
+        trained = train_codec_music.to_float(torch.load(CODEC, map_location="cpu")["model"])
+        kept = {k: v for k, v in trained.items() if not k.startswith("decoder.")}
+        missing, unexpected = model.load_state_dict(kept, strict=False)
+        assert not unexpected and all(k.startswith("decoder.") for k in missing), (missing, unexpected)
+    else:
         train_codec_music.resume(model, disc, opt_g, opt_d, None, CODEC)
-        return 0, 0.0, CODEC
-    return step, seconds, source
+    return 0, 0.0, CODEC
 
 
 def main():
@@ -111,6 +121,8 @@ def main():
     p.add_argument("--low-weight", type=float, default=10.0, help="weight of the waveform L1 below 1 kHz")
     p.add_argument("--adv-weight", type=float, default=1.0,
                    help="weight of the adversarial and feature-matching terms; 0 trains without the discriminator")
+    p.add_argument("--decoder-channels", help="a wider decoder from scratch, e.g. 256,128,64,32,16")
+    p.add_argument("--disc-start", type=int, default=0, help="step at which the discriminator joins")
     p.add_argument("--lr", type=float, default=1e-4)
     p.add_argument("--state", default=STATE, help="full checkpoint to resume from and write")
     p.add_argument("--out", default=TUNED, help="fp16 checkpoint to write")
@@ -124,11 +136,13 @@ def main():
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     config = common.load_config(args.config)
+    if args.decoder_channels:
+        config["codec"]["decoder_channels"] = [int(c) for c in args.decoder_channels.split(",")]
     model = MusicCodec(config).to(args.device)
     disc = MultiScaleStftDiscriminator().to(args.device)
     opt_g = torch.optim.Adam(model.decoder.parameters(), lr=args.lr, betas=(0.5, 0.9))
     opt_d = torch.optim.Adam(disc.parameters(), lr=args.lr, betas=(0.5, 0.9))
-    step, seconds, source = resume(model, disc, opt_g, opt_d, args.state, args.out)
+    step, seconds, source = resume(model, disc, opt_g, opt_d, args.state, args.out, bool(args.decoder_channels))
     if args.total_minutes is not None and seconds >= args.total_minutes * 60:
         print(f"{source}: {seconds / 60:.1f} min of tuning already, --total-minutes {args.total_minutes}: done")
         return
@@ -139,11 +153,12 @@ def main():
     pool = CropPool(args.data)
     hop = int(np.prod(config["codec"]["strides"]))
     samples = args.frames * hop
-    keep = torch.full((args.batch,), args.levels)
+    keep = torch.full((args.batch,), args.levels, device=args.device)
     common.log(args.log, f"# {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())} UTC: decoder of {os.path.basename(args.config)}"
                     f" at {args.levels} levels, resumed from {os.path.relpath(source, TRAINING)} at step {step} "
                     f"({seconds / 60:.1f} min), {pool.refresh()} clips, batch {args.batch} x {samples} samples "
-                    f"({args.tone_share:.0%} held notes), lr {args.lr}, budget {args.minutes} min, "
+                    f"({args.tone_share:.0%} held notes), decoder channels {config['codec'].get('decoder_channels', config['codec']['channels'])}, "
+                    f"lr {args.lr}, budget {args.minutes} min, device {args.device}, "
                     f"threads {torch.get_num_threads()}")
     start = last_save = time.time()
     avg = None
@@ -158,7 +173,7 @@ def main():
         low = low_band_l1(out, wav)
         mel = (common.log_mel(out, 160) - common.log_mel(wav, 160)).abs().mean()
         wave = (out - wav).abs().mean()
-        if args.adv_weight > 0:
+        if args.adv_weight > 0 and step >= args.disc_start:
             d_loss = discriminator_loss(disc(wav), disc(out.detach()))
             opt_d.zero_grad()
             d_loss.backward()
