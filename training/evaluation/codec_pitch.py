@@ -7,8 +7,8 @@ Each note (8 instruments over their ranges, 5 semitones apart, so every pitch cl
 by fluidsynth through both of the corpus's banks, dry, 1.6 s held, scaled to RMS 0.05, and goes through
 each --checkpoint's codec at its first --levels levels (what the default model decodes). On the steady part
 (0.3-1.3 s), the strongest spectral peak of the original between 0.8 and 8 times the note's frequency is
-the reference partial; the coded note's pitch is its strongest peak within ±15 % of that partial (8-times
-zero-padded Hann FFT, 0.25 Hz bins at 1.6 s). Reported: the median absolute error in cents, the share of notes
+the reference partial (at most 7.5 kHz); the coded note's pitch is its strongest peak within ±15 % of that
+partial, so errors read at most ±242 cents (8-times zero-padded Hann FFT of the 1 s: 0.125 Hz bins). Reported: the median absolute error in cents, the share of notes
 within 20 cents (about where a held note starts to sound out of tune beside the others), and the share of the
 coded power locked to the codec's 320-sample frame (the synchronous average over frames: a decoder that
 repeats one waveform a frame plays every note at a multiple of 50 Hz; the originals have under 0.02). The
@@ -167,7 +167,7 @@ def main():
     for name, code in runs:
         rows = measure(code, rendered)
         result["codecs"][name] = {"summary": summary(rows), "notes": rows}
-        common.log("codec_pitch.log", f"# {result['measured']}: {name}: {json.dumps(summary(rows))}")
+        common.log(os.path.splitext(args.out)[0] + ".log", f"# {result['measured']}: {name}: {json.dumps(summary(rows))}")
     with open(args.out, "w", encoding="utf-8") as f:
         json.dump(result, f, indent=1)
 

@@ -48,7 +48,7 @@ def opus_roundtrip(clip, kbps):
 
 
 def load_codec(path):
-    s = torch.load(path)
+    s = torch.load(path, map_location="cpu")  # a GPU run saves CUDA tensors
     model = MusicCodec(s["config"])
     model.load_state_dict(to_float(s["model"]))
     return model.eval(), s

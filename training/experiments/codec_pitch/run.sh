@@ -16,7 +16,9 @@ $N $PY $E/tune_codec_decoder.py --minutes 70 --total-minutes 25 --threads 1 --ad
 wait
 # Held notes through each, beside the shipped codec.
 $N $PY evaluation/codec_pitch.py --checkpoint checkpoints/codec_music.pt --checkpoint runs/codec_tuned.pt \
-    --checkpoint runs/codec_recon.pt --opus --out $E/logs/codec_pitch.json
+    --checkpoint runs/codec_recon.pt --unquantised --opus --out $E/logs/codec_pitch.json
+# Where the shipped codec's level errors lie; decoded silence; a steady tone's codes.
+$N $PY $E/codec_floor.py > $E/logs/codec_floor.log
 # The first try, on synthetic held notes alone (logs/tones_only.log; stopped after 4 minutes, 67 steps):
 #   $N $PY $E/tune_codec_decoder.py --minutes 4 --threads 1 --tone-share 1.0 --low-weight 100 --lr 3e-4 \
 #       --state runs/codec_tones_state.pt --out runs/codec_tones.pt --log tones_only.log

@@ -3,7 +3,7 @@
     experiments/codec_pitch/tune_codec_decoder.py --minutes 70 [--adv-weight 0 --low-weight 50 --lr 3e-4 ...]
 
 Why: the decoder of checkpoints/codec_music.pt plays a held note at a multiple of the codec's 50 Hz frame
-rate (A4 at 400 Hz, middle C at 300 Hz: evaluation/codec_pitch.py), although the codes carry the note's
+rate (a piano's A5 at about 800 Hz: evaluation/codec_pitch.py), although the codes carry the note's
 phase (a 440 Hz tone cycles through 5 codes, 8.8 periods a frame). Its losses compare magnitudes over 0.4 s
 crops at windows of at most 4096 samples, which barely separate 400 Hz from 440 Hz in a short crop, and
 nothing asked for the waveform. Here the decoder alone trains, on the first 4 levels that the default model
@@ -97,6 +97,8 @@ def resume(model, disc, opt_g, opt_d, state, tuned, fresh_decoder):
     step, seconds, source = train_codec_music.resume(model, disc, opt_g, opt_d, state, tuned)
     if source is not None:
         return step, seconds, source
+    if not os.path.exists(CODEC):
+        raise SystemExit(f"error: {CODEC} is missing: the tuning starts from the trained codec")
     if fresh_decoder:
         trained = train_codec_music.to_float(torch.load(CODEC, map_location="cpu")["model"])
         kept = {k: v for k, v in trained.items() if not k.startswith("decoder.")}
