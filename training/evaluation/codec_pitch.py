@@ -30,7 +30,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import common  # noqa: E402
 import midi_file  # noqa: E402
 import music_corpus  # noqa: E402
-from codec_vs_opus import load_codec, opus_roundtrip  # noqa: E402
+from codec_vs_opus import load_codec, opus_roundtrip, round_trip  # noqa: E402
 from train_codec_music import SMALL  # noqa: E402
 
 # (GM program, name, lowest and highest MIDI note played)
@@ -81,12 +81,17 @@ def peak(mag, freqs, lo, hi):
     return float(freqs[band][np.argmax(mag[band])])
 
 
-def frame_locked_share(x):
-    """Share of the steady part's power in its synchronous average over codec frames."""
-    a, b = (int(s * common.SR) for s in STEADY)
-    seg = x[a:a + (b - a) // HOP * HOP]
+def frame_locked(x):
+    """Share of x's power (whole frames of it) in its synchronous average over codec frames."""
+    seg = x[:len(x) // HOP * HOP]
     pattern = seg.reshape(-1, HOP).mean(0)
     return float(np.mean(np.tile(pattern, len(seg) // HOP) ** 2) / np.mean(seg ** 2))
+
+
+def frame_locked_share(x):
+    """frame_locked of the steady part."""
+    a, b = (int(s * common.SR) for s in STEADY)
+    return frame_locked(x[a:b])
 
 
 def cents_error(original, coded, pitch):
@@ -98,11 +103,7 @@ def cents_error(original, coded, pitch):
 
 
 def through_codec(model, levels):
-    def code(wav):
-        with torch.no_grad():
-            codes = model.rvq(model.encoder(torch.tensor(wav[None], dtype=torch.float32)))[1]
-            return model.decode_codes(codes[:, :levels])[0].numpy().astype(np.float64)
-    return code
+    return lambda wav: round_trip(model, wav, levels)
 
 
 def through_decoder(model):

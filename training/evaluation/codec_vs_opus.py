@@ -54,6 +54,13 @@ def load_codec(path):
     return model.eval(), s
 
 
+def round_trip(model, wav, levels):
+    """A float waveform through the codec's encoder and its first `levels` levels -> float64 waveform."""
+    with torch.no_grad():
+        codes = model.rvq(model.encoder(torch.tensor(wav[None], dtype=torch.float32)))[1]
+        return model.decode_codes(codes[:, :levels])[0].numpy().astype(np.float64)
+
+
 def pick(audio, n):
     idx = np.linspace(0, len(audio) - 1, min(n, len(audio))).round().astype(int)
     return audio[idx]

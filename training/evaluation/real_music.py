@@ -212,23 +212,16 @@ def absolute_onsets(wav, threshold=ABSOLUTE_ONSET_THRESHOLD):
 
 def through_codec(clips, levels=4):
     """Each clip encoded and decoded by the real-music codec's first `levels` levels (float64 arrays)."""
-    import torch
-    from codec_vs_opus import load_codec
+    from codec_vs_opus import load_codec, round_trip
     from train_codec_music import SMALL
 
     model, _ = load_codec(SMALL)
-    out = []
-    with torch.no_grad():
-        for clip in clips:
-            codes = model.rvq(model.encoder(torch.tensor(clip[None], dtype=torch.float32)))[1]
-            out.append(model.decode_codes(codes[:, :levels])[0].numpy().astype(np.float64))
-    return out
+    return [round_trip(model, clip, levels) for clip in clips]
 
 
-def ceilings(opus, out):
-    """The videos' own music through the codec and through libopus, against both references."""
-    from codec_vs_opus import opus_roundtrip
-
+def held_out_references():
+    """(index, held-out int16 clips, the videos' own music as floats, 96 recordings as floats, references):
+    the videos' index, and each reference set's log-mel frames, as measure and ceilings compare against."""
     with open(os.path.join(VIDEOS, "index.json"), encoding="utf-8") as f:
         index = json.load(f)
     held_audio, _ = music_corpus.load_shards(HELDOUT)
@@ -237,6 +230,14 @@ def ceilings(opus, out):
     recordings = [c.astype(np.float64) / 32767 for c in rec_audio[picks(len(rec_audio), 96)]]
     references = {"recordings": np.concatenate([frames_of(c) for c in recordings]),
                   "rendered": np.concatenate([frames_of(c) for c in rendered])}
+    return index, held_audio, rendered, recordings, references
+
+
+def ceilings(opus, out):
+    """The videos' own music through the codec and through libopus, against both references."""
+    from codec_vs_opus import opus_roundtrip
+
+    index, held_audio, rendered, recordings, references = held_out_references()
     sets = {"the videos' own music": rendered, "through the codec (4 levels, 2 kbit/s)": through_codec(rendered)}
     for kbps in opus:
         sets[f"through Opus {kbps} kbit/s"] = [opus_roundtrip(held_audio[item["clip"]], kbps)[0] for item in index]
@@ -323,14 +324,7 @@ def runtime_scores(name):
 
 
 def measure(names, out):
-    with open(os.path.join(VIDEOS, "index.json"), encoding="utf-8") as f:
-        index = json.load(f)
-    held_audio, _ = music_corpus.load_shards(HELDOUT)
-    rec_audio, _ = music_corpus.load_shards(RECORDINGS)
-    rendered = [held_audio[item["clip"]].astype(np.float64) / 32767 for item in index]
-    recordings = [c.astype(np.float64) / 32767 for c in rec_audio[picks(len(rec_audio), 96)]]
-    references = {"recordings": np.concatenate([frames_of(c) for c in recordings]),
-                  "rendered": np.concatenate([frames_of(c) for c in rendered])}
+    index, _, rendered, _, references = held_out_references()
     result = {"clips": len(index), "sets": {}}
     motion = video_motion(index)
     result["sets"]["held-out rendered music (the videos' own)"] = describe_set(rendered, references)

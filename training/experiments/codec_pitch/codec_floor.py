@@ -9,7 +9,6 @@ share of decoded power that repeats every 320-sample frame; and the power above 
 Then decoded silence (RMS, where its power lies) and the codes of a steady 440 Hz tone, level by level.
 """
 
-import json
 import os
 import sys
 
@@ -20,16 +19,10 @@ TRAINING = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 sys.path.insert(0, TRAINING)
 sys.path.insert(0, os.path.join(TRAINING, "evaluation"))
 import log_mel_distance  # noqa: E402
-import music_corpus  # noqa: E402
 import real_music  # noqa: E402
-from codec_vs_opus import load_codec, opus_roundtrip  # noqa: E402
+from codec_pitch import frame_locked  # noqa: E402
+from codec_vs_opus import load_codec, opus_roundtrip, round_trip  # noqa: E402
 from train_codec_music import SMALL  # noqa: E402
-
-
-def frame_locked(x, hop=320):
-    n = len(x) // hop * hop
-    pattern = x[:n].reshape(-1, hop).mean(0)
-    return float(np.mean(np.tile(pattern, n // hop) ** 2) / np.mean(x[:n] ** 2))
 
 
 def above(x, hz):
@@ -38,11 +31,10 @@ def above(x, hz):
 
 
 def main():
-    index = json.load(open(os.path.join(real_music.VIDEOS, "index.json"), encoding="utf-8"))
-    held, _ = music_corpus.load_shards(real_music.HELDOUT)
+    model, _ = load_codec(SMALL)
+    index, held, rendered, _, _ = real_music.held_out_references()
     clips = [held[item["clip"]] for item in index]
-    rendered = [c.astype(np.float64) / 32767 for c in clips]
-    coded = real_music.through_codec(rendered)
+    coded = [round_trip(model, r, 4) for r in rendered]
     original, decoded = [], []
     for r, c in zip(rendered, coded):
         gain = 1 / (np.sqrt(np.mean(r ** 2)) + 1e-9)
@@ -65,8 +57,7 @@ def main():
     print(f"power above 4 kHz: original {np.mean([above(r, 4000) for r in rendered]):.4f}, "
           f"through Opus 6 kbit/s {np.mean([above(o, 4000) for o in opus6]):.4f}")
 
-    model, _ = load_codec(SMALL)
-    silence = real_music.through_codec([np.zeros(48000)])[0][8000:]
+    silence = round_trip(model, np.zeros(48000), 4)[8000:]
     power = np.abs(np.fft.rfft(silence * np.hanning(len(silence)))) ** 2
     freqs = np.fft.rfftfreq(len(silence), 1 / 16000)
     print(f"decoded silence: RMS {np.sqrt(np.mean(silence ** 2)):.4f} ({20 * np.log10(np.sqrt(np.mean(silence ** 2))):.1f} dBFS), "
